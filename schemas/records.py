@@ -1,0 +1,204 @@
+"""The typed records that stages hand to each other.
+
+One record type per concept, required fields first, ids as links (never nesting), units in the
+field names (``_s`` seconds, ``_lufs``, ``_db``, ``_dbtp``, ``_hz``). Records are frozen: a stage that
+changes one returns a new object (``dataclasses.replace``). The crawler yields these same classes as
+Scrapy items (itemadapter understands dataclasses), and the published HF ``Features`` are derived
+from them in :mod:`schemas.features`, so there is exactly one definition of each field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal, get_args
+
+# MAJOR: a field is removed or changes meaning/type; MINOR: a field is added; PATCH: docs only.
+SCHEMA_VERSION = "1.0.0"
+
+TempoTag = Literal["slow", "medium", "fast", "super_fast"]
+TEMPO_CLASSES: tuple[str, ...] = get_args(TempoTag)
+TempoSource = Literal["marking", "form", "none"]
+TitleSource = Literal["page", "tracks", "chapters", "description", "spotify", "article"]
+SegmentMethod = Literal["chapters", "description", "silence", "per_movement"]
+
+
+class Record:
+    """Shared helpers: every record round-trips through a plain dict (JSON/parquet friendly)."""
+
+    kind: ClassVar[str] = "record"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]):  # noqa: ANN206 - returns cls
+        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        unknown = set(data) - names
+        if unknown:
+            raise ValueError(f"{cls.__name__}: unknown fields {sorted(unknown)} in {data.get('id')!r}")
+        values = dict(data)
+        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+            if f.name in values and isinstance(values[f.name], list) and "tuple" in str(f.type):
+                values[f.name] = tuple(values[f.name])
+        return cls(**values)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Work(Record):
+    """One EarSense work page (``?ri=N`` variants collapse to this one canonical page)."""
+
+    kind: ClassVar[str] = "work"
+    id: str  # the EarSense slug
+    url: str  # canonical page URL
+    title: str
+    composer: str
+    fetched_at: str  # ISO 8601 UTC, when the page body was fetched
+    page_sha256: str  # hash of the page body as served
+    article: str | None = None  # the expert's introductory text, paragraphs separated by "\n\n"
+    biography: str | None = None
+    composer_birth_year: int | None = None
+    composer_death_year: int | None = None
+    genre: str | None = None  # as the page says it ("String Quartet")
+    number: str | None = None  # "No. 8"
+    key: str | None = None  # "A", "E-flat", "F-sharp"
+    mode: str | None = None  # "major" | "minor"
+    catalogue: str | None = None  # "Op. 44", "K. 458", "BWV 1001"
+    year: int | None = None
+    ensemble: str | None = None  # solo, duo, trio, quartet, quintet, sextet, ...
+    ensemble_source: str | None = None
+    instrument_family: str | None = None  # strings, piano, winds, mixed
+    instrument_family_source: str | None = None
+    key_source: str | None = None
+    page_movement_titles: tuple[str, ...] = ()  # movement titles the page itself lists, in order
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Recording(Record):
+    """One video/audio source the work page points to.
+
+    A whole-work recording has ``movement_number=None``; a per-movement track has its number.
+    """
+
+    kind: ClassVar[str] = "recording"
+    id: str  # "<work id>@<source id>"
+    work_id: str
+    source_url: str  # the URL yt-dlp is given
+    source_id: str  # stable id of the media at its source (e.g. the YouTube id)
+    recording_index: int = 0  # the page's ?ri=N
+    performers: str | None = None
+    duration_s: float | None = None  # as the page states it
+    movement_number: int | None = None
+    track_title: str | None = None  # the title the track list gives this recording
+
+
+@dataclass(frozen=True, kw_only=True)
+class Media(Record):
+    """A downloaded media file in the content-addressed cache, with the source's own metadata."""
+
+    kind: ClassVar[str] = "media"
+    source_id: str
+    source_url: str
+    path: str  # cache path of the downloaded file
+    sha256: str
+    downloaded_at: str  # ISO 8601 UTC
+    extractor: str | None = None
+    title: str | None = None
+    uploader: str | None = None
+    duration_s: float | None = None
+    description: str | None = None
+    license: str | None = None
+    chapters: tuple[tuple[float, str], ...] = ()  # (start_s, title) as the source reports them
+    info_json_path: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Movement(Record):
+    """One movement of a work: its title, the expert text aligned to it, and its tempo tag."""
+
+    kind: ClassVar[str] = "movement"
+    id: str  # "<work id>#<number>"
+    work_id: str
+    number: int  # 1-based
+    title: str
+    title_source: str  # one of TitleSource
+    text: str | None = None  # the article passage about this movement
+    text_confidence: float | None = None  # 0..1
+    tempo_tag: str | None = None  # one of TEMPO_CLASSES or None
+    tempo_term: str | None = None  # the words that decided
+    tempo_source: str = "none"  # one of TempoSource
+
+
+@dataclass(frozen=True, kw_only=True)
+class Segment(Record):
+    """Where a movement sits inside a downloaded media file."""
+
+    kind: ClassVar[str] = "segment"
+    id: str  # the movement id (one segment per movement)
+    movement_id: str
+    source_id: str
+    media_sha256: str
+    start_s: float
+    end_s: float
+    method: str  # one of SegmentMethod
+    confidence: float  # 0..1
+
+
+@dataclass(frozen=True, kw_only=True)
+class Clip(Record):
+    """A decoded, loudness-normalized movement and the measurements taken on it."""
+
+    kind: ClassVar[str] = "clip"
+    id: str  # the movement id
+    movement_id: str
+    sample_rate_hz: int
+    duration_s: float
+    loudness_before_lufs: float | None  # None when the audio is silent (no gated blocks)
+    loudness_after_lufs: float | None
+    gain_db: float
+    true_peak_dbtp: float | None
+    spectrogram_path: str  # derived file (.npy, float16, (frames, n_bins))
+    spectrogram_frames: int
+    flags: tuple[str, ...] = ()  # quality flags: silent, clipped, too_short, too_long, ...
+    audio_path: str | None = None  # normalized audio kept locally (never published by default)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Failure(Record):
+    """Something that did not work for one item; recorded, reported, never fatal to the build."""
+
+    kind: ClassVar[str] = "failure"
+    stage: str  # crawl | acquire | movements | segment | features | publish
+    item_id: str  # the work, recording or movement id the failure is about
+    reason: str
+    url: str | None = None
+
+
+RECORD_TYPES: tuple[type[Record], ...] = (Work, Recording, Media, Movement, Segment, Clip, Failure)
+
+
+def movement_id(work_id: str, number: int) -> str:
+    return f"{work_id}#{number}"
+
+
+def recording_id(work_id: str, source_id: str) -> str:
+    return f"{work_id}@{source_id}"
+
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "TEMPO_CLASSES",
+    "RECORD_TYPES",
+    "Record",
+    "Work",
+    "Recording",
+    "Media",
+    "Movement",
+    "Segment",
+    "Clip",
+    "Failure",
+    "movement_id",
+    "recording_id",
+]

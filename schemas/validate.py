@@ -1,0 +1,145 @@
+"""One validator for every record: field rules, links between records and time bounds.
+
+Problems are collected, not raised one at a time, so a publish that refuses to go ahead can list every
+bad row id with its reason at once.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from schemas.records import TEMPO_CLASSES, Clip, Media, Movement, Record, Recording, Segment, Work
+
+SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+TEMPO_SOURCES = ("marking", "form", "none")
+SEGMENT_METHODS = ("chapters", "description", "silence", "per_movement")
+MODES = ("major", "minor")
+
+
+@dataclass(frozen=True)
+class Problem:
+    record_id: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.record_id}: {self.reason}"
+
+
+class RecordError(ValueError):
+    """Raised with every problem found, each naming the record id and the bad value."""
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = list(problems)
+        shown = "\n  ".join(str(p) for p in self.problems[:50])
+        more = f"\n  … and {len(self.problems) - 50} more" if len(self.problems) > 50 else ""
+        super().__init__(f"{len(self.problems)} invalid record(s):\n  {shown}{more}")
+
+
+def _finite(value: float | None) -> bool:
+    return value is None or math.isfinite(value)
+
+
+def _check_work(w: Work) -> list[str]:
+    out = []
+    if not SLUG_RE.match(w.id) or ".." in w.id:
+        out.append(f"id {w.id!r} is not a plain slug")
+    if not w.title.strip():
+        out.append("empty title")
+    if w.mode is not None and w.mode not in MODES:
+        out.append(f"mode {w.mode!r} not in {MODES}")
+    if len(w.page_sha256) != 64:
+        out.append(f"page_sha256 {w.page_sha256!r} is not a sha256 hex digest")
+    return out
+
+
+def _check_movement(m: Movement) -> list[str]:
+    out = []
+    if m.id != f"{m.work_id}#{m.number}":
+        out.append(f"id {m.id!r} does not match work_id#number ({m.work_id}#{m.number})")
+    if m.number < 1:
+        out.append(f"number {m.number} < 1")
+    if m.tempo_tag is not None and m.tempo_tag not in TEMPO_CLASSES:
+        out.append(f"tempo_tag {m.tempo_tag!r} not in {TEMPO_CLASSES}")
+    if m.tempo_source not in TEMPO_SOURCES:
+        out.append(f"tempo_source {m.tempo_source!r} not in {TEMPO_SOURCES}")
+    if (m.tempo_tag is None) != (m.tempo_source == "none"):
+        out.append(f"tempo_tag {m.tempo_tag!r} disagrees with tempo_source {m.tempo_source!r}")
+    if m.text_confidence is not None and not 0.0 <= m.text_confidence <= 1.0:
+        out.append(f"text_confidence {m.text_confidence} outside 0..1")
+    return out
+
+
+def _check_segment(s: Segment) -> list[str]:
+    out = []
+    if not (0.0 <= s.start_s < s.end_s) or not _finite(s.end_s):
+        out.append(f"bad time bounds start_s={s.start_s} end_s={s.end_s}")
+    if s.method not in SEGMENT_METHODS:
+        out.append(f"method {s.method!r} not in {SEGMENT_METHODS}")
+    if not 0.0 <= s.confidence <= 1.0:
+        out.append(f"confidence {s.confidence} outside 0..1")
+    return out
+
+
+def _check_clip(c: Clip) -> list[str]:
+    out = []
+    if c.duration_s <= 0:
+        out.append(f"duration_s {c.duration_s} <= 0")
+    if c.sample_rate_hz <= 0:
+        out.append(f"sample_rate_hz {c.sample_rate_hz} <= 0")
+    for name in ("loudness_before_lufs", "loudness_after_lufs", "gain_db", "true_peak_dbtp"):
+        if not _finite(getattr(c, name)):
+            out.append(f"{name} is not finite ({getattr(c, name)})")
+    return out
+
+
+def _check_recording(r: Recording) -> list[str]:
+    out = []
+    if r.id != f"{r.work_id}@{r.source_id}":
+        out.append(f"id {r.id!r} does not match work_id@source_id")
+    if not r.source_url.startswith(("http://", "https://")):
+        out.append(f"source_url {r.source_url!r} is not http(s)")
+    return out
+
+
+def _check_media(m: Media) -> list[str]:
+    return [] if len(m.sha256) == 64 else [f"sha256 {m.sha256!r} is not a hex digest"]
+
+
+_CHECKS = {Work: _check_work, Movement: _check_movement, Segment: _check_segment,
+           Clip: _check_clip, Recording: _check_recording, Media: _check_media}
+
+
+def validate_record(record: Record) -> list[Problem]:
+    check = _CHECKS.get(type(record))
+    rid = getattr(record, "id", None) or getattr(record, "source_id", "?")
+    return [Problem(rid, reason) for reason in (check(record) if check else [])]
+
+
+def validate_bundle(
+    works: Iterable[Work],
+    movements: Iterable[Movement],
+    segments: Iterable[Segment] = (),
+    clips: Iterable[Clip] = (),
+) -> list[Problem]:
+    """Field rules plus links: every movement's work exists, every segment/clip's movement exists."""
+    works, movements, segments, clips = list(works), list(movements), list(segments), list(clips)
+    problems: list[Problem] = []
+    for rec in [*works, *movements, *segments, *clips]:
+        problems += validate_record(rec)
+    work_ids = {w.id for w in works}
+    movement_ids = {m.id for m in movements}
+    for kind, records in (("work", works), ("movement", movements), ("segment", segments), ("clip", clips)):
+        seen: set[str] = set()
+        for rec in records:
+            if rec.id in seen:
+                problems.append(Problem(rec.id, f"duplicate {kind} id"))
+            seen.add(rec.id)
+    problems += [Problem(m.id, f"work {m.work_id!r} does not exist") for m in movements if m.work_id not in work_ids]
+    problems += [Problem(s.id, f"movement {s.movement_id!r} does not exist") for s in segments
+                 if s.movement_id not in movement_ids]
+    problems += [Problem(c.id, f"movement {c.movement_id!r} does not exist") for c in clips
+                 if c.movement_id not in movement_ids]
+    return problems
