@@ -40,8 +40,13 @@ class Record:
         values = dict(data)
         for f in dataclasses.fields(cls):  # type: ignore[arg-type]
             if f.name in values and isinstance(values[f.name], list) and "tuple" in str(f.type):
-                values[f.name] = tuple(values[f.name])
+                values[f.name] = _as_tuple(values[f.name])
         return cls(**values)
+
+
+def _as_tuple(value: Any) -> Any:
+    """JSON has no tuples: lists read back inside tuple-typed fields become tuples again, all the way down."""
+    return tuple(_as_tuple(v) for v in value) if isinstance(value, list) else value
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,0 +1,90 @@
+"""The crawl stage: fetch (run the spider) and prepare (read back validated records).
+
+The spider writes into a temporary folder; only a crawl that reached the site and found works is
+moved into the build folder, so a failed crawl never replaces the manifests of a good one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from crawlers.run import FEED_FILES
+from crawlers.site_profile import EARSENSE, SiteProfile
+from schemas import Failure, Recording, Work
+from schemas.io import read_records
+
+
+class CrawlError(RuntimeError):
+    """The crawl as a whole cannot be trusted (site unreachable, selectors no longer match)."""
+
+
+@dataclass
+class CrawlResult:
+    works: list[Work]
+    recordings: list[Recording]
+    failures: list[Failure]
+    stats: dict[str, object] = field(default_factory=dict)
+
+
+def run_spider(start_url: str, out_dir: Path, *, local: bool = False, httpcache_dir: Path | None = None,
+               timeout_s: float = 3600) -> None:
+    cmd = [sys.executable, "-m", "crawlers.run", "--start-url", start_url, "--out-dir", str(out_dir)]
+    if local:
+        cmd.append("--local")
+    if httpcache_dir is not None:
+        cmd += ["--httpcache-dir", str(httpcache_dir)]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(Path.cwd()), os.environ.get("PYTHONPATH")])))
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, env=env)
+    if proc.returncode != 0:
+        tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
+        raise CrawlError(f"crawler process failed for {start_url} (exit {proc.returncode}):\n{tail}")
+
+
+def check_required_fields(works: list[Work], profile: SiteProfile = EARSENSE) -> None:
+    """Fail loudly when a required field is missing on too many pages: the markup has moved."""
+    if not works:
+        return
+    for name in profile.required_fields:
+        missing = [w.url for w in works if not getattr(w, name)]
+        if len(missing) > profile.max_missing_fraction * len(works):
+            shown = "\n  ".join(missing[:20])
+            raise CrawlError(
+                f"required field {name!r} missing on {len(missing)} of {len(works)} work pages "
+                f"(more than {profile.max_missing_fraction:.0%}); update crawlers/site_profile.py. "
+                f"Pages:\n  {shown}")
+
+
+def crawl_site(start_url: str, build_dir: Path, *, local: bool = False,
+               httpcache_dir: Path | None = None, profile: SiteProfile = EARSENSE) -> CrawlResult:
+    """Crawl the site and write works/recordings/failures manifests into ``build_dir/crawl``."""
+    build_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".crawl-", dir=build_dir))
+    try:
+        run_spider(start_url, tmp, local=local, httpcache_dir=httpcache_dir)
+        stats = json.loads((tmp / "stats.json").read_text(encoding="utf-8"))
+        works = read_records(tmp / "works.jsonl", Work) if (tmp / "works.jsonl").exists() else []
+        recordings = read_records(tmp / "recordings.jsonl", Recording) if (tmp / "recordings.jsonl").exists() else []
+        failures = read_records(tmp / "failures.jsonl", Failure) if (tmp / "failures.jsonl").exists() else []
+        if stats.get("earsense/start_failed"):
+            raise CrawlError(f"site unreachable: {stats['earsense/start_failed']}")
+        if not works:
+            reasons = "; ".join(f"{f.url}: {f.reason}" for f in failures[:5]) or "no work pages found"
+            raise CrawlError(f"crawl of {start_url} found no works ({reasons})")
+        check_required_fields(works, profile)
+        final = build_dir / "crawl"
+        final.mkdir(parents=True, exist_ok=True)
+        for name in [*FEED_FILES, "stats.json"]:
+            src = tmp / name
+            if not src.exists():
+                src.write_text("", encoding="utf-8")
+            os.replace(src, final / name)
+        return CrawlResult(works=works, recordings=recordings, failures=failures, stats=stats)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

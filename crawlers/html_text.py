@@ -1,0 +1,53 @@
+"""Turn an article's HTML into clean paragraphs of plain text.
+
+Scrapy selectors find the article; BeautifulSoup does the cleaning because real article HTML is
+messy: entities, ``<br>`` line breaks, footnote marks, glossary links and typographic quotes.
+Link and emphasis text is kept (it is part of the sentence); footnote marks and headings are not.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from bs4 import BeautifulSoup
+
+_BLOCKS = ("p", "li", "blockquote", "h3", "h4", "dd")
+_SPACE_RE = re.compile(r"[ \t\r\f\v\u00a0\u2009\u202f]+")
+
+
+def normalize_text(text: str) -> str:
+    """NFC, single spaces, no stray spaces before punctuation; quotes and dashes are kept as written."""
+    text = unicodedata.normalize("NFC", text)
+    text = _SPACE_RE.sub(" ", text)
+    text = re.sub(r" *\n *", "\n", text)
+    text = re.sub(r" ([,.;:!?])", r"\1", text)
+    return text.strip()
+
+
+def html_to_paragraphs(html: str, drop: str = "") -> list[str]:
+    """Paragraphs of an HTML fragment, in order; ``drop`` is a CSS selector of elements to remove."""
+    soup = BeautifulSoup(html, "html.parser")
+    if drop:
+        for el in soup.select(drop):
+            el.decompose()
+    for br in soup.find_all("br"):
+        br.replace_with("\n")
+    blocks = soup.find_all(_BLOCKS)
+    if not blocks:
+        text = normalize_text(soup.get_text(" "))
+        return [text] if text else []
+    paragraphs = []
+    for block in blocks:
+        if block.find_parent(_BLOCKS) is not None:
+            continue  # nested block: its text is already part of the parent's
+        text = normalize_text(block.get_text(""))
+        if text:
+            paragraphs.append(text)
+    return paragraphs
+
+
+def html_to_text(html: str, drop: str = "") -> str | None:
+    """Paragraphs joined by a blank line (the records' convention); None when there is no text."""
+    paragraphs = html_to_paragraphs(html, drop)
+    return "\n\n".join(paragraphs) if paragraphs else None

@@ -1,0 +1,58 @@
+"""Run the EarSense spider in this process (``python -m crawlers.run``).
+
+The crawl stage starts this in a subprocess: Twisted's reactor cannot be restarted, so a fresh
+process per crawl keeps tests, flows and reruns independent of each other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+import crawlers.settings as project_settings
+from crawlers.spiders.earsense import EarSenseSpider
+
+FEED_FILES = {"works.jsonl": "schemas.records.Work", "recordings.jsonl": "schemas.records.Recording",
+              "failures.jsonl": "schemas.records.Failure"}
+
+
+def build_settings(out_dir: Path, *, local: bool, httpcache_dir: Path | None) -> Settings:
+    settings = Settings()
+    settings.setmodule(project_settings, priority="project")
+    if local:
+        settings.update(project_settings.LOCAL_OVERRIDES, priority="cmdline")
+    if httpcache_dir is not None:
+        settings.update({"HTTPCACHE_ENABLED": True, "HTTPCACHE_DIR": str(httpcache_dir.resolve()),
+                         "HTTPCACHE_POLICY": "scrapy.extensions.httpcache.RFC2616Policy"}, priority="cmdline")
+    settings.set("FEEDS", {
+        str((out_dir / name).resolve()): {"format": "jsonlines", "item_classes": [cls], "overwrite": True,
+                                          "encoding": "utf-8"}
+        for name, cls in FEED_FILES.items()
+    }, priority="cmdline")
+    return settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--start-url", required=True)
+    parser.add_argument("--out-dir", required=True, type=Path)
+    parser.add_argument("--local", action="store_true", help="no throttling (the embedded mini site)")
+    parser.add_argument("--httpcache-dir", type=Path)
+    args = parser.parse_args(argv)
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    process = CrawlerProcess(build_settings(args.out_dir, local=args.local, httpcache_dir=args.httpcache_dir),
+                             install_root_handler=True)
+    crawler = process.create_crawler(EarSenseSpider)
+    process.crawl(crawler, start_url=args.start_url)
+    process.start()
+    stats = {k: v for k, v in (crawler.stats.get_stats() or {}).items()}
+    (args.out_dir / "stats.json").write_text(json.dumps(stats, default=str, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

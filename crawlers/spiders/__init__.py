@@ -1,0 +1,1 @@
+"""Spiders: they parse pages and yield schemas records, nothing else."""

@@ -1,0 +1,213 @@
+"""The EarSense spider: discovers work pages and yields ``Work``, ``Recording`` and ``Failure`` records.
+
+It only parses. Where things are on a page is the site profile's business
+(:mod:`crawlers.site_profile`); tags are added by pipelines; writing is Scrapy's feed exports.
+A bad page becomes a ``Failure`` record with the URL and the reason, and the crawl goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+
+import scrapy
+from scrapy.http import Response, TextResponse
+from scrapy.selector import Selector
+from twisted.python.failure import Failure as TwistedFailure
+
+from crawlers.html_text import html_to_text, normalize_text
+from crawlers.site_profile import EARSENSE, EMBED_RULES, SiteProfile
+from crawlers.work_title import parse_catalogue, parse_duration, parse_life_dates, parse_number, parse_year
+from schemas import Failure, Recording, Work, recording_id
+
+SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,199}$")
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _text(sel: Selector | scrapy.selector.SelectorList) -> str | None:
+    text = normalize_text(" ".join(sel.css("::text").getall()))
+    return text or None
+
+
+class EarSenseSpider(scrapy.Spider):
+    name = "earsense"
+
+    def __init__(self, start_url: str, profile: SiteProfile = EARSENSE, **kwargs: Any):
+        super().__init__(**kwargs)
+        parts = urlsplit(start_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"start URL {start_url!r} is not an http(s) URL")
+        self.start_url = start_url
+        self.origin = f"{parts.scheme}://{parts.netloc}"
+        self.allowed_domains = [parts.hostname]
+        self.profile = profile
+        self.sel = profile.selectors
+        self.works_seen: set[str] = set()
+
+    # ---- discovery -------------------------------------------------------------------------
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        yield scrapy.Request(self.start_url, callback=self.parse, errback=self.on_error,
+                             meta={"start": True}, dont_filter=True)
+        yield scrapy.Request(urljoin(self.origin, self.profile.sitemap_path), callback=self.parse_sitemap,
+                             errback=self.on_sitemap_error)
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        if response.status != 200:
+            return  # a site without a sitemap is fine: links find the works
+        for loc in Selector(text=response.text, type="xml").xpath("//*[local-name()='loc']/text()").getall():
+            yield from self._follow(response, loc.strip())
+
+    def parse(self, response: Response) -> Iterator[Any]:
+        if not self._is_html(response):
+            yield Failure(stage="crawl", item_id=response.url, url=response.url,
+                          reason=f"not an HTML page (Content-Type {response.headers.get('Content-Type')!r})")
+            return
+        if response.status >= 400:
+            yield Failure(stage="crawl", item_id=response.url, url=response.url, reason=f"HTTP {response.status}")
+            return
+        off = self._offsite(response.url)
+        if off:
+            yield off
+            return
+        slug = self._work_slug(response.url)
+        if slug is not None:
+            yield from self.parse_work(response, slug)
+            return
+        for href in response.css(f"{self.sel['work_links']}, {self.sel['next_page']}, a::attr(href)").getall():
+            yield from self._follow(response, href)
+
+    def _follow(self, response: Response, href: str) -> Iterator[Any]:
+        url = response.urljoin(href)
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or parts.hostname not in self.allowed_domains:
+            return
+        path = unquote(parts.path)
+        if path.startswith("/chamber-music/") and self.profile.work_path_re.match(path) is None \
+                and path.rstrip("/") != "/chamber-music":
+            yield Failure(stage="crawl", item_id=url, url=url, reason=f"rejected work path {path!r}")
+            return
+        m = self.profile.work_path_re.match(path)
+        if m:
+            slug = m.group("slug")
+            if not SLUG_RE.match(slug):
+                yield Failure(stage="crawl", item_id=url, url=url, reason=f"rejected slug {slug!r}")
+                return
+            canonical = self.canonical_work_url(slug)
+            yield scrapy.Request(canonical, callback=self.parse, errback=self.on_error)
+        elif self.profile.follow_path_re.match(path):
+            yield scrapy.Request(urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, "")),
+                                 callback=self.parse, errback=self.on_error)
+
+    def canonical_work_url(self, slug: str) -> str:
+        """``?ri=N`` and other variants of a work page collapse to one URL (the work's identity)."""
+        return f"{self.origin}/chamber-music/{slug}/"
+
+    def _work_slug(self, url: str) -> str | None:
+        m = self.profile.work_path_re.match(unquote(urlsplit(url).path))
+        return m.group("slug") if m and SLUG_RE.match(m.group("slug")) else None
+
+    def _offsite(self, url: str) -> Failure | None:
+        host = urlsplit(url).hostname
+        if host in self.allowed_domains:
+            return None
+        return Failure(stage="crawl", item_id=url, url=url, reason=f"redirected off the site to {host!r}")
+
+    @staticmethod
+    def _is_html(response: Response) -> bool:
+        ctype = (response.headers.get("Content-Type") or b"").decode("latin-1").lower()
+        return isinstance(response, TextResponse) and ("html" in ctype or not ctype)
+
+    # ---- work pages ------------------------------------------------------------------------
+    def parse_work(self, response: Response, slug: str) -> Iterator[Any]:
+        if slug in self.works_seen:
+            return
+        self.works_seen.add(slug)
+        s = self.sel
+        title = _text(response.css(s["title"]))
+        composer = _text(response.css(s["composer"]))
+        if not title or not composer:
+            missing = [n for n, v in (("title", title), ("composer", composer)) if not v]
+            yield Failure(stage="crawl", item_id=slug, url=response.url,
+                          reason=f"work page without {' and '.join(missing)}")
+            return
+        article_html = response.css(s["article"]).get()
+        bio_html = response.css(s["biography"]).get()
+        birth, death = parse_life_dates(_text(response.css(s["composer_dates"])))
+        headers = response.headers
+        yield Work(
+            id=slug,
+            url=self.canonical_work_url(slug),
+            title=title,
+            composer=composer,
+            fetched_at=utc_now(),
+            page_sha256=hashlib.sha256(response.body).hexdigest(),
+            article=html_to_text(article_html, s["article_drop"]) if article_html else None,
+            biography=html_to_text(bio_html, "h2") if bio_html else None,
+            composer_birth_year=birth,
+            composer_death_year=death,
+            genre=_text(response.css(s["genre"])),
+            number=parse_number(title),
+            catalogue=parse_catalogue(title),
+            year=parse_year(_text(response.css(s["year"]))),
+            page_movement_titles=tuple(t for t in (_text(li) for li in response.css(s["movement_list"])) if t),
+            etag=(headers.get("ETag") or b"").decode("latin-1") or None,
+            last_modified=(headers.get("Last-Modified") or b"").decode("latin-1") or None,
+        )
+        yield from self.parse_recordings(response, slug)
+
+    def parse_recordings(self, response: Response, slug: str) -> Iterator[Recording]:
+        s = self.sel
+        seen: set[str] = set()
+        for i, rec in enumerate(response.css(s["recording"])):
+            try:
+                ri = int(rec.css(s["recording_index"]).get() or i)
+            except ValueError:
+                ri = i
+            performers = _text(rec.css(s["performers"]))
+            tracks = rec.css(s["track"])
+            parts: list[tuple[Selector, int | None, str | None, float | None]]
+            if tracks:
+                parts = [(t, n, _text(t.css(s["track_title"])), parse_duration(_text(t.css(s["track_duration"]))))
+                         for n, t in enumerate(tracks, 1)]
+            else:
+                parts = [(rec, None, None, parse_duration(_text(rec.css(s["recording_duration"]))))]
+            for el, number, track_title, duration in parts:
+                embed = el.css(s["embed"]).get()
+                if not embed:
+                    continue
+                source_url, source_id = media_source(response.urljoin(embed))
+                if source_id in seen:
+                    continue
+                seen.add(source_id)
+                yield Recording(id=recording_id(slug, source_id), work_id=slug, source_url=source_url,
+                                source_id=source_id, recording_index=ri, performers=performers,
+                                duration_s=duration, movement_number=number, track_title=track_title)
+
+    # ---- errors ----------------------------------------------------------------------------
+    def on_error(self, failure: TwistedFailure) -> Iterator[Failure]:
+        request = failure.request  # type: ignore[attr-defined]
+        reason = failure.getErrorMessage() or failure.type.__name__
+        if request.meta.get("start"):
+            self.crawler.stats.set_value("earsense/start_failed", f"{request.url}: {reason}")
+        yield Failure(stage="crawl", item_id=request.url, url=request.url, reason=f"{failure.type.__name__}: {reason}")
+
+    def on_sitemap_error(self, failure: TwistedFailure) -> None:
+        self.logger.info("no sitemap: %s", failure.getErrorMessage())
+
+
+def media_source(embed_url: str) -> tuple[str, str]:
+    """The URL to hand yt-dlp and the media's id at its source, from an embed's ``src``."""
+    for pattern, template in EMBED_RULES:
+        m = pattern.match(embed_url)
+        if m:
+            return template.format(id=m.group("id")), m.group("id")
+    path = [p for p in urlsplit(embed_url).path.split("/") if p]
+    source_id = re.sub(r"[^\w.-]", "_", path[-1]) if path else hashlib.sha256(embed_url.encode()).hexdigest()[:16]
+    return embed_url, source_id

@@ -1,0 +1,83 @@
+"""The ``earsense-m2t`` command: the actions a researcher runs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Build the EarSense music-to-text dataset and inspect its pieces.")
+
+
+@app.command()
+def build(
+    site: Annotated[str, typer.Option(help="Start URL of the site to crawl, or 'embedded' for the bundled mini site.")] = "embedded",
+    out: Annotated[Path, typer.Option(help="Output root (build manifests, caches, the dataset).")] = Path("local"),
+    publish: Annotated[bool, typer.Option(help="Publish the dataset at the end.")] = True,
+    push_to_hub: Annotated[str | None, typer.Option(help="Also upload the version to this Hub repo id.")] = None,
+) -> None:
+    """Run the whole build-dataset flow (crawl → audio → features → publish) in this process."""
+    from crawlers.crawl import CrawlError
+    from flows.build import build_dataset
+
+    try:
+        summary = build_dataset(site_url=site, output_root=str(out), publish=publish, push_to_hub=push_to_hub)
+    except CrawlError as exc:
+        typer.echo(f"error: {exc}\nNothing was published.", err=True)
+        raise typer.Exit(2) from exc
+    if publish and summary.rows == 0:
+        typer.echo("error: the build produced no rows", err=True)
+        raise typer.Exit(1)
+
+
+@app.command("tag-tempo")
+def tag_tempo() -> None:
+    """Read one movement title per line on stdin; print `title<TAB>tag<TAB>source<TAB>term` per line."""
+    from tagging.tempo import tag_lines
+
+    for line in tag_lines(sys.stdin):
+        typer.echo(line)
+
+
+@app.command("parse-chapters")
+def parse_chapters() -> None:
+    """Read a video description on stdin; print its movement time stamps as a JSON list."""
+    from audio.chapters import chapters_to_json, parse_chapters as parse
+
+    typer.echo(chapters_to_json(parse(sys.stdin.read())))
+
+
+@app.command("serve-site")
+def serve_site(port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).")] = 8000) -> None:
+    """Serve the bundled mini EarSense site (pages and media) until interrupted."""
+    import time
+
+    from earsense_m2t.paths import BuildPaths
+    from minisite import serve
+
+    with serve(cache_dir=BuildPaths().minisite_media, port=port) as site:
+        typer.echo(f"Mini EarSense site at {site.start_url} (Ctrl-C to stop)")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+@app.command("checkout-version")
+def checkout_version(
+    version: Annotated[str, typer.Argument(help="A published version, e.g. 1.0.0 or v1.0.0.")],
+    dataset_dir: Annotated[Path, typer.Option(help="The published dataset repository.")] = Path("local/earsense-m2t"),
+) -> None:
+    """Materialize an older version into a folder that datasets.load_dataset can read."""
+    from publish import load_version
+
+    path = load_version(dataset_dir, version)
+    typer.echo(f"{path}\n  python -c 'import datasets; print(datasets.load_dataset(\"{path}\"))'")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Prefect flows and deployments. Wiring only: every task calls one stage function."""

@@ -1,0 +1,128 @@
+"""The ``build-dataset`` flow: crawl → acquire audio → movements → segments → features → publish.
+
+Each task calls one stage function and writes that stage's manifest; the logic lives in the stage
+packages. A failure of one work or recording is a ``Failure`` record carried to the summary; only a
+crawl that cannot be trusted (site unreachable) stops the build, before anything is published.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+from prefect import flow, task
+
+from audio.acquire import AcquireResult, acquire_media
+from audio.decode import decode_mono
+from audio.features import prepare_clips
+from audio.params import AudioParams
+from audio.segment import SegmentResult, prepare_segments
+from audio.spectrogram import spectrogram_parameters
+from crawlers.crawl import CrawlResult, crawl_site
+from crawlers.movements import prepare_movements
+from earsense_m2t.paths import BuildPaths
+from flows.summary import BuildSummary
+from publish import publish_dataset
+from schemas import Clip, Failure, Media, Movement, Recording, Segment
+from schemas.io import write_records
+from tagging import describe_tempo_rules
+
+EMBEDDED = "embedded"
+
+
+@task(name="crawl")
+def crawl_task(site_url: str, paths: BuildPaths, local: bool) -> CrawlResult:
+    return crawl_site(site_url, paths.build_dir, local=local, httpcache_dir=None if local else paths.httpcache)
+
+
+@task(name="acquire-audio")
+def acquire_task(crawl: CrawlResult, paths: BuildPaths) -> AcquireResult:
+    result = acquire_media(crawl.recordings, [w.id for w in crawl.works], paths.media_cache)
+    write_records(paths.build_dir / "media.jsonl", result.media)
+    write_records(paths.build_dir / "recordings.jsonl", result.chosen)
+    return result
+
+
+@task(name="movements")
+def movements_task(crawl: CrawlResult, acquired: AcquireResult, paths: BuildPaths) -> list[Movement]:
+    movements = prepare_movements(crawl.works, acquired.chosen, acquired.media)
+    write_records(paths.build_dir / "works.jsonl", crawl.works)
+    write_records(paths.build_dir / "movements.jsonl", movements)
+    return movements
+
+
+@task(name="segment")
+def segment_task(movements: list[Movement], acquired: AcquireResult, paths: BuildPaths) -> SegmentResult:
+    result = prepare_segments(movements, acquired.chosen, acquired.media, decode_mono)
+    write_records(paths.build_dir / "segments.jsonl", result.segments)
+    return result
+
+
+@task(name="features")
+def features_task(segments: list[Segment], media: list[Media], paths: BuildPaths,
+                  params: AudioParams) -> tuple[list[Clip], list[Failure], dict[str, int]]:
+    stats: dict[str, int] = {"computed": 0, "reused": 0}
+    clips, failures = prepare_clips(segments, {m.source_id: m for m in media}, derived_dir=paths.derived_cache,
+                                    params=params, stats=stats)
+    write_records(paths.build_dir / "clips.jsonl", clips)
+    return clips, failures, stats
+
+
+@task(name="publish")
+def publish_task(paths: BuildPaths, card_context: dict[str, object], push_to_hub: str | None):
+    return publish_dataset(paths.build_dir, paths.dataset_dir, card_context=card_context, push_to_hub=push_to_hub)
+
+
+@contextlib.contextmanager
+def site_for(site_url: str, paths: BuildPaths) -> Iterator[tuple[str, bool]]:
+    """Yield (start URL, is local); ``embedded`` starts the mini site on a free loopback port."""
+    if site_url != EMBEDDED:
+        yield site_url, False
+        return
+    from minisite import serve
+
+    with serve(cache_dir=paths.minisite_media) as site:
+        yield site.start_url, True
+
+
+@flow(name="build-dataset", log_prints=True)
+def build_dataset(site_url: str = EMBEDDED, output_root: str = "local", publish: bool = True,
+                  push_to_hub: str | None = None) -> BuildSummary:
+    paths = BuildPaths(Path(output_root))
+    params = AudioParams()
+    with site_for(site_url, paths) as (start_url, local):
+        summary = BuildSummary(site_url=start_url)
+        crawl = crawl_task(start_url, paths, local)
+        acquired = acquire_task(crawl, paths)
+    movements = movements_task(crawl, acquired, paths)
+    segmented = segment_task(movements, acquired, paths)
+    clips, feature_failures, clip_stats = features_task(segmented.segments, acquired.media, paths, params)
+
+    failures = [*crawl.failures, *acquired.failures, *segmented.failures, *feature_failures]
+    write_records(paths.build_dir / "failures.jsonl", failures)
+    summary.works, summary.recordings = len(crawl.works), len(crawl.recordings)
+    summary.works_without_recording = acquired.works_without_recording
+    summary.downloaded, summary.reused_downloads = acquired.downloaded, acquired.reused
+    summary.movements = len(movements)
+    summary.segments_by_method = dict(Counter(s.method for s in segmented.segments))
+    summary.clips_computed, summary.clips_reused = clip_stats["computed"], clip_stats["reused"]
+    summary.failures = failures
+    if publish:
+        card_context = {
+            "site_url": "https://www.earsense.org/chamber-music/" if local else start_url,
+            "embedded_site": local,
+            "tempo_rules": describe_tempo_rules(),
+            "spectrogram": spectrogram_parameters(params),
+            "audio": {"sample_rate_hz": params.sample_rate_hz, "target_lufs": params.target_lufs,
+                      "true_peak_ceiling_dbtp": params.true_peak_ceiling_dbtp},
+            "segmentation": summary.segments_by_method,
+            "works_without_recording": acquired.works_without_recording,
+        }
+        result = publish_task(paths, card_context, push_to_hub)
+        summary.version, summary.version_created = result.version, result.created
+        summary.dataset_dir = str(paths.dataset_dir)
+        summary.rows = result.counts.get("default", 0)
+    print(summary.render())
+    return summary

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install everything earsense-m2t needs on a fresh Debian/Ubuntu machine, idempotently:
+# system tools (ffmpeg/ffprobe, git) via apt when missing, a venv in .venv, the project and its deps.
+#   bash scripts/setup.sh            core install
+#   bash scripts/setup.sh --model    also the model extra (CPU torch)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || need_apt+=(ffmpeg)
+command -v git >/dev/null 2>&1 || need_apt+=(git)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: installing ${need_apt[*]} with apt-get"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv"
+  "$PY" -m venv .venv
+fi
+extras=""
+[ "${1:-}" = "--model" ] && extras="[model]"
+stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)${extras:+-model}"
+if [ ! -f "$stamp" ]; then
+  echo "setup: installing the project and its dependencies into .venv"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e ".${extras}"
+  touch "$stamp"
+fi
+echo "setup: ready (.venv/bin/earsense-m2t)"
