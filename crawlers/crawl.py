@@ -32,10 +32,17 @@ class CrawlResult:
     failures: list[Failure]
     stats: dict[str, object] = field(default_factory=dict)
 
+    @property
+    def changes(self) -> dict[str, list[str]]:
+        """Work ids that are new, changed, unchanged or gone since the previous crawl."""
+        return self.stats.get("earsense/changes") or {"new": [], "changed": [], "unchanged": [], "gone": []}
+
 
 def run_spider(start_url: str, out_dir: Path, *, local: bool = False, httpcache_dir: Path | None = None,
-               timeout_s: float = 3600) -> None:
+               previous: Path | None = None, timeout_s: float = 3600) -> None:
     cmd = [sys.executable, "-m", "crawlers.run", "--start-url", start_url, "--out-dir", str(out_dir)]
+    if previous is not None:
+        cmd += ["--previous", str(previous)]
     if local:
         cmd.append("--local")
     if httpcache_dir is not None:
@@ -62,12 +69,19 @@ def check_required_fields(works: list[Work], profile: SiteProfile = EARSENSE) ->
 
 
 def crawl_site(start_url: str, build_dir: Path, *, local: bool = False,
-               httpcache_dir: Path | None = None, profile: SiteProfile = EARSENSE) -> CrawlResult:
-    """Crawl the site and write works/recordings/failures manifests into ``build_dir/crawl``."""
+               httpcache_dir: Path | None = None, profile: SiteProfile = EARSENSE,
+               refresh: bool = True) -> CrawlResult:
+    """Crawl the site and write works/recordings/failures manifests into ``build_dir/crawl``.
+
+    With ``refresh`` (the default) the last crawl in ``build_dir/crawl`` is the baseline: unchanged
+    pages are answered by conditional requests or their hash and keep their records.
+    """
     build_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".crawl-", dir=build_dir))
     try:
-        run_spider(start_url, tmp, local=local, httpcache_dir=httpcache_dir)
+        final = build_dir / "crawl"
+        run_spider(start_url, tmp, local=local, httpcache_dir=httpcache_dir,
+                   previous=final if refresh and (final / "works.jsonl").exists() else None)
         stats = json.loads((tmp / "stats.json").read_text(encoding="utf-8"))
         works = read_records(tmp / "works.jsonl", Work) if (tmp / "works.jsonl").exists() else []
         recordings = read_records(tmp / "recordings.jsonl", Recording) if (tmp / "recordings.jsonl").exists() else []
@@ -78,7 +92,6 @@ def crawl_site(start_url: str, build_dir: Path, *, local: bool = False,
             reasons = "; ".join(f"{f.url}: {f.reason}" for f in failures[:5]) or "no work pages found"
             raise CrawlError(f"crawl of {start_url} found no works ({reasons})")
         check_required_fields(works, profile)
-        final = build_dir / "crawl"
         final.mkdir(parents=True, exist_ok=True)
         for name in [*FEED_FILES, "stats.json"]:
             src = tmp / name

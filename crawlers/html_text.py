@@ -51,3 +51,23 @@ def html_to_text(html: str, drop: str = "") -> str | None:
     """Paragraphs joined by a blank line (the records' convention); None when there is no text."""
     paragraphs = html_to_paragraphs(html, drop)
     return "\n\n".join(paragraphs) if paragraphs else None
+
+
+def repair_encoding(response):  # noqa: ANN001, ANN201 - scrapy TextResponse in, same type out
+    """Re-decode a page whose declared charset is wrong (replacement characters or UTF-8 read as Latin-1).
+
+    Returns (response, encoding used or None when the page was fine).
+    """
+    from bs4 import UnicodeDammit
+
+    text = response.text
+    if "\ufffd" not in text and not MOJIBAKE_RE.search(text):
+        return response, None
+    dammit = UnicodeDammit(response.body, known_definite_encodings=["utf-8"], is_html=False)
+    if dammit.unicode_markup is None:
+        return response, None
+    return response.replace(body=dammit.unicode_markup.encode("utf-8"), encoding="utf-8"), dammit.original_encoding
+
+
+#: UTF-8 bytes decoded as Latin-1/cp1252 ("Ã©" for "é", "â€™" for "’")
+MOJIBAKE_RE = re.compile("[\u00c2\u00c3][\u0080-\u00bf]|\u00e2\u20ac")

@@ -42,12 +42,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-dir", required=True, type=Path)
     parser.add_argument("--local", action="store_true", help="no throttling (the embedded mini site)")
     parser.add_argument("--httpcache-dir", type=Path)
+    parser.add_argument("--previous", type=Path, help="folder of the last crawl's manifests (refresh)")
     args = parser.parse_args(argv)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     process = CrawlerProcess(build_settings(args.out_dir, local=args.local, httpcache_dir=args.httpcache_dir),
                              install_root_handler=True)
     crawler = process.create_crawler(EarSenseSpider)
-    process.crawl(crawler, start_url=args.start_url)
+    process.crawl(crawler, start_url=args.start_url, previous=str(args.previous) if args.previous else None)
     process.start()
     stats = {k: v for k, v in (crawler.stats.get_stats() or {}).items()}
     (args.out_dir / "stats.json").write_text(json.dumps(stats, default=str, indent=1), encoding="utf-8")

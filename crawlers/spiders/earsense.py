@@ -19,7 +19,8 @@ from scrapy.http import Response, TextResponse
 from scrapy.selector import Selector
 from twisted.python.failure import Failure as TwistedFailure
 
-from crawlers.html_text import html_to_text, normalize_text
+from crawlers.html_text import html_to_text, normalize_text, repair_encoding
+from crawlers.previous import PreviousCrawl, content_fingerprint
 from crawlers.site_profile import EARSENSE, EMBED_RULES, SiteProfile
 from crawlers.work_title import parse_catalogue, parse_duration, parse_life_dates, parse_number, parse_year
 from schemas import Failure, Recording, Work, recording_id
@@ -39,7 +40,7 @@ def _text(sel: Selector | scrapy.selector.SelectorList) -> str | None:
 class EarSenseSpider(scrapy.Spider):
     name = "earsense"
 
-    def __init__(self, start_url: str, profile: SiteProfile = EARSENSE, **kwargs: Any):
+    def __init__(self, start_url: str, profile: SiteProfile = EARSENSE, previous: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         parts = urlsplit(start_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -50,6 +51,14 @@ class EarSenseSpider(scrapy.Spider):
         self.profile = profile
         self.sel = profile.selectors
         self.works_seen: set[str] = set()
+        #: what the last crawl saw, for conditional requests and change detection
+        self.previous = PreviousCrawl.load(previous)
+        self.changes: dict[str, list[str]] = {"new": [], "changed": [], "unchanged": [], "gone": []}
+
+    def closed(self, reason: str) -> None:
+        seen_or_gone = self.works_seen | set(self.changes["gone"])
+        self.changes["gone"] += sorted(set(self.previous.works) - seen_or_gone)
+        self.crawler.stats.set_value("earsense/changes", {k: sorted(v) for k, v in self.changes.items()})
 
     # ---- discovery -------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -69,14 +78,21 @@ class EarSenseSpider(scrapy.Spider):
             yield Failure(stage="crawl", item_id=response.url, url=response.url,
                           reason=f"not an HTML page (Content-Type {response.headers.get('Content-Type')!r})")
             return
-        if response.status >= 400:
+        slug = self._work_slug(response.url)
+        if response.status == 304 and slug is not None and slug in self.previous.works:
+            yield from self.reuse_previous(slug)
+            return
+        if response.status in (404, 410) and slug is not None:
+            self.changes["gone"].append(slug)
+            self.works_seen.add(slug)
+            return
+        if response.status >= 300:
             yield Failure(stage="crawl", item_id=response.url, url=response.url, reason=f"HTTP {response.status}")
             return
         off = self._offsite(response.url)
         if off:
             yield off
             return
-        slug = self._work_slug(response.url)
         if slug is not None:
             yield from self.parse_work(response, slug)
             return
@@ -100,7 +116,8 @@ class EarSenseSpider(scrapy.Spider):
                 yield Failure(stage="crawl", item_id=url, url=url, reason=f"rejected slug {slug!r}")
                 return
             canonical = self.canonical_work_url(slug)
-            yield scrapy.Request(canonical, callback=self.parse, errback=self.on_error)
+            yield scrapy.Request(canonical, callback=self.parse, errback=self.on_error,
+                                 headers=self.previous.conditional_headers(slug))
         elif self.profile.follow_path_re.match(path):
             yield scrapy.Request(urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, "")),
                                  callback=self.parse, errback=self.on_error)
@@ -129,6 +146,11 @@ class EarSenseSpider(scrapy.Spider):
         if slug in self.works_seen:
             return
         self.works_seen.add(slug)
+        response, repaired = repair_encoding(response)
+        if repaired:
+            self.logger.warning("%s: page text was not valid in its declared charset; re-decoded as %s",
+                                response.url, repaired)
+        page_hash = hashlib.sha256(response.body).hexdigest()
         s = self.sel
         title = _text(response.css(s["title"]))
         composer = _text(response.css(s["composer"]))
@@ -141,13 +163,13 @@ class EarSenseSpider(scrapy.Spider):
         bio_html = response.css(s["biography"]).get()
         birth, death = parse_life_dates(_text(response.css(s["composer_dates"])))
         headers = response.headers
-        yield Work(
+        work = Work(
             id=slug,
             url=self.canonical_work_url(slug),
             title=title,
             composer=composer,
             fetched_at=utc_now(),
-            page_sha256=hashlib.sha256(response.body).hexdigest(),
+            page_sha256=page_hash,
             article=html_to_text(article_html, s["article_drop"]) if article_html else None,
             biography=html_to_text(bio_html, "h2") if bio_html else None,
             composer_birth_year=birth,
@@ -160,7 +182,16 @@ class EarSenseSpider(scrapy.Spider):
             etag=(headers.get("ETag") or b"").decode("latin-1") or None,
             last_modified=(headers.get("Last-Modified") or b"").decode("latin-1") or None,
         )
-        yield from self.parse_recordings(response, slug)
+        recordings = list(self.parse_recordings(response, slug))
+        old = self.previous.fingerprint(slug)
+        if old is None:
+            self.changes["new"].append(slug)
+        elif old == content_fingerprint(work, recordings):
+            self.changes["unchanged"].append(slug)
+        else:
+            self.changes["changed"].append(slug)
+        yield work
+        yield from recordings
 
     def parse_recordings(self, response: Response, slug: str) -> Iterator[Recording]:
         s = self.sel
@@ -189,6 +220,13 @@ class EarSenseSpider(scrapy.Spider):
                 yield Recording(id=recording_id(slug, source_id), work_id=slug, source_url=source_url,
                                 source_id=source_id, recording_index=ri, performers=performers,
                                 duration_s=duration, movement_number=number, track_title=track_title)
+
+    def reuse_previous(self, slug: str) -> Iterator[Any]:
+        """An unchanged page: its records from the last crawl, with the provenance of that fetch."""
+        self.works_seen.add(slug)
+        self.changes["unchanged"].append(slug)
+        yield self.previous.works[slug]
+        yield from self.previous.recordings.get(slug, [])
 
     # ---- errors ----------------------------------------------------------------------------
     def on_error(self, failure: TwistedFailure) -> Iterator[Failure]:

@@ -1,0 +1,26 @@
+"""Shared fixtures: the mini EarSense site served on a free loopback port, once per session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+#: media of the mini site are synthesized once per machine and reused by every test session
+MINISITE_MEDIA = REPO / "local" / "cache" / "minisite-media"
+
+
+@pytest.fixture(scope="session")
+def minisite():
+    from minisite import serve
+
+    with serve(cache_dir=MINISITE_MEDIA) as site:
+        yield site
+
+
+@pytest.fixture(scope="session")
+def catalogue():
+    from minisite import load_catalogue
+
+    return load_catalogue()

@@ -1,0 +1,103 @@
+"""The whole build as a user runs it: the CLI, the mini site, Prefect, and `datasets.load_dataset`."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import datasets
+import pytest
+
+from minisite import serve
+from minisite.catalogue import all_videos
+from tests.conftest import MINISITE_MEDIA
+
+pytestmark = pytest.mark.slow
+
+
+def run_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PREFECT_HOME=str(cwd / ".prefect"), PYTHONUNBUFFERED="1")
+    return subprocess.run([sys.executable, "-m", "earsense_m2t.cli", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=1200)
+
+
+def workdir(tmp_path_factory, name: str) -> Path:
+    """A fresh folder that shares the synthesized mini-site media (they never change between tests)."""
+    d = tmp_path_factory.mktemp(name)
+    (d / "local" / "cache").mkdir(parents=True)
+    MINISITE_MEDIA.mkdir(parents=True, exist_ok=True)
+    (d / "local" / "cache" / "minisite-media").symlink_to(MINISITE_MEDIA, target_is_directory=True)
+    return d
+
+
+@pytest.fixture(scope="module")
+def two_builds(tmp_path_factory):
+    cwd = workdir(tmp_path_factory, "e2e")
+    first = run_cli(cwd, "build")
+    second = run_cli(cwd, "build")
+    return cwd, first, second
+
+
+def test_first_build_publishes_a_loadable_dataset(two_builds):
+    cwd, first, _ = two_builds
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "published:" in first.stdout and "datasets.load_dataset" in first.stdout
+    ds = datasets.load_dataset(str(cwd / "local" / "earsense-m2t"))
+    rows = datasets.concatenate_datasets(list(ds.values()))
+    assert rows.num_rows >= 30
+    assert rows.features["tempo_tag"].names == ["slow", "medium", "fast", "super_fast"]
+    with_text = [r for r in rows if r["text"]]
+    assert len(with_text) >= 20
+    tags = {r["tempo_tag"] for r in rows}
+    assert len(tags - {None}) == 4  # every class occurs on the mini site
+
+
+def test_spectrograms_are_reachable(two_builds):
+    cwd, _, _ = two_builds
+    spec = datasets.load_dataset(str(cwd / "local" / "earsense-m2t"), "spectrograms")
+    split = next(iter(spec.values()))
+    row = split.with_format("numpy")[0]
+    assert row["spectrogram"].ndim == 2 and row["spectrogram"].shape[1] == 256
+    assert split.features["spectrogram"].dtype == "float16"
+
+
+def test_second_build_reuses_everything_and_adds_no_rows(two_builds):
+    cwd, first, second = two_builds
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "media downloaded:     0 new" in second.stdout
+    assert "spectrograms:         0 computed" in second.stdout
+    assert "no change" in second.stdout
+    ds = datasets.load_dataset(str(cwd / "local" / "earsense-m2t"))
+    ids = [r["id"] for split in ds.values() for r in split]
+    assert len(ids) == len(set(ids))
+
+
+def test_a_broken_recording_is_reported_and_the_build_goes_on(tmp_path_factory, catalogue):
+    cwd = workdir(tmp_path_factory, "e2e-broken")
+    tracks = [v for v in all_videos(catalogue) if v.recording_index == 0 and len(v.movements) == 1]
+    broken, html = tracks[0], tracks[1]
+    with serve(catalogue=catalogue, cache_dir=MINISITE_MEDIA,
+               faults={broken.video_id: "media-404", html.video_id: "html-media"}) as site:
+        result = run_cli(cwd, "build", "--site", site.start_url)
+    assert result.returncode == 0, result.stderr[-3000:]
+    for video in (broken, html):
+        movement = f"{video.work_slug}#{video.movements[0].number}"
+        assert f"[acquire] {movement}:" in result.stdout
+    assert "404" in result.stdout
+    ds = datasets.load_dataset(str(cwd / "local" / "earsense-m2t"))
+    ids = {r["id"] for split in ds.values() for r in split}
+    assert len(ids) >= 30
+
+
+def test_unreachable_site_fails_and_publishes_nothing(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/chamber-music/"
+    result = run_cli(tmp_path, "build", "--site", url)
+    assert result.returncode != 0
+    assert url in result.stderr
+    assert not (tmp_path / "local" / "earsense-m2t").exists()
