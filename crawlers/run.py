@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
@@ -52,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     process.start()
     stats = {k: v for k, v in (crawler.stats.get_stats() or {}).items()}
     (args.out_dir / "stats.json").write_text(json.dumps(stats, default=str, indent=1), encoding="utf-8")
+    if not stats.get("finish_reason"):
+        # Scrapy logs a crawler that failed to start (bad settings, import errors) and returns normally
+        print("error: the crawl did not run (see the log above)", file=sys.stderr)
+        return 1
     return 0
 
 
