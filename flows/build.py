@@ -1,5 +1,8 @@
 """The ``build-dataset`` flow: crawl → acquire audio → movements → segments → features → publish.
 
+Prefect's own task caching is off: every stage caches by content itself (downloads by source id,
+derived files by input hash, parameters and code version), which survives across runs and machines.
+
 Each task calls one stage function and writes that stage's manifest; the logic lives in the stage
 packages. A failure of one work or recording is a ``Failure`` record carried to the summary; only a
 crawl that cannot be trusted (site unreachable) stops the build, before anything is published.
@@ -11,8 +14,10 @@ import contextlib
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
 
 from audio.acquire import AcquireResult, acquire_media
 from audio.decode import decode_mono
@@ -32,12 +37,12 @@ from tagging import describe_tempo_rules
 EMBEDDED = "embedded"
 
 
-@task(name="crawl")
+@task(name="crawl", cache_policy=NO_CACHE)
 def crawl_task(site_url: str, paths: BuildPaths, local: bool) -> CrawlResult:
     return crawl_site(site_url, paths.build_dir, local=local, httpcache_dir=None if local else paths.httpcache)
 
 
-@task(name="acquire-audio")
+@task(name="acquire-audio", cache_policy=NO_CACHE)
 def acquire_task(crawl: CrawlResult, paths: BuildPaths) -> AcquireResult:
     result = acquire_media(crawl.recordings, [w.id for w in crawl.works], paths.media_cache)
     write_records(paths.build_dir / "media.jsonl", result.media)
@@ -45,7 +50,7 @@ def acquire_task(crawl: CrawlResult, paths: BuildPaths) -> AcquireResult:
     return result
 
 
-@task(name="movements")
+@task(name="movements", cache_policy=NO_CACHE)
 def movements_task(crawl: CrawlResult, acquired: AcquireResult, paths: BuildPaths) -> list[Movement]:
     movements = prepare_movements(crawl.works, acquired.chosen, acquired.media)
     write_records(paths.build_dir / "works.jsonl", crawl.works)
@@ -53,14 +58,14 @@ def movements_task(crawl: CrawlResult, acquired: AcquireResult, paths: BuildPath
     return movements
 
 
-@task(name="segment")
+@task(name="segment", cache_policy=NO_CACHE)
 def segment_task(movements: list[Movement], acquired: AcquireResult, paths: BuildPaths) -> SegmentResult:
     result = prepare_segments(movements, acquired.chosen, acquired.media, decode_mono)
     write_records(paths.build_dir / "segments.jsonl", result.segments)
     return result
 
 
-@task(name="features")
+@task(name="features", cache_policy=NO_CACHE)
 def features_task(segments: list[Segment], media: list[Media], paths: BuildPaths,
                   params: AudioParams) -> tuple[list[Clip], list[Failure], dict[str, int]]:
     stats: dict[str, int] = {"computed": 0, "reused": 0}
@@ -70,16 +75,21 @@ def features_task(segments: list[Segment], media: list[Media], paths: BuildPaths
     return clips, failures, stats
 
 
-@task(name="publish")
+@task(name="publish", cache_policy=NO_CACHE)
 def publish_task(paths: BuildPaths, card_context: dict[str, object], push_to_hub: str | None):
     return publish_dataset(paths.build_dir, paths.dataset_dir, card_context=card_context, push_to_hub=push_to_hub)
+
+
+def is_loopback(url: str) -> bool:
+    """A site on this machine has no one to be polite to: no throttling, no HTTP cache."""
+    return urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")
 
 
 @contextlib.contextmanager
 def site_for(site_url: str, paths: BuildPaths) -> Iterator[tuple[str, bool]]:
     """Yield (start URL, is local); ``embedded`` starts the mini site on a free loopback port."""
     if site_url != EMBEDDED:
-        yield site_url, False
+        yield site_url, is_loopback(site_url)
         return
     from minisite import serve
 
@@ -103,6 +113,7 @@ def build_dataset(site_url: str = EMBEDDED, output_root: str = "local", publish:
     failures = [*crawl.failures, *acquired.failures, *segmented.failures, *feature_failures]
     write_records(paths.build_dir / "failures.jsonl", failures)
     summary.works, summary.recordings = len(crawl.works), len(crawl.recordings)
+    summary.changes = crawl.changes
     summary.works_without_recording = acquired.works_without_recording
     summary.downloaded, summary.reused_downloads = acquired.downloaded, acquired.reused
     summary.movements = len(movements)

@@ -12,6 +12,7 @@ from schemas import Failure
 class BuildSummary:
     site_url: str
     works: int = 0
+    changes: dict[str, list[str]] = field(default_factory=dict)
     recordings: int = 0
     works_without_recording: list[str] = field(default_factory=list)
     downloaded: int = 0
@@ -30,6 +31,8 @@ class BuildSummary:
         lines = [
             f"earsense-m2t build of {self.site_url}",
             f"  works crawled:        {self.works} ({len(self.works_without_recording)} without a recording)",
+            "  since last crawl:     " + ", ".join(f"{k} {len(self.changes.get(k, []))}"
+                                                  for k in ("new", "changed", "unchanged", "gone")),
             f"  recordings listed:    {self.recordings}",
             f"  media downloaded:     {self.downloaded} new, {self.reused_downloads} reused from cache",
             f"  movements:            {self.movements}",
