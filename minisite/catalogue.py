@@ -469,7 +469,7 @@ _WORKS: tuple[WorkSpec, ...] = (
             M(1, "Allegro moderato", "fast", 56),
             M(2, "Andante", "medium", 60),
             M(3, "Scherzo. Presto – Trio", "super_fast", 42),
-            M(4, "Finale. Allegro vivace", "fast", 50),
+            M(4, "Finale. Allegro vivace", "super_fast", 50),
         ),
         article=(
             "Molique was a violinist first, and this quartet is written by someone who knew exactly how "
@@ -568,7 +568,7 @@ _WORKS: tuple[WorkSpec, ...] = (
         year=1854,
         movements=(
             M(1, "Allegro con brio", "fast", 60),
-            M(2, "Scherzo. Allegro molto – Trio. Meno allegro", "fast", 44),
+            M(2, "Scherzo. Allegro molto – Trio. Meno allegro", "super_fast", 44),
             M(3, "Adagio", "slow", 66),
             M(4, "Finale. Allegro", "fast", 48),
         ),
@@ -613,7 +613,7 @@ _WORKS: tuple[WorkSpec, ...] = (
         timbre=("strings", "piano"),
         year=None,
         movements=(
-            M(1, "Adagio – Allegro vivace", "fast", 48),
+            M(1, "Adagio – Allegro vivace", "super_fast", 48),
             M(2, "Adagio sostenuto", "slow", 60),
             M(3, "Minuetto. Allegro", "fast", 40),
             M(4, "Finale. Presto", "super_fast", 44),
@@ -645,7 +645,7 @@ _WORKS: tuple[WorkSpec, ...] = (
         timbre=("strings", "piano"),
         year=1876,
         movements=(
-            M(1, "Allegro molto", "fast", 54),
+            M(1, "Allegro molto", "super_fast", 54),
             M(2, "Andante", "medium", 58),
             M(3, "Allegro vivo", "fast", 38),
             M(4, "Allegro quasi presto", "fast", 48),
@@ -790,7 +790,7 @@ _WORKS: tuple[WorkSpec, ...] = (
         year=1798,
         in_sitemap=False,
         movements=(
-            M(1, "Grave – Allegro di molto e con brio", "fast", 60),
+            M(1, "Grave – Allegro di molto e con brio", "super_fast", 60),
             M(2, "Adagio cantabile", "slow", 66),
             M(3, "Rondo. Allegro", "fast", 46),
         ),
@@ -834,7 +834,7 @@ _WORKS: tuple[WorkSpec, ...] = (
         movements=(
             M(1, "Allegro", "fast", 56),
             M(2, "Larghetto", "slow", 64),
-            M(3, "Menuetto – Trio I – Trio II", None, 46),
+            M(3, "Menuetto – Trio I – Trio II", "medium", 46),
             M(4, "Allegretto con variazioni", "medium", 60),
         ),
         article=(
@@ -882,7 +882,7 @@ _WORKS: tuple[WorkSpec, ...] = (
             M(1, "Introduction: Lent – Allegro", "fast", 56),
             M(2, "Menuetto. Allegro", "fast", 40),
             M(3, "Poco andante grazioso", "medium", 54),
-            M(4, "Finale. Allegro molto", "fast", 46),
+            M(4, "Finale. Allegro molto", "super_fast", 46),
         ),
         article=(
             "Reicha wrote more than twenty quintets for flute, oboe, clarinet, horn and bassoon, and all "
@@ -924,7 +924,7 @@ _WORKS: tuple[WorkSpec, ...] = (
         movements=(
             M(1, "Allegro ma non troppo", "fast", 60),
             M(2, "Andante, ma moderato", "medium", 62),
-            M(3, "Scherzo. Allegro molto – Trio. Animato", "fast", 40),
+            M(3, "Scherzo. Allegro molto – Trio. Animato", "super_fast", 40),
             M(4, "Rondo. Poco allegretto e grazioso", "medium", 56),
         ),
         article=(
