@@ -11,8 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from audio.discovery import DiscoveryError, search_recordings
 from audio.download import DownloadError, DownloadOptions, cached_media, download_media
-from schemas import Failure, Media, Recording
+from schemas import Failure, Media, Recording, Work
 
 
 @dataclass
@@ -23,6 +24,7 @@ class AcquireResult:
     downloaded: int = 0
     reused: int = 0
     works_without_recording: list[str] = field(default_factory=list)
+    found_by_search: list[str] = field(default_factory=list)
 
 
 def recordings_by_choice(recordings: Iterable[Recording]) -> dict[str, list[list[Recording]]]:
@@ -33,12 +35,38 @@ def recordings_by_choice(recordings: Iterable[Recording]) -> dict[str, list[list
     return {w: [sorted(g[ri], key=lambda r: r.movement_number or 0) for ri in sorted(g)] for w, g in groups.items()}
 
 
-def acquire_media(recordings: Iterable[Recording], work_ids: Iterable[str], cache_dir: Path,
-                  opts: DownloadOptions = DownloadOptions()) -> AcquireResult:
+def search_fallback(work: Work, search_template: str, result: AcquireResult) -> list[list[Recording]]:
+    """Recordings found by searching for a work its page lists none for (one candidate group, or none)."""
+    n_movements = len(work.page_movement_titles) or None
+    try:
+        found, candidates = search_recordings(work, n_movements, search_template=search_template)
+    except DiscoveryError as exc:
+        result.failures.append(exc.failure())
+        return []
+    if not found:
+        best = candidates[0] if candidates else None
+        detail = f"best candidate {best.title!r} scored {best.score:.2f} ({', '.join(best.reasons)})" if best else "no results"
+        result.failures.append(Failure(stage="acquire", item_id=work.id, url=None,
+                                       reason=f"no recording listed and none found by search: {detail}"))
+        return []
+    result.found_by_search.append(work.id)
+    return [found]
+
+
+def acquire_media(recordings: Iterable[Recording], works: Iterable[Work], cache_dir: Path,
+                  opts: DownloadOptions = DownloadOptions(), *, search_template: str | None = None) -> AcquireResult:
+    """Download each work's first complete recording; search for works whose page lists none.
+
+    ``search_template`` (e.g. ``ytsearch8:{query}``) turns the search fallback on; without it a work
+    with no listed recording is reported as such.
+    """
     by_work = recordings_by_choice(recordings)
     result = AcquireResult(media=[], chosen=[], failures=[])
-    for work_id in sorted(set(work_ids)):
+    for work in sorted(works, key=lambda w: w.id):
+        work_id = work.id
         options = by_work.get(work_id)
+        if not options and search_template:
+            options = search_fallback(work, search_template, result)
         if not options:
             result.works_without_recording.append(work_id)
             continue

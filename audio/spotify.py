@@ -35,7 +35,7 @@ from audio.discovery import (
     work_number_set,
     work_numbers,
 )
-from schemas import Work
+from schemas import Failure, Work
 
 log = logging.getLogger(__name__)
 
@@ -236,8 +236,24 @@ def verify_durations(segments_s: Sequence[float], tracks: Sequence[SpotifyTrack]
     return [abs(seg - t.duration_s) <= tolerance * t.duration_s for seg, t in zip(segments_s, tracks, strict=True)]
 
 
+def lookup_works(sp: spotipy.Spotify, works: Sequence[Work]) -> tuple[dict[str, list[SpotifyTrack]], list[Failure]]:
+    """Each work's Spotify movement tracks (works not found are absent); one failed lookup is a Failure."""
+    found: dict[str, list[SpotifyTrack]] = {}
+    failures: list[Failure] = []
+    for work in works:
+        try:
+            tracks = find_work_tracks(sp, work)
+        except SpotifyLookupError as exc:
+            failures.append(Failure(stage="acquire", item_id=work.id, url=None, reason=str(exc)))
+            continue
+        if tracks:
+            found[work.id] = tracks
+    return found, failures
+
+
 __all__ = [
     "SECRET_BLOCK",
+    "lookup_works",
     "SpotifyLookupError",
     "SpotifyTrack",
     "find_work_tracks",

@@ -1,15 +1,15 @@
 """The movements of each work: their titles, the expert text about each, and their tags.
 
 Titles come from the best source available, in this order: the page's own movement list, the
-recording's track list, chapters reported by the media host, time stamps in the video description
-(the real site rarely lists movements itself). The article is then split into per-movement
+recording's track list, chapters reported by the media host, time stamps in the video description,
+the work's album tracks on Spotify (the real site rarely lists movements itself). The article is then split into per-movement
 passages and each title is tagged.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from audio.chapters import parse_chapters
@@ -34,7 +34,8 @@ class TitleList:
     source: str  # TitleSource
 
 
-def movement_titles(work: Work, chosen: Sequence[Recording], media: dict[str, Media]) -> TitleList | None:
+def movement_titles(work: Work, chosen: Sequence[Recording], media: dict[str, Media],
+                    spotify_titles: Sequence[str] = ()) -> TitleList | None:
     if work.page_movement_titles:
         return TitleList(tuple(clean_title(t) for t in work.page_movement_titles), "page")
     tracks = [r for r in chosen if r.movement_number is not None]
@@ -50,18 +51,22 @@ def movement_titles(work: Work, chosen: Sequence[Recording], media: dict[str, Me
         described = parse_chapters(m.description or "")
         if len(described) >= 2:
             return TitleList(tuple(clean_title(c.name) for c in described), "description")
+    if spotify_titles:
+        return TitleList(tuple(clean_title(t) for t in spotify_titles), "spotify")
     return None
 
 
-def prepare_movements(works: Iterable[Work], chosen: Sequence[Recording], media: Sequence[Media]) -> list[Movement]:
+def prepare_movements(works: Iterable[Work], chosen: Sequence[Recording], media: Sequence[Media],
+                      spotify_titles: Mapping[str, Sequence[str]] | None = None) -> list[Movement]:
     """One Movement per title found, with its aligned passage and tempo tag."""
+    spotify_titles = spotify_titles or {}
     media_by_source = {m.source_id: m for m in media}
     by_work: dict[str, list[Recording]] = {}
     for rec in chosen:
         by_work.setdefault(rec.work_id, []).append(rec)
     out: list[Movement] = []
     for work in works:
-        titles = movement_titles(work, by_work.get(work.id, []), media_by_source)
+        titles = movement_titles(work, by_work.get(work.id, []), media_by_source, spotify_titles.get(work.id, ()))
         if titles is None:
             continue
         alignment = align_article(work.article or "", list(titles.titles))

@@ -18,13 +18,17 @@ def build(
     out: Annotated[Path, typer.Option(help="Output root (build manifests, caches, the dataset).")] = Path("local"),
     publish: Annotated[bool, typer.Option(help="Publish the dataset at the end.")] = True,
     push_to_hub: Annotated[str | None, typer.Option(help="Also upload the version to this Hub repo id.")] = None,
+    search: Annotated[str, typer.Option(help="Search for works whose page lists no recording: 'auto' "
+                                        "(YouTube for real sites, off for the mini site), 'off', or a yt-dlp "
+                                        "search template with {n} and {query}.")] = "auto",
 ) -> None:
     """Run the whole build-dataset flow (crawl → audio → features → publish) in this process."""
     from crawlers.crawl import CrawlError
     from flows.build import build_dataset
 
     try:
-        summary = build_dataset(site_url=site, output_root=str(out), publish=publish, push_to_hub=push_to_hub)
+        summary = build_dataset(site_url=site, output_root=str(out), publish=publish, push_to_hub=push_to_hub,
+                                search=search)
     except CrawlError as exc:
         typer.echo(f"error: {exc}\nNothing was published.", err=True)
         raise typer.Exit(2) from exc

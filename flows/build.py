@@ -24,6 +24,7 @@ from audio.decode import decode_mono
 from audio.features import prepare_clips
 from audio.params import AudioParams
 from audio.segment import SegmentResult, prepare_segments
+from audio.spotify import SpotifyTrack, lookup_works, movement_titles_from_tracks, spotify_client
 from audio.spectrogram import spectrogram_parameters
 from crawlers.crawl import CrawlResult, crawl_site
 from crawlers.movements import prepare_movements
@@ -35,6 +36,14 @@ from schemas.io import write_records
 from tagging import describe_tempo_rules
 
 EMBEDDED = "embedded"
+YOUTUBE_SEARCH = "ytsearch{n}:{query}"
+
+
+def search_template_for(search: str, local: bool) -> str | None:
+    """``auto`` searches YouTube for works without a listed recording, except offline on the mini site."""
+    if search == "auto":
+        return None if local else YOUTUBE_SEARCH
+    return None if search in ("off", "none", "") else search
 
 
 @task(name="crawl", cache_policy=NO_CACHE)
@@ -43,16 +52,27 @@ def crawl_task(site_url: str, paths: BuildPaths, local: bool) -> CrawlResult:
 
 
 @task(name="acquire-audio", cache_policy=NO_CACHE)
-def acquire_task(crawl: CrawlResult, paths: BuildPaths) -> AcquireResult:
-    result = acquire_media(crawl.recordings, [w.id for w in crawl.works], paths.media_cache)
+def acquire_task(crawl: CrawlResult, paths: BuildPaths, search_template: str | None) -> AcquireResult:
+    result = acquire_media(crawl.recordings, crawl.works, paths.media_cache, search_template=search_template)
     write_records(paths.build_dir / "media.jsonl", result.media)
     write_records(paths.build_dir / "recordings.jsonl", result.chosen)
     return result
 
 
+@task(name="spotify", cache_policy=NO_CACHE)
+def spotify_task(crawl: CrawlResult) -> tuple[dict[str, list[SpotifyTrack]] | None, list[Failure]]:
+    """Album tracks per work, or None when no Spotify credentials are configured (the step is skipped)."""
+    sp = spotify_client()
+    if sp is None:
+        return None, []
+    return lookup_works(sp, crawl.works)
+
+
 @task(name="movements", cache_policy=NO_CACHE)
-def movements_task(crawl: CrawlResult, acquired: AcquireResult, paths: BuildPaths) -> list[Movement]:
-    movements = prepare_movements(crawl.works, acquired.chosen, acquired.media)
+def movements_task(crawl: CrawlResult, acquired: AcquireResult, paths: BuildPaths,
+                   spotify: dict[str, list[SpotifyTrack]] | None) -> list[Movement]:
+    spotify_titles = {w: movement_titles_from_tracks(t) for w, t in (spotify or {}).items()}
+    movements = prepare_movements(crawl.works, acquired.chosen, acquired.media, spotify_titles)
     write_records(paths.build_dir / "works.jsonl", crawl.works)
     write_records(paths.build_dir / "movements.jsonl", movements)
     return movements
@@ -99,22 +119,28 @@ def site_for(site_url: str, paths: BuildPaths) -> Iterator[tuple[str, bool]]:
 
 @flow(name="build-dataset", log_prints=True)
 def build_dataset(site_url: str = EMBEDDED, output_root: str = "local", publish: bool = True,
-                  push_to_hub: str | None = None) -> BuildSummary:
+                  push_to_hub: str | None = None, search: str = "auto") -> BuildSummary:
+    """Build (or refresh) the dataset. ``search``: ``auto``, ``off``, or a yt-dlp search template with
+    ``{n}`` and ``{query}`` for works whose page lists no recording."""
     paths = BuildPaths(Path(output_root))
     params = AudioParams()
     with site_for(site_url, paths) as (start_url, local):
         summary = BuildSummary(site_url=start_url)
         crawl = crawl_task(start_url, paths, local)
-        acquired = acquire_task(crawl, paths)
-    movements = movements_task(crawl, acquired, paths)
+        acquired = acquire_task(crawl, paths, search_template_for(search, local))
+    spotify, spotify_failures = spotify_task(crawl)
+    movements = movements_task(crawl, acquired, paths, spotify)
     segmented = segment_task(movements, acquired, paths)
     clips, feature_failures, clip_stats = features_task(segmented.segments, acquired.media, paths, params)
 
-    failures = [*crawl.failures, *acquired.failures, *segmented.failures, *feature_failures]
+    failures = [*crawl.failures, *acquired.failures, *spotify_failures, *segmented.failures, *feature_failures]
     write_records(paths.build_dir / "failures.jsonl", failures)
     summary.works, summary.recordings = len(crawl.works), len(crawl.recordings)
     summary.changes = crawl.changes
     summary.works_without_recording = acquired.works_without_recording
+    summary.found_by_search = acquired.found_by_search
+    summary.spotify = ("skipped (no credentials)" if spotify is None
+                       else f"album tracks found for {len(spotify)} of {len(crawl.works)} works")
     summary.downloaded, summary.reused_downloads = acquired.downloaded, acquired.reused
     summary.movements = len(movements)
     summary.segments_by_method = dict(Counter(s.method for s in segmented.segments))

@@ -15,6 +15,8 @@ class BuildSummary:
     changes: dict[str, list[str]] = field(default_factory=dict)
     recordings: int = 0
     works_without_recording: list[str] = field(default_factory=list)
+    found_by_search: list[str] = field(default_factory=list)
+    spotify: str = "not run"
     downloaded: int = 0
     reused_downloads: int = 0
     movements: int = 0
@@ -33,7 +35,8 @@ class BuildSummary:
             f"  works crawled:        {self.works} ({len(self.works_without_recording)} without a recording)",
             "  since last crawl:     " + ", ".join(f"{k} {len(self.changes.get(k, []))}"
                                                   for k in ("new", "changed", "unchanged", "gone")),
-            f"  recordings listed:    {self.recordings}",
+            f"  recordings listed:    {self.recordings} (+{len(self.found_by_search)} found by search)",
+            f"  Spotify:              {self.spotify}",
             f"  media downloaded:     {self.downloaded} new, {self.reused_downloads} reused from cache",
             f"  movements:            {self.movements}",
             "  segments:             " + (", ".join(f"{k} {v}" for k, v in sorted(self.segments_by_method.items())) or "0"),
