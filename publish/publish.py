@@ -1,0 +1,473 @@
+"""Publish a build as a new version of the dataset, atomically, or not at all.
+
+On-disk layout (``dataset_dir = local/earsense-m2t``)::
+
+    local/earsense-m2t               -> earsense-m2t.versions/v1.1.0   (a relative symlink: the live version)
+    local/earsense-m2t.versions/
+        repo.git/                    the git history: one commit and one tag per version
+        v1.1.0/                      the live tree (HF layout; a `.git` file points at ../repo.git)
+        v1.0.0/                      the tree before it, kept so a reader that resolved the old link
+                                     a moment before the switch can finish; older trees live in git only
+        publish.lock                 one publish at a time (flock; released by the kernel on kill)
+        .staging-<pid>/              the version being built (gone after a publish, or swept by the next)
+
+Why a symlink: a reader opens ``local/earsense-m2t`` and sees either the whole old version or the
+whole new one, because the only step that changes what it sees is ``os.replace`` of the link, which
+is atomic. Everything before it (writing, validating with ``datasets.load_dataset``, committing and
+tagging) happens beside the live tree; a kill at any point leaves the old link, hence the old version,
+untouched. A version exists only once the link points at it: the next publish removes what a killed
+one left (staging folders, tags and trees newer than the live version, stale git lock files) and
+moves the branch back to the live tag.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from publish.card import ConfigSummary, card_fingerprint, make_plots, plot_files, render_card
+from publish.folds import assign_folds
+from publish.rows import CONFIGS, Bundle, Inputs, Previous, load_bundle, load_spectrogram
+from publish.stats import dataset_stats, failure_stats, size_category
+from publish.versions import (Git, GitError, Version, changelog_entry, decide_bump, diff_hashes,
+                              next_version, prepend_changelog)
+from publish.writer import ShardedParquetWriter
+from schemas import SCHEMA_VERSION, RecordError, validate_bundle
+
+#: set to a stage name to make publish wait there (the kill-safety tests kill it while it waits)
+PAUSE_ENV = "EARSENSE_PUBLISH_PAUSE_AT"
+PAUSE_MARKER_ENV = "EARSENSE_PUBLISH_PAUSE_MARKER"
+STAGES = ("wrote:default", "wrote:spectrograms", "wrote:works", "written", "validated", "committed", "renamed",
+          "switched")
+#: configs bigger than this are validated with a streaming load (features + first row + row count from the
+#: parquet footers) instead of a full conversion to arrow: the full load would copy gigabytes into the cache
+FULL_LOAD_LIMIT = 256 << 20
+KEEP_TREES = 2
+META_DIR = "meta"
+ROW_HASHES = f"{META_DIR}/row_hashes.parquet"
+PUBLISH_JSON = f"{META_DIR}/publish.json"
+
+
+class PublishError(RuntimeError):
+    """The dataset folder or the staged version is not in the state publish needs; nothing was published."""
+
+
+class HubTokenError(PublishError):
+    pass
+
+
+@dataclass
+class PublishResult:
+    version: str
+    created: bool  # False when nothing changed (the live version is kept)
+    previous: str | None
+    path: Path  # the live dataset folder (the symlink)
+    counts: dict[str, int] = field(default_factory=dict)  # rows per config
+    added: dict[str, list[str]] = field(default_factory=dict)  # config -> row ids
+    changed: dict[str, list[str]] = field(default_factory=dict)
+    removed: dict[str, list[str]] = field(default_factory=dict)
+    bump: str | None = None  # initial | major | minor | patch | None
+    reason: str = ""
+    pushed_to: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------- layout
+
+def _checkpoint(stage: str) -> None:
+    if os.environ.get(PAUSE_ENV) != stage:
+        return
+    marker = os.environ.get(PAUSE_MARKER_ENV)
+    if marker:
+        Path(marker).write_text(f"{os.getpid()} {stage}\n")
+    time.sleep(3600)
+
+
+@dataclass(frozen=True)
+class Layout:
+    dataset_dir: Path
+
+    @property
+    def store(self) -> Path:
+        return self.dataset_dir.parent / f"{self.dataset_dir.name}.versions"
+
+    @property
+    def git(self) -> Git:
+        return Git(self.store / "repo.git")
+
+    def tree(self, version: str) -> Path:
+        return self.store / f"v{version}"
+
+    def live_version(self) -> str | None:
+        link = self.dataset_dir
+        if not os.path.lexists(link):
+            return None
+        if not link.is_symlink():
+            raise PublishError(f"{link} is a folder, not the link to a published version this code manages; "
+                               "move it away and publish again")
+        target = Path(os.readlink(link))
+        try:
+            version = str(Version.parse(target.name))
+        except ValueError as exc:
+            raise PublishError(f"{link} points at {target}, which is not a version folder") from exc
+        if not (self.tree(version) / "README.md").exists():
+            raise PublishError(f"{link} points at {self.tree(version)}, which is missing or incomplete")
+        return version
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        self.store.mkdir(parents=True, exist_ok=True)
+        with open(self.store / "publish.lock", "a+") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                raise PublishError(f"another publish into {self.dataset_dir} is running") from exc
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def recover(self) -> None:
+        """Undo what a killed publish left behind (call with the lock held)."""
+        for junk in [*self.store.glob(".staging-*"), *self.store.glob(".cache-*")]:
+            shutil.rmtree(junk, ignore_errors=True)
+        for link in self.dataset_dir.parent.glob(f".{self.dataset_dir.name}.link-*"):
+            link.unlink(missing_ok=True)
+        git_dir = self.git.git_dir
+        if not (git_dir / "HEAD").exists():
+            return
+        for lock in [git_dir / "index.lock", git_dir / "HEAD.lock", git_dir / "packed-refs.lock",
+                     git_dir / "config.lock", *(git_dir / "refs").rglob("*.lock")]:
+            lock.unlink(missing_ok=True)
+        live = self.live_version()
+        live_v = Version.parse(live) if live else None
+        for tag in self.git.tags():
+            if live_v is None or Version.parse(tag) > live_v:
+                self.git.delete_tag(tag)
+        for tree in self.store.glob("v*"):
+            with contextlib.suppress(ValueError):
+                if live_v is None or Version.parse(tree.name) > live_v:
+                    shutil.rmtree(tree, ignore_errors=True)
+        if live is not None:
+            head = self.git.run("rev-parse", "HEAD").strip() if self.git.has_commits() else None
+            if head != self.git.run("rev-parse", f"v{live}^{{commit}}").strip():
+                self.git.reset_to(f"v{live}", self.tree(live))
+        elif self.git.has_commits():
+            self.git.run("update-ref", "-d", "HEAD")
+            (git_dir / "index").unlink(missing_ok=True)
+
+    def previous(self) -> Previous | None:
+        live = self.live_version()
+        if live is None:
+            return None
+        tree = self.tree(live)
+        try:
+            meta = json.loads((tree / PUBLISH_JSON).read_text())
+            hashes = pl.read_parquet(tree / ROW_HASHES)
+        except (OSError, ValueError) as exc:
+            raise PublishError(f"{tree}: cannot read its {META_DIR}/ ({exc})") from exc
+        return Previous(version=live, path=tree, meta=meta, hashes=hashes)
+
+    def new_staging(self) -> Path:
+        staging = self.store / f".staging-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        # a git file, not a folder: this tree is a work tree of ../repo.git and stays one after the rename
+        (staging / ".git").write_text("gitdir: ../repo.git\n")
+        return staging
+
+    def switch(self, tree: Path) -> None:
+        tmp = self.dataset_dir.parent / f".{self.dataset_dir.name}.link-{os.getpid()}"
+        tmp.unlink(missing_ok=True)
+        os.symlink(os.path.relpath(tree, self.dataset_dir.parent), tmp)
+        os.replace(tmp, self.dataset_dir)
+        _fsync_dir(self.dataset_dir.parent)
+
+    def prune(self, keep: int = KEEP_TREES) -> None:
+        trees = []
+        for tree in self.store.glob("v*"):
+            with contextlib.suppress(ValueError):
+                trees.append((Version.parse(tree.name), tree))
+        for _, tree in sorted(trees, reverse=True)[keep:]:
+            shutil.rmtree(tree, ignore_errors=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# ---------------------------------------------------------------------------------------------- building
+
+@dataclass
+class Built:
+    features: Any
+    ids: list[str]
+    hashes: list[str]
+    num_rows: int
+    num_bytes: int
+    download_size: int
+
+
+def _movement_counts(bundle: Bundle) -> dict[str, int]:
+    counts = {w.id: 0 for w in bundle.works}
+    if bundle.movements:
+        df = pl.DataFrame({"work_id": [m.work_id for m in bundle.movements]}).group_by("work_id").len()
+        counts.update(dict(zip(df["work_id"].to_list(), df["len"].to_list())))
+    return counts
+
+
+def write_configs(staging: Path, inputs: Inputs) -> dict[str, Built]:
+    built: dict[str, Built] = {}
+    for name, spec in CONFIGS.items():
+        features = spec.features(inputs)
+        ids: list[str] = []
+        hashes: list[str] = []
+        writer = ShardedParquetWriter(staging / "data" / name, features, n_shards=spec.n_shards(inputs),
+                                      row_group_rows=spec.row_group_rows, row_group_bytes=spec.row_group_bytes)
+        with writer:
+            for batch in spec.batches(inputs, features):
+                writer.write(batch.table, batch.shard)
+                ids += batch.ids
+                hashes += batch.hashes
+        if inputs.problems:
+            raise RecordError(inputs.problems)
+        built[name] = Built(features, ids, hashes, writer.num_rows, writer.bytes_written,
+                            sum(p.stat().st_size for p in writer.paths))
+        _checkpoint(f"wrote:{name}")
+    return built
+
+
+def validate_tree(tree: Path, summaries: list[ConfigSummary], cache_dir: Path) -> None:
+    """Load every config of the staged tree the way a user will, and compare with what was written."""
+    import datasets
+    import pyarrow.parquet as pq
+    from huggingface_hub import DatasetCard
+
+    card = DatasetCard.load(tree / "README.md")
+    names = [c.get("config_name") for c in (card.data.get("configs") or [])]
+    if names != [s.name for s in summaries]:
+        raise PublishError(f"{tree}/README.md: configs {names}, expected {[s.name for s in summaries]}")
+    for s in summaries:
+        streaming = s.download_size > FULL_LOAD_LIMIT
+        try:
+            ds = datasets.load_dataset(str(tree), s.name, split="train", cache_dir=str(cache_dir), streaming=streaming)
+        except Exception as exc:  # noqa: BLE001 - any loader failure means the version must not go out
+            raise PublishError(f"{tree}: config {s.name!r} does not load with datasets: {exc}") from exc
+        if ds.features != s.features:
+            raise PublishError(f"{tree}: config {s.name!r} loads with features {ds.features}, expected {s.features}")
+        if streaming:
+            rows = sum(pq.ParquetFile(p).metadata.num_rows for p in sorted((tree / "data" / s.name).glob("*.parquet")))
+            if s.num_rows:
+                next(iter(ds))
+        else:
+            rows = len(ds)
+        if rows != s.num_rows:
+            raise PublishError(f"{tree}: config {s.name!r} has {rows} rows, {s.num_rows} were written")
+
+
+def _json_roundtrip(value: Any) -> Any:
+    return json.loads(json.dumps(value, sort_keys=True, default=str))
+
+
+# ---------------------------------------------------------------------------------------------- hub
+
+def require_token(repo_id: str) -> str:
+    """The configured Hugging Face token, or an error naming the repo (the token itself is never shown)."""
+    from huggingface_hub import get_token
+
+    token = get_token()
+    if not token:
+        raise HubTokenError(f"cannot push to the Hugging Face dataset repo {repo_id!r}: no token is configured "
+                            "(set HF_TOKEN or run `hf auth login`); nothing was published or uploaded")
+    return token
+
+
+def push(tree: Path, repo_id: str, version: str, token: str) -> None:
+    from huggingface_hub import HfApi
+
+    api = HfApi(token=token)
+    api.create_repo(repo_id, repo_type="dataset", exist_ok=True)
+    api.upload_folder(folder_path=str(tree), repo_id=repo_id, repo_type="dataset",
+                      commit_message=f"earsense-m2t v{version}", ignore_patterns=[".git", ".git/*"])
+    api.create_tag(repo_id, tag=f"v{version}", repo_type="dataset", exist_ok=True)
+
+
+# ---------------------------------------------------------------------------------------------- entry points
+
+def publish_dataset(build_dir: Path, dataset_dir: Path = Path("local/earsense-m2t"), *,
+                    card_context: dict | None = None, push_to_hub: str | None = None,
+                    now: datetime | None = None) -> PublishResult:
+    """Publish the build in ``build_dir`` as the next version of ``dataset_dir`` if anything changed.
+
+    Raises :class:`schemas.RecordError` listing every invalid row (nothing is published),
+    :class:`PublishError` when the folder or the staged version is not as expected, and
+    :class:`HubTokenError` before doing anything when ``push_to_hub`` is given without a token.
+    """
+    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+    dataset_dir = Path(dataset_dir)
+    ctx: dict[str, Any] = {"schema_version": SCHEMA_VERSION, **(card_context or {})}
+    token = require_token(push_to_hub) if push_to_hub else None
+    layout = Layout(dataset_dir)
+    with layout.locked():
+        layout.recover()
+        layout.git.init()
+        previous = layout.previous()
+        result = _publish_locked(Path(build_dir), layout, previous, ctx, now)
+        if result.created:
+            layout.prune()
+    if push_to_hub and token:
+        push(layout.tree(result.version), push_to_hub, result.version, token)
+        result.pushed_to = push_to_hub
+    return result
+
+
+def _publish_locked(build_dir: Path, layout: Layout, previous: Previous | None, ctx: dict[str, Any],
+                    now: datetime) -> PublishResult:
+    bundle = load_bundle(build_dir)
+    problems = validate_bundle(bundle.works, bundle.movements, bundle.segments, bundle.clips)
+    if problems:
+        raise RecordError(problems)
+    prev_folds: dict[str, int] = {}
+    if previous is not None:
+        old = previous.read("works", ["id", "fold"])
+        if old is not None:
+            prev_folds = {k: v for k, v in zip(old["id"].to_list(), old["fold"].to_list()) if v is not None}
+    folds = assign_folds(_movement_counts(bundle), prev_folds)
+    spec_params = dict(ctx.get("spectrogram") or {})
+    inputs = Inputs(bundle=bundle, folds=folds, spectrogram_parameters=spec_params, previous=previous,
+                    n_bins=int(spec_params.get("n_bins", 256)))
+    staging = layout.new_staging()
+    committed = False
+    try:
+        built = write_configs(staging, inputs)
+        hashes = pl.DataFrame({"config": [n for n, b in built.items() for _ in b.ids],
+                               "id": [i for b in built.values() for i in b.ids],
+                               "hash": [h for b in built.values() for h in b.hashes]},
+                              schema={"config": pl.String, "id": pl.String, "hash": pl.String})
+        (staging / META_DIR).mkdir()
+        hashes.write_parquet(staging / ROW_HASHES)
+        changes = {name: diff_hashes(previous.config_hashes(name) if previous else None,
+                                     hashes.filter(pl.col("config") == name).select("id", "hash"))
+                   for name in built}
+        counts = {name: b.num_rows for name, b in built.items()}
+
+        default, works = inputs.frames["default"], inputs.frames["works"]
+        stats = dataset_stats(default, works)
+        failures = failure_stats(bundle.failures)
+        clips = {c.movement_id: c for c in bundle.clips}
+        plots = make_plots(staging, default, stats, ctx, clips,
+                           lambda clip: load_spectrogram(clip, bundle.root, inputs.n_bins)[0])
+        summaries = [ConfigSummary(name, CONFIGS[name].description, b.features, b.num_rows, b.num_bytes,
+                                   b.download_size, CONFIGS[name].default) for name, b in built.items()]
+        card_args = dict(configs=summaries, stats=stats, failures=failures, context=ctx, plots=plots,
+                         dataset_dir=str(layout.dataset_dir), size_category=size_category(counts.get("default", 0)))
+        fingerprint = card_fingerprint(render_card(version="{version}", date="{date}", **card_args),
+                                       plot_files(staging))
+        features = _json_roundtrip({name: b.features.to_dict() for name, b in built.items()})
+        part, reason = decide_bump(previous.meta if previous else None, SCHEMA_VERSION, features, changes,
+                                   fingerprint)
+        prev_version = previous.version if previous else None
+        result = PublishResult(version=prev_version or "", created=False, previous=prev_version,
+                               path=layout.dataset_dir, counts=counts,
+                               added={n: c.added for n, c in changes.items()},
+                               changed={n: c.changed for n, c in changes.items()},
+                               removed={n: c.removed for n, c in changes.items()}, bump=part, reason=reason)
+        if part is None:
+            shutil.rmtree(staging, ignore_errors=True)
+            return result
+        version = next_version(prev_version, part)
+        result.version, result.created = version, True
+
+        (staging / "README.md").write_text(render_card(version=version, date=now.date().isoformat(), **card_args))
+        old_log = (previous.path / "CHANGELOG.md").read_text() if previous else None
+        entry = changelog_entry(version, now, part, reason, prev_version, changes, counts)
+        (staging / "CHANGELOG.md").write_text(prepend_changelog(old_log, entry))
+        (staging / PUBLISH_JSON).write_text(json.dumps(
+            {"version": version, "previous": prev_version, "date": now.isoformat(), "bump": part, "reason": reason,
+             "schema_version": SCHEMA_VERSION, "counts": counts, "card_fingerprint": fingerprint,
+             "features": features}, indent=1, sort_keys=True) + "\n")
+        _checkpoint("written")
+
+        cache_dir = layout.store / f".cache-{os.getpid()}"
+        try:
+            validate_tree(staging, summaries, cache_dir)
+        finally:
+            shutil.rmtree(cache_dir, ignore_errors=True)
+        _checkpoint("validated")
+
+        committed = True
+        layout.git.commit_all(staging, f"earsense-m2t v{version}: {reason}", f"v{version}", now)
+        _checkpoint("committed")
+        tree = layout.tree(version)
+        os.rename(staging, tree)
+        _checkpoint("renamed")
+        layout.switch(tree)
+        _checkpoint("switched")
+        return result
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if committed:  # the tag exists but the link may not point at it: put git back on the live version
+            with contextlib.suppress(Exception):
+                layout.recover()
+        raise
+
+
+def load_version(dataset_dir: Path, version: str) -> Path:
+    """Materialize a published version as ``<dataset_dir>@v<version>/`` (from its git tag) and return it.
+
+    The folder is written under a temporary name and renamed, so a present folder is always complete
+    and a second call reuses it.
+    """
+    dataset_dir = Path(dataset_dir)
+    v = Version.parse(version)
+    layout = Layout(dataset_dir)
+    target = dataset_dir.parent / f"{dataset_dir.name}@{v.tag}"
+    if (target / "README.md").exists():
+        return target
+    if not (layout.git.git_dir / "HEAD").exists():
+        raise PublishError(f"{dataset_dir}: no published versions (no {layout.git.git_dir})")
+    tags = layout.git.tags()
+    if v.tag not in tags:
+        raise PublishError(f"{dataset_dir}: version {v} was not published; available: "
+                           f"{', '.join(t[1:] for t in tags) or 'none'}")
+    tmp = dataset_dir.parent / f".{target.name}.part-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        proc = subprocess.Popen(["git", "--git-dir", str(layout.git.git_dir), "archive", "--format=tar", v.tag],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert proc.stdout is not None
+        with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
+            tar.extractall(tmp, filter="data")
+        _, err = proc.communicate()
+        if proc.returncode != 0:
+            raise GitError(f"git archive {v.tag} in {layout.git.git_dir}: {err.decode(errors='replace').strip()}")
+        os.rename(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def versions(dataset_dir: Path) -> list[str]:
+    """Published versions, oldest first."""
+    git = Layout(Path(dataset_dir)).git
+    return [t[1:] for t in git.tags()] if (git.git_dir / "HEAD").exists() else []
+
+
+__all__ = ["HubTokenError", "PublishError", "PublishResult", "load_version", "publish_dataset", "versions"]

@@ -1,0 +1,206 @@
+"""Semantic versions of the dataset, what changed between two of them, and the git history.
+
+MAJOR: the record schema's major version changed, or an existing config's features changed or a
+config disappeared (a loader written for the old columns may break). MINOR: rows were added,
+changed or removed, or a config was added. PATCH: only the card (text or plots) changed. Nothing
+changed: no version. Row identity is the row id (movement id, work id); a row is "changed" when its
+content hash differs, and the hash leaves out fetch provenance (see ``rows.carry_forward``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)$")
+FIRST_VERSION = "1.0.0"
+#: ids listed inline in the changelog before the rest go into a collapsed block
+INLINE_IDS = 20
+
+
+@dataclass(frozen=True, order=True)
+class Version:
+    major: int
+    minor: int
+    patch: int
+
+    @classmethod
+    def parse(cls, text: str) -> Version:
+        m = VERSION_RE.match(text.strip())
+        if not m:
+            raise ValueError(f"{text!r} is not a version like 1.2.0 or v1.2.0")
+        return cls(*(int(g) for g in m.groups()))
+
+    def bump(self, part: str) -> Version:
+        if part == "major":
+            return Version(self.major + 1, 0, 0)
+        if part == "minor":
+            return Version(self.major, self.minor + 1, 0)
+        if part == "patch":
+            return Version(self.major, self.minor, self.patch + 1)
+        raise ValueError(f"unknown version part {part!r}")
+
+    @property
+    def tag(self) -> str:
+        return f"v{self}"
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}.{self.patch}"
+
+
+@dataclass
+class ConfigChanges:
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+
+def diff_hashes(old: pl.DataFrame | None, new: pl.DataFrame) -> ConfigChanges:
+    """Added, changed and removed ids between two ``id, hash`` tables (sorted, for stable changelogs)."""
+    if old is None or old.is_empty():
+        return ConfigChanges(added=sorted(new["id"].to_list()))
+    joined = old.join(new, on="id", how="full", suffix="_new", coalesce=True)
+    added = joined.filter(pl.col("hash").is_null())["id"].to_list()
+    removed = joined.filter(pl.col("hash_new").is_null())["id"].to_list()
+    changed = joined.filter(pl.col("hash").is_not_null() & pl.col("hash_new").is_not_null()
+                            & (pl.col("hash") != pl.col("hash_new")))["id"].to_list()
+    return ConfigChanges(sorted(added), sorted(changed), sorted(removed))
+
+
+def decide_bump(previous_meta: Mapping[str, Any] | None, schema_version: str, features: Mapping[str, Any],
+                changes: Mapping[str, ConfigChanges], card_fingerprint: str) -> tuple[str | None, str]:
+    """(``major``/``minor``/``patch``/None, why) for a candidate against the live version's metadata."""
+    if previous_meta is None:
+        return "initial", "first version"
+    old_schema = Version.parse(previous_meta.get("schema_version", "0.0.0"))
+    if Version.parse(schema_version).major != old_schema.major:
+        return "major", f"record schema {old_schema} -> {schema_version}"
+    old_features: Mapping[str, Any] = previous_meta.get("features", {})
+    for name, feats in old_features.items():
+        if name not in features:
+            return "major", f"config {name!r} removed"
+        if features[name] != feats:
+            return "major", f"features of config {name!r} changed"
+    added_configs = sorted(set(features) - set(old_features))
+    if added_configs:
+        return "minor", f"config(s) {', '.join(added_configs)} added"
+    changed = [name for name, ch in changes.items() if ch.any]
+    if changed:
+        return "minor", f"rows changed in {', '.join(changed)}"
+    if previous_meta.get("card_fingerprint") != card_fingerprint:
+        return "patch", "dataset card changed"
+    return None, "nothing changed"
+
+
+def next_version(previous: str | None, part: str) -> str:
+    if previous is None or part == "initial":
+        return FIRST_VERSION
+    return str(Version.parse(previous).bump(part))
+
+
+def _id_list(ids: Sequence[str]) -> str:
+    shown = ", ".join(f"`{i}`" for i in ids[:INLINE_IDS])
+    if len(ids) <= INLINE_IDS:
+        return shown
+    rest = "\n".join(f"  - `{i}`" for i in ids[INLINE_IDS:])
+    return f"{shown}\n\n  <details><summary>and {len(ids) - INLINE_IDS} more</summary>\n\n{rest}\n\n  </details>"
+
+
+def changelog_entry(version: str, date: datetime, part: str, reason: str, previous: str | None,
+                    changes: Mapping[str, ConfigChanges], counts: Mapping[str, int]) -> str:
+    what = f"{part.upper()} against {previous}: {reason}." if previous else "First version."
+    lines = [f"## {version} — {date.date().isoformat()}", "", what, ""]
+    for name, ch in changes.items():
+        lines.append(f"- **{name}** ({counts.get(name, 0)} rows): {len(ch.added)} added, {len(ch.changed)} changed, "
+                     f"{len(ch.removed)} removed")
+        if previous is None:
+            continue  # listing every id of a first version says nothing
+        for label, ids in (("added", ch.added), ("changed", ch.changed), ("removed", ch.removed)):
+            if ids:
+                lines.append(f"  - {label}: {_id_list(ids)}")
+    return "\n".join(lines) + "\n"
+
+
+def prepend_changelog(old_text: str | None, entry: str) -> str:
+    header = ("# Changelog\n\nEvery published version, newest first, with the rows added, changed and removed "
+              "against the version before it. Load any of them as the dataset card explains.\n")
+    body = ""
+    if old_text:
+        _, _, body = old_text.partition("\n## ")
+        body = "## " + body if body else ""
+    return f"{header}\n{entry}\n{body}".rstrip() + "\n"
+
+
+# ---------------------------------------------------------------------------------------------- git
+
+class GitError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Git:
+    """A git directory kept apart from the work trees (see ``publish.publish`` for why)."""
+
+    git_dir: Path
+
+    def run(self, *args: str, work_tree: Path | None = None, env: Mapping[str, str] | None = None,
+            stdout: Any = subprocess.PIPE) -> str:
+        cmd = ["git", "--git-dir", str(self.git_dir)]
+        if work_tree is not None:
+            cmd += ["--work-tree", str(work_tree)]
+        cmd += ["-c", "commit.gpgsign=false", "-c", "tag.gpgSign=false", "-c", "core.hooksPath=/dev/null", *args]
+        full_env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", **(env or {})}
+        proc = subprocess.run(cmd, stdout=stdout, stderr=subprocess.PIPE, env=full_env, check=False)
+        if proc.returncode != 0:
+            raise GitError(f"git {' '.join(args)} in {self.git_dir}: {proc.stderr.decode(errors='replace').strip()}")
+        return proc.stdout.decode(errors="replace") if stdout is subprocess.PIPE else ""
+
+    def init(self) -> None:
+        if (self.git_dir / "HEAD").exists():
+            return
+        self.git_dir.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["git", "init", "--bare", "-q", "-b", "main", str(self.git_dir)], check=True,
+                       capture_output=True)
+        # a bare git dir used with explicit work trees; big binary files are already compressed
+        for key, value in (("core.bare", "false"), ("core.compression", "0"), ("core.looseCompression", "0"),
+                           ("gc.auto", "0"), ("user.name", "earsense-m2t publish"),
+                           ("user.email", "publish@earsense-m2t.invalid")):
+            self.run("config", key, value)
+
+    def commit_all(self, work_tree: Path, message: str, tag: str, date: datetime) -> str:
+        stamp = date.isoformat()
+        env = {"GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp}
+        self.run("add", "-A", ".", work_tree=work_tree)
+        self.run("commit", "-q", "--allow-empty", "-m", message, work_tree=work_tree, env=env)
+        self.run("tag", "-a", tag, "-m", message, env=env)
+        return self.run("rev-parse", "HEAD").strip()
+
+    def tags(self) -> list[str]:
+        out = self.run("tag", "--list", "v*")
+        return sorted((t for t in out.split() if VERSION_RE.match(t)), key=Version.parse)
+
+    def has_commits(self) -> bool:
+        try:
+            self.run("rev-parse", "--verify", "-q", "HEAD")
+            return True
+        except GitError:
+            return False
+
+    def reset_to(self, tag: str, work_tree: Path) -> None:
+        """Point the branch and the index back at ``tag`` (after a publish killed between commit and switch)."""
+        self.run("reset", "-q", "--mixed", tag, work_tree=work_tree)
+
+    def delete_tag(self, tag: str) -> None:
+        self.run("tag", "-d", tag)

@@ -1,0 +1,114 @@
+"""Exact values on the small pieces: folds, versions, diffs, changelog, row hashes, the writer."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+from datasets import Features, Value
+
+from publish.folds import assign_folds
+from publish.rows import carry_forward, row_hash, spectrogram_storage
+from publish.stats import failure_stats, size_category
+from publish.versions import (Version, changelog_entry, decide_bump, diff_hashes, next_version,
+                              prepend_changelog)
+from publish.writer import ShardedParquetWriter
+from schemas import Failure
+from schemas.features import as_features, spectrogram_feature
+
+from tests.publish._bundle import NOW
+
+
+def test_folds_are_balanced_grouped_and_order_independent():
+    sizes = {f"w{i}": s for i, s in enumerate([6, 5, 4, 4, 3, 3, 2, 2, 1, 1])}
+    folds = assign_folds(sizes)
+    assert folds == assign_folds(dict(reversed(list(sizes.items()))))
+    load = [sum(sizes[w] for w, f in folds.items() if f == k) for k in range(5)]
+    assert max(load) - min(load) <= 1 and sum(load) == 31
+
+
+def test_folds_are_sticky_for_published_works():
+    previous = {"a": 4, "b": 4}
+    folds = assign_folds({"a": 3, "b": 3, "c": 1, "d": 1}, previous)
+    assert folds["a"] == 4 and folds["b"] == 4 and {folds["c"], folds["d"]} == {0, 1}
+
+
+def test_version_parse_and_bump():
+    assert str(Version.parse("v1.2.3").bump("minor")) == "1.3.0"
+    assert Version.parse("1.9.0") < Version.parse("1.10.0")
+    assert next_version(None, "initial") == "1.0.0" and next_version("1.3.2", "major") == "2.0.0"
+    with pytest.raises(ValueError, match="not a version"):
+        Version.parse("1.2")
+
+
+def test_diff_hashes():
+    old = pl.DataFrame({"id": ["a", "b", "c"], "hash": ["1", "2", "3"]})
+    new = pl.DataFrame({"id": ["b", "c", "d"], "hash": ["2", "x", "4"]})
+    ch = diff_hashes(old, new)
+    assert (ch.added, ch.changed, ch.removed) == (["d"], ["c"], ["a"])
+    assert diff_hashes(None, new).added == ["b", "c", "d"]
+
+
+def test_decide_bump_order():
+    feats = {"default": {"x": 1}}
+    meta = {"schema_version": "1.0.0", "features": feats, "card_fingerprint": "f"}
+    no = diff_hashes(pl.DataFrame({"id": ["a"], "hash": ["1"]}), pl.DataFrame({"id": ["a"], "hash": ["1"]}))
+    yes = diff_hashes(pl.DataFrame({"id": ["a"], "hash": ["1"]}), pl.DataFrame({"id": ["a"], "hash": ["2"]}))
+    assert decide_bump(None, "1.0.0", feats, {}, "f")[0] == "initial"
+    assert decide_bump(meta, "1.0.0", feats, {"default": no}, "f")[0] is None
+    assert decide_bump(meta, "1.0.0", feats, {"default": no}, "g")[0] == "patch"
+    assert decide_bump(meta, "1.0.0", feats, {"default": yes}, "g")[0] == "minor"
+    assert decide_bump(meta, "1.0.0", {**feats, "new": {}}, {"default": no}, "f")[0] == "minor"
+    assert decide_bump(meta, "2.0.0", feats, {"default": no}, "f")[0] == "major"
+    assert decide_bump(meta, "1.0.0", {"default": {"x": 2}}, {"default": no}, "f")[0] == "major"
+
+
+def test_changelog_lists_ids_and_prepends():
+    ch = diff_hashes(pl.DataFrame({"id": ["a"], "hash": ["1"]}), pl.DataFrame({"id": ["a", "b"], "hash": ["2", "3"]}))
+    entry = changelog_entry("1.1.0", NOW, "minor", "rows changed in default", "1.0.0", {"default": ch}, {"default": 2})
+    assert "1 added, 1 changed, 0 removed" in entry and "added: `b`" in entry and "changed: `a`" in entry
+    log = prepend_changelog(prepend_changelog(None, "## 1.0.0 — x\n\nfirst\n"), entry)
+    assert log.startswith("# Changelog") and log.index("## 1.1.0") < log.index("## 1.0.0") and log.count("# Changelog") == 1
+
+
+def test_row_hash_ignores_volatile_columns_and_carry_forward_keeps_old_provenance():
+    a = {"id": "m", "text": "t", "page_fetched_at": "2026-01-01"}
+    b = {**a, "page_fetched_at": "2026-02-01"}
+    assert row_hash(a, ["page_fetched_at"]) == row_hash(b, ["page_fetched_at"])
+    assert row_hash(a) != row_hash(b)
+    df = pl.DataFrame([b, {"id": "n", "text": "new", "page_fetched_at": "2026-02-01"}])
+    hashes = [row_hash(r, ["page_fetched_at"]) for r in df.to_dicts()]
+    prev = pl.DataFrame({"id": ["m", "n"], "hash": [hashes[0], "old"], "page_fetched_at": ["2026-01-01", "2026-01-01"]})
+    out = carry_forward(df, hashes, prev, ["page_fetched_at"])
+    assert out["page_fetched_at"].to_list() == ["2026-01-01", "2026-02-01"]
+
+
+def test_writer_streams_row_groups_with_hf_metadata(tmp_path):
+    features = as_features({"id": Value("string"), "spectrogram": spectrogram_feature(4)})
+    ext = features.arrow_schema.field("spectrogram").type
+    writer = ShardedParquetWriter(tmp_path / "data" / "s", features, n_shards=3, row_group_rows=2)
+    import pyarrow as pa
+
+    with writer:
+        for shard, n in ((0, 3), (2, 1)):  # shard 1 gets nothing: it is still written, empty
+            arrays = [np.full((k + 1, 4), k, np.float16) for k in range(n)]
+            writer.write(pa.Table.from_arrays([pa.array([f"r{shard}{k}" for k in range(n)]),
+                                               spectrogram_storage(arrays, ext)], schema=features.arrow_schema), shard)
+    names = [p.name for p in writer.paths]
+    assert names == ["train-00000-of-00003.parquet", "train-00001-of-00003.parquet", "train-00002-of-00003.parquet"]
+    first = pq.ParquetFile(writer.paths[0])
+    assert first.metadata.num_rows == 3 and first.metadata.num_row_groups == 2
+    assert pq.ParquetFile(writer.paths[1]).metadata.num_rows == 0
+    assert Features.from_arrow_schema(first.schema_arrow) == features
+    table = pq.read_table(writer.paths[0])
+    assert np.asarray(table.column("spectrogram").to_pylist()[2], dtype=np.float16).shape == (3, 4)
+
+
+def test_failure_stats_group_reasons():
+    fails = [Failure(stage="acquire", item_id=f"w{i}", reason=f"HTTP Error 404: http://x/{i}") for i in range(3)]
+    fails.append(Failure(stage="crawl", item_id="w9", reason="no article"))
+    stats = failure_stats(fails)
+    assert stats["total"] == 4 and stats["by_stage"] == {"acquire": 3, "crawl": 1}
+    assert stats["by_reason"][0] == {"stage": "acquire", "reason_kind": "HTTP Error 404", "count": 3, "example": "w0"}
+    assert size_category(15) == "n<1K" and size_category(2000) == "1K<n<10K"
