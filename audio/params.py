@@ -1,0 +1,111 @@
+"""Audio parameters of the features stage, in one place.
+
+Everything a reader of the dataset card asks first ("what sample rate, what loudness target, what
+spectrogram?") is a field of :class:`AudioParams`, with the reason for its default beside it. The
+fields that change the arrays or the measurements form the cache key of every derived file
+(:meth:`AudioParams.cache_fields`), together with :data:`PROCESSING_VERSION`; the quality thresholds
+do not, because flags are re-evaluated from the stored measurements on every run (changing a
+threshold must not cost a re-decode of the whole corpus).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Literal
+
+#: Bump when the code's output changes for the same inputs and parameters (it is part of the cache
+#: key, so a bump recomputes every clip). History:
+#:   1: first version (16 kHz mono, BS.1770-4 gating via pyloudnorm's filters, 4x true peak, 510/256 STFT).
+PROCESSING_VERSION = 1
+
+SpectrogramKind = Literal["linear", "mel"]
+SPECTROGRAM_KINDS: tuple[str, ...] = ("linear", "mel")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AudioParams:
+    """How a movement becomes a published clip. Defaults are the dataset's published settings."""
+
+    # --- decoding -----------------------------------------------------------------------------
+    #: 16 kHz mono is what the model reads; 256 bins over 0-8 kHz keep the detail where music is.
+    sample_rate_hz: int = 16000
+    #: a decode that yields this much less than the segment asks for is a truncated/corrupt file
+    decode_shortfall_tolerance_s: float = 2.0
+
+    # --- loudness (EBU R128 / ITU-R BS.1770-4), measured on the 16 kHz mono signal we publish ----
+    target_lufs: float = -23.0
+    true_peak_ceiling_dbtp: float = -1.0
+    #: BS.1770-4 Annex 2 asks for 4x oversampling with a 12-taps-per-phase interpolator (48 taps)
+    true_peak_oversampling: int = 4
+    true_peak_taps_per_phase: int = 12
+
+    # --- spectrogram ------------------------------------------------------------------------------
+    #: "linear": 256 STFT bins, as in the Music-to-Text Synaesthesia paper; "mel": log-mel bands
+    spectrogram_kind: SpectrogramKind = "linear"
+    #: n_fft = 2 * (n_bins - 1): 510 gives exactly 256 rfft bins, 31.4 Hz apart at 16 kHz
+    n_fft: int = 510
+    n_bins: int = 256
+    #: 256 samples = 16 ms = 62.5 frames/s: about 50 % Hann overlap and ~115 MB of float16 per hour
+    hop_length: int = 256
+    window: str = "hann"  # periodic Hann, scaled so a full-scale sine on a bin centre reads 0 dB
+    #: dB floor (re full-scale sine): keeps digital silence finite and well inside float16's range
+    log_floor_db: float = -100.0
+    n_mels: int = 128
+    mel_fmin_hz: float = 0.0
+    mel_fmax_hz: float | None = None  # None: sample_rate_hz / 2
+
+    # --- quality flags (not in the cache key) -------------------------------------------------
+    silent_below_lufs: float = -50.0
+    too_short_below_s: float = 30.0
+    too_long_above_s: float = 40 * 60.0
+    #: a sample counts as clipped at or above this magnitude on the decoded 16 kHz mono signal
+    #: (before gain); resampling smears flat clipped runs a little, hence not exactly 1.0
+    clip_level: float = 0.99
+    clipped_fraction_above: float = 1e-3
+    #: duration_mismatch when |measured - expected| exceeds max(absolute, ratio * expected)
+    duration_tolerance_s: float = 10.0
+    duration_tolerance_ratio: float = 0.10
+
+    def __post_init__(self) -> None:
+        if self.sample_rate_hz <= 0:
+            raise ValueError(f"AudioParams.sample_rate_hz must be positive, got {self.sample_rate_hz}")
+        if self.spectrogram_kind not in SPECTROGRAM_KINDS:
+            raise ValueError(f"AudioParams.spectrogram_kind must be one of {SPECTROGRAM_KINDS}, "
+                             f"got {self.spectrogram_kind!r}")
+        if self.n_fft // 2 + 1 != self.n_bins:
+            raise ValueError(f"AudioParams: n_fft={self.n_fft} gives {self.n_fft // 2 + 1} rfft bins, "
+                             f"not n_bins={self.n_bins}; use n_fft = 2 * (n_bins - 1)")
+        if not 0 < self.hop_length <= self.n_fft:
+            raise ValueError(f"AudioParams.hop_length must be in 1..n_fft={self.n_fft}, got {self.hop_length}")
+        if self.window != "hann":
+            raise ValueError(f"AudioParams.window: only 'hann' is implemented, got {self.window!r}")
+        if self.true_peak_oversampling < 1 or self.true_peak_taps_per_phase < 2:
+            raise ValueError("AudioParams: true_peak_oversampling must be >= 1 and taps_per_phase >= 2, got "
+                             f"{self.true_peak_oversampling} and {self.true_peak_taps_per_phase}")
+        fmax = self.sample_rate_hz / 2 if self.mel_fmax_hz is None else self.mel_fmax_hz
+        if self.spectrogram_kind == "mel" and not 0 <= self.mel_fmin_hz < fmax <= self.sample_rate_hz / 2:
+            raise ValueError(f"AudioParams: mel range {self.mel_fmin_hz}..{fmax} Hz is not inside "
+                             f"0..{self.sample_rate_hz / 2} Hz")
+
+    @property
+    def frame_rate_hz(self) -> float:
+        return self.sample_rate_hz / self.hop_length
+
+    @property
+    def output_bins(self) -> int:
+        """Width of the published spectrogram: STFT bins or mel bands."""
+        return self.n_mels if self.spectrogram_kind == "mel" else self.n_bins
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def cache_fields(self) -> dict[str, Any]:
+        """The fields that change arrays or measurements: what a derived file's key is made of."""
+        # clip_level stays in: the stored clipped fraction is counted at that level
+        thresholds = {"silent_below_lufs", "too_short_below_s", "too_long_above_s", "clipped_fraction_above",
+                      "duration_tolerance_s", "duration_tolerance_ratio", "decode_shortfall_tolerance_s"}
+        return {k: v for k, v in self.to_dict().items() if k not in thresholds}
+
+
+__all__ = ["PROCESSING_VERSION", "SPECTROGRAM_KINDS", "AudioParams", "SpectrogramKind"]
