@@ -7,7 +7,7 @@ known, and one recording per movement. A movement that cannot be placed is a ``F
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,6 +66,21 @@ def _whole_work_segments(movements: Sequence[Movement], media: Media, decode: De
                     start_s=round(edges[i], 3), end_s=round(edges[i + 1], 3), method="silence",
                     confidence=round(float(confidence), 3))
             for i, m in enumerate(movements)], None
+
+
+def expected_durations(movements: Sequence[Movement], chosen: Sequence[Recording],
+                       spotify_durations: Mapping[str, Sequence[float]] | None = None) -> dict[str, float]:
+    """What each movement should last, to check cuts against: the page's track duration, else Spotify's."""
+    out: dict[str, float] = {}
+    tracks = {(r.work_id, r.movement_number): r.duration_s for r in chosen if r.movement_number and r.duration_s}
+    for mv in movements:
+        stated = tracks.get((mv.work_id, mv.number))
+        album = (spotify_durations or {}).get(mv.work_id, ())
+        if stated:
+            out[mv.id] = float(stated)
+        elif len(album) >= mv.number:
+            out[mv.id] = float(album[mv.number - 1])
+    return out
 
 
 def prepare_segments(movements: Sequence[Movement], chosen: Sequence[Recording], media: Sequence[Media],

@@ -86,6 +86,8 @@ class QuietHandler(BaseHTTPRequestHandler):
         pass
 
     def send_body(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+        # recorded before the answer goes out, so a client that has its answer always finds the request logged
+        self.app.record(SeenRequest(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, status))
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -94,7 +96,6 @@ class QuietHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
-        self.app.record(SeenRequest(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, status))
 
 
 __all__ = ["LocalServer", "QuietHandler", "SeenRequest"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -23,8 +24,15 @@ def build(
                                         "search template with {n} and {query}.")] = "auto",
 ) -> None:
     """Run the whole build-dataset flow (crawl → audio → features → publish) in this process."""
+    # a person at a terminal reads the summary; Prefect's run log stays available with PREFECT_LOGGING_LEVEL=INFO
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no telemetry calls from a research build
+    import datasets
+
     from crawlers.crawl import CrawlError
     from flows.build import build_dataset
+
+    datasets.disable_progress_bars()
 
     try:
         summary = build_dataset(site_url=site, output_root=str(out), publish=publish, push_to_hub=push_to_hub,
@@ -32,6 +40,7 @@ def build(
     except CrawlError as exc:
         typer.echo(f"error: {exc}\nNothing was published.", err=True)
         raise typer.Exit(2) from exc
+    typer.echo(summary.render())
     if publish and summary.rows == 0:
         typer.echo("error: the build produced no rows", err=True)
         raise typer.Exit(1)

@@ -16,14 +16,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from audio.acquire import AcquireResult, acquire_media
 from audio.decode import decode_mono
 from audio.features import prepare_clips
 from audio.params import AudioParams
-from audio.segment import SegmentResult, prepare_segments
+from audio.segment import SegmentResult, expected_durations, prepare_segments
 from audio.spotify import SpotifyTrack, lookup_works, movement_titles_from_tracks, spotify_client
 from audio.spectrogram import spectrogram_parameters
 from crawlers.crawl import CrawlResult, crawl_site
@@ -33,7 +33,7 @@ from flows.summary import BuildSummary
 from publish import publish_dataset
 from schemas import Clip, Failure, Media, Movement, Recording, Segment
 from schemas.io import write_records
-from tagging import describe_tempo_rules
+from tagging.card_text import tempo_rules_markdown
 
 EMBEDDED = "embedded"
 YOUTUBE_SEARCH = "ytsearch{n}:{query}"
@@ -86,11 +86,11 @@ def segment_task(movements: list[Movement], acquired: AcquireResult, paths: Buil
 
 
 @task(name="features", cache_policy=NO_CACHE)
-def features_task(segments: list[Segment], media: list[Media], paths: BuildPaths,
-                  params: AudioParams) -> tuple[list[Clip], list[Failure], dict[str, int]]:
+def features_task(segments: list[Segment], media: list[Media], paths: BuildPaths, params: AudioParams,
+                  expected: dict[str, float]) -> tuple[list[Clip], list[Failure], dict[str, int]]:
     stats: dict[str, int] = {"computed": 0, "reused": 0}
     clips, failures = prepare_clips(segments, {m.source_id: m for m in media}, derived_dir=paths.derived_cache,
-                                    params=params, stats=stats)
+                                    params=params, expected_durations=expected, stats=stats)
     write_records(paths.build_dir / "clips.jsonl", clips)
     return clips, failures, stats
 
@@ -117,7 +117,7 @@ def site_for(site_url: str, paths: BuildPaths) -> Iterator[tuple[str, bool]]:
         yield site.start_url, True
 
 
-@flow(name="build-dataset", log_prints=True)
+@flow(name="build-dataset")
 def build_dataset(site_url: str = EMBEDDED, output_root: str = "local", publish: bool = True,
                   push_to_hub: str | None = None, search: str = "auto") -> BuildSummary:
     """Build (or refresh) the dataset. ``search``: ``auto``, ``off``, or a yt-dlp search template with
@@ -131,7 +131,9 @@ def build_dataset(site_url: str = EMBEDDED, output_root: str = "local", publish:
     spotify, spotify_failures = spotify_task(crawl)
     movements = movements_task(crawl, acquired, paths, spotify)
     segmented = segment_task(movements, acquired, paths)
-    clips, feature_failures, clip_stats = features_task(segmented.segments, acquired.media, paths, params)
+    expected = expected_durations(movements, acquired.chosen,
+                                  {w: [t.duration_s for t in ts] for w, ts in (spotify or {}).items()})
+    clips, feature_failures, clip_stats = features_task(segmented.segments, acquired.media, paths, params, expected)
 
     failures = [*crawl.failures, *acquired.failures, *spotify_failures, *segmented.failures, *feature_failures]
     write_records(paths.build_dir / "failures.jsonl", failures)
@@ -150,7 +152,7 @@ def build_dataset(site_url: str = EMBEDDED, output_root: str = "local", publish:
         card_context = {
             "site_url": "https://www.earsense.org/chamber-music/" if local else start_url,
             "embedded_site": local,
-            "tempo_rules": describe_tempo_rules(),
+            "tempo_rules": tempo_rules_markdown(),
             "spectrogram": spectrogram_parameters(params),
             "audio": {"sample_rate_hz": params.sample_rate_hz, "target_lufs": params.target_lufs,
                       "true_peak_ceiling_dbtp": params.true_peak_ceiling_dbtp},
@@ -161,5 +163,5 @@ def build_dataset(site_url: str = EMBEDDED, output_root: str = "local", publish:
         summary.version, summary.version_created = result.version, result.created
         summary.dataset_dir = str(paths.dataset_dir)
         summary.rows = result.counts.get("default", 0)
-    print(summary.render())
+    get_run_logger().info("%s", summary.render())
     return summary
