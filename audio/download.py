@@ -26,6 +26,7 @@ from schemas import Media
 from schemas.io import atomic_write_text, sha256_file
 
 MARKER = "media.json"
+ARCHIVE = "download-archive.txt"  # yt-dlp's own record of what was downloaded, beside the cache
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,9 @@ def cached_media(cache_dir: Path, source_id: str) -> Media | None:
     return media if Path(media.path).exists() else None
 
 
-def _ydl_options(workdir: Path, opts: DownloadOptions) -> dict[str, Any]:
+def _ydl_options(workdir: Path, opts: DownloadOptions, archive: Path) -> dict[str, Any]:
     return {
+        "download_archive": str(archive),
         "format": opts.format,
         "outtmpl": {"default": str(workdir / "media.%(ext)s")},
         "writeinfojson": True,
@@ -108,6 +110,31 @@ def _media_record(source_id: str, url: str, final_dir: Path, media_file: Path, i
     )
 
 
+def _extract(url: str, workdir: Path, opts: DownloadOptions, archive: Path) -> dict[str, Any] | None:
+    try:
+        with yt_dlp.YoutubeDL(_ydl_options(workdir, opts, archive)) as ydl:
+            return ydl.extract_info(url, download=True)
+    except yt_dlp.utils.DownloadError as exc:
+        raise DownloadError(f"{url}: {str(exc).removeprefix('ERROR: ')}") from exc
+
+
+def _media_files(workdir: Path) -> list[Path]:
+    return [p for p in workdir.iterdir() if p.name.startswith("media.") and not p.name.endswith((".json", ".part"))]
+
+
+def _forget_in_archive(archive: Path, info: dict[str, Any]) -> bool:
+    """Drop this media's line from yt-dlp's archive; True when there was one."""
+    key = f"{str(info.get('extractor_key') or info.get('extractor') or '').lower()} {info.get('id')}"
+    if not archive.exists():
+        return False
+    lines = archive.read_text(encoding="utf-8").splitlines()
+    kept = [line for line in lines if line.strip() != key]
+    if len(kept) == len(lines):
+        return False
+    atomic_write_text(archive, "".join(f"{line}\n" for line in kept))
+    return True
+
+
 def download_media(url: str, source_id: str, cache_dir: Path, opts: DownloadOptions = DownloadOptions()) -> Media:
     """Fetch one recording (or return the cached one). Raises DownloadError naming the URL."""
     cached = cached_media(cache_dir, source_id)
@@ -117,20 +144,22 @@ def download_media(url: str, source_id: str, cache_dir: Path, opts: DownloadOpti
     final_dir.parent.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix=f".{final_dir.name[:12]}-", dir=final_dir.parent))
     try:
-        try:
-            with yt_dlp.YoutubeDL(_ydl_options(workdir, opts)) as ydl:
-                info = ydl.extract_info(url, download=True)
-        except yt_dlp.utils.DownloadError as exc:
-            raise DownloadError(f"{url}: {str(exc).removeprefix('ERROR: ')}") from exc
+        archive = cache_dir / ARCHIVE
+        info = _extract(url, workdir, opts, archive)
+        files = _media_files(workdir)
+        if not files and info is not None and _forget_in_archive(archive, info):
+            # the archive says "downloaded" but the cache entry is gone (deleted by hand): fetch it again
+            info = _extract(url, workdir, opts, archive)
+            files = _media_files(workdir)
         if info is None:
             raise DownloadError(f"{url}: yt-dlp returned nothing")
-        files = [p for p in workdir.iterdir() if p.name.startswith("media.") and not p.name.endswith((".json", ".part"))]
         if not files:
             reason = "filtered out (duration or size limit)" if info.get("duration") else "no file was written"
             raise DownloadError(f"{url}: {reason}")
         try:
             duration = probe_audio(files[0])
         except DownloadError as exc:
+            _forget_in_archive(archive, info)  # what we refuse was never downloaded, for yt-dlp too
             raise DownloadError(f"{url}: {exc}") from exc
         info_path = workdir / "media.info.json"
         if not info_path.exists():

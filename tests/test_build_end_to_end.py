@@ -101,3 +101,30 @@ def test_unreachable_site_fails_and_publishes_nothing(tmp_path):
     assert result.returncode != 0
     assert url in result.stderr
     assert not (tmp_path / "local" / "earsense-m2t").exists()
+
+
+def test_changing_one_movement_text_is_a_minor_version(two_builds, catalogue):
+    cwd, first, second = two_builds
+    assert first.returncode == 0 and second.returncode == 0
+    from minisite.catalogue import with_article
+
+    work = next(w for w in catalogue if w.article and any(pm == (2,) for pm in w.paragraph_movements))
+    i = next(i for i, pm in enumerate(work.paragraph_movements) if pm == (2,))
+    paragraphs = list(work.article)
+    paragraphs[i] = paragraphs[i] + " Its last bars fade into a long, quiet chord."
+    edited = with_article(catalogue, work.slug, paragraphs, work.paragraph_movements)
+    with serve(catalogue=edited, cache_dir=MINISITE_MEDIA) as site:
+        third = run_cli(cwd, "build", "--site", site.start_url)
+    assert third.returncode == 0, third.stderr[-3000:]
+    assert "v1.1.0 (new version" in third.stdout
+    assert "changed 1," in third.stdout  # the crawl saw exactly one changed work
+    changelog = (cwd / "local" / "earsense-m2t" / "CHANGELOG.md").read_text()
+    assert f"{work.slug}#2" in changelog
+    rows = datasets.load_dataset(str(cwd / "local" / "earsense-m2t"), split="train")
+    text = {r["id"]: r["text"] for r in rows}[f"{work.slug}#2"]
+    assert "long, quiet chord" in text
+    old = run_cli(cwd, "checkout-version", "1.0.0")
+    assert old.returncode == 0, old.stderr
+    old_path = cwd / old.stdout.splitlines()[0].strip()
+    old_rows = datasets.load_dataset(str(old_path), split="train")
+    assert "long, quiet chord" not in ({r["id"]: r["text"] for r in old_rows}[f"{work.slug}#2"] or "")

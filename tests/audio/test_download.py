@@ -1,5 +1,7 @@
 """Real yt-dlp downloads over HTTP from the mini site, into the content-addressed cache."""
 
+from pathlib import Path
+
 import pytest
 
 from audio.download import DownloadError, download_media, media_dir
@@ -32,5 +34,34 @@ def test_bad_media_is_a_clear_error_and_leaves_no_cache_entry(catalogue, tmp_pat
         url = f"{site.base_url}/watch/{vid}"
         with pytest.raises(DownloadError, match=url.replace(".", r"\.")):
             download_media(url, vid, tmp_path / "cache")
-    leftovers = [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
+    leftovers = [p for p in (tmp_path / "cache").rglob("*") if p.is_file() and p.name != "download-archive.txt"]
     assert leftovers == []
+    archive = tmp_path / "cache" / "download-archive.txt"
+    assert not archive.exists() or vid not in archive.read_text()
+
+
+def test_archive_does_not_hide_a_deleted_cache_entry(minisite, catalogue, tmp_path):
+    import shutil
+
+    vid = _first_video(catalogue)
+    url = f"{minisite.base_url}/watch/{vid}"
+    first = download_media(url, vid, tmp_path)
+    archive = (tmp_path / "download-archive.txt").read_text()
+    assert vid in archive
+    shutil.rmtree(media_dir(tmp_path, vid))
+    again = download_media(url, vid, tmp_path)
+    assert again.sha256 == first.sha256 and Path(again.path).exists()
+
+
+def test_truncated_media_is_rejected(catalogue, tmp_path):
+    vid = _first_video(catalogue)
+    with serve(faults={vid: "truncated"}, cache_dir=tmp_path / "site") as site:
+        url = f"{site.base_url}/watch/{vid}"
+        try:
+            media = download_media(url, vid, tmp_path / "cache")
+        except DownloadError as exc:
+            assert url in str(exc)
+            return
+    # a cut Ogg file can still be a valid, shorter stream: then the decoder must notice it is short
+    full = next(v for v in all_videos(catalogue) if v.video_id == vid).duration_s
+    assert media.duration_s < 0.5 * full
