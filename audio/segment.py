@@ -38,7 +38,11 @@ def _whole_work_segments(movements: Sequence[Movement], media: Media, decode: De
     if len(described) >= 2:
         candidates.append(("description", described))
     for method, chapters in candidates:
-        spans = segments_from_chapters(chapters, total)
+        try:
+            spans = segments_from_chapters(chapters, total)
+        except ValueError:
+            continue  # unknown duration, or chapters past the end: try the next method
+
         if movements and movements[0].title_source in ("chapters", "description") and len(spans) == len(movements):
             matched = [(m.number, 1.0, spans[i]) for i, m in enumerate(movements)]
         else:

@@ -77,6 +77,8 @@ CASES: list[tuple[str, list[Part], int, float]] = [
      [(M, 30, -12), (G, 1.2, SILENT), (M, 30, -12), (G, 4, -80), (M, 40, -12), (G, 4, -80), (M, 35, -12)], 3, 0.2),
     ("gap_too_close_to_start_skipped",
      [(M, 8, -12), (G, 3, SILENT), (M, 40, -12), (G, 2, -80), (M, 40, -12)], 2, 0.0),
+    ("dip_inside_quiet_passage_is_not_a_gap",
+     [(M, 30, -12), (M, 10, -42), (G, 1.0, -55), (M, 10, -42), (M, 20, -12), (G, 1.5, -80), (M, 40, -12)], 2, 0.5),
     ("four_movements_varied_levels",
      [(M, 60, -14), (G, 2, -80), (M, 45, -24), (G, 3, -80), (M, 30, -8), (G, 2, -80), (M, 50, -12)], 4, 0.5),
 ]
@@ -88,6 +90,14 @@ def test_find_movement_boundaries(parts: list[Part], n: int, min_conf: float) ->
     assert len(bounds) == n - 1
     assert bounds == pytest.approx(_expected_boundaries(parts), abs=0.15)
     assert min_conf <= conf <= 1.0
+
+
+def test_boundaries_keep_min_movement_apart() -> None:
+    # two strong gaps 10 s apart cannot both be boundaries; the 3 s gap loses to the 5 s one
+    parts: list[Part] = [(M, 40, -12), (G, 5, SILENT), (M, 10, -12), (G, 3, SILENT), (M, 40, -12), (G, 2, -80),
+                         (M, 40, -12)]
+    bounds, _ = find_movement_boundaries(_signal(parts), SR, 3, min_movement_s=20)
+    assert bounds == pytest.approx([42.5, 99.0], abs=0.15)
 
 
 def test_short_rests_lower_confidence_below_clear_case() -> None:
