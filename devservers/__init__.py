@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Self
+
+from devservers.server_thread import ServerThread
 
 
 @dataclass(frozen=True)
@@ -36,33 +38,21 @@ class LocalServer:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self._host, self._port = host, port
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._running: ServerThread | None = None
         self._lock = threading.Lock()
         self.requests: list[SeenRequest] = []
         self.base_url = ""
 
     def start(self) -> Self:
         handler = type(self.handler.__name__, (self.handler,), {"app": self})
-        self._server = ThreadingHTTPServer((self._host, self._port), handler)
-        self._server.daemon_threads = True
-        host, port = self._server.server_address[:2]
-        self.base_url = f"http://{host}:{port}"
-        server = self._server
-        # a short poll interval: shutdown() waits up to one interval, and tests start many servers
-        self._thread = threading.Thread(target=lambda: server.serve_forever(poll_interval=0.05),
-                                        name=type(self).__name__, daemon=True)
-        self._thread.start()
+        self._running = ServerThread(handler, self._host, self._port, name=type(self).__name__)
+        self.base_url = self._running.base_url
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        if self._running is not None:
+            self._running.stop()
+            self._running = None
 
     def record(self, request: SeenRequest) -> None:
         with self._lock:

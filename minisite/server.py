@@ -26,10 +26,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from devservers.server_thread import ServerThread
 from minisite import render
 from minisite.catalogue import BLOG_POSTS, VideoSpec, WorkSpec, all_videos, load_catalogue
 from minisite.media import MEDIA_CONTENT_TYPE, MEDIA_EXT, MediaStore, cache_key
@@ -98,8 +99,7 @@ class MiniSite:
         self.requests: list[tuple[str, str, int]] = []
         self._requests_lock = threading.Lock()
         self._host, self._port = host, port
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._running: ServerThread | None = None
         self.base_url = ""
 
     # ------------------------------------------------------------------ lifecycle
@@ -115,25 +115,17 @@ class MiniSite:
             pass
 
         Handler.site = site
-        self._server = ThreadingHTTPServer((self._host, self._port), Handler)
-        self._server.daemon_threads = True
-        host, port = self._server.server_address[:2]
-        self.base_url = f"http://{host}:{port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"minisite:{port}", daemon=True)
-        self._thread.start()
+        self._running = ServerThread(Handler, self._host, self._port, name="minisite")
+        self.base_url = self._running.base_url
         return self
 
     def close(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        if self._running is not None:
+            self._running.stop()
+            self._running = None
 
     def __enter__(self) -> MiniSite:
-        return self.start() if self._server is None else self
+        return self.start() if self._running is None else self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
