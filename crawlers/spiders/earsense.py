@@ -94,7 +94,15 @@ class EarSenseSpider(scrapy.Spider):
             yield off
             return
         if slug is not None:
-            yield from self.parse_work(response, slug)
+            try:
+                # materialized, so a page that breaks halfway yields a Failure and none of its records
+                items = list(self.parse_work(response, slug))
+            except Exception as exc:  # noqa: BLE001 - one bad page must never stop the crawl
+                self.logger.exception("%s: could not parse the work page", response.url)
+                yield Failure(stage="crawl", item_id=slug, url=response.url,
+                              reason=f"could not parse the page: {type(exc).__name__}: {exc}")
+                return
+            yield from items
             return
         for href in response.css(f"{self.sel['work_links']}, {self.sel['next_page']}, a::attr(href)").getall():
             yield from self._follow(response, href)

@@ -65,3 +65,15 @@ def test_truncated_media_is_rejected(catalogue, tmp_path):
     # a cut Ogg file can still be a valid, shorter stream: then the decoder must notice it is short
     full = next(v for v in all_videos(catalogue) if v.video_id == vid).duration_s
     assert media.duration_s < 0.5 * full
+
+
+def test_a_recording_longer_than_the_limit_is_not_downloaded(catalogue, tmp_path):
+    """Stands in for the 6-hour video: the limit is checked on the page's metadata, before any media byte."""
+    from audio.download import DownloadOptions
+
+    video = all_videos(catalogue)[0]
+    with serve(cache_dir=tmp_path / "site") as site:
+        url = f"{site.base_url}/watch/{video.video_id}"
+        with pytest.raises(DownloadError, match="limit"):
+            download_media(url, video.video_id, tmp_path / "cache", DownloadOptions(max_duration_s=video.duration_s / 2))
+        assert site.count("/media/", method="GET") == 0

@@ -71,3 +71,25 @@ def test_year():
 ])
 def test_media_source(embed, url, source_id):
     assert media_source(embed) == (url, source_id)
+
+
+def test_a_page_that_breaks_the_parser_is_a_failure_not_an_exception(monkeypatch):
+    from scrapy.http import HtmlResponse, Request
+
+    from crawlers.spiders.earsense import EarSenseSpider
+    from schemas import Failure
+
+    spider = EarSenseSpider(start_url="http://127.0.0.1:1/chamber-music/")
+    url = "http://127.0.0.1:1/chamber-music/Some-Work/"
+    html = (b"<html><body><h1 class='work-title'>Quartet</h1><p class='work-composer'>"
+            b"<a class='composer-name'>A</a></p><section class='recordings'><div class='recording' data-ri='x'>"
+            b"<iframe class='video-embed' src='/embed/abc'></iframe></div></section></body></html>")
+    response = HtmlResponse(url=url, body=html, encoding="utf-8", request=Request(url))
+
+    def boom(*_args, **_kwargs):
+        raise KeyError("performers")
+
+    monkeypatch.setattr(spider, "parse_recordings", boom)
+    items = list(spider.parse(response))
+    assert len(items) == 1 and isinstance(items[0], Failure)
+    assert items[0].item_id == "Some-Work" and "KeyError" in items[0].reason
