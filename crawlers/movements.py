@@ -82,10 +82,3 @@ def prepare_movements(works: Iterable[Work], chosen: Sequence[Recording], media:
             ))
     return out
 
-
-def work_level_texts(works: Iterable[Work], movements: Sequence[Movement]) -> dict[str, str]:
-    """Article text that belongs to no movement, per work (kept for the works config)."""
-    titles: dict[str, list[str]] = {}
-    for m in sorted(movements, key=lambda m: (m.work_id, m.number)):
-        titles.setdefault(m.work_id, []).append(m.title)
-    return {w.id: align_article(w.article or "", titles.get(w.id, [])).work_text for w in works}
