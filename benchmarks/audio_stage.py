@@ -11,7 +11,7 @@ fresh Python process:
   (b) naive    pydub ``AudioSegment.from_file`` + pyloudnorm on the full-rate stereo signal + gain +
                librosa resample to 16 kHz + ``librosa.stft`` (510/256) in dB, saved as float16
                (scipy.signal.stft if librosa is not installed: ``pip install -e ".[bench]"``)
-  (c) project  ``audio.features.prepare_clip``: decode -> loudness -> gain -> spectrogram -> write
+  (c) project  ``earsense_m2t.features.features.prepare_clip``: decode -> loudness -> gain -> spectrogram -> write
 
 CPU is user + system time of the worker process and all its children (ffmpeg), from
 ``getrusage(RUSAGE_SELF)`` + ``getrusage(RUSAGE_CHILDREN)`` taken just before and after the case (the
@@ -134,9 +134,9 @@ def case_naive(path: Path, seconds: float, work: Path, sha256: str) -> dict[str,
 
 
 def case_project(path: Path, seconds: float, work: Path, sha256: str) -> dict[str, object]:
-    from audio.features import prepare_clip
-    from audio.params import AudioParams
-    from schemas import Media, Segment
+    from earsense_m2t.features.features import prepare_clip
+    from earsense_m2t.features.params import AudioParams
+    from earsense_m2t.schemas import Media, Segment
 
     media = Media(source_id="bench", source_url="file://" + str(path), path=str(path), sha256=sha256,
                   downloaded_at="1970-01-01T00:00:00+00:00")
@@ -173,8 +173,8 @@ def worker(case: str, path: Path, seconds: float, work: Path) -> None:
             pass
     sha256 = ""
     if case == "project":
-        import audio.features  # noqa: F401
-        from schemas.io import sha256_file
+        import earsense_m2t.features.features  # noqa: F401
+        from earsense_m2t.schemas.io import sha256_file
 
         sha256 = sha256_file(path)  # before the window: in the pipeline the acquire stage hashed the file
     cpu0, wall0 = _usage()

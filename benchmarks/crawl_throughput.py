@@ -16,10 +16,10 @@ from pathlib import Path
 
 from scrapy.http import HtmlResponse, Request
 
-from crawlers.crawl import crawl_site
-from crawlers.spiders.earsense import EarSenseSpider
-from minisite import serve
-from minisite.generate import generate_catalogue
+from earsense_m2t.crawlers.crawl import crawl_site
+from earsense_m2t.crawlers.spiders.earsense import EarSenseSpider
+from earsense_m2t.offline.minisite import serve
+from earsense_m2t.offline.minisite.generate import generate_catalogue
 
 
 def parse_cost(base_url: str, pages: list[tuple[str, bytes]], repeat: int = 3) -> float:

@@ -42,8 +42,8 @@ def generate(root: Path, rows: int, frames: int) -> Path:
     """A build of ``rows`` movements with spectrograms; a finished build is reused (marker file)."""
     import numpy as np
 
-    from schemas import Clip, Media, Movement, Recording, Segment, Work
-    from schemas.io import write_records
+    from earsense_m2t.schemas import Clip, Media, Movement, Recording, Segment, Work
+    from earsense_m2t.schemas.io import write_records
 
     build = root / "build"
     marker = build / f".complete-{rows}-{frames}"
@@ -99,12 +99,12 @@ def child_baseline(_args: argparse.Namespace) -> dict:
     import datasets  # noqa: F401
     import polars  # noqa: F401
 
-    import publish  # noqa: F401
+    import earsense_m2t.publish  # noqa: F401
     return {}
 
 
 def child_publish(args: argparse.Namespace) -> dict:
-    from publish import publish_dataset
+    from earsense_m2t.publish import publish_dataset
 
     t0 = time.perf_counter()
     result = publish_dataset(Path(args.build), Path(args.dataset), card_context={"spectrogram": SPEC_PARAMS,
@@ -120,7 +120,7 @@ def child_naive(args: argparse.Namespace) -> dict:
     import numpy as np
     from datasets import Dataset
 
-    from publish.rows import Inputs, load_bundle, spectrogram_features
+    from earsense_m2t.publish.rows import Inputs, load_bundle, spectrogram_features
 
     t0 = time.perf_counter()
     bundle = load_bundle(Path(args.build))

@@ -15,10 +15,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crawlers.run import FEED_FILES
-from crawlers.site_profile import EARSENSE, SiteProfile
-from schemas import Failure, Recording, Work
-from schemas.io import read_records
+from earsense_m2t.crawlers.run import FEED_FILES
+from earsense_m2t.crawlers.site_profile import EARSENSE, SiteProfile
+from earsense_m2t.schemas import Failure, Recording, Work
+from earsense_m2t.schemas.io import read_records
 
 
 class CrawlError(RuntimeError):
@@ -40,7 +40,7 @@ class CrawlResult:
 
 def run_spider(start_url: str, out_dir: Path, *, local: bool = False, httpcache_dir: Path | None = None,
                previous: Path | None = None, timeout_s: float = 3600) -> None:
-    cmd = [sys.executable, "-m", "crawlers.run", "--start-url", start_url, "--out-dir", str(out_dir)]
+    cmd = [sys.executable, "-m", "earsense_m2t.crawlers.run", "--start-url", start_url, "--out-dir", str(out_dir)]
     if previous is not None:
         cmd += ["--previous", str(previous)]
     if local:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from schemas import Failure, Work, validate_record
-from tagging.work_tags import tag_ensemble, tag_instrument_family, tag_key_mode
+from earsense_m2t.schemas import Failure, Work, validate_record
+from earsense_m2t.tagging.work_tags import tag_ensemble, tag_instrument_family, tag_key_mode
 
 
 class TagWorkPipeline:

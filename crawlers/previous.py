@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from schemas import Recording, Work
-from schemas.io import content_key, read_records
+from earsense_m2t.schemas import Recording, Work
+from earsense_m2t.schemas.io import content_key, read_records
 
 #: fields that say when/where a page was fetched (not what it says), and tags derived from the rest by
 #: pipelines after the spider; a change in them alone is no change of the page

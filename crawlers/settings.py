@@ -5,8 +5,8 @@ Defaults are polite for a real site. Runs against the local mini site may switch
 """
 
 BOT_NAME = "earsense-m2t"
-SPIDER_MODULES = ["crawlers.spiders"]
-NEWSPIDER_MODULE = "crawlers.spiders"
+SPIDER_MODULES = ["earsense_m2t.crawlers.spiders"]
+NEWSPIDER_MODULE = "earsense_m2t.crawlers.spiders"
 
 # Say who we are and how to reach the project; obey robots.txt.
 USER_AGENT = "earsense-m2t/0.1 (+research crawler for a music-to-text dataset; polite, cached)"
@@ -47,8 +47,8 @@ FEED_EXPORT_ENCODING = "utf-8"
 
 # Items are the dataclasses of schemas/; feeds split them by class (see crawlers.run).
 ITEM_PIPELINES = {
-    "crawlers.pipelines.TagWorkPipeline": 100,
-    "crawlers.pipelines.ValidateRecordPipeline": 200,
+    "earsense_m2t.crawlers.pipelines.TagWorkPipeline": 100,
+    "earsense_m2t.crawlers.pipelines.ValidateRecordPipeline": 200,
 }
 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"

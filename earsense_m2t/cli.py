@@ -29,8 +29,8 @@ def build(
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no telemetry calls from a research build
     import datasets
 
-    from crawlers.crawl import CrawlError
-    from flows.build import build_dataset
+    from earsense_m2t.crawlers.crawl import CrawlError
+    from earsense_m2t.flows.build import build_dataset
 
     datasets.disable_progress_bars()
 
@@ -49,7 +49,7 @@ def build(
 @app.command("tag-tempo")
 def tag_tempo() -> None:
     """Read one movement title per line on stdin; print `title<TAB>tag<TAB>source<TAB>term` per line."""
-    from tagging.tempo import tag_lines
+    from earsense_m2t.tagging.tempo import tag_lines
 
     for line in tag_lines(sys.stdin):
         typer.echo(line)
@@ -58,7 +58,7 @@ def tag_tempo() -> None:
 @app.command("parse-chapters")
 def parse_chapters() -> None:
     """Read a video description on stdin; print its movement time stamps as a JSON list."""
-    from audio.chapters import chapters_to_json, parse_chapters as parse
+    from earsense_m2t.movements.chapters import chapters_to_json, parse_chapters as parse
 
     typer.echo(chapters_to_json(parse(sys.stdin.read())))
 
@@ -69,7 +69,7 @@ def serve_site(port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = an
     import time
 
     from earsense_m2t.paths import BuildPaths
-    from minisite import serve
+    from earsense_m2t.offline.minisite import serve
 
     with serve(cache_dir=BuildPaths().minisite_media, port=port) as site:
         typer.echo(f"Mini EarSense site at {site.start_url} (Ctrl-C to stop)")
@@ -86,7 +86,7 @@ def checkout_version(
     dataset_dir: Annotated[Path, typer.Option(help="The published dataset repository.")] = Path("local/earsense-m2t"),
 ) -> None:
     """Materialize an older version into a folder that datasets.load_dataset can read."""
-    from publish import load_version
+    from earsense_m2t.publish import load_version
 
     path = load_version(dataset_dir, version)
     typer.echo(f"{path}\n  python -c 'import datasets; print(datasets.load_dataset(\"{path}\"))'")

@@ -19,21 +19,21 @@ from urllib.parse import urlsplit
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from audio.acquire import AcquireResult, acquire_media
-from audio.decode import decode_mono
-from audio.features import prepare_clips
-from audio.params import AudioParams
-from audio.segment import SegmentResult, expected_durations, prepare_segments
-from audio.spotify import SpotifyTrack, lookup_works, movement_titles_from_tracks, spotify_client
-from audio.spectrogram import spectrogram_parameters
-from crawlers.crawl import CrawlResult, crawl_site
-from crawlers.movements import prepare_movements
+from earsense_m2t.acquire.acquire import AcquireResult, acquire_media
+from earsense_m2t.acquire.decode import decode_mono
+from earsense_m2t.features.features import prepare_clips
+from earsense_m2t.features.params import AudioParams
+from earsense_m2t.segment.segment import SegmentResult, expected_durations, prepare_segments
+from earsense_m2t.acquire.spotify import SpotifyTrack, lookup_works, movement_titles_from_tracks, spotify_client
+from earsense_m2t.features.spectrogram import spectrogram_parameters
+from earsense_m2t.crawlers.crawl import CrawlResult, crawl_site
+from earsense_m2t.movements.movements import prepare_movements
 from earsense_m2t.paths import BuildPaths
-from flows.summary import BuildSummary
-from publish import publish_dataset
-from schemas import Clip, Failure, Media, Movement, Recording, Segment
-from schemas.io import write_records
-from tagging.card_text import tempo_rules_markdown
+from earsense_m2t.flows.summary import BuildSummary
+from earsense_m2t.publish import publish_dataset
+from earsense_m2t.schemas import Clip, Failure, Media, Movement, Recording, Segment
+from earsense_m2t.schemas.io import write_records
+from earsense_m2t.tagging.card_text import tempo_rules_markdown
 
 EMBEDDED = "embedded"
 YOUTUBE_SEARCH = "ytsearch{n}:{query}"
@@ -111,7 +111,7 @@ def site_for(site_url: str, paths: BuildPaths) -> Iterator[tuple[str, bool]]:
     if site_url != EMBEDDED:
         yield site_url, is_loopback(site_url)
         return
-    from minisite import serve
+    from earsense_m2t.offline.minisite import serve
 
     with serve(cache_dir=paths.minisite_media) as site:
         yield site.start_url, True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from schemas import Failure
+from earsense_m2t.schemas import Failure
 
 
 @dataclass

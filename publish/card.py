@@ -11,6 +11,7 @@ publish tell a card-only change (PATCH) from no change at all.
 from __future__ import annotations
 
 import hashlib
+from importlib import resources
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,9 +27,10 @@ from datasets import DatasetInfo, Features, SplitDict, SplitInfo  # noqa: E402
 from datasets.info import DatasetInfosDict  # noqa: E402
 from huggingface_hub import DatasetCard, DatasetCardData  # noqa: E402
 
-from schemas import TEMPO_CLASSES, Clip  # noqa: E402
+from earsense_m2t.schemas import TEMPO_CLASSES, Clip  # noqa: E402
 
-TEMPLATE = Path(__file__).resolve().parents[1] / "datacards" / "README.md.jinja"
+#: shipped as package data (``earsense_m2t.datacards``), so a wheel install renders the same card
+TEMPLATE = Path(str(resources.files("earsense_m2t.datacards").joinpath("README.md.jinja")))
 PRETTY_NAME = "EarSense Music-to-Text (chamber-music movements with expert descriptions)"
 SITE_URL = "https://www.earsense.org/chamber-music/"
 CITATION = """@misc{kuang2022music,

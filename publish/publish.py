@@ -38,14 +38,14 @@ from typing import Any
 
 import polars as pl
 
-from publish.card import ConfigSummary, card_fingerprint, make_plots, plot_files, render_card
-from publish.folds import assign_folds
-from publish.rows import CONFIGS, Bundle, Inputs, Previous, load_bundle, load_spectrogram
-from publish.stats import dataset_stats, failure_stats, size_category
-from publish.versions import (Git, GitError, Version, changelog_entry, decide_bump, diff_hashes,
+from earsense_m2t.publish.card import ConfigSummary, card_fingerprint, make_plots, plot_files, render_card
+from earsense_m2t.publish.folds import assign_folds
+from earsense_m2t.publish.rows import CONFIGS, Bundle, Inputs, Previous, load_bundle, load_spectrogram
+from earsense_m2t.publish.stats import dataset_stats, failure_stats, size_category
+from earsense_m2t.publish.versions import (Git, GitError, Version, changelog_entry, decide_bump, diff_hashes,
                               next_version, prepend_changelog)
-from publish.writer import ShardedParquetWriter
-from schemas import SCHEMA_VERSION, RecordError, validate_bundle
+from earsense_m2t.publish.writer import ShardedParquetWriter
+from earsense_m2t.schemas import SCHEMA_VERSION, RecordError, validate_bundle
 
 #: set to a stage name to make publish wait there (the kill-safety tests kill it while it waits)
 PAUSE_ENV = "EARSENSE_PUBLISH_PAUSE_AT"

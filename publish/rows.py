@@ -1,7 +1,7 @@
 """From build manifests to the rows of each published config.
 
 The manifests are joined as polars tables; every published column is a record field renamed (the
-``*_PARTS`` maps below), so its HF feature comes from :mod:`schemas.features` and cannot drift from
+``*_PARTS`` maps below), so its HF feature comes from :mod:`earsense_m2t.schemas.features` and cannot drift from
 the record. The few columns that exist only in the dataset (``has_audio``, ``fold``, counts, the
 spectrogram checksum) are declared here, next to the configs that carry them.
 
@@ -25,10 +25,10 @@ import polars as pl
 import pyarrow as pa
 from datasets import ClassLabel, Features, Value
 
-from schemas import Clip, Failure, Media, Movement, Record, RecordError, Recording, Segment, Work
-from schemas.features import as_features, record_features, spectrogram_feature
-from schemas.io import read_records
-from schemas.validate import Problem
+from earsense_m2t.schemas import Clip, Failure, Media, Movement, Record, RecordError, Recording, Segment, Work
+from earsense_m2t.schemas.features import as_features, record_features, spectrogram_feature
+from earsense_m2t.schemas.io import read_records
+from earsense_m2t.schemas.validate import Problem
 
 DEFAULT_N_BINS = 256
 MANIFESTS: Mapping[str, type[Record]] = {

@@ -12,7 +12,7 @@ from typing import Any
 
 import polars as pl
 
-from schemas import TEMPO_CLASSES, Failure
+from earsense_m2t.schemas import TEMPO_CLASSES, Failure
 
 NO_TAG = "none"
 

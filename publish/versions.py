@@ -151,7 +151,7 @@ class GitError(RuntimeError):
 
 @dataclass(frozen=True)
 class Git:
-    """A git directory kept apart from the work trees (see ``publish.publish`` for why)."""
+    """A git directory kept apart from the work trees (see ``earsense_m2t.publish.publish`` for why)."""
 
     git_dir: Path
 

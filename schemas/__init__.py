@@ -1,6 +1,6 @@
 """Typed records: the only currency between stages (see ../shared/DESIGN.md)."""
 
-from schemas.records import (
+from earsense_m2t.schemas.records import (
     RECORD_TYPES,
     SCHEMA_VERSION,
     TEMPO_CLASSES,
@@ -15,7 +15,7 @@ from schemas.records import (
     movement_id,
     recording_id,
 )
-from schemas.validate import RecordError, validate_bundle, validate_record
+from earsense_m2t.schemas.validate import RecordError, validate_bundle, validate_record
 
 __all__ = [
     "RECORD_TYPES",

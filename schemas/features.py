@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 
 from datasets import Array2D, ClassLabel, Features, List, Value
 
-from schemas.records import TEMPO_CLASSES, Record
+from earsense_m2t.schemas.records import TEMPO_CLASSES, Record
 
 _SCALARS = {str: Value("string"), int: Value("int64"), float: Value("float64"), bool: Value("bool")}
 #: columns whose feature is not what the plain type hint says

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
-from schemas.records import Record
+from earsense_m2t.schemas.records import Record
 
 R = TypeVar("R", bound=Record)
 

@@ -4,7 +4,7 @@ One record type per concept, required fields first, ids as links (never nesting)
 field names (``_s`` seconds, ``_lufs``, ``_db``, ``_dbtp``, ``_hz``). Records are frozen: a stage that
 changes one returns a new object (``dataclasses.replace``). The crawler yields these same classes as
 Scrapy items (itemadapter understands dataclasses), and the published HF ``Features`` are derived
-from them in :mod:`schemas.features`, so there is exactly one definition of each field.
+from them in :mod:`earsense_m2t.schemas.features`, so there is exactly one definition of each field.
 """
 
 from __future__ import annotations

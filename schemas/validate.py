@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from schemas.records import TEMPO_CLASSES, Clip, Media, Movement, Record, Recording, Segment, Work
+from earsense_m2t.schemas.records import TEMPO_CLASSES, Clip, Media, Movement, Record, Recording, Segment, Work
 
 SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 TEMPO_SOURCES = ("marking", "form", "none")

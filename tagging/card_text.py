@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tagging.tempo import describe_tempo_rules
+from earsense_m2t.tagging.tempo import describe_tempo_rules
 
 
 def tempo_rules_markdown() -> str:

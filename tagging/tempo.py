@@ -1,6 +1,6 @@
 """Tempo rules: a movement title in, one of four tempo classes (or None) out, with the words that decided.
 
-The words live in :mod:`tagging.tempo_terms`; this module only says how to read a title with them, so
+The words live in :mod:`earsense_m2t.tagging.tempo_terms`; this module only says how to read a title with them, so
 every decision can be traced to one table entry and one of the ``RULES`` below (which the dataset card
 quotes through :func:`describe_tempo_rules`).
 """
@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from tagging import tempo_terms as table
+from earsense_m2t.tagging import tempo_terms as table
 
 TEMPO_ORDER: tuple[str, ...] = table.TEMPO_CLASSES  # ("slow", "medium", "fast", "super_fast")
 

@@ -1,6 +1,6 @@
 """The tempo table: every word the tempo rules know, and nothing else.
 
-Read this file first. :mod:`tagging.tempo` holds only the rules that read it, so a new term, a new
+Read this file first. :mod:`earsense_m2t.tagging.tempo` holds only the rules that read it, so a new term, a new
 language or a different decision about a dance form is a one-line change here. Entries are written
 the way scores print them (accents, ``ß``, capitals as you like): the rules compare them after
 folding case and accents, so ``mäßig``, ``Mässig`` and ``MASSIG`` are one entry. German entries also

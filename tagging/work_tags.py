@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from tagging.tempo import fold, words
+from earsense_m2t.tagging.tempo import fold, words
 
 
 @dataclass(frozen=True)

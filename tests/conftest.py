@@ -13,7 +13,7 @@ MINISITE_MEDIA = REPO / "local" / "cache" / "minisite-media"
 
 @pytest.fixture(scope="session")
 def minisite():
-    from minisite import serve
+    from earsense_m2t.offline.minisite import serve
 
     with serve(cache_dir=MINISITE_MEDIA) as site:
         yield site
@@ -21,6 +21,6 @@ def minisite():
 
 @pytest.fixture(scope="session")
 def catalogue():
-    from minisite import load_catalogue
+    from earsense_m2t.offline.minisite import load_catalogue
 
     return load_catalogue()

@@ -11,8 +11,8 @@ from pathlib import Path
 import datasets
 import pytest
 
-from minisite import serve
-from minisite.catalogue import all_videos
+from earsense_m2t.offline.minisite import serve
+from earsense_m2t.offline.minisite.catalogue import all_videos
 from tests.conftest import MINISITE_MEDIA
 
 pytestmark = pytest.mark.slow
@@ -106,7 +106,7 @@ def test_unreachable_site_fails_and_publishes_nothing(tmp_path):
 def test_changing_one_movement_text_is_a_minor_version(two_builds, catalogue):
     cwd, first, second = two_builds
     assert first.returncode == 0 and second.returncode == 0
-    from minisite.catalogue import with_article
+    from earsense_m2t.offline.minisite.catalogue import with_article
 
     work = next(w for w in catalogue if w.article and any(pm == (2,) for pm in w.paragraph_movements))
     i = next(i for i, pm in enumerate(work.paragraph_movements) if pm == (2,))

@@ -1,7 +1,7 @@
 """The EarSense spider: discovers work pages and yields ``Work``, ``Recording`` and ``Failure`` records.
 
 It only parses. Where things are on a page is the site profile's business
-(:mod:`crawlers.site_profile`); tags are added by pipelines; writing is Scrapy's feed exports.
+(:mod:`earsense_m2t.crawlers.site_profile`); tags are added by pipelines; writing is Scrapy's feed exports.
 A bad page becomes a ``Failure`` record with the URL and the reason, and the crawl goes on.
 """
 
@@ -19,11 +19,11 @@ from scrapy.http import Response, TextResponse
 from scrapy.selector import Selector
 from twisted.python.failure import Failure as TwistedFailure
 
-from crawlers.html_text import html_to_text, normalize_text, repair_encoding
-from crawlers.previous import PreviousCrawl, content_fingerprint
-from crawlers.site_profile import EARSENSE, EMBED_RULES, SiteProfile
-from crawlers.work_title import parse_catalogue, parse_duration, parse_life_dates, parse_number, parse_year
-from schemas import Failure, Recording, Work, recording_id
+from earsense_m2t.crawlers.html_text import html_to_text, normalize_text, repair_encoding
+from earsense_m2t.crawlers.previous import PreviousCrawl, content_fingerprint
+from earsense_m2t.crawlers.site_profile import EARSENSE, EMBED_RULES, SiteProfile
+from earsense_m2t.crawlers.work_title import parse_catalogue, parse_duration, parse_life_dates, parse_number, parse_year
+from earsense_m2t.schemas import Failure, Recording, Work, recording_id
 
 SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,199}$")
 

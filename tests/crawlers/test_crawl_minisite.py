@@ -4,7 +4,7 @@ import socket
 
 import pytest
 
-from crawlers.crawl import CrawlError, crawl_site
+from earsense_m2t.crawlers.crawl import CrawlError, crawl_site
 
 
 @pytest.fixture(scope="module")

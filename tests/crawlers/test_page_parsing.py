@@ -2,9 +2,9 @@
 
 import pytest
 
-from crawlers.html_text import html_to_paragraphs, html_to_text
-from crawlers.spiders.earsense import media_source
-from crawlers.work_title import parse_catalogue, parse_duration, parse_life_dates, parse_number, parse_year
+from earsense_m2t.crawlers.html_text import html_to_paragraphs, html_to_text
+from earsense_m2t.crawlers.spiders.earsense import media_source
+from earsense_m2t.crawlers.work_title import parse_catalogue, parse_duration, parse_life_dates, parse_number, parse_year
 
 ARTICLE_CASES = [
     ("<p>One &amp; two</p><p>Three</p>", ["One & two", "Three"]),
@@ -76,8 +76,8 @@ def test_media_source(embed, url, source_id):
 def test_a_page_that_breaks_the_parser_is_a_failure_not_an_exception(monkeypatch):
     from scrapy.http import HtmlResponse, Request
 
-    from crawlers.spiders.earsense import EarSenseSpider
-    from schemas import Failure
+    from earsense_m2t.crawlers.spiders.earsense import EarSenseSpider
+    from earsense_m2t.schemas import Failure
 
     spider = EarSenseSpider(start_url="http://127.0.0.1:1/chamber-music/")
     url = "http://127.0.0.1:1/chamber-music/Some-Work/"

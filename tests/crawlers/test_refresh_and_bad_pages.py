@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from crawlers.crawl import CrawlError, crawl_site
-from minisite import serve
-from minisite.catalogue import with_article
+from earsense_m2t.crawlers.crawl import CrawlError, crawl_site
+from earsense_m2t.offline.minisite import serve
+from earsense_m2t.offline.minisite.catalogue import with_article
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,5 @@
 """Helpers for the publish tests: a small realistic build (works, recordings, media, movements, segments,
-clips, failures, spectrograms) written with the same ``schemas.io`` calls the earlier stages use."""
+clips, failures, spectrograms) written with the same ``earsense_m2t.schemas.io`` calls the earlier stages use."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from schemas import Clip, Failure, Media, Movement, Recording, Segment, Work
-from schemas.io import read_records, write_records
+from earsense_m2t.schemas import Clip, Failure, Media, Movement, Recording, Segment, Work
+from earsense_m2t.schemas.io import read_records, write_records
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)

@@ -33,7 +33,7 @@ def dataset_dir(tmp_path) -> Path:
 
 @pytest.fixture
 def publish(dataset_dir) -> Callable:
-    from publish import publish_dataset
+    from earsense_m2t.publish import publish_dataset
 
     def run(build_dir: Path, **kwargs):
         kwargs.setdefault("card_context", CARD_CONTEXT)

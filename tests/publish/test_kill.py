@@ -8,8 +8,8 @@ import time
 import datasets
 import pytest
 
-from publish import load_version, versions
-from schemas import Movement
+from earsense_m2t.publish import load_version, versions
+from earsense_m2t.schemas import Movement
 
 from tests.publish._bundle import edit_records, run_publish_subprocess
 

@@ -12,8 +12,8 @@ import pytest
 from datasets import Array2D, ClassLabel
 from huggingface_hub import DatasetCard
 
-from publish import HubTokenError, load_version, versions
-from schemas import Movement, RecordError, Work
+from earsense_m2t.publish import HubTokenError, load_version, versions
+from earsense_m2t.schemas import Movement, RecordError, Work
 
 from tests.publish._bundle import NOW, edit_records, make_build
 
@@ -197,7 +197,7 @@ def test_push_without_token_is_a_clear_error_and_uploads_nothing(build, dataset_
 
 
 def test_load_version_of_unknown_version_lists_the_published_ones(build, dataset_dir, publish):
-    from publish import PublishError
+    from earsense_m2t.publish import PublishError
 
     publish(build)
     with pytest.raises(PublishError, match="available: 1.0.0"):

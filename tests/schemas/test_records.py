@@ -5,10 +5,10 @@ import dataclasses
 import pytest
 from datasets import ClassLabel, List, Value
 
-from schemas import (RECORD_TYPES, Clip, Failure, Media, Movement, Recording, RecordError, Segment, Work,
+from earsense_m2t.schemas import (RECORD_TYPES, Clip, Failure, Media, Movement, Recording, RecordError, Segment, Work,
                      validate_bundle, validate_record)
-from schemas.features import as_features, record_features
-from schemas.io import content_key, read_records, write_records
+from earsense_m2t.schemas.features import as_features, record_features
+from earsense_m2t.schemas.io import content_key, read_records, write_records
 
 SHA = "a" * 64
 

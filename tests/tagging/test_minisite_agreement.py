@@ -1,7 +1,7 @@
 """The mini site's recordings are synthesized at the tempo class its movement titles should get."""
 
-from minisite import load_catalogue
-from tagging.tempo import tag_tempo
+from earsense_m2t.offline.minisite import load_catalogue
+from earsense_m2t.tagging.tempo import tag_tempo
 
 
 def test_tagger_agrees_with_every_mini_site_movement():

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tagging import Tag, tag_ensemble, tag_instrument_family, tag_key_mode
-from tagging.work_tags import ENSEMBLE_NAMES, ENSEMBLE_WORDS, GERMAN_KEYS, INSTRUMENTS
+from earsense_m2t.tagging import Tag, tag_ensemble, tag_instrument_family, tag_key_mode
+from earsense_m2t.tagging.work_tags import ENSEMBLE_NAMES, ENSEMBLE_WORDS, GERMAN_KEYS, INSTRUMENTS
 
 N = Tag(None, "none")
 

@@ -1,0 +1,210 @@
+"""The features stage: a movement's span of a downloaded recording becomes a ``Clip``.
+
+For each ``Segment``: decode ``[start_s, end_s)`` to 16 kHz mono float32 (one copy in memory), measure
+integrated loudness and true peak, choose the gain to −23 LUFS under a −1 dBTP ceiling, write the
+log spectrogram of the normalized signal to ``<derived_dir>/<key[:2]>/<key>.npy`` (float16,
+``(frames, bins)``) and the measurements to ``<key>.json`` beside it, then derive the quality flags.
+
+The key is ``content_key(media sha256, start, end, parameters, PROCESSING_VERSION)``, so the same input
+with the same code and parameters always lands on the same files. The sidecar is written last and is
+the completion marker: when it and the ``.npy`` exist, the clip is read back without decoding (a rerun
+does no work). Both files are written under a temporary name and renamed, so a killed run leaves
+nothing half-written. Quality flags are not cached: they are re-evaluated from the sidecar on every
+call, so new thresholds or expected durations never force a re-decode.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile
+
+from earsense_m2t.acquire.decode import DecodeError, decode_mono
+from earsense_m2t.features.loudness import Loudness, apply_gain, measure_loudness
+from earsense_m2t.features.params import PROCESSING_VERSION, AudioParams
+from earsense_m2t.features.quality import ClipMeasurements, clipped_fraction, quality_flags
+from earsense_m2t.features.spectrogram import write_spectrogram
+from earsense_m2t.schemas import Clip, Failure, Media, Segment
+from earsense_m2t.schemas.io import atomic_path, atomic_write_text, content_key
+
+log = logging.getLogger(__name__)
+
+STAGE = "features"
+#: problems with one clip's data or files; anything else is a bug and should stop the run
+CLIP_ERRORS: tuple[type[Exception], ...] = (DecodeError, OSError, ValueError, soundfile.LibsndfileError)
+
+
+@dataclass(frozen=True)
+class ClipFiles:
+    spectrogram: Path
+    sidecar: Path
+    audio: Path
+
+
+def clip_key(media_sha256: str, start_s: float, end_s: float, params: AudioParams = AudioParams()) -> str:
+    """Hash of (input, span, parameters that shape the output, code version)."""
+    return content_key(media_sha256, round(float(start_s), 3), round(float(end_s), 3), params.cache_fields(),
+                       PROCESSING_VERSION)
+
+
+def clip_files(derived_dir: str | os.PathLike[str], key: str) -> ClipFiles:
+    folder = Path(derived_dir) / key[:2]
+    return ClipFiles(spectrogram=folder / f"{key}.npy", sidecar=folder / f"{key}.json", audio=folder / f"{key}.flac")
+
+
+def prepare_clip(segment: Segment, media: Media, *, derived_dir: Path, params: AudioParams = AudioParams(),
+                 expected_duration_s: float | None = None, keep_audio: bool = False,
+                 stats: MutableMapping[str, int] | None = None) -> Clip:
+    """Return the ``Clip`` of one segment, computing its files only if they are not there yet.
+
+    ``keep_audio`` also keeps the normalized clip as 24-bit FLAC for listening (``Clip.audio_path``);
+    it is never published by default. ``stats`` (if given) counts ``computed`` and ``reused``.
+    Data problems raise ``DecodeError`` or ``ValueError`` naming the file and the segment.
+    """
+    if segment.media_sha256 != media.sha256:
+        raise ValueError(f"segment {segment.id} was cut from media {segment.media_sha256[:12]}, but {media.path} "
+                         f"has sha256 {media.sha256[:12]}: the segments are stale, rerun the segment step")
+    if not segment.end_s > segment.start_s >= 0:
+        raise ValueError(f"segment {segment.id} of {media.path} has an empty or negative span "
+                         f"{segment.start_s}-{segment.end_s} s")
+    files = clip_files(derived_dir, clip_key(media.sha256, segment.start_s, segment.end_s, params))
+    sidecar = _read_sidecar(files, keep_audio)
+    if sidecar is None:
+        sidecar = _compute(segment, media, files, params, keep_audio)
+        _count(stats, "computed")
+    else:
+        _count(stats, "reused")
+    return _clip_from_sidecar(segment, sidecar, files, params, expected_duration_s, keep_audio)
+
+
+def prepare_clips(segments: Iterable[Segment], media_by_source: Mapping[str, Media], *, derived_dir: Path,
+                  params: AudioParams = AudioParams(), expected_durations: Mapping[str, float] | None = None,
+                  keep_audio: bool = False, stats: MutableMapping[str, int] | None = None,
+                  ) -> tuple[list[Clip], list[Failure]]:
+    """Clips for all segments; a clip that fails becomes a ``Failure`` and the rest go on.
+
+    ``expected_durations`` maps movement ids to the duration a source promises (Spotify, the page, or
+    the work's total over its movement count) for the ``duration_mismatch`` flag. ``stats`` counts
+    ``computed``, ``reused`` and ``failed``.
+    """
+    clips: list[Clip] = []
+    failures: list[Failure] = []
+    for segment in segments:
+        media = media_by_source.get(segment.source_id)
+        if media is None:
+            failures.append(Failure(stage=STAGE, item_id=segment.movement_id,
+                                    reason=f"no downloaded media for source {segment.source_id!r}"))
+            _count(stats, "failed")
+            continue
+        expected = (expected_durations or {}).get(segment.movement_id)
+        try:
+            clips.append(prepare_clip(segment, media, derived_dir=derived_dir, params=params,
+                                      expected_duration_s=expected, keep_audio=keep_audio, stats=stats))
+        except CLIP_ERRORS as exc:
+            text = str(exc)
+            reason = text if media.path in text else f"{media.path}: {text}"
+            log.warning("features: %s failed: %s", segment.movement_id, reason)
+            failures.append(Failure(stage=STAGE, item_id=segment.movement_id, reason=reason, url=media.source_url))
+            _count(stats, "failed")
+    return clips, failures
+
+
+def load_spectrogram(clip: Clip, *, mmap: bool = False) -> np.ndarray:
+    """The clip's float16 ``(frames, bins)`` array; ``mmap=True`` maps it instead of reading it."""
+    path = Path(clip.spectrogram_path)
+    try:
+        array = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(f"clip {clip.id}: spectrogram {path} is missing") from exc
+    if array.ndim != 2 or array.dtype != np.float16 or array.shape[0] != clip.spectrogram_frames:
+        raise ValueError(f"clip {clip.id}: {path} holds {array.dtype} {array.shape}, expected float16 "
+                         f"({clip.spectrogram_frames}, bins)")
+    return array
+
+
+# --- internals ------------------------------------------------------------------------------------
+
+def _compute(segment: Segment, media: Media, files: ClipFiles, params: AudioParams, keep_audio: bool) -> dict[str, Any]:
+    rate = params.sample_rate_hz
+    samples = decode_mono(media.path, rate, start_s=segment.start_s, duration_s=segment.end_s - segment.start_s,
+                          shortfall_tolerance_s=params.decode_shortfall_tolerance_s)
+    loudness = measure_loudness(samples, params)
+    clipped = clipped_fraction(samples, params.clip_level)
+    with atomic_path(files.spectrogram) as tmp, tmp.open("wb") as fh:
+        frames, bins = write_spectrogram(samples, fh, params, gain=loudness.gain)
+    if keep_audio:
+        apply_gain(samples, loudness.gain_db)  # in place: the raw samples are not needed any more
+        with atomic_path(files.audio) as tmp:
+            soundfile.write(tmp, samples, rate, format="FLAC", subtype="PCM_24")
+    sidecar = {
+        "processing_version": PROCESSING_VERSION,
+        "key": files.sidecar.stem,
+        "media_sha256": media.sha256,
+        "source_id": media.source_id,
+        "start_s": segment.start_s,
+        "end_s": segment.end_s,
+        "sample_rate_hz": rate,
+        "samples": int(samples.shape[0]),
+        "duration_s": round(samples.shape[0] / rate, 3),
+        "loudness": asdict(loudness),
+        "clipped_fraction": clipped,
+        "spectrogram": {"file": files.spectrogram.name, "frames": frames, "bins": bins,
+                        "kind": params.spectrogram_kind},
+        "audio_file": files.audio.name if keep_audio else None,
+        "params": params.cache_fields(),
+        "computed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    atomic_write_text(files.sidecar, json.dumps(sidecar, indent=1, sort_keys=True))  # last: completion marker
+    return sidecar
+
+
+def _read_sidecar(files: ClipFiles, keep_audio: bool) -> dict[str, Any] | None:
+    """The stored measurements if the clip is complete, else None (it is then recomputed)."""
+    if not (files.sidecar.is_file() and files.spectrogram.is_file()):
+        return None
+    if keep_audio and not files.audio.is_file():
+        return None
+    try:
+        data = json.loads(files.sidecar.read_text(encoding="utf-8"))
+        Loudness(**data["loudness"])
+        _ = (data["spectrogram"]["frames"], data["duration_s"], data["clipped_fraction"], data["sample_rate_hz"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("%s: unreadable sidecar (%s); recomputing", files.sidecar, exc)
+        return None
+    if data.get("processing_version") != PROCESSING_VERSION or data.get("key") != files.sidecar.stem:
+        log.warning("%s: sidecar from another version or key; recomputing", files.sidecar)
+        return None
+    return data
+
+
+def _clip_from_sidecar(segment: Segment, sidecar: dict[str, Any], files: ClipFiles, params: AudioParams,
+                       expected_duration_s: float | None, keep_audio: bool) -> Clip:
+    loudness = Loudness(**sidecar["loudness"])
+    measurements = ClipMeasurements(duration_s=sidecar["duration_s"], loudness_lufs=loudness.before_lufs,
+                                    clipped_fraction=sidecar["clipped_fraction"], loudness_note=loudness.unmeasured,
+                                    expected_duration_s=expected_duration_s)
+    flags = quality_flags(measurements, params)
+    for flag, reason in flags:
+        log.info("features: %s flagged %s: %s", segment.movement_id, flag, reason)
+    return Clip(id=segment.id, movement_id=segment.movement_id, sample_rate_hz=sidecar["sample_rate_hz"],
+                duration_s=sidecar["duration_s"], loudness_before_lufs=loudness.before_lufs,
+                loudness_after_lufs=loudness.after_lufs, gain_db=loudness.gain_db,
+                true_peak_dbtp=loudness.true_peak_dbtp, spectrogram_path=str(files.spectrogram),
+                spectrogram_frames=int(sidecar["spectrogram"]["frames"]), flags=tuple(flag for flag, _ in flags),
+                audio_path=str(files.audio) if keep_audio else None)
+
+
+def _count(stats: MutableMapping[str, int] | None, name: str) -> None:
+    if stats is not None:
+        stats[name] = stats.get(name, 0) + 1
+
+
+__all__ = ["CLIP_ERRORS", "ClipFiles", "clip_files", "clip_key", "load_spectrogram", "prepare_clip", "prepare_clips"]

@@ -1,0 +1,124 @@
+"""Where each movement sits in the downloaded media.
+
+In order of preference, each with the method and a confidence recorded: chapters reported by the
+media host, time stamps in the video description, silence detection when the number of movements is
+known, and one recording per movement. A movement that cannot be placed is a ``Failure``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from earsense_m2t.movements.chapters import Chapter, match_chapters, parse_chapters, segments_from_chapters
+from earsense_m2t.segment.silence import find_movement_boundaries
+from earsense_m2t.schemas import Failure, Media, Movement, Recording, Segment
+
+SILENCE_SAMPLE_RATE_HZ = 8000  # enough to see gaps; a quarter of the work of 16 kHz
+
+
+@dataclass
+class SegmentResult:
+    segments: list[Segment]
+    failures: list[Failure]
+
+
+Decoder = Callable[[str, int], np.ndarray]
+
+
+def _whole_work_segments(movements: Sequence[Movement], media: Media, decode: Decoder) -> tuple[list[Segment], str | None]:
+    total = media.duration_s or 0.0
+    titles = [m.title for m in movements]
+    candidates: list[tuple[str, list[Chapter]]] = []
+    if len(media.chapters) >= 2:
+        candidates.append(("chapters", [Chapter(start_s=s, name=n) for s, n in media.chapters]))
+    described = parse_chapters(media.description or "")
+    if len(described) >= 2:
+        candidates.append(("description", described))
+    for method, chapters in candidates:
+        try:
+            spans = segments_from_chapters(chapters, total)
+        except ValueError:
+            continue  # unknown duration, or chapters past the end: try the next method
+
+        if movements and movements[0].title_source in ("chapters", "description") and len(spans) == len(movements):
+            matched = [(m.number, 1.0, spans[i]) for i, m in enumerate(movements)]
+        else:
+            pairs = match_chapters(chapters, titles)
+            index = {id(c): i for i, c in enumerate(chapters)}
+            matched = [(n, conf, spans[index[id(ch)]]) for n, ch, conf in pairs]
+        if matched:
+            conf_base = 0.95 if method == "chapters" else 0.9
+            by_number = {m.number: m for m in movements}
+            return [Segment(id=by_number[n].id, movement_id=by_number[n].id, source_id=media.source_id,
+                            media_sha256=media.sha256, start_s=round(start, 3), end_s=round(end, 3), method=method,
+                            confidence=round(conf_base * conf, 3))
+                    for n, conf, (start, end, _name) in matched if n in by_number], None
+    if len(movements) == 1:
+        m = movements[0]
+        return [Segment(id=m.id, movement_id=m.id, source_id=media.source_id, media_sha256=media.sha256,
+                        start_s=0.0, end_s=round(total, 3), method="per_movement", confidence=0.8)], None
+    try:
+        samples = decode(media.path, SILENCE_SAMPLE_RATE_HZ)
+        bounds, confidence = find_movement_boundaries(samples, SILENCE_SAMPLE_RATE_HZ, len(movements))
+    except (ValueError, RuntimeError) as exc:
+        return [], f"no chapters or description time stamps, and silence detection failed: {exc}"
+    edges = [0.0, *bounds, len(samples) / SILENCE_SAMPLE_RATE_HZ]
+    return [Segment(id=m.id, movement_id=m.id, source_id=media.source_id, media_sha256=media.sha256,
+                    start_s=round(edges[i], 3), end_s=round(edges[i + 1], 3), method="silence",
+                    confidence=round(float(confidence), 3))
+            for i, m in enumerate(movements)], None
+
+
+def expected_durations(movements: Sequence[Movement], chosen: Sequence[Recording],
+                       spotify_durations: Mapping[str, Sequence[float]] | None = None) -> dict[str, float]:
+    """What each movement should last, to check cuts against: the page's track duration, else Spotify's."""
+    out: dict[str, float] = {}
+    tracks = {(r.work_id, r.movement_number): r.duration_s for r in chosen if r.movement_number and r.duration_s}
+    for mv in movements:
+        stated = tracks.get((mv.work_id, mv.number))
+        album = (spotify_durations or {}).get(mv.work_id, ())
+        if stated:
+            out[mv.id] = float(stated)
+        elif len(album) >= mv.number:
+            out[mv.id] = float(album[mv.number - 1])
+    return out
+
+
+def prepare_segments(movements: Sequence[Movement], chosen: Sequence[Recording], media: Sequence[Media],
+                     decode: Decoder) -> SegmentResult:
+    media_by_source = {m.source_id: m for m in media}
+    by_work: dict[str, list[Movement]] = {}
+    for mv in movements:
+        by_work.setdefault(mv.work_id, []).append(mv)
+    recs_by_work: dict[str, list[Recording]] = {}
+    for rec in chosen:
+        recs_by_work.setdefault(rec.work_id, []).append(rec)
+    result = SegmentResult(segments=[], failures=[])
+    for work_id, mvs in sorted(by_work.items()):
+        mvs = sorted(mvs, key=lambda m: m.number)
+        recs = [r for r in recs_by_work.get(work_id, []) if r.source_id in media_by_source]
+        if not recs:
+            continue  # no audio for this work: reported by the acquire stage
+        tracks = {r.movement_number: r for r in recs if r.movement_number is not None}
+        if tracks:
+            for mv in mvs:
+                rec = tracks.get(mv.number)
+                if rec is None:
+                    continue  # its download failed: already a Failure
+                md = media_by_source[rec.source_id]
+                result.segments.append(Segment(id=mv.id, movement_id=mv.id, source_id=md.source_id,
+                                               media_sha256=md.sha256, start_s=0.0, end_s=round(md.duration_s or 0.0, 3),
+                                               method="per_movement", confidence=1.0))
+            continue
+        md = media_by_source[recs[0].source_id]
+        segments, error = _whole_work_segments(mvs, md, decode)
+        result.segments += segments
+        placed = {s.movement_id for s in segments}
+        for mv in mvs:
+            if mv.id not in placed:
+                result.failures.append(Failure(stage="segment", item_id=mv.id, url=md.source_url,
+                                               reason=error or f"movement {mv.title!r} not found in the chapters"))
+    return result

@@ -1,0 +1,71 @@
+"""Where movement titles come from (page, tracks, chapters, description, Spotify) and what they get."""
+
+import pytest
+
+from earsense_m2t.segment.segment import expected_durations
+from earsense_m2t.movements.movements import clean_title, movement_titles, prepare_movements
+from earsense_m2t.schemas import Media, Recording, Work
+
+SHA = "b" * 64
+WORK = Work(id="W", url="http://x/chamber-music/W/", title="String Quartet in A major, Op. 1", composer="Anon",
+            fetched_at="2026-01-01T00:00:00+00:00", page_sha256=SHA,
+            article="The opening Allegro runs. \n\nThe second movement, an Adagio, sings.\n\nThe finale is a Presto.")
+
+
+def media(source_id, description=None, chapters=()):
+    return Media(source_id=source_id, source_url=f"http://x/{source_id}", path="/nope", sha256=SHA,
+                 downloaded_at="2026-01-01T00:00:00+00:00", description=description, chapters=chapters,
+                 duration_s=600.0)
+
+
+def whole(source_id="v"):
+    return Recording(id=f"W@{source_id}", work_id="W", source_url=f"http://x/{source_id}", source_id=source_id)
+
+
+def track(n, title, duration=None):
+    return Recording(id=f"W@t{n}", work_id="W", source_url=f"http://x/t{n}", source_id=f"t{n}",
+                     movement_number=n, track_title=title, duration_s=duration)
+
+
+@pytest.mark.parametrize("title, cleaned", [
+    ("I. Allegro", "Allegro"), ("2 - Adagio", "Adagio"), ("IV: Presto", "Presto"),
+    ("Movement 3: Minuet", "Minuet"), ("III Scherzo", "Scherzo"), ("Allegro", "Allegro"),
+    ("Introduction", "Introduction"), ("Vivace", "Vivace"),  # roman-looking words are not numbering
+])
+def test_clean_title(title, cleaned):
+    assert clean_title(title) == cleaned
+
+
+DESCRIPTION = "Live, 2019\n0:00 I. Allegro\n3:10 II. Adagio\n7:00 III. Presto"
+
+
+@pytest.mark.parametrize("work_titles, chosen, media_list, spotify, expected", [
+    (("Allegro", "Adagio"), [whole()], [media("v", DESCRIPTION)], (), (("Allegro", "Adagio"), "page")),
+    ((), [track(1, "I. Allegro"), track(2, "II. Adagio")], [], (), (("Allegro", "Adagio"), "tracks")),
+    ((), [whole()], [media("v", DESCRIPTION, ((0.0, "I. Allegro vivo"), (190.0, "II. Largo")))], (),
+     (("Allegro vivo", "Largo"), "chapters")),
+    ((), [whole()], [media("v", DESCRIPTION)], (), (("Allegro", "Adagio", "Presto"), "description")),
+    ((), [whole()], [media("v", "A fine performance.")], ["I. Lento", "II. Vivace"], (("Lento", "Vivace"), "spotify")),
+    ((), [whole()], [media("v", "A fine performance.")], (), None),
+])
+def test_title_sources_in_order_of_preference(work_titles, chosen, media_list, spotify, expected):
+    import dataclasses
+
+    work = dataclasses.replace(WORK, page_movement_titles=work_titles)
+    got = movement_titles(work, chosen, {m.source_id: m for m in media_list}, spotify)
+    assert (got.titles, got.source) == expected if expected else got is None
+
+
+def test_prepare_movements_aligns_and_tags():
+    movements = prepare_movements([WORK], [whole()], [media("v", DESCRIPTION)])
+    assert [(m.id, m.title, m.tempo_tag) for m in movements] == [
+        ("W#1", "Allegro", "fast"), ("W#2", "Adagio", "slow"), ("W#3", "Presto", "super_fast")]
+    assert "Adagio" in movements[1].text and "finale" in movements[2].text.lower()
+    assert all(m.title_source == "description" for m in movements)
+
+
+def test_expected_durations_prefer_the_page_then_spotify():
+    movements = prepare_movements([WORK], [track(1, "I. Allegro", 200.0), track(2, "II. Adagio")], [])
+    got = expected_durations(movements, [track(1, "I. Allegro", 200.0), track(2, "II. Adagio")],
+                             {"W": [210.0, 330.0]})
+    assert got == {"W#1": 200.0, "W#2": 330.0}
