@@ -1,4 +1,4 @@
-"""The mini EarSense site's content, as plain immutable data.
+"""The mini EarSense site's content, as plain immutable data read from ``catalogue.yaml``.
 
 Dataset card
 ------------
@@ -7,6 +7,11 @@ glossary entry, performer, channel, year and most movement titles — was writte
 test fixture. It is *not* a musicological reference and is not copied from earsense.org or anywhere
 else. The catalogue exists so the crawler, the audio acquisition and the features stages can be run
 offline against pages that look like the real site and audio whose ground truth is known.
+
+The texts and facts live in ``catalogue.yaml`` next to this module (its header explains the format);
+this module holds the record classes, the rules (``validate_catalogue``) and the loader
+(``parse_catalogue`` for any text, ``load_catalogue``/``BLOG_POSTS``/``SPECIAL_CASES`` for the shipped
+file, read once). Slugs, video ids and blog links to work pages are derived here, never written there.
 
 Ground truth the tests can rely on (see ``WorkSpec``/``MovementSpec``): each movement's intended tempo
 class and exact duration, which movements each article paragraph talks about, and for the whole-work
@@ -30,12 +35,18 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import datetime
+import difflib
+import functools
 import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from importlib import resources
+from typing import Any, Literal, NamedTuple, get_args
+
+import yaml
 
 TempoClass = Literal["slow", "medium", "fast", "super_fast"]
 TEMPO_CLASSES: tuple[str, ...] = ("slow", "medium", "fast", "super_fast")
@@ -141,6 +152,17 @@ class VideoSpec:
     timbre: tuple[str, str]
     level_lufs: float
     gap_s: int
+
+
+@dataclass(frozen=True)
+class BlogPost:
+    """A blog article (not part of the dataset). ``[text](work:slug?ri=1)`` links to a work page."""
+
+    slug: str
+    title: str
+    date: str
+    author: str
+    paragraphs: tuple[str, ...]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -389,717 +411,286 @@ def validate_catalogue(catalogue: Sequence[WorkSpec]) -> None:
 
 
 # ----------------------------------------------------------------------------------------------
-# the default catalogue
+# the default catalogue, read from catalogue.yaml
 
-M = MovementSpec
+CATALOGUE_PACKAGE = "earsense_m2t.offline.minisite"
+CATALOGUE_FILE = "catalogue.yaml"
 
-
-def _work(composer: str, title: str, **kw: object) -> WorkSpec:
-    return WorkSpec(slug=work_slug(composer, title), composer=composer, title=title, **kw)  # type: ignore[arg-type]
-
-
-_WORKS: tuple[WorkSpec, ...] = (
-    _work(
-        "Joseph Haydn",
-        "String Quartet in D major, Op. 76 No. 5",
-        composer_born=1732,
-        composer_died=1809,
-        genre="String Quartet",
-        key="D",
-        mode="major",
-        timbre=("strings", "strings"),
-        year=1797,
-        movements=(
-            M(1, "Allegretto – Allegro", "fast", 50),
-            M(2, "Largo. Cantabile e mesto", "slow", 64),
-            M(3, "Menuetto. Allegro – Trio", "fast", 42),
-            M(4, "Finale. Presto", "super_fast", 46),
-        ),
-        article=(
-            "Haydn wrote the six quartets of his Op. 76 in his mid-sixties, when he had nothing left to "
-            "prove & every reason to experiment. The fifth of the set wears its learning lightly: it is a "
-            "work of conversation rather than display, and each of the four players gets a fair share of "
-            "the talk.",
-            "The opening Allegretto is not the sonata argument one expects. It starts as an easy-going "
-            "dance tune that is varied a few times, as if Haydn were thinking aloud, and only near the end "
-            "does the pace quicken into an Allegro that closes the movement with a brisk [[Coda|coda]].",
-            "The second movement, a Largo marked *cantabile e mesto*, is the emotional centre of the "
-            "quartet. It sits in a distant key, so its first chord sounds like a door opening onto another "
-            "room; the first violin spins one long, slow line over quietly pulsing chords.^1",
-            "After this the [[Minuet|minuet]] brings us back into daylight. Its accents land where you do "
-            "not expect them, and the trio lets the cello scurry in a low, busy line beneath the others.",
-            "The finale, a Presto, is made from almost nothing: two cheeky chords that sound like an "
-            "ending are tossed about as if the piece were finishing before it had begun. Players call it "
-            "“the joke that keeps on giving”, and it does.",
-            "Taken as a whole, the quartet shows Haydn at his most relaxed. Nothing is forced, yet every "
-            "movement surprises, and the work ends with a grin rather than a flourish.",
-        ),
-        paragraph_movements=((), (1,), (2,), (3,), (4,), ()),
-        article_author="Marta Lindqvist",
-        biography=(
-            "Joseph Haydn (1732–1809) spent most of his working life in the service of the Esterházy "
-            "princes, with an orchestra, a theatre and long country winters at his disposal. He is often "
-            "called the father of the string quartet, less because he invented it than because he showed "
-            "what four equal voices could say. Two late journeys to London made him famous across Europe."
-        ),
-        glossary=(
-            ("Coda", "A closing section that rounds a movement off after its main material is done."),
-            ("Minuet", "A stately dance in three beats, usually paired with a contrasting trio section."),
-            ("Largo", "A very slow, broad tempo."),
-        ),
-        recordings=(
-            RecordingSpec("Aurora String Quartet", "tracks", -22.0, "Aurora String Quartet", recorded="2018"),
-            RecordingSpec(
-                "Quartetto Lumen", "tracks", -17.0, "Lumen Live", numbering="arabic", recorded="live, 2021"
-            ),
-        ),
-        updated="2024-02-11",
-    ),
-    _work(
-        "Bernhard Molique",
-        "String Quartet No. 8 in A major, Op. 44",
-        composer_born=1802,
-        composer_died=1869,
-        genre="String Quartet",
-        key="A",
-        mode="major",
-        timbre=("strings", "strings"),
-        year=1850,
-        movements=(
-            M(1, "Allegro moderato", "fast", 56),
-            M(2, "Andante", "medium", 60),
-            M(3, "Scherzo. Presto – Trio", "super_fast", 42),
-            M(4, "Finale. Allegro vivace", "super_fast", 50),
-        ),
-        article=(
-            "Molique was a violinist first, and this quartet is written by someone who knew exactly how "
-            "the instruments feel under the fingers. It is sunny, well built and generous to all four "
-            "players, a piece that deserves far more than its rare outings.",
-            "The opening Allegro moderato begins with a broad, singing theme in the first violin, answered "
-            "warmly by the viola. The development is compact, and the music returns home in a mood of "
-            "quiet satisfaction rather than triumph.",
-            "The second movement, an Andante, is a song without words: a simple tune in the middle of the "
-            "texture, decorated more richly each time it comes back.\nNothing here is hurried.",
-            "Next comes a [[Scherzo|scherzo]] that races along in feather-light staccato, with a gentler "
-            "trio in the middle that sounds almost like a folk song.",
-            "The light-hearted finale, a buoyant [[Rondo|rondo]], keeps bringing back its skipping refrain "
-            "between episodes of increasing virtuosity, and ends with a run of bright chords.",
-        ),
-        paragraph_movements=((), (1,), (2,), (3,), (4,)),
-        article_author="Jonas Feldmann",
-        biography=(
-            "Bernhard Molique (1802–1869) was a German violinist who led a court orchestra for many years "
-            "before moving to London, where he taught and played chamber music. His compositions, admired "
-            "by fellow players for their craft, fell out of the repertoire after his death."
-        ),
-        glossary=(
-            ("Scherzo", "A quick, playful movement, usually in three beats, that replaced the minuet."),
-            ("Rondo", "A form in which a recurring refrain alternates with contrasting episodes."),
-        ),
-        recordings=(
-            RecordingSpec(
-                "Halden Quartet",
-                "whole",
-                -26.0,
-                "Halden Quartet",
-                timestamp_style="time_first",
-                recorded="live at the Kleiner Saal, 2019",
-            ),
-        ),
-        updated="2024-01-20",
-    ),
-    _work(
-        "Claude Debussy",
-        "String Quartet in G minor, Op. 10",
-        composer_born=1862,
-        composer_died=1918,
-        genre="String Quartet",
-        key="G",
-        mode="minor",
-        timbre=("strings", "strings"),
-        year=1893,
-        movements=(
-            M(1, "Animé et très décidé", "fast", 52),
-            M(2, "Assez vif et bien rythmé", "fast", 40),
-            M(3, "Andantino, doucement expressif", "medium", 62),
-            M(4, "Modéré – Très vif", "super_fast", 54),
-        ),
-        article=(
-            "Debussy's only string quartet grows almost entirely out of one short motto, heard at the very "
-            "start. Every movement bends, stretches or dresses up that same figure, so the work feels like "
-            "a single long thought seen in changing light.",
-            "It is easiest to begin in the middle. The third movement, Andantino, played with mutes, is "
-            "among the most tender music Debussy wrote: a slow, veiled melody that floats over soft "
-            "harmonies and never quite settles.",
-            "With that sound in the ear, return to the opening movement, marked *animé et très décidé*. "
-            "The motto bursts out in full, and its rhythm, sharp & restless, drives the movement forward.",
-            "The finale sets out slowly and in fragments, gathering speed until the motto comes back in "
-            "a whirlwind of “very lively” playing, a [[Cyclic form|cyclic]] homecoming.",
-            "We have left the second movement for last because it is the easiest to love: a "
-            "[[Pizzicato|pizzicato]] scherzo in which the motto turns into a rhythmic game passed between "
-            "the four players.^1",
-        ),
-        paragraph_movements=((), (3,), (1,), (4,), (2,)),
-        article_author="Élise Marchand",
-        biography=(
-            "Claude Debussy (1862–1918) was a French composer whose harmonies and sense of colour changed "
-            "the sound of twentieth-century music. He distrusted rules and labels, including the word "
-            "impressionism that critics pinned on him."
-        ),
-        glossary=(
-            ("Pizzicato", "Plucking the strings with the fingers instead of using the bow."),
-            ("Cyclic form", "A design in which themes from one movement return in later movements."),
-            ("Mute", "A small clamp on the bridge that softens and veils a string instrument's tone."),
-        ),
-        recordings=(
-            RecordingSpec("Quatuor Sillage", "tracks", -19.0, "Quatuor Sillage", recorded="2016"),
-        ),
-        updated="2024-03-02",
-    ),
-    _work(
-        "Johannes Brahms",
-        "Piano Trio No. 1 in B major, Op. 8",
-        composer_born=1833,
-        composer_died=1897,
-        genre="Piano Trio",
-        key="B",
-        mode="major",
-        timbre=("strings", "piano"),
-        year=1854,
-        movements=(
-            M(1, "Allegro con brio", "fast", 60),
-            M(2, "Scherzo. Allegro molto – Trio. Meno allegro", "super_fast", 44),
-            M(3, "Adagio", "slow", 66),
-            M(4, "Finale. Allegro", "fast", 48),
-        ),
-        article=(
-            "Brahms wrote this trio as a young man and rewrote it thirty-five years later, trimming "
-            "whole pages and sharpening the rest. The version played today is therefore both his first and "
-            "one of his last chamber works.",
-            "The opening Allegro con brio begins with one of his most generous tunes, given first to the "
-            "piano and then to the cello. The [[Exposition|exposition]] unfolds at leisure; the movement "
-            "earns its long, glowing climax.",
-            "The Adagio opens with a hushed [[Chorale|chorale]] in the piano, answered by the two strings "
-            "as if from a distance. Its middle section moves a little faster before the chorale returns.",
-            "The finale, in a stormy B minor, keeps pulling away from the major key in which the work "
-            "began, and the trio ends in shadow rather than light.",
-            "Few works show so clearly how an older composer can look back at his younger self with "
-            "affection & without sentimentality.",
-        ),
-        paragraph_movements=((), (1,), (3,), (4,), ()),
-        article_author="Hannah Osei",
-        biography=(
-            "Johannes Brahms (1833–1897) was born in Hamburg and spent most of his adult life in Vienna. "
-            "Severely self-critical, he destroyed many works he thought unworthy. His chamber music is "
-            "among the richest of the nineteenth century."
-        ),
-        glossary=(
-            ("Exposition", "The first part of a sonata-form movement, where the main themes are presented."),
-            ("Chorale", "A slow, hymn-like passage in block chords."),
-        ),
-        recordings=(
-            RecordingSpec("Trio Calder", "tracks", -24.0, "Trio Calder", recorded="2020"),
-        ),
-        updated="2023-11-30",
-    ),
-    _work(
-        "Louise Farrenc",
-        "Piano Trio No. 1 in E-flat major, Op. 33",
-        composer_born=1804,
-        composer_died=1875,
-        genre="Piano Trio",
-        key="E-flat",
-        mode="major",
-        timbre=("strings", "piano"),
-        year=None,
-        movements=(
-            M(1, "Adagio – Allegro vivace", "super_fast", 48),
-            M(2, "Adagio sostenuto", "slow", 60),
-            M(3, "Minuetto. Allegro", "fast", 40),
-            M(4, "Finale. Presto", "super_fast", 44),
-        ),
-        article=None,
-        paragraph_movements=(),
-        article_author=None,
-        biography=(
-            "Louise Farrenc (1804–1875) was a French pianist and composer who taught piano at the Paris "
-            "Conservatoire for three decades. She fought for, and won, the same pay as her male colleagues."
-        ),
-        glossary=(
-            ("Sostenuto", "Sustained: notes held to their full length, often a little broader in tempo."),
-            ("Minuet", "A stately dance in three beats, usually paired with a contrasting trio section."),
-        ),
-        recordings=(
-            RecordingSpec("Trio Perséphone", "tracks", -28.0, "Trio Perséphone", recorded="2017"),
-        ),
-        updated="2023-09-14",
-    ),
-    _work(
-        "Gabriel Fauré",
-        "Violin Sonata No. 1 in A major, Op. 13",
-        composer_born=1845,
-        composer_died=1924,
-        genre="Violin Sonata",
-        key="A",
-        mode="major",
-        timbre=("strings", "piano"),
-        year=1876,
-        movements=(
-            M(1, "Allegro molto", "super_fast", 54),
-            M(2, "Andante", "medium", 58),
-            M(3, "Allegro vivo", "fast", 38),
-            M(4, "Allegro quasi presto", "fast", 48),
-        ),
-        article=(
-            "Fauré's first violin sonata is the work of a composer in his early thirties who already "
-            "knew his own voice: supple melodies, harmonies that slip sideways, and a piano part that is "
-            "never mere accompaniment.",
-            "The opening Allegro molto surges forward in a long paragraph of rippling piano and soaring "
-            "violin; its themes seem to grow out of each other rather than stand apart.",
-            "The second movement, an Andante in a gently rocking rhythm close to a "
-            "[[Barcarolle|barcarolle]], is followed by a quicksilver [[Scherzo|scherzo]] that flickers "
-            "between plucked and bowed notes.",
-            "The finale, marked *allegro quasi presto*, is warm rather than brilliant, and the sonata "
-            "closes with the same open-hearted lyricism with which it began.",
-        ),
-        paragraph_movements=((), (1,), (2, 3), (4,)),
-        article_author="Claire Dubois",
-        biography=(
-            "Gabriel Fauré (1845–1924) was a French composer, organist and teacher who directed the Paris "
-            "Conservatoire late in life. His songs and chamber music are prized for their refinement; "
-            "deafness clouded his last years but not his music."
-        ),
-        glossary=(
-            ("Barcarolle", "A song in a lilting rhythm that suggests the stroke of a boatman's oar."),
-            ("Scherzo", "A quick, playful movement, usually in three beats, that replaced the minuet."),
-        ),
-        recordings=(
-            RecordingSpec(
-                "Léa Morand, violin · Paul Esterle, piano", "tracks", -20.0, "Morand & Esterle", recorded="2022"
-            ),
-        ),
-        updated="2024-04-05",
-    ),
-    _work(
-        "Johannes Brahms",
-        "Cello Sonata No. 1 in E minor, Op. 38",
-        composer_born=1833,
-        composer_died=1897,
-        genre="Cello Sonata",
-        key="E",
-        mode="minor",
-        timbre=("strings", "piano"),
-        year=1865,
-        list_movements=True,
-        movements=(
-            M(1, "Allegro non troppo", "fast", 62),
-            M(2, "Allegretto quasi Menuetto – Trio", "medium", 48),
-            M(3, "Allegro", "fast", 54),
-        ),
-        article=(
-            "Brahms called this a sonata for piano and cello, in that order, and the two instruments "
-            "are true partners. There is no slow movement: the weight falls on the outer movements.",
-            "The opening Allegro non troppo begins low in the cello's range with a dark, searching theme, "
-            "and much of the movement stays in that sombre register.",
-            "The second movement, a wistful minuet, looks back to an older world of dance; its trio, "
-            "with a murmuring piano part, is more intimate still.",
-            "The finale is a vigorous [[Fugue|fugue]] whose subject nods to Bach, and Brahms's love of "
-            "[[Counterpoint|counterpoint]] gives the work a granite ending.",
-        ),
-        paragraph_movements=((), (1,), (2,), (3,)),
-        article_author="Hannah Osei",
-        biography=(
-            "Johannes Brahms (1833–1897) was born in Hamburg and spent most of his adult life in Vienna. "
-            "Severely self-critical, he destroyed many works he thought unworthy. His chamber music is "
-            "among the richest of the nineteenth century."
-        ),
-        glossary=(
-            ("Fugue", "A piece in which a theme is taken up by each voice in turn and woven together."),
-            ("Counterpoint", "The art of combining independent melodic lines."),
-        ),
-        recordings=(
-            RecordingSpec(
-                "Mira Kessler, cello · Tomas Halvorsen, piano",
-                "whole",
-                -16.0,
-                "Kammermusik Archiv",
-                timestamp_style=None,
-                recorded="in concert, 2015",
-            ),
-        ),
-        updated="2024-01-08",
-    ),
-    _work(
-        "Robert Schumann",
-        "Fünf Stücke im Volkston, Op. 102",
-        composer_born=1810,
-        composer_died=1856,
-        genre="Cello and Piano",
-        key="A",
-        mode="minor",
-        timbre=("strings", "piano"),
-        year=1849,
-        movements=(
-            M(1, "Vanitas vanitatum. Mit Humor", None, 42),
-            M(2, "Sehr langsam", "slow", 56),
-            M(3, "Nicht schnell, mit viel Ton zu spielen", "medium", 50),
-            M(4, "Lebhaft, doch nicht zu schnell", "fast", 40),
-            M(5, "Stark und markiert", None, 38),
-        ),
-        article=(
-            "These five pieces “in folk style” were written in a few days in 1849 and are among "
-            "Schumann's most direct music. Each is short, each has one clear character, and together "
-            "they make a small suite.",
-            "The opening piece, *Vanitas vanitatum*, struts along with mock solemnity, its humour more "
-            "wry than jolly.",
-            "The second piece, marked *sehr langsam*, is a tender song for the cello over a plain, "
-            "rocking accompaniment. The third, not fast and to be played “with much tone”, sets a "
-            "lament in a minor key against a warmer middle section.",
-            "The fourth is lively but, as Schumann insists, not too fast: a lilting dance that never "
-            "quite loses its [[Volkston|folk]] simplicity.",
-            "The set ends with heavy, marked chords and a driving rhythm, a forthright close to a work "
-            "that never pretends to be more than it is.",
-        ),
-        paragraph_movements=((), (1,), (2, 3), (4,), (5,)),
-        article_author="Jonas Feldmann",
-        biography=(
-            "Robert Schumann (1810–1856) was a German composer and critic whose piano music and songs "
-            "helped define musical Romanticism. He founded an influential music journal and championed "
-            "the young Brahms. Mental illness darkened his final years."
-        ),
-        glossary=(
-            ("Volkston", "German for “folk tone”: music written in the plain manner of folk song."),
-            ("Ternary form", "A three-part design, A–B–A, in which the opening section returns."),
-        ),
-        recordings=(
-            RecordingSpec(
-                "Ilse Brandt, cello · Jonas Weller, piano", "tracks", -30.0, "Brandt & Weller", recorded="2014"
-            ),
-        ),
-        updated="2023-12-12",
-    ),
-    _work(
-        "Ludwig van Beethoven",
-        "Piano Sonata No. 8 in C minor, Op. 13 “Pathétique”",
-        composer_born=1770,
-        composer_died=1827,
-        genre="Piano Sonata",
-        key="C",
-        mode="minor",
-        timbre=("piano", "piano"),
-        year=1798,
-        in_sitemap=False,
-        movements=(
-            M(1, "Grave – Allegro di molto e con brio", "super_fast", 60),
-            M(2, "Adagio cantabile", "slow", 66),
-            M(3, "Rondo. Allegro", "fast", 46),
-        ),
-        article=(
-            "Beethoven's publisher gave this sonata its nickname, and it stuck because it fits: this is "
-            "music of high drama, written by a pianist who wanted to be heard at the back of the hall.",
-            "A slow, heavy introduction marked [[Grave|grave]] opens the first movement with crashing "
-            "chords, before an Allegro of breathless energy takes over. The grave returns twice, like a "
-            "warning.",
-            "The second movement, Adagio cantabile, is one of the best-loved melodies Beethoven wrote, "
-            "sung in the middle of the keyboard over a gently flowing accompaniment.^1",
-            "The finale, a [[Rondo|rondo]] in C minor, is restless but not tragic, and its refrain keeps "
-            "returning like a question that will not go away until the abrupt final chords.",
-        ),
-        paragraph_movements=((), (1,), (2,), (3,)),
-        article_author="Marta Lindqvist",
-        biography=(
-            "Ludwig van Beethoven (1770–1827) moved from Bonn to Vienna as a young virtuoso pianist and "
-            "stayed there for the rest of his life. Increasing deafness did not stop him from writing music "
-            "that reshaped every form he touched."
-        ),
-        glossary=(
-            ("Grave", "Very slow and solemn."),
-            ("Rondo", "A form in which a recurring refrain alternates with contrasting episodes."),
-            ("Cantabile", "In a singing style."),
-        ),
-        recordings=(RecordingSpec("Clara Venn, piano", "tracks", -18.0, "Clara Venn", recorded="2019"),),
-        updated="2024-02-28",
-    ),
-    _work(
-        "Wolfgang Amadeus Mozart",
-        "Clarinet Quintet in A major, K. 581",
-        composer_born=1756,
-        composer_died=1791,
-        genre="Clarinet Quintet",
-        key="A",
-        mode="major",
-        timbre=("winds", "strings"),
-        year=1789,
-        list_movements=True,
-        movements=(
-            M(1, "Allegro", "fast", 56),
-            M(2, "Larghetto", "slow", 64),
-            M(3, "Menuetto – Trio I – Trio II", "medium", 46),
-            M(4, "Allegretto con variazioni", "medium", 60),
-        ),
-        article=(
-            "Mozart wrote this quintet for his friend Anton Stadler, a clarinettist whose warm low notes "
-            "he loved. The clarinet leads, but it never lords it over the string quartet around it.",
-            "The opening Allegro begins with the strings alone; the clarinet enters with a rising "
-            "arpeggio that sounds like someone stepping into a sunlit room.",
-            "The second movement, a [[Larghetto|larghetto]], is a long song for the clarinet over muted "
-            "strings, a moment of stillness at the heart of the work.",
-            "The minuet has not one but two [[Trio|trios]], the first for strings alone, the second a "
-            "country dance led by the clarinet.",
-            "The finale is a set of [[Variations|variations]] on a cheerful tune, by turns playful, "
-            "plaintive and brilliant, with a brief slow variation before the quick close.",
-        ),
-        paragraph_movements=((), (1,), (2,), (3,), (4,)),
-        article_author="Claire Dubois",
-        biography=(
-            "Wolfgang Amadeus Mozart (1756–1791) toured Europe as a child prodigy and settled in Vienna in "
-            "his twenties. In a short life he wrote masterpieces in every genre of his day, from opera to "
-            "chamber music."
-        ),
-        glossary=(
-            ("Larghetto", "Slow, but a little less slow than largo."),
-            ("Trio", "The contrasting middle section of a minuet or scherzo."),
-            ("Variations", "A form in which a theme is repeated in changing guises."),
-        ),
-        recordings=(
-            RecordingSpec(
-                "Anton Reiss, clarinet · Quartetto Lumen", "tracks", -21.0, "Lumen Live", recorded="2021"
-            ),
-        ),
-        updated="2024-03-15",
-    ),
-    _work(
-        "Anton Reicha",
-        "Wind Quintet in E-flat major, Op. 88 No. 2",
-        composer_born=1770,
-        composer_died=1836,
-        genre="Wind Quintet",
-        key="E-flat",
-        mode="major",
-        timbre=("winds", "winds"),
-        year=1817,
-        movements=(
-            M(1, "Introduction: Lent – Allegro", "fast", 56),
-            M(2, "Menuetto. Allegro", "fast", 40),
-            M(3, "Poco andante grazioso", "medium", 54),
-            M(4, "Finale. Allegro molto", "super_fast", 46),
-        ),
-        article=(
-            "Reicha wrote more than twenty quintets for flute, oboe, clarinet, horn and bassoon, and all "
-            "but invented the [[Wind quintet|wind quintet]] as a serious genre. This one is cheerful, "
-            "inventive and kind to every player.",
-            "A solemn slow [[Introduction|introduction]] leads into the first movement's Allegro, where "
-            "the themes pass quickly from instrument to instrument.",
-            "The minuet is quick and rustic, with the horn making the most of its hunting-call "
-            "associations. The third movement, a graceful Andante, lets the oboe sing.",
-            "The finale is a romp, full of rapid runs for the flute and cheeky interjections from the "
-            "bassoon & horn.",
-        ),
-        paragraph_movements=((), (1,), (2, 3), (4,)),
-        article_author="Élise Marchand",
-        biography=(
-            "Anton Reicha (1770–1836) was born in Prague, befriended Beethoven in Bonn and taught "
-            "composition at the Paris Conservatoire, where his pupils included Liszt and Berlioz. He was "
-            "a restless experimenter and a celebrated teacher."
-        ),
-        glossary=(
-            ("Wind quintet", "An ensemble of flute, oboe, clarinet, horn and bassoon."),
-            ("Introduction", "A slow opening passage that prepares the main, faster part of a movement."),
-        ),
-        recordings=(
-            RecordingSpec("Ensemble Vent d'Est", "tracks", -15.0, "Vent d'Est", recorded="2023"),
-        ),
-        updated="2024-04-18",
-    ),
-    _work(
-        "Johannes Brahms",
-        "String Sextet No. 1 in B-flat major, Op. 18",
-        composer_born=1833,
-        composer_died=1897,
-        genre="String Sextet",
-        key="B-flat",
-        mode="major",
-        timbre=("strings", "strings"),
-        year=1860,
-        movements=(
-            M(1, "Allegro ma non troppo", "fast", 60),
-            M(2, "Andante, ma moderato", "medium", 62),
-            M(3, "Scherzo. Allegro molto – Trio. Animato", "super_fast", 40),
-            M(4, "Rondo. Poco allegretto e grazioso", "medium", 56),
-        ),
-        article=(
-            "Two violins, two violas and two cellos give this sextet a warmth no quartet can match, and "
-            "Brahms, still in his twenties, makes the most of the deep voices.",
-            "The opening Allegro ma non troppo unfolds a broad, songful theme in the first cello, and the "
-            "whole movement has the ease of a long summer afternoon.",
-            "The second movement, Andante, ma moderato, is a set of [[Theme and variations|variations]] "
-            "on a stern, ballad-like theme in D minor, growing from bare octaves to torrents of notes and "
-            "back to quiet.",
-            "The Scherzo is short and boisterous, a peasant stamp with a wild, accelerating trio.",
-            "The finale, a gracious [[Rondo|rondo]], takes its time, and its refrain returns each time a "
-            "little more richly dressed.",
-            "Few early works show such confidence; the sextet became one of Brahms's most loved pieces "
-            "in his own lifetime.",
-        ),
-        paragraph_movements=((), (1,), (2,), (3,), (4,), ()),
-        article_author="Hannah Osei",
-        biography=(
-            "Johannes Brahms (1833–1897) was born in Hamburg and spent most of his adult life in Vienna. "
-            "Severely self-critical, he destroyed many works he thought unworthy. His chamber music is "
-            "among the richest of the nineteenth century."
-        ),
-        glossary=(
-            ("Theme and variations", "A theme followed by a series of altered restatements."),
-            ("Rondo", "A form in which a recurring refrain alternates with contrasting episodes."),
-        ),
-        recordings=(RecordingSpec("Sestetto Aperto", "tracks", -23.0, "Sestetto Aperto", recorded="2018"),),
-        updated="2023-10-03",
-    ),
-    _work(
-        "Amy Beach",
-        "Three Pieces for Wind Quintet",
-        composer_born=1867,
-        composer_died=1944,
-        genre="Wind Quintet",
-        key="F",
-        mode="major",
-        timbre=("winds", "winds"),
-        year=None,
-        in_sitemap=False,
-        movements=(
-            M(1, "Gently flowing", "medium", 52),
-            M(2, "Slow and expressive", "slow", 60),
-            M(3, "Lively", "fast", 42),
-        ),
-        article=(
-            "These three short pieces are an affectionate portrait of the countryside, written with an "
-            "ear for the wind instruments' colours.",
-            "The first flows gently, the flute and clarinet trading a pastoral tune in a lilting "
-            "[[Pastorale|pastorale]] rhythm. The second, slow and expressive, is built as a "
-            "[[Canon|canon]]: the oboe starts a melody that the horn follows a bar later.",
-            "The last piece is lively and brief, closing the set with a dance that could come from a "
-            "village green.",
-        ),
-        paragraph_movements=((), (1, 2), (3,)),
-        article_author="Marta Lindqvist",
-        biography=(
-            "Amy Beach (1867–1944) was an American composer and pianist, largely self-taught in "
-            "composition. Her Gaelic Symphony was the first symphony by an American woman to be published."
-        ),
-        glossary=(
-            ("Pastorale", "Music that evokes shepherds and the countryside, often in a lilting rhythm."),
-            ("Canon", "A melody imitated exactly by another voice entering later."),
-        ),
-        recordings=(RecordingSpec("Harbour Winds", "tracks", -25.0, "Harbour Winds", recorded="2022"),),
-        updated="2024-05-01",
-    ),
-    _work(
-        "George Onslow",
-        "String Quintet No. 15 in C minor, Op. 38",
-        composer_born=1784,
-        composer_died=1853,
-        genre="String Quintet",
-        key="C",
-        mode="minor",
-        timbre=("strings", "strings"),
-        year=1829,
-        list_movements=True,
-        movements=(
-            M(1, "Allegro moderato e molto espressivo", "fast", 58),
-            M(2, "Menuetto. Allegro energico", "fast", 44),
-            M(3, "Andante sostenuto", "medium", 58),
-            M(4, "Finale. Allegro", "fast", 50),
-        ),
-        article=(
-            "Onslow wrote most of his quintets with a second cello, and the extra weight at the bottom "
-            "gives this C minor work its dark, grainy colour.",
-            "The first movement is urgent and expressive, its themes circling anxiously. The minuet that "
-            "follows is vigorous, with sharp accents and little grace.",
-            "The Andante offers a long breath of calm, and the finale drives the work home in a "
-            "determined C minor, brightened only at the very end.",
-        ),
-        paragraph_movements=((), (1, 2), (3, 4)),
-        article_author="Jonas Feldmann",
-        biography=(
-            "George Onslow (1784–1853) was a French composer of English descent who lived mostly in the "
-            "Auvergne. His thirty-six string quintets were widely admired in his lifetime."
-        ),
-        glossary=(
-            ("Second cello", "A quintet scoring that doubles the bass line's weight with two cellos."),
-            ("Sostenuto", "Sustained: notes held to their full length, often a little broader in tempo."),
-        ),
-        recordings=(),
-        updated="2023-08-22",
-    ),
+# The roles ``SPECIAL_CASES`` names; the data file marks which work plays each (``special_cases:``).
+SPECIAL_CASE_NAMES: tuple[str, ...] = (
+    "whole_with_timestamps",
+    "whole_without_timestamps",
+    "no_recording",
+    "no_article",
+    "second_recording",
+    "article_out_of_order",
+    "article_skips_movement",
 )
 
-# The special cases tests and the lead's fixtures look up by name.
-SPECIAL_CASES: dict[str, str] = {
-    "whole_with_timestamps": work_slug("Bernhard Molique", "String Quartet No. 8 in A major, Op. 44"),
-    "whole_without_timestamps": work_slug("Johannes Brahms", "Cello Sonata No. 1 in E minor, Op. 38"),
-    "no_recording": work_slug("George Onslow", "String Quintet No. 15 in C minor, Op. 38"),
-    "no_article": work_slug("Louise Farrenc", "Piano Trio No. 1 in E-flat major, Op. 33"),
-    "second_recording": work_slug("Joseph Haydn", "String Quartet in D major, Op. 76 No. 5"),
-    "article_out_of_order": work_slug("Claude Debussy", "String Quartet in G minor, Op. 10"),
-    "article_skips_movement": work_slug("Johannes Brahms", "Piano Trio No. 1 in B major, Op. 8"),
+
+class CatalogueData(NamedTuple):
+    """What a catalogue file holds once read: the works, the blog, and which work plays which role."""
+
+    works: tuple[WorkSpec, ...]
+    blog_posts: tuple[BlogPost, ...]
+    special_cases: dict[str, str]  # role → slug, in SPECIAL_CASE_NAMES order (only the roles marked)
+
+
+_ANY = object()  # "no default": the field is required
+_KINDS: dict[type, str] = {
+    dict: "a mapping", list: "a list", str: "text", int: "a whole number", float: "a number",
+    bool: "true/false", datetime.date: "a date", type(None): "null",
 }
 
 
-@dataclass(frozen=True)
-class BlogPost:
-    """A blog article (not part of the dataset). ``[text](work:slug?ri=1)`` links to a work page."""
-
-    slug: str
-    title: str
-    date: str
-    author: str
-    paragraphs: tuple[str, ...]
+def _kind(value: object) -> str:
+    return _KINDS.get(type(value), type(value).__name__)
 
 
-BLOG_POSTS: tuple[BlogPost, ...] = (
-    BlogPost(
-        "three-quartets-for-a-winter-evening",
-        "Three quartets for a winter evening",
-        "2024-01-15",
-        "Marta Lindqvist",
-        (
-            "Long evenings call for music that rewards close listening. Here are three quartets from three "
-            "different centuries of the form.",
-            f"Start with [Haydn's D major quartet](work:{SPECIAL_CASES['second_recording']}), whose slow "
-            "movement is one of the marvels of the repertoire.",
-            f"Then try [Molique's A major quartet](work:{SPECIAL_CASES['whole_with_timestamps']}), a "
-            f"forgotten gem, and finish with [Debussy](work:{SPECIAL_CASES['article_out_of_order']}).",
+class _Fields:
+    """One mapping of the file being read; every error names the file and the place in it."""
+
+    def __init__(self, data: object, source: str, where: str, required: Sequence[str], optional: Sequence[str] = ()):
+        self.source, self.where = source, where
+        if not isinstance(data, dict):
+            raise self.error(f"expected a mapping of fields, got {_kind(data)}")
+        known = (*required, *optional)
+        for name in data:
+            if name not in known:
+                close = difflib.get_close_matches(str(name), known, n=1)
+                raise self.error(f"unknown field {name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        for name in required:
+            if name not in data:
+                raise self.error(f"missing field {name!r}")
+        self.data: dict[object, object] = data
+
+    def error(self, message: str) -> ValueError:
+        return ValueError(f"{self.source}: {self.where}: {message}")
+
+    def get(self, name: str, kind: type | tuple[type, ...], default: object = _ANY, *, nullable: bool = False) -> Any:
+        """The field's value, checked to be of ``kind`` (``bool`` is never taken for a number)."""
+        if name not in self.data:
+            return default
+        value = self.data[name]
+        if value is None and nullable:
+            return None
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+            wanted = " or ".join(_KINDS.get(k, k.__name__) for k in kinds) + (" or null" if nullable else "")
+            raise self.error(f"field {name!r} must be {wanted}, got {_kind(value)}")
+        return value
+
+    def choice(self, name: str, options: Sequence[str], default: object = _ANY, *, nullable: bool = False) -> Any:
+        value = self.get(name, str, default, nullable=nullable)
+        if name in self.data and value is not None and value not in options:
+            raise self.error(f"field {name!r} is {value!r}; expected one of {', '.join(options)}")
+        return value
+
+    def number(self, name: str) -> float:
+        return float(self.get(name, (int, float)))
+
+    def date(self, name: str, default: object = _ANY) -> Any:
+        """An ISO date, written plainly (YAML reads it as a date) or quoted; kept as the ISO string."""
+        value = self.get(name, (datetime.date, str), default)
+        if isinstance(value, datetime.date):
+            return value.isoformat()
+        if name in self.data:
+            try:
+                datetime.date.fromisoformat(value)
+            except ValueError:
+                raise self.error(f"field {name!r} is {value!r}; expected a date like 2024-03-01") from None
+        return value
+
+    def items(self, name: str, default: object = _ANY) -> list[Any]:
+        return self.get(name, list, default)  # type: ignore[no-any-return]
+
+
+def _movement(data: object, source: str, where: str) -> MovementSpec:
+    f = _Fields(data, source, where, ("number", "title", "tempo_class", "duration_s"))
+    return MovementSpec(
+        number=f.get("number", int),
+        title=f.get("title", str),
+        tempo_class=f.choice("tempo_class", TEMPO_CLASSES, nullable=True),
+        duration_s=f.get("duration_s", int),
+    )
+
+
+def _recording(data: object, source: str, where: str) -> RecordingSpec:
+    required = ("performers", "layout", "level_lufs", "uploader")
+    f = _Fields(data, source, where, required, ("timestamp_style", "numbering", "recorded"))
+    recorded = f.get("recorded", (str, int), None, nullable=True)  # "recorded: 2019" means the text "2019"
+    return RecordingSpec(
+        performers=f.get("performers", str),
+        layout=f.choice("layout", get_args(Layout)),
+        level_lufs=f.number("level_lufs"),
+        uploader=f.get("uploader", str),
+        timestamp_style=f.choice("timestamp_style", TIMESTAMP_STYLES, None, nullable=True),
+        numbering=f.choice("numbering", ("roman", "arabic"), "roman"),
+        recorded=None if recorded is None else str(recorded),
+    )
+
+
+_WORK_REQUIRED = (
+    "composer", "title", "composer_born", "composer_died", "genre", "key", "mode", "timbre",
+    "movements", "article_author", "article", "biography", "glossary", "recordings",
+)  # fmt: skip
+_WORK_OPTIONAL = ("year", "list_movements", "in_sitemap", "updated", "special_cases")
+
+
+def _work_label(data: object, index: int) -> str:
+    """How errors name a work: its slug when composer and title are readable, else its position."""
+    if isinstance(data, dict):
+        composer, title = data.get("composer"), data.get("title")
+        if isinstance(composer, str) and isinstance(title, str):
+            return f"work {work_slug(composer, title)!r}"
+        if isinstance(title, str):
+            return f"work {index} ({title!r})"
+    return f"work {index}"
+
+
+def _work(data: object, source: str, where: str) -> tuple[WorkSpec, tuple[str, ...]]:
+    """One work and the special-case roles it is marked with."""
+    f = _Fields(data, source, where, _WORK_REQUIRED, _WORK_OPTIONAL)
+    timbre = f.items("timbre")
+    if len(timbre) != 2 or any(t not in get_args(Timbre) for t in timbre):
+        timbres = ", ".join(get_args(Timbre))
+        raise f.error(f"field 'timbre' must be [melody, accompaniment], each one of {timbres}; got {timbre!r}")
+    movements = tuple(_movement(m, source, f"{where}: movement {i}") for i, m in enumerate(f.items("movements"), 1))
+    n_movements = len(movements)
+    paragraphs = f.get("article", list, nullable=True)
+    article: list[str] = []
+    about: list[tuple[int, ...]] = []
+    for i, item in enumerate(paragraphs or (), 1):
+        p = _Fields(item, source, f"{where}: article paragraph {i}", ("about", "text"))
+        numbers = p.items("about")
+        if not all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= n_movements for n in numbers):
+            raise p.error(f"field 'about' must list movement numbers (1..{n_movements}), got {numbers!r}")
+        article.append(p.get("text", str))
+        about.append(tuple(numbers))
+    glossary = f.get("glossary", dict)
+    for term, definition in glossary.items():
+        if not isinstance(term, str):
+            raise f.error(f"glossary term {term!r} must be text, got {_kind(term)} (quote it)")
+        if not isinstance(definition, str):
+            raise f.error(f"glossary entry {term!r}: the definition must be text, got {_kind(definition)}")
+    roles = f.items("special_cases", [])
+    for role in roles:
+        if role not in SPECIAL_CASE_NAMES:
+            raise f.error(f"unknown special case {role!r}; expected one of {', '.join(SPECIAL_CASE_NAMES)}")
+    composer, title = f.get("composer", str), f.get("title", str)
+    work = WorkSpec(
+        slug=work_slug(composer, title),
+        composer=composer,
+        composer_born=f.get("composer_born", int),
+        composer_died=f.get("composer_died", int),
+        title=title,
+        genre=f.get("genre", str),
+        key=f.get("key", str),
+        mode=f.choice("mode", ("major", "minor")),
+        timbre=(timbre[0], timbre[1]),
+        movements=movements,
+        article=None if paragraphs is None else tuple(article),
+        paragraph_movements=tuple(about),
+        article_author=f.get("article_author", str, nullable=True),
+        biography=f.get("biography", str),
+        glossary=tuple(glossary.items()),
+        recordings=tuple(
+            _recording(r, source, f"{where}: recording {i}") for i, r in enumerate(f.items("recordings"), 1)
         ),
-    ),
-    BlogPost(
-        "same-piece-two-performances",
-        "The same piece, two performances",
-        "2024-02-20",
-        "Jonas Feldmann",
-        (
-            "Comparing recordings is the quickest way to hear what performers add to a score.",
-            f"Our page for Haydn's Op. 76 No. 5 now has a [second recording](work:"
-            f"{SPECIAL_CASES['second_recording']}?ri=1): listen to how differently the two groups pace the "
-            "Largo.",
-        ),
-    ),
-    BlogPost(
-        "where-to-start-with-brahms",
-        "Where to start with Brahms",
-        "2024-03-10",
-        "Hannah Osei",
-        (
-            "Brahms's chamber music can seem forbidding. It needn't be.",
-            f"The [B major trio](work:{SPECIAL_CASES['article_skips_movement']}) and the "
-            f"[first sextet](work:{work_slug('Johannes Brahms', 'String Sextet No. 1 in B-flat major, Op. 18')}) "
-            f"are generous and tuneful; the [E minor cello sonata](work:"
-            f"{SPECIAL_CASES['whole_without_timestamps']}) is sterner stuff.",
-        ),
-    ),
-)
+        year=f.get("year", int, None, nullable=True),
+        list_movements=f.get("list_movements", bool, False),
+        in_sitemap=f.get("in_sitemap", bool, True),
+        updated=f.date("updated", WorkSpec.updated),
+    )
+    return work, tuple(roles)
+
+
+_BLOG_WORK_LINK_RE = re.compile(r"\]\(work:([^)?]*)(\?[^)]*)?\)")
+
+
+def _blog_post(data: object, source: str, where: str, resolve: dict[str, str]) -> BlogPost:
+    """One post; its ``work:@role`` / ``work:Composer|Title`` links become ``work:<slug>``."""
+    f = _Fields(data, source, where, ("slug", "title", "date", "author", "paragraphs"))
+    paragraphs = []
+    for i, text in enumerate(f.items("paragraphs"), 1):
+        if not isinstance(text, str):
+            raise f.error(f"paragraph {i} must be text, got {_kind(text)}")
+
+        def link(m: re.Match[str], i: int = i) -> str:
+            ref = m.group(1).strip()
+            key = ref if ref.startswith("@") else "|".join(part.strip() for part in ref.split("|"))
+            if key not in resolve:
+                raise f.error(
+                    f"paragraph {i}: link to unknown work {ref!r} "
+                    "(write work:@<special case> or work:<composer>|<title> of a work in the file)"
+                )
+            return f"](work:{resolve[key]}{m.group(2) or ''})"
+
+        paragraphs.append(_BLOG_WORK_LINK_RE.sub(link, text))
+    return BlogPost(
+        slug=f.get("slug", str),
+        title=f.get("title", str),
+        date=f.date("date"),
+        author=f.get("author", str),
+        paragraphs=tuple(paragraphs),
+    )
+
+
+def parse_catalogue(text: str, source: str) -> CatalogueData:
+    """Read a catalogue file's text (``source`` names it in errors) into validated specs.
+
+    Raises ValueError ``"<source>: <work or post>: <what is wrong>"`` for malformed data: invalid
+    YAML, unknown or missing fields, wrong types or values, and anything ``validate_catalogue`` rejects.
+    """
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise ValueError(f"{source}: not valid YAML{where}: {getattr(e, 'problem', None) or e}") from None
+    top = _Fields(data, source, "top level", ("works",), ("blog_posts",))
+    works: list[WorkSpec] = []
+    roles: dict[str, str] = {}
+    for i, item in enumerate(top.items("works"), 1):
+        where = _work_label(item, i)
+        work, marked = _work(item, source, where)
+        for role in marked:
+            if role in roles:
+                raise ValueError(f"{source}: {where}: special case {role!r} is already on work {roles[role]!r}")
+            roles[role] = work.slug
+        works.append(work)
+    try:
+        validate_catalogue(works)
+    except ValueError as e:
+        raise ValueError(f"{source}: {e}") from None
+    special_cases = {name: roles[name] for name in SPECIAL_CASE_NAMES if name in roles}
+    resolve = {f"@{name}": slug for name, slug in special_cases.items()}
+    resolve |= {f"{w.composer}|{w.title}": w.slug for w in works}
+    posts = tuple(
+        _blog_post(p, source, f"blog post {p.get('slug', i)!r}" if isinstance(p, dict) else f"blog post {i}", resolve)
+        for i, p in enumerate(top.items("blog_posts", []), 1)
+    )
+    return CatalogueData(tuple(works), posts, special_cases)
+
+
+@functools.cache
+def _shipped() -> CatalogueData:
+    """The catalogue file shipped with the package, read once."""
+    text = resources.files(CATALOGUE_PACKAGE).joinpath(CATALOGUE_FILE).read_text(encoding="utf-8")
+    data = parse_catalogue(text, CATALOGUE_FILE)
+    unassigned = [name for name in SPECIAL_CASE_NAMES if name not in data.special_cases]
+    if unassigned:
+        raise ValueError(f"{CATALOGUE_FILE}: no work is marked with special case(s) {', '.join(unassigned)}")
+    return data
 
 
 def load_catalogue() -> tuple[WorkSpec, ...]:
-    """The default catalogue (validated)."""
-    validate_catalogue(_WORKS)
-    return _WORKS
+    """The default catalogue (validated when the file is read)."""
+    return _shipped().works
+
+
+# Module constants, read from the file on import. ``_WORKS`` is what ``load_catalogue()`` returns; it
+# stays a module-level tuple because tests/movements/test_align.py finds the works by scanning vars().
+_WORKS, BLOG_POSTS, SPECIAL_CASES = _shipped()
+
+M = MovementSpec  # short alias from when the works were Python literals; kept for callers
