@@ -4,6 +4,6 @@ Entrypoint: :func:`acquire_media`. Downloads live in a content-addressed cache; 
 back for the later stages.
 """
 
-from earsense_m2t.acquire.acquire import AcquireResult, acquire_media
+from earsense_m2t.acquire.acquire import acquire_media
 
-__all__ = ["AcquireResult", "acquire_media"]
+__all__ = ["acquire_media"]

@@ -1,30 +1,31 @@
-"""The acquire stage: download the recordings a work needs, with a fallback to its next recording.
+"""The acquire stage: download the recordings a work needs, and look its movements up on an album.
 
 A work's page may list several recordings (``?ri=N``); the first one that downloads completely is
-used. One failed recording is a ``Failure`` record in the summary, never the end of the build.
+used. A work whose page lists none is searched for (when a search template is given). With a Spotify
+client, each work's album tracks are looked up too: the movements stage takes titles from them when
+the recordings carry none, and their durations are what the cut movements are checked against.
+One failed recording or lookup is a ``Failure`` in the result, never the end of the build.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+import spotipy
 
 from earsense_m2t.acquire.discovery import DiscoveryError, search_recordings
 from earsense_m2t.acquire.download import DownloadError, DownloadOptions, cached_media, download_media
-from earsense_m2t.schemas import Failure, Media, Recording, Work
+from earsense_m2t.acquire.spotify import SpotifyTrack, lookup_works, movement_title
+from earsense_m2t.schemas import AlbumTrack, Failure, Recording, StageResult, Work, movement_id
 
-
-@dataclass
-class AcquireResult:
-    media: list[Media]
-    chosen: list[Recording]  # the recordings whose media are used
-    failures: list[Failure]
-    downloaded: int = 0
-    reused: int = 0
-    works_without_recording: list[str] = field(default_factory=list)
-    found_by_search: list[str] = field(default_factory=list)
+STAGE = "acquire"
+#: ``StageResult.notes`` keys this stage fills
+WORKS_WITHOUT_RECORDING = "works_without_recording"
+FOUND_BY_SEARCH = "found_by_search"
+ALBUM_TRACKS_FOUND = "album_tracks_found"
+SPOTIFY_SKIPPED = "spotify_skipped"
 
 
 def recordings_by_choice(recordings: Iterable[Recording]) -> dict[str, list[list[Recording]]]:
@@ -35,56 +36,85 @@ def recordings_by_choice(recordings: Iterable[Recording]) -> dict[str, list[list
     return {w: [sorted(g[ri], key=lambda r: r.movement_number or 0) for ri in sorted(g)] for w, g in groups.items()}
 
 
-def search_fallback(work: Work, search_template: str, result: AcquireResult) -> list[list[Recording]]:
+def search_fallback(work: Work, search_template: str, result: StageResult) -> list[list[Recording]]:
     """Recordings found by searching for a work its page lists none for (one candidate group, or none)."""
     n_movements = len(work.page_movement_titles) or None
     try:
         found, candidates = search_recordings(work, n_movements, search_template=search_template)
     except DiscoveryError as exc:
-        result.failures.append(exc.failure())
+        result.drop(exc.failure())
         return []
     if not found:
         best = candidates[0] if candidates else None
         detail = f"best candidate {best.title!r} scored {best.score:.2f} ({', '.join(best.reasons)})" if best else "no results"
-        result.failures.append(Failure(stage="acquire", item_id=work.id, url=None,
-                                       reason=f"no recording listed and none found by search: {detail}"))
+        result.drop(Failure(stage=STAGE, item_id=work.id, url=None, code="not_found_by_search",
+                            reason=f"no recording listed and none found by search: {detail}"))
         return []
-    result.found_by_search.append(work.id)
+    result.note(FOUND_BY_SEARCH, work.id)
     return [found]
 
 
-def acquire_media(recordings: Iterable[Recording], works: Iterable[Work], cache_dir: Path,
-                  opts: DownloadOptions = DownloadOptions(), *, search_template: str | None = None) -> AcquireResult:
-    """Download each work's first complete recording; search for works whose page lists none.
+def download_first_complete(work_id: str, options: Sequence[Sequence[Recording]], cache_dir: Path,
+                            opts: DownloadOptions, result: StageResult) -> None:
+    """Try the work's recordings in order; keep the first group of which at least one file downloads."""
+    for group in options:
+        got = False
+        for rec in group:
+            was_cached = cached_media(cache_dir, rec.source_id) is not None
+            try:
+                media = download_media(rec.source_url, rec.source_id, cache_dir, opts)
+            except DownloadError as exc:
+                item = movement_id(work_id, rec.movement_number) if rec.movement_number else rec.id
+                result.drop(Failure(stage=STAGE, item_id=item, url=rec.source_url, code="download_failed",
+                                    reason=str(exc)))
+                continue
+            result.add(media, reused=was_cached)
+            result.records.append(rec)  # the chosen recording: not counted, it was listed, not made
+            got = True
+        if got:
+            return
 
+
+def album_tracks(tracks: dict[str, list[SpotifyTrack]]) -> list[AlbumTrack]:
+    return [AlbumTrack(id=f"{work_id}#{t.number}@spotify", work_id=work_id, number=t.number,
+                       title=movement_title(t.title), track_name=t.title, duration_s=t.duration_s, url=t.url)
+            for work_id, ts in sorted(tracks.items()) for t in ts]
+
+
+def lookup_album_tracks(spotify: spotipy.Spotify | None, works: Sequence[Work], result: StageResult) -> None:
+    """Album tracks per work from Spotify; skipped (and noted) without a client."""
+    if spotify is None:
+        result.note(SPOTIFY_SKIPPED, "no credentials")
+        return
+    found, failures = lookup_works(spotify, works)
+    for failure in failures:
+        result.drop(failure)
+    for track in album_tracks(found):
+        result.records.append(track)
+    for work_id in sorted(found):
+        result.note(ALBUM_TRACKS_FOUND, work_id)
+
+
+def acquire_media(works: Iterable[Work], recordings: Iterable[Recording], cache_dir: Path,
+                  opts: DownloadOptions = DownloadOptions(), *, search_template: str | None = None,
+                  spotify: spotipy.Spotify | None = None) -> StageResult:
+    """Media, the chosen recordings and album tracks for ``works``.
+
+    Records: ``Media`` (counted computed = downloaded now, reused = from the cache), the
+    ``Recording`` each medium came from, and ``AlbumTrack`` (when ``spotify`` is given).
     ``search_template`` (e.g. ``ytsearch8:{query}``) turns the search fallback on; without it a work
-    with no listed recording is reported as such.
+    with no listed recording is noted in ``notes["works_without_recording"]``.
     """
+    works = sorted(works, key=lambda w: w.id)
     by_work = recordings_by_choice(recordings)
-    result = AcquireResult(media=[], chosen=[], failures=[])
-    for work in sorted(works, key=lambda w: w.id):
-        work_id = work.id
-        options = by_work.get(work_id)
+    result = StageResult(stage=STAGE)
+    for work in works:
+        options = by_work.get(work.id)
         if not options and search_template:
             options = search_fallback(work, search_template, result)
         if not options:
-            result.works_without_recording.append(work_id)
+            result.note(WORKS_WITHOUT_RECORDING, work.id)
             continue
-        for group in options:
-            got: list[tuple[Recording, Media]] = []
-            for rec in group:
-                was_cached = cached_media(cache_dir, rec.source_id) is not None
-                try:
-                    media = download_media(rec.source_url, rec.source_id, cache_dir, opts)
-                except DownloadError as exc:
-                    item = f"{work_id}#{rec.movement_number}" if rec.movement_number else rec.id
-                    result.failures.append(Failure(stage="acquire", item_id=item, url=rec.source_url, reason=str(exc)))
-                    continue
-                result.reused += was_cached
-                result.downloaded += not was_cached
-                got.append((rec, media))
-            if got:
-                result.chosen += [r for r, _ in got]
-                result.media += [m for _, m in got]
-                break
+        download_first_complete(work.id, options, cache_dir, opts, result)
+    lookup_album_tracks(spotify, works, result)
     return result

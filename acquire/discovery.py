@@ -33,10 +33,10 @@ import yt_dlp
 from yt_dlp.utils import unsmuggle_url
 
 from earsense_m2t.acquire import discovery_rules as rules
+from earsense_m2t.config import YOUTUBE_SEARCH_TEMPLATE
 from earsense_m2t.schemas import Failure, Recording, Work, recording_id
 
 SEARCH_RECORDING_INDEX = -1
-DEFAULT_SEARCH_TEMPLATE = "ytsearch{n}:{query}"
 
 _REJECTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (reason, re.compile(rf"(?<![a-z0-9])(?:{'|'.join(pats)})(?![a-z0-9])"))
@@ -63,7 +63,8 @@ class DiscoveryError(RuntimeError):
 
     def failure(self) -> Failure:
         """The build records a failed search and goes on; this is the record it keeps."""
-        return Failure(stage="acquire", item_id=self.work_id, url=self.url, reason=f"search failed: {self.reason}")
+        return Failure(stage="acquire", item_id=self.work_id, url=self.url, code="search_failed",
+                       reason=f"search failed: {self.reason}")
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,13 @@ def build_query(work: Work, movement_title: str | None = None) -> str:
     text = " ".join(parts)
     text = re.sub(r"[“”\"«»]", "", text)  # quotes make search engines demand exact phrases
     return " ".join(text.split())
+
+
+def search_template_for(search: str, local: bool) -> str | None:
+    """The ``--search`` option as a template: ``auto`` searches YouTube, except offline on a local site."""
+    if search == "auto":
+        return None if local else YOUTUBE_SEARCH_TEMPLATE
+    return None if search in ("off", "none", "") else search
 
 
 def query_url(template: str, query: str, n: int) -> str:
@@ -320,7 +328,7 @@ def _ydl_options() -> dict[str, Any]:
 
 
 def search_recordings(work: Work, n_movements: int | None, *,
-                      search_template: str = DEFAULT_SEARCH_TEMPLATE, n: int = 8,
+                      search_template: str = YOUTUBE_SEARCH_TEMPLATE, n: int = 8,
                       threshold: float = rules.THRESHOLD) -> tuple[list[Recording], list[Candidate]]:
     """Search for the work, score the first ``n`` results, and return the best one above the threshold
     as a whole-work ``Recording`` (``[]`` when none passes) with every scored candidate, best first.
@@ -349,7 +357,6 @@ def search_recordings(work: Work, n_movements: int | None, *,
 
 
 __all__ = [
-    "DEFAULT_SEARCH_TEMPLATE",
     "SEARCH_RECORDING_INDEX",
     "Candidate",
     "DiscoveryError",

@@ -244,7 +244,7 @@ def lookup_works(sp: spotipy.Spotify, works: Sequence[Work]) -> tuple[dict[str, 
         try:
             tracks = find_work_tracks(sp, work)
         except SpotifyLookupError as exc:
-            failures.append(Failure(stage="acquire", item_id=work.id, url=None, reason=str(exc)))
+            failures.append(Failure(stage="acquire", item_id=work.id, url=None, code="spotify_failed", reason=str(exc)))
             continue
         if tracks:
             found[work.id] = tracks

@@ -11,7 +11,7 @@ fresh Python process:
   (b) naive    pydub ``AudioSegment.from_file`` + pyloudnorm on the full-rate stereo signal + gain +
                librosa resample to 16 kHz + ``librosa.stft`` (510/256) in dB, saved as float16
                (scipy.signal.stft if librosa is not installed: ``pip install -e ".[bench]"``)
-  (c) project  ``earsense_m2t.features.features.prepare_clip``: decode -> loudness -> gain -> spectrogram -> write
+  (c) project  ``earsense_m2t.features.prepare_clips``: decode -> loudness -> gain -> spectrogram -> write
 
 CPU is user + system time of the worker process and all its children (ffmpeg), from
 ``getrusage(RUSAGE_SELF)`` + ``getrusage(RUSAGE_CHILDREN)`` taken just before and after the case (the
@@ -134,7 +134,7 @@ def case_naive(path: Path, seconds: float, work: Path, sha256: str) -> dict[str,
 
 
 def case_project(path: Path, seconds: float, work: Path, sha256: str) -> dict[str, object]:
-    from earsense_m2t.features.features import prepare_clip
+    from earsense_m2t.features import prepare_clips
     from earsense_m2t.features.params import AudioParams
     from earsense_m2t.schemas import Media, Segment
 
@@ -142,10 +142,11 @@ def case_project(path: Path, seconds: float, work: Path, sha256: str) -> dict[st
                   downloaded_at="1970-01-01T00:00:00+00:00")
     segment = Segment(id="bench#1", movement_id="bench#1", source_id="bench", media_sha256=sha256, start_s=0.0,
                       end_s=seconds, method="per_movement", confidence=1.0)
-    stats: dict[str, int] = {}
-    clip = prepare_clip(segment, media, derived_dir=work / "derived", params=AudioParams(), stats=stats)
-    if stats.get("computed") != 1:
-        raise RuntimeError(f"the project case did not compute (stats {stats}); is the derived dir fresh?")
+    result = prepare_clips([segment], [media], derived_dir=work / "derived", params=AudioParams())
+    if result.counts["computed"] != 1:
+        raise RuntimeError(f"the project case did not compute (counts {dict(result.counts)}, failures "
+                           f"{result.failures}); is the derived dir fresh?")
+    [clip] = result.records
     return {"lufs_before": clip.loudness_before_lufs, "lufs_after": clip.loudness_after_lufs,
             "true_peak_dbtp": clip.true_peak_dbtp, "frames": clip.spectrogram_frames}
 

@@ -66,8 +66,8 @@ def main() -> None:
     print(f"parse cost:    {per_page * 1000:7.2f} ms CPU per work page (selectors + BeautifulSoup)")
     print(f"refresh:       {second_s:7.1f} s  {len(refresh) / second_s:7.1f} pages/s  "
           f"work pages 304: {work_refresh.count(304)}/{len(work_refresh)}  "
-          f"changed: {len(second.changes['changed'])}  new: {len(second.changes['new'])}  "
-          f"unchanged: {len(second.changes['unchanged'])}")
+          f"changed: {len(second.notes['changed'])}  new: {len(second.notes['new'])}  "
+          f"unchanged: {len(second.notes['unchanged'])}")
     print(f"ratio refresh/first time: {second_s / first_s:.2f}")
 
 

@@ -3,6 +3,6 @@
 Entrypoint: :func:`crawl_site` (the spider runs in a subprocess: Twisted's reactor cannot restart).
 """
 
-from earsense_m2t.crawlers.crawl import CrawlError, CrawlResult, crawl_site
+from earsense_m2t.crawlers.crawl import CrawlError, crawl_site
 
-__all__ = ["CrawlError", "CrawlResult", "crawl_site"]
+__all__ = ["CrawlError", "crawl_site"]

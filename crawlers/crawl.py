@@ -12,12 +12,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from earsense_m2t.crawlers.run import FEED_FILES
 from earsense_m2t.crawlers.site_profile import EARSENSE, SiteProfile
-from earsense_m2t.schemas import Failure, Recording, Work
+from earsense_m2t.schemas import Failure, Recording, StageResult, Work
 from earsense_m2t.schemas.io import read_records
 
 
@@ -25,17 +24,25 @@ class CrawlError(RuntimeError):
     """The crawl as a whole cannot be trusted (site unreachable, selectors no longer match)."""
 
 
-@dataclass
-class CrawlResult:
-    works: list[Work]
-    recordings: list[Recording]
-    failures: list[Failure]
-    stats: dict[str, object] = field(default_factory=dict)
+#: ``StageResult.notes`` keys: the work ids in each state since the previous crawl
+CHANGE_KINDS = ("new", "changed", "unchanged", "gone")
 
-    @property
-    def changes(self) -> dict[str, list[str]]:
-        """Work ids that are new, changed, unchanged or gone since the previous crawl."""
-        return self.stats.get("earsense/changes") or {"new": [], "changed": [], "unchanged": [], "gone": []}
+
+def crawl_result(works: list[Work], recordings: list[Recording], failures: list[Failure],
+                 stats: dict[str, object]) -> StageResult:
+    """Works and recordings; computed = new or changed pages, reused = unchanged ones (304 or same content)."""
+    changes = stats.get("earsense/changes") or {}
+    assert isinstance(changes, dict)
+    result = StageResult(stage="crawl", notes={kind: list(changes.get(kind, [])) for kind in CHANGE_KINDS})
+    unchanged = set(result.notes["unchanged"])
+    for work in works:
+        result.add(work, reused=work.id in unchanged)
+    result.records.extend(recordings)
+    for failure in failures:
+        result.drop(failure)
+    result.counts["gone"] = len(result.notes["gone"])
+    result.counts["requests"] = int(stats.get("downloader/request_count", 0) or 0)  # type: ignore[call-overload]
+    return result
 
 
 def run_spider(start_url: str, out_dir: Path, *, local: bool = False, httpcache_dir: Path | None = None,
@@ -70,7 +77,7 @@ def check_required_fields(works: list[Work], profile: SiteProfile = EARSENSE) ->
 
 def crawl_site(start_url: str, build_dir: Path, *, local: bool = False,
                httpcache_dir: Path | None = None, profile: SiteProfile = EARSENSE,
-               refresh: bool = True) -> CrawlResult:
+               refresh: bool = True) -> StageResult:
     """Crawl the site and write works/recordings/failures manifests into ``build_dir/crawl``.
 
     With ``refresh`` (the default) the last crawl in ``build_dir/crawl`` is the baseline: unchanged
@@ -98,6 +105,6 @@ def crawl_site(start_url: str, build_dir: Path, *, local: bool = False,
             if not src.exists():
                 src.write_text("", encoding="utf-8")
             os.replace(src, final / name)
-        return CrawlResult(works=works, recordings=recordings, failures=failures, stats=stats)
+        return crawl_result(works, recordings, failures, stats)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

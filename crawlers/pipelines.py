@@ -38,4 +38,4 @@ class ValidateRecordPipeline:
         if not problems:
             return item
         return Failure(stage="crawl", item_id=getattr(item, "id", "?"), url=getattr(item, "url", None),
-                       reason="; ".join(p.reason for p in problems))
+                       code="invalid_record", reason="; ".join(p.reason for p in problems))

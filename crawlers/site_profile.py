@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-REAL_SITE_URL = "https://www.earsense.org/chamber-music/"
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,16 @@ from typing import Annotated
 
 import typer
 
+from earsense_m2t.config import EMBEDDED_SITE, OUTPUT_ROOT, BuildPaths
+
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Build the EarSense music-to-text dataset and inspect its pieces.")
 
 
 @app.command()
 def build(
-    site: Annotated[str, typer.Option(help="Start URL of the site to crawl, or 'embedded' for the bundled mini site.")] = "embedded",
-    out: Annotated[Path, typer.Option(help="Output root (build manifests, caches, the dataset).")] = Path("local"),
+    site: Annotated[str, typer.Option(help="Start URL of the site to crawl, or 'embedded' for the bundled mini site.")] = EMBEDDED_SITE,
+    out: Annotated[Path, typer.Option(help="Output root (build manifests, caches, the dataset).")] = OUTPUT_ROOT,
     publish: Annotated[bool, typer.Option(help="Publish the dataset at the end.")] = True,
     push_to_hub: Annotated[str | None, typer.Option(help="Also upload the version to this Hub repo id.")] = None,
     search: Annotated[str, typer.Option(help="Search for works whose page lists no recording: 'auto' "
@@ -68,7 +70,6 @@ def serve_site(port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = an
     """Serve the bundled mini EarSense site (pages and media) until interrupted."""
     import time
 
-    from earsense_m2t.paths import BuildPaths
     from earsense_m2t.offline.minisite import serve
 
     with serve(cache_dir=BuildPaths().minisite_media, port=port) as site:
@@ -83,7 +84,7 @@ def serve_site(port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = an
 @app.command("checkout-version")
 def checkout_version(
     version: Annotated[str, typer.Argument(help="A published version, e.g. 1.0.0 or v1.0.0.")],
-    dataset_dir: Annotated[Path, typer.Option(help="The published dataset repository.")] = Path("local/earsense-m2t"),
+    dataset_dir: Annotated[Path, typer.Option(help="The published dataset repository.")] = BuildPaths().dataset_dir,
 ) -> None:
     """Materialize an older version into a folder that datasets.load_dataset can read."""
     from earsense_m2t.publish import load_version

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +32,7 @@ from earsense_m2t.features.loudness import Loudness, apply_gain, measure_loudnes
 from earsense_m2t.features.params import PROCESSING_VERSION, AudioParams
 from earsense_m2t.features.quality import ClipMeasurements, clipped_fraction, quality_flags
 from earsense_m2t.features.spectrogram import write_spectrogram
-from earsense_m2t.schemas import Clip, Failure, Media, Segment
+from earsense_m2t.schemas import Clip, Failure, Media, Movement, Segment, StageResult
 from earsense_m2t.schemas.io import atomic_path, atomic_write_text, content_key
 
 log = logging.getLogger(__name__)
@@ -61,14 +61,26 @@ def clip_files(derived_dir: str | os.PathLike[str], key: str) -> ClipFiles:
 
 
 def prepare_clip(segment: Segment, media: Media, *, derived_dir: Path, params: AudioParams = AudioParams(),
-                 expected_duration_s: float | None = None, keep_audio: bool = False,
-                 stats: MutableMapping[str, int] | None = None) -> Clip:
+                 expected_duration_s: float | None = None, keep_audio: bool = False) -> Clip:
     """Return the ``Clip`` of one segment, computing its files only if they are not there yet.
 
     ``keep_audio`` also keeps the normalized clip as 24-bit FLAC for listening (``Clip.audio_path``);
-    it is never published by default. ``stats`` (if given) counts ``computed`` and ``reused``.
-    Data problems raise ``DecodeError`` or ``ValueError`` naming the file and the segment.
+    it is never published by default. Data problems raise ``DecodeError`` or ``ValueError`` naming
+    the file and the segment.
     """
+    return _prepare(segment, media, derived_dir=derived_dir, params=params, expected_duration_s=expected_duration_s,
+                    keep_audio=keep_audio).clip
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    clip: Clip
+    reused: bool
+    flag_reasons: tuple[tuple[str, str], ...]  # (flag, why) for each quality flag
+
+
+def _prepare(segment: Segment, media: Media, *, derived_dir: Path, params: AudioParams,
+             expected_duration_s: float | None, keep_audio: bool) -> _Prepared:
     if segment.media_sha256 != media.sha256:
         raise ValueError(f"segment {segment.id} was cut from media {segment.media_sha256[:12]}, but {media.path} "
                          f"has sha256 {media.sha256[:12]}: the segments are stale, rerun the segment step")
@@ -77,44 +89,43 @@ def prepare_clip(segment: Segment, media: Media, *, derived_dir: Path, params: A
                          f"{segment.start_s}-{segment.end_s} s")
     files = clip_files(derived_dir, clip_key(media.sha256, segment.start_s, segment.end_s, params))
     sidecar = _read_sidecar(files, keep_audio)
+    reused = sidecar is not None
     if sidecar is None:
         sidecar = _compute(segment, media, files, params, keep_audio)
-        _count(stats, "computed")
-    else:
-        _count(stats, "reused")
-    return _clip_from_sidecar(segment, sidecar, files, params, expected_duration_s, keep_audio)
+    clip, flags = _clip_from_sidecar(segment, sidecar, files, params, expected_duration_s, keep_audio)
+    return _Prepared(clip=clip, reused=reused, flag_reasons=tuple(flags))
 
 
-def prepare_clips(segments: Iterable[Segment], media_by_source: Mapping[str, Media], *, derived_dir: Path,
-                  params: AudioParams = AudioParams(), expected_durations: Mapping[str, float] | None = None,
-                  keep_audio: bool = False, stats: MutableMapping[str, int] | None = None,
-                  ) -> tuple[list[Clip], list[Failure]]:
+def prepare_clips(segments: Iterable[Segment], media: Iterable[Media], movements: Iterable[Movement] = (), *,
+                  derived_dir: Path, params: AudioParams = AudioParams(), keep_audio: bool = False) -> StageResult:
     """Clips for all segments; a clip that fails becomes a ``Failure`` and the rest go on.
 
-    ``expected_durations`` maps movement ids to the duration a source promises (Spotify, the page, or
-    the work's total over its movement count) for the ``duration_mismatch`` flag. ``stats`` counts
-    ``computed``, ``reused`` and ``failed``.
+    A movement's ``expected_duration_s`` (from the page or an album) sets the ``duration_mismatch``
+    flag. Every quality flag is kept with its reason in ``notes["flag:<name>"]`` ("<id>: <why>").
     """
-    clips: list[Clip] = []
-    failures: list[Failure] = []
+    media_by_source = {m.source_id: m for m in media}
+    expected = {m.id: m.expected_duration_s for m in movements if m.expected_duration_s}
+    result = StageResult(stage=STAGE)
     for segment in segments:
-        media = media_by_source.get(segment.source_id)
-        if media is None:
-            failures.append(Failure(stage=STAGE, item_id=segment.movement_id,
-                                    reason=f"no downloaded media for source {segment.source_id!r}"))
-            _count(stats, "failed")
+        medium = media_by_source.get(segment.source_id)
+        if medium is None:
+            result.drop(Failure(stage=STAGE, item_id=segment.movement_id, code="no_media",
+                                reason=f"no downloaded media for source {segment.source_id!r}"))
             continue
-        expected = (expected_durations or {}).get(segment.movement_id)
         try:
-            clips.append(prepare_clip(segment, media, derived_dir=derived_dir, params=params,
-                                      expected_duration_s=expected, keep_audio=keep_audio, stats=stats))
+            prepared = _prepare(segment, medium, derived_dir=derived_dir, params=params,
+                                expected_duration_s=expected.get(segment.movement_id), keep_audio=keep_audio)
         except CLIP_ERRORS as exc:
             text = str(exc)
-            reason = text if media.path in text else f"{media.path}: {text}"
+            reason = text if medium.path in text else f"{medium.path}: {text}"
             log.warning("features: %s failed: %s", segment.movement_id, reason)
-            failures.append(Failure(stage=STAGE, item_id=segment.movement_id, reason=reason, url=media.source_url))
-            _count(stats, "failed")
-    return clips, failures
+            result.drop(Failure(stage=STAGE, item_id=segment.movement_id, reason=reason, url=medium.source_url,
+                                code="decode_failed" if isinstance(exc, DecodeError) else "clip_failed"))
+            continue
+        result.add(prepared.clip, reused=prepared.reused)
+        for flag, why in prepared.flag_reasons:
+            result.note(f"flag:{flag}", f"{segment.movement_id}: {why}")
+    return result
 
 
 def load_spectrogram(clip: Clip, *, mmap: bool = False) -> np.ndarray:
@@ -186,7 +197,7 @@ def _read_sidecar(files: ClipFiles, keep_audio: bool) -> dict[str, Any] | None:
 
 
 def _clip_from_sidecar(segment: Segment, sidecar: dict[str, Any], files: ClipFiles, params: AudioParams,
-                       expected_duration_s: float | None, keep_audio: bool) -> Clip:
+                       expected_duration_s: float | None, keep_audio: bool) -> tuple[Clip, list[tuple[str, str]]]:
     loudness = Loudness(**sidecar["loudness"])
     measurements = ClipMeasurements(duration_s=sidecar["duration_s"], loudness_lufs=loudness.before_lufs,
                                     clipped_fraction=sidecar["clipped_fraction"], loudness_note=loudness.unmeasured,
@@ -194,17 +205,13 @@ def _clip_from_sidecar(segment: Segment, sidecar: dict[str, Any], files: ClipFil
     flags = quality_flags(measurements, params)
     for flag, reason in flags:
         log.info("features: %s flagged %s: %s", segment.movement_id, flag, reason)
-    return Clip(id=segment.id, movement_id=segment.movement_id, sample_rate_hz=sidecar["sample_rate_hz"],
+    clip = Clip(id=segment.id, movement_id=segment.movement_id, sample_rate_hz=sidecar["sample_rate_hz"],
                 duration_s=sidecar["duration_s"], loudness_before_lufs=loudness.before_lufs,
                 loudness_after_lufs=loudness.after_lufs, gain_db=loudness.gain_db,
                 true_peak_dbtp=loudness.true_peak_dbtp, spectrogram_path=str(files.spectrogram),
                 spectrogram_frames=int(sidecar["spectrogram"]["frames"]), flags=tuple(flag for flag, _ in flags),
                 audio_path=str(files.audio) if keep_audio else None)
-
-
-def _count(stats: MutableMapping[str, int] | None, name: str) -> None:
-    if stats is not None:
-        stats[name] = stats.get(name, 0) + 1
+    return clip, list(flags)
 
 
 __all__ = ["CLIP_ERRORS", "ClipFiles", "clip_files", "clip_key", "load_spectrogram", "prepare_clip", "prepare_clips"]

@@ -2,19 +2,20 @@
 
 Titles come from the best source available, in this order: the page's own movement list, the
 recording's track list, chapters reported by the media host, time stamps in the video description,
-the work's album tracks on Spotify (the real site rarely lists movements itself). The article is then split into per-movement
-passages and each title is tagged.
+the work's album tracks (Spotify). The article is then split into per-movement passages, each title
+is tagged, and each movement gets the duration its sources state (to check the cut against later).
+A work for which no source names its movements is a ``Failure`` (``no_titles``), never a silent gap.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from earsense_m2t.movements.chapters import parse_chapters
 from earsense_m2t.movements.align import align_article
-from earsense_m2t.schemas import Media, Movement, Recording, Work, movement_id
+from earsense_m2t.schemas import AlbumTrack, Failure, Media, Movement, Recording, StageResult, Work, movement_id
 from earsense_m2t.tagging.tempo import tag_tempo
 
 #: leading movement numbering that is not part of the title ("I. ", "2 - ", "IV: ", "Movement 3:")
@@ -35,7 +36,7 @@ class TitleList:
 
 
 def movement_titles(work: Work, chosen: Sequence[Recording], media: dict[str, Media],
-                    spotify_titles: Sequence[str] = ()) -> TitleList | None:
+                    album: Sequence[AlbumTrack] = ()) -> TitleList | None:
     if work.page_movement_titles:
         return TitleList(tuple(clean_title(t) for t in work.page_movement_titles), "page")
     tracks = [r for r in chosen if r.movement_number is not None]
@@ -51,34 +52,55 @@ def movement_titles(work: Work, chosen: Sequence[Recording], media: dict[str, Me
         described = parse_chapters(m.description or "")
         if len(described) >= 2:
             return TitleList(tuple(clean_title(c.name) for c in described), "description")
-    if spotify_titles:
-        return TitleList(tuple(clean_title(t) for t in spotify_titles), "spotify")
+    if album:
+        return TitleList(tuple(clean_title(t.title) for t in sorted(album, key=lambda t: t.number)), "spotify")
     return None
 
 
+def expected_duration(number: int, chosen: Sequence[Recording], album: Sequence[AlbumTrack]) -> float | None:
+    """What a movement should last: the page's track duration, else the album track's."""
+    for rec in chosen:
+        if rec.movement_number == number and rec.duration_s:
+            return float(rec.duration_s)
+    for track in album:
+        if track.number == number:
+            return float(track.duration_s)
+    return None
+
+
+def no_titles(work: Work, chosen: Sequence[Recording]) -> Failure:
+    tried = "the page, " + ("its recordings' tracks, chapters and descriptions" if chosen else "no recording")
+    return Failure(stage="movements", item_id=work.id, url=work.url, code="no_titles",
+                   reason=f"no movement titles found (tried {tried}, album tracks)")
+
+
 def prepare_movements(works: Iterable[Work], chosen: Sequence[Recording], media: Sequence[Media],
-                      spotify_titles: Mapping[str, Sequence[str]] | None = None) -> list[Movement]:
-    """One Movement per title found, with its aligned passage and tempo tag."""
-    spotify_titles = spotify_titles or {}
+                      album_tracks: Sequence[AlbumTrack] = ()) -> StageResult:
+    """One Movement per title found, with its aligned passage, tempo tag and expected duration."""
     media_by_source = {m.source_id: m for m in media}
     by_work: dict[str, list[Recording]] = {}
     for rec in chosen:
         by_work.setdefault(rec.work_id, []).append(rec)
-    out: list[Movement] = []
+    album_by_work: dict[str, list[AlbumTrack]] = {}
+    for track in album_tracks:
+        album_by_work.setdefault(track.work_id, []).append(track)
+    result = StageResult(stage="movements")
     for work in works:
-        titles = movement_titles(work, by_work.get(work.id, []), media_by_source, spotify_titles.get(work.id, ()))
+        recs, album = by_work.get(work.id, []), album_by_work.get(work.id, [])
+        titles = movement_titles(work, recs, media_by_source, album)
         if titles is None:
+            result.drop(no_titles(work, recs))
             continue
         alignment = align_article(work.article or "", list(titles.titles))
         passages = {p.number: p for p in alignment.passages}
         for number, title in enumerate(titles.titles, 1):
             tempo = tag_tempo(title)
             passage = passages.get(number)
-            out.append(Movement(
+            result.add(Movement(
                 id=movement_id(work.id, number), work_id=work.id, number=number, title=title,
                 title_source=titles.source, text=passage.text if passage else None,
                 text_confidence=round(passage.confidence, 3) if passage else None,
                 tempo_tag=tempo.tag, tempo_term=tempo.term, tempo_source=tempo.source,
+                expected_duration_s=expected_duration(number, recs, album),
             ))
-    return out
-
+    return result

@@ -1,5 +1,7 @@
 """Publish stage: build manifests in, a versioned Hugging Face dataset (``local/earsense-m2t``) out.
 
+Entrypoint: :func:`publish_release` (returns the ``Release`` record in the stage result shape).
+
 ``publish_dataset`` joins the records into the rows of each config (:mod:`earsense_m2t.publish.rows`), writes them
 as streamed parquet (:mod:`earsense_m2t.publish.writer`), renders the card and its plots (:mod:`earsense_m2t.publish.card`,
 :mod:`earsense_m2t.publish.stats`), decides the next semantic version (:mod:`earsense_m2t.publish.versions`) and switches to it
@@ -7,6 +9,8 @@ atomically (:mod:`earsense_m2t.publish.publish`). ``load_version`` brings back a
 """
 
 from earsense_m2t.publish.publish import (HubTokenError, PublishError, PublishResult, load_version, publish_dataset,
-                             versions)
+                                          versions)
+from earsense_m2t.publish.release import publish_release
 
-__all__ = ["HubTokenError", "PublishError", "PublishResult", "load_version", "publish_dataset", "versions"]
+__all__ = ["HubTokenError", "PublishError", "PublishResult", "load_version", "publish_dataset", "publish_release",
+           "versions"]

@@ -27,12 +27,12 @@ from datasets import DatasetInfo, Features, SplitDict, SplitInfo  # noqa: E402
 from datasets.info import DatasetInfosDict  # noqa: E402
 from huggingface_hub import DatasetCard, DatasetCardData  # noqa: E402
 
+from earsense_m2t.config import REAL_SITE_URL  # noqa: E402
 from earsense_m2t.schemas import TEMPO_CLASSES, Clip  # noqa: E402
 
 #: shipped as package data (``earsense_m2t.datacards``), so a wheel install renders the same card
 TEMPLATE = Path(str(resources.files("earsense_m2t.datacards").joinpath("README.md.jinja")))
 PRETTY_NAME = "EarSense Music-to-Text (chamber-music movements with expert descriptions)"
-SITE_URL = "https://www.earsense.org/chamber-music/"
 CITATION = """@misc{kuang2022music,
   title         = {Music-to-Text Synaesthesia: Generating Descriptive Text from Music Recordings},
   author        = {Kuang, Zhihuan and Zong, Shi and Zhang, Jianbing and Chen, Jiajun and Liu, Hongfu},
@@ -88,7 +88,7 @@ def render_card(*, configs: Sequence[ConfigSummary], stats: Mapping[str, Any], f
     card = DatasetCard.from_template(
         card_data(configs, size_category), template_path=str(template),
         pretty=PRETTY_NAME, version=version, date=date, configs_summary=configs, stats=stats, failures=failures,
-        ctx=dict(context), plots=plots, citation=CITATION, dataset_dir=dataset_dir, site_url=SITE_URL,
+        ctx=dict(context), plots=plots, citation=CITATION, dataset_dir=dataset_dir, site_url=REAL_SITE_URL,
         tempo_classes=TEMPO_CLASSES, human_bytes=human_bytes, fold_count=len(stats.get("folds", [])))
     return str(card).rstrip() + "\n"
 

@@ -30,6 +30,7 @@ import shutil
 import subprocess
 import tarfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -38,6 +39,7 @@ from typing import Any
 
 import polars as pl
 
+from earsense_m2t.config import BuildPaths
 from earsense_m2t.publish.card import ConfigSummary, card_fingerprint, make_plots, plot_files, render_card
 from earsense_m2t.publish.folds import assign_folds
 from earsense_m2t.publish.rows import CONFIGS, Bundle, Inputs, Previous, load_bundle, load_spectrogram
@@ -232,6 +234,13 @@ def _movement_counts(bundle: Bundle) -> dict[str, int]:
     return counts
 
 
+def bundle_context(bundle: Bundle) -> dict[str, Any]:
+    """What the card says about the build's data, read from the manifests themselves."""
+    with_audio = {r.work_id for r in bundle.recordings}
+    return {"segmentation": dict(sorted(Counter(s.method for s in bundle.segments).items())),
+            "works_without_recording": sorted(w.id for w in bundle.works if w.id not in with_audio)}
+
+
 def write_configs(staging: Path, inputs: Inputs) -> dict[str, Built]:
     built: dict[str, Built] = {}
     for name, spec in CONFIGS.items():
@@ -310,7 +319,7 @@ def push(tree: Path, repo_id: str, version: str, token: str) -> None:
 
 # ---------------------------------------------------------------------------------------------- entry points
 
-def publish_dataset(build_dir: Path, dataset_dir: Path = Path("local/earsense-m2t"), *,
+def publish_dataset(build_dir: Path, dataset_dir: Path = BuildPaths().dataset_dir, *,
                     card_context: dict | None = None, push_to_hub: str | None = None,
                     now: datetime | None = None) -> PublishResult:
     """Publish the build in ``build_dir`` as the next version of ``dataset_dir`` if anything changed.
@@ -343,6 +352,7 @@ def _publish_locked(build_dir: Path, layout: Layout, previous: Previous | None, 
     problems = validate_bundle(bundle.works, bundle.movements, bundle.segments, bundle.clips)
     if problems:
         raise RecordError(problems)
+    ctx = {**bundle_context(bundle), **ctx}
     prev_folds: dict[str, int] = {}
     if previous is not None:
         old = previous.read("works", ["id", "fold"])

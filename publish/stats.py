@@ -76,14 +76,15 @@ def dataset_stats(default: pl.DataFrame, works: pl.DataFrame) -> dict[str, Any]:
 
 
 def failure_stats(failures: Sequence[Failure], top: int = 30) -> dict[str, Any]:
-    """Failures counted per stage and per reason (reasons with a URL or id in them are grouped by
-    their text before the first colon, so one broken host does not fill the card)."""
+    """Failures counted per stage and per (stage, reason code), each group with one example item and
+    its reason, so one broken host is one line of the card however many items it cost."""
     if not failures:
         return {"total": 0, "by_stage": {}, "by_reason": []}
-    df = pl.DataFrame([f.to_dict() for f in failures]).with_columns(
-        reason_kind=pl.col("reason").str.split(":").list.first().str.strip_chars().str.slice(0, 120))
-    by_reason = (df.group_by("stage", "reason_kind").agg(count=pl.len(), example=pl.col("item_id").sort().first())
-                 .sort(["count", "stage", "reason_kind"], descending=[True, False, False]))
+    df = pl.DataFrame([f.to_dict() for f in failures]).sort("item_id")
+    by_reason = (df.group_by("stage", "code")
+                 .agg(count=pl.len(), example=pl.col("item_id").first(),
+                      example_reason=pl.col("reason").first().str.slice(0, 160))
+                 .sort(["count", "stage", "code"], descending=[True, False, False]))
     return {"total": df.height, "by_stage": _counts(df, "stage"),
             "by_reason": by_reason.head(top).to_dicts(), "more_reasons": max(0, by_reason.height - top)}
 

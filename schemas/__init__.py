@@ -1,26 +1,30 @@
-"""Typed records: the only currency between stages (see ../shared/DESIGN.md)."""
+"""Typed records: the only currency between stages, and the one result shape every stage returns."""
 
 from earsense_m2t.schemas.records import (
     RECORD_TYPES,
     SCHEMA_VERSION,
     TEMPO_CLASSES,
+    AlbumTrack,
     Clip,
     Failure,
     Media,
     Movement,
     Record,
     Recording,
+    Release,
     Segment,
     Work,
     movement_id,
     recording_id,
 )
+from earsense_m2t.schemas.results import StageResult
 from earsense_m2t.schemas.validate import RecordError, validate_bundle, validate_record
 
 __all__ = [
     "RECORD_TYPES",
     "SCHEMA_VERSION",
     "TEMPO_CLASSES",
+    "AlbumTrack",
     "Clip",
     "Failure",
     "Media",
@@ -28,7 +32,9 @@ __all__ = [
     "Record",
     "RecordError",
     "Recording",
+    "Release",
     "Segment",
+    "StageResult",
     "Work",
     "movement_id",
     "recording_id",

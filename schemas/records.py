@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, get_args
 
 # MAJOR: a field is removed or changes meaning/type; MINOR: a field is added; PATCH: docs only.
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"  # 1.1: Failure.code, Movement.expected_duration_s, AlbumTrack, Release
 
 TempoTag = Literal["slow", "medium", "fast", "super_fast"]
 TEMPO_CLASSES: tuple[str, ...] = get_args(TempoTag)
@@ -134,6 +134,9 @@ class Movement(Record):
     tempo_tag: str | None = None  # one of TEMPO_CLASSES or None
     tempo_term: str | None = None  # the words that decided
     tempo_source: str = "none"  # one of TempoSource
+    #: what the sources say the movement lasts (the page's track duration, else the album track's),
+    #: to check the cut against; None when no source states it
+    expected_duration_s: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -177,11 +180,46 @@ class Failure(Record):
     kind: ClassVar[str] = "failure"
     stage: str  # crawl | acquire | movements | segment | features | publish
     item_id: str  # the work, recording or movement id the failure is about
-    reason: str
+    reason: str  # for a person: what went wrong with this item, naming the file, URL or value
     url: str | None = None
+    #: for counting: a short, stable name of the kind of failure (``download_failed``, ``no_titles``)
+    code: str = "error"
 
 
-RECORD_TYPES: tuple[type[Record], ...] = (Work, Recording, Media, Movement, Segment, Clip, Failure)
+@dataclass(frozen=True, kw_only=True)
+class AlbumTrack(Record):
+    """One movement as a track of a studio album (Spotify): a title source and a duration to check against."""
+
+    kind: ClassVar[str] = "album_track"
+    id: str  # "<work id>#<number>@<service>"
+    work_id: str
+    number: int  # the movement number within the work (1-based), not the album track number
+    title: str  # the movement's part of the track name ("Allegro con brio")
+    track_name: str  # the track name as released ("Quartet No. 1 in F, Op. 18 No. 1: I. Allegro con brio")
+    duration_s: float
+    url: str
+    service: str = "spotify"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Release(Record):
+    """A published dataset version (or the version kept when nothing changed)."""
+
+    kind: ClassVar[str] = "release"
+    id: str  # "v<version>"
+    version: str
+    created: bool  # False when nothing changed and the live version was kept
+    dataset_dir: str
+    published_at: str  # ISO 8601 UTC, when this publish ran
+    previous: str | None = None
+    bump: str | None = None  # initial | major | minor | patch | None
+    reason: str = ""
+    rows: int = 0  # rows of the default config
+    pushed_to: str | None = None
+
+
+RECORD_TYPES: tuple[type[Record], ...] = (Work, Recording, Media, AlbumTrack, Movement, Segment, Clip, Failure,
+                                          Release)
 
 
 def movement_id(work_id: str, number: int) -> str:
@@ -204,6 +242,8 @@ __all__ = [
     "Segment",
     "Clip",
     "Failure",
+    "AlbumTrack",
+    "Release",
     "movement_id",
     "recording_id",
 ]

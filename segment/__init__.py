@@ -3,6 +3,6 @@
 Entrypoint: :func:`prepare_segments` (chapters, description time stamps, silence, one track per movement).
 """
 
-from earsense_m2t.segment.segment import SegmentResult, prepare_segments
+from earsense_m2t.segment.segment import prepare_segments
 
-__all__ = ["SegmentResult", "prepare_segments"]
+__all__ = ["prepare_segments"]

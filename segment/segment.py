@@ -7,22 +7,16 @@ known, and one recording per movement. A movement that cannot be placed is a ``F
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from earsense_m2t.movements.chapters import Chapter, match_chapters, parse_chapters, segments_from_chapters
 from earsense_m2t.segment.silence import find_movement_boundaries
-from earsense_m2t.schemas import Failure, Media, Movement, Recording, Segment
+from earsense_m2t.acquire.decode import decode_mono
+from earsense_m2t.schemas import Failure, Media, Movement, Recording, Segment, StageResult
 
 SILENCE_SAMPLE_RATE_HZ = 8000  # enough to see gaps; a quarter of the work of 16 kHz
-
-
-@dataclass
-class SegmentResult:
-    segments: list[Segment]
-    failures: list[Failure]
 
 
 Decoder = Callable[[str, int], np.ndarray]
@@ -72,23 +66,13 @@ def _whole_work_segments(movements: Sequence[Movement], media: Media, decode: De
             for i, m in enumerate(movements)], None
 
 
-def expected_durations(movements: Sequence[Movement], chosen: Sequence[Recording],
-                       spotify_durations: Mapping[str, Sequence[float]] | None = None) -> dict[str, float]:
-    """What each movement should last, to check cuts against: the page's track duration, else Spotify's."""
-    out: dict[str, float] = {}
-    tracks = {(r.work_id, r.movement_number): r.duration_s for r in chosen if r.movement_number and r.duration_s}
-    for mv in movements:
-        stated = tracks.get((mv.work_id, mv.number))
-        album = (spotify_durations or {}).get(mv.work_id, ())
-        if stated:
-            out[mv.id] = float(stated)
-        elif len(album) >= mv.number:
-            out[mv.id] = float(album[mv.number - 1])
-    return out
-
-
 def prepare_segments(movements: Sequence[Movement], chosen: Sequence[Recording], media: Sequence[Media],
-                     decode: Decoder) -> SegmentResult:
+                     decode: Decoder = decode_mono) -> StageResult:
+    """One ``Segment`` per movement placed in its work's media; one ``Failure`` per movement that is not.
+
+    Movements of a work without audio are counted (``no_audio``) but are not failures here: the
+    acquire stage reported why the work has none, and the movement is published without audio.
+    """
     media_by_source = {m.source_id: m for m in media}
     by_work: dict[str, list[Movement]] = {}
     for mv in movements:
@@ -96,29 +80,31 @@ def prepare_segments(movements: Sequence[Movement], chosen: Sequence[Recording],
     recs_by_work: dict[str, list[Recording]] = {}
     for rec in chosen:
         recs_by_work.setdefault(rec.work_id, []).append(rec)
-    result = SegmentResult(segments=[], failures=[])
+    result = StageResult(stage="segment")
     for work_id, mvs in sorted(by_work.items()):
         mvs = sorted(mvs, key=lambda m: m.number)
         recs = [r for r in recs_by_work.get(work_id, []) if r.source_id in media_by_source]
         if not recs:
-            continue  # no audio for this work: reported by the acquire stage
+            result.counts["no_audio"] += len(mvs)  # the acquire stage reported why
+            continue
         tracks = {r.movement_number: r for r in recs if r.movement_number is not None}
         if tracks:
             for mv in mvs:
                 rec = tracks.get(mv.number)
                 if rec is None:
-                    continue  # its download failed: already a Failure
+                    result.counts["no_audio"] += 1  # its download failed: the acquire stage reported it
+                    continue
                 md = media_by_source[rec.source_id]
-                result.segments.append(Segment(id=mv.id, movement_id=mv.id, source_id=md.source_id,
-                                               media_sha256=md.sha256, start_s=0.0, end_s=round(md.duration_s or 0.0, 3),
-                                               method="per_movement", confidence=1.0))
+                result.add(Segment(id=mv.id, movement_id=mv.id, source_id=md.source_id, media_sha256=md.sha256,
+                                   start_s=0.0, end_s=round(md.duration_s or 0.0, 3), method="per_movement",
+                                   confidence=1.0))
             continue
         md = media_by_source[recs[0].source_id]
         segments, error = _whole_work_segments(mvs, md, decode)
-        result.segments += segments
+        result.extend(segments)
         placed = {s.movement_id for s in segments}
         for mv in mvs:
             if mv.id not in placed:
-                result.failures.append(Failure(stage="segment", item_id=mv.id, url=md.source_url,
-                                               reason=error or f"movement {mv.title!r} not found in the chapters"))
+                result.drop(Failure(stage="segment", item_id=mv.id, url=md.source_url, code="not_placed",
+                                    reason=error or f"movement {mv.title!r} not found in the chapters"))
     return result

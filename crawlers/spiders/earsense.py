@@ -75,7 +75,7 @@ class EarSenseSpider(scrapy.Spider):
 
     def parse(self, response: Response) -> Iterator[Any]:
         if not self._is_html(response):
-            yield Failure(stage="crawl", item_id=response.url, url=response.url,
+            yield Failure(stage="crawl", item_id=response.url, url=response.url, code="not_html",
                           reason=f"not an HTML page (Content-Type {response.headers.get('Content-Type')!r})")
             return
         slug = self._work_slug(response.url)
@@ -87,7 +87,8 @@ class EarSenseSpider(scrapy.Spider):
             self.works_seen.add(slug)
             return
         if response.status >= 300:
-            yield Failure(stage="crawl", item_id=response.url, url=response.url, reason=f"HTTP {response.status}")
+            yield Failure(stage="crawl", item_id=response.url, url=response.url, code="http_error",
+                          reason=f"HTTP {response.status}")
             return
         off = self._offsite(response.url)
         if off:
@@ -99,7 +100,7 @@ class EarSenseSpider(scrapy.Spider):
                 items = list(self.parse_work(response, slug))
             except Exception as exc:  # noqa: BLE001 - one bad page must never stop the crawl
                 self.logger.exception("%s: could not parse the work page", response.url)
-                yield Failure(stage="crawl", item_id=slug, url=response.url,
+                yield Failure(stage="crawl", item_id=slug, url=response.url, code="parse_error",
                               reason=f"could not parse the page: {type(exc).__name__}: {exc}")
                 return
             yield from items
@@ -115,13 +116,13 @@ class EarSenseSpider(scrapy.Spider):
         path = unquote(parts.path)
         if path.startswith("/chamber-music/") and self.profile.work_path_re.match(path) is None \
                 and path.rstrip("/") != "/chamber-music":
-            yield Failure(stage="crawl", item_id=url, url=url, reason=f"rejected work path {path!r}")
+            yield Failure(stage="crawl", item_id=url, url=url, code="rejected_url", reason=f"rejected work path {path!r}")
             return
         m = self.profile.work_path_re.match(path)
         if m:
             slug = m.group("slug")
             if not SLUG_RE.match(slug):
-                yield Failure(stage="crawl", item_id=url, url=url, reason=f"rejected slug {slug!r}")
+                yield Failure(stage="crawl", item_id=url, url=url, code="rejected_url", reason=f"rejected slug {slug!r}")
                 return
             canonical = self.canonical_work_url(slug)
             yield scrapy.Request(canonical, callback=self.parse, errback=self.on_error,
@@ -142,7 +143,8 @@ class EarSenseSpider(scrapy.Spider):
         host = urlsplit(url).hostname
         if host in self.allowed_domains:
             return None
-        return Failure(stage="crawl", item_id=url, url=url, reason=f"redirected off the site to {host!r}")
+        return Failure(stage="crawl", item_id=url, url=url, code="off_site_redirect",
+                       reason=f"redirected off the site to {host!r}")
 
     @staticmethod
     def _is_html(response: Response) -> bool:
@@ -164,7 +166,7 @@ class EarSenseSpider(scrapy.Spider):
         composer = _text(response.css(s["composer"]))
         if not title or not composer:
             missing = [n for n, v in (("title", title), ("composer", composer)) if not v]
-            yield Failure(stage="crawl", item_id=slug, url=response.url,
+            yield Failure(stage="crawl", item_id=slug, url=response.url, code="missing_field",
                           reason=f"work page without {' and '.join(missing)}")
             return
         article_html = response.css(s["article"]).get()
@@ -242,7 +244,8 @@ class EarSenseSpider(scrapy.Spider):
         reason = failure.getErrorMessage() or failure.type.__name__
         if request.meta.get("start"):
             self.crawler.stats.set_value("earsense/start_failed", f"{request.url}: {reason}")
-        yield Failure(stage="crawl", item_id=request.url, url=request.url, reason=f"{failure.type.__name__}: {reason}")
+        yield Failure(stage="crawl", item_id=request.url, url=request.url, code="request_failed",
+                      reason=f"{failure.type.__name__}: {reason}")
 
     def on_sitemap_error(self, failure: TwistedFailure) -> None:
         self.logger.info("no sitemap: %s", failure.getErrorMessage())

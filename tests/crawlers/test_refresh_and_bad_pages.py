@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from earsense_m2t.crawlers.crawl import CrawlError, crawl_site
+from earsense_m2t.schemas import Work
 from earsense_m2t.offline.minisite import serve
 from earsense_m2t.offline.minisite.catalogue import with_article
 
@@ -29,24 +30,24 @@ def refreshed(catalogue, tmp_path_factory):
 
 def test_first_crawl_sees_everything_new(refreshed, catalogue):
     first = refreshed[0]
-    assert sorted(first.changes["new"]) == sorted(w.slug for w in catalogue)
+    assert sorted(first.notes["new"]) == sorted(w.slug for w in catalogue)
 
 
 def test_unchanged_refresh_is_answered_by_conditional_requests(refreshed, catalogue):
     _, second, requests, *_ = refreshed
-    assert second.changes["changed"] == [] and second.changes["new"] == []
-    assert sorted(second.changes["unchanged"]) == sorted(w.slug for w in catalogue)
+    assert second.notes["changed"] == [] and second.notes["new"] == []
+    assert sorted(second.notes["unchanged"]) == sorted(w.slug for w in catalogue)
     work_answers = [status for _m, path, status in requests if path.startswith("/chamber-music/") and path.count("/") == 3]
     assert work_answers and set(work_answers) == {304}
-    assert len(second.works) == len(catalogue)  # unchanged works keep their records
+    assert len(second.of(Work)) == len(catalogue)  # unchanged works keep their records
 
 
 def test_changed_and_gone_works_are_told_apart(refreshed):
     *_, third, changed_slug, gone_slug = refreshed
-    assert third.changes["changed"] == [changed_slug]
-    assert third.changes["gone"] == [gone_slug]
-    assert gone_slug not in {w.id for w in third.works}
-    text = {w.id: w.article for w in third.works}[changed_slug]
+    assert third.notes["changed"] == [changed_slug]
+    assert third.notes["gone"] == [gone_slug]
+    assert gone_slug not in {w.id for w in third.of(Work)}
+    text = {w.id: w.article for w in third.of(Work)}[changed_slug]
     assert "now described differently" in text
 
 
@@ -73,10 +74,13 @@ def bad_crawl(catalogue, tmp_path_factory):
 
 def test_bad_pages_are_skipped_with_a_reason_and_the_crawl_goes_on(bad_crawl, catalogue):
     result, base = bad_crawl
-    ids = {w.id for w in result.works}
+    ids = {w.id for w in result.of(Work)}
     assert {w.slug for w in catalogue} <= ids
     reasons = {f.item_id.replace(base, ""): f.reason for f in result.failures}
     assert "work page without composer" in reasons["Broken-Markup-Work"]
+    codes = {f.item_id.replace(base, ""): f.code for f in result.failures}
+    assert codes["Broken-Markup-Work"] == "missing_field"
+    assert result.counts["dropped"] == len(result.failures) and "error" not in set(codes.values())
     huge = [r for k, r in reasons.items() if "Huge-Page-Work" in k]
     assert huge and ("max" in huge[0].lower() or "size" in huge[0].lower())
     assert any("rejected" in r for k, r in reasons.items() if "passwd" in k or "a/b" in k or "%2F" in k)
@@ -85,7 +89,7 @@ def test_bad_pages_are_skipped_with_a_reason_and_the_crawl_goes_on(bad_crawl, ca
 
 def test_wrong_charset_is_repaired(bad_crawl):
     result, _ = bad_crawl
-    work = {w.id: w for w in result.works}["Wrong-Charset-Work"]
+    work = {w.id: w for w in result.of(Work)}["Wrong-Charset-Work"]
     assert work.title == "Sonate en ré mineur" and "Très lent, «doux»." in work.article
 
 

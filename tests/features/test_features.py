@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import json
 import subprocess
 from pathlib import Path
@@ -15,10 +17,19 @@ import earsense_m2t.features.features as features
 from earsense_m2t.features.features import clip_files, clip_key, load_spectrogram, prepare_clip, prepare_clips
 from earsense_m2t.features.params import AudioParams
 from earsense_m2t.features.spectrogram import n_frames
-from earsense_m2t.schemas import Clip, Media, Segment
+from earsense_m2t.schemas import Clip, Media, Movement, Segment
 from earsense_m2t.schemas.io import sha256_file
 
 SR = 16000
+
+
+def prepare_counted(segment: Segment, media: Media, counts: Counter[str], **kwargs) -> Clip:
+    """One clip through the stage entrypoint, adding its computed/reused counts to ``counts``."""
+    result = prepare_clips([segment], [media], **kwargs)
+    assert not result.failures, result.failures
+    counts.update({k: v for k, v in result.counts.items() if v})
+    [clip] = result.records
+    return clip
 
 
 def _stereo_music(seconds: float, rate: int = 48000, level: float = 0.3) -> np.ndarray:
@@ -53,8 +64,8 @@ def opus_media(tmp_path_factory) -> Media:
 
 def test_clip_is_normalized_and_its_spectrogram_is_stored(opus_media, tmp_path):
     seg = _segment(opus_media, 1, 1.0, 4.5)
-    stats: dict[str, int] = {}
-    clip = prepare_clip(seg, opus_media, derived_dir=tmp_path, keep_audio=True, stats=stats)
+    stats: Counter[str] = Counter()
+    clip = prepare_counted(seg, opus_media, derived_dir=tmp_path, keep_audio=True, counts=stats)
     assert stats == {"computed": 1}
     assert clip.id == clip.movement_id == "Some-Work#1"
     assert clip.sample_rate_hz == SR and clip.duration_s == pytest.approx(3.5, abs=0.01)
@@ -85,8 +96,8 @@ def test_rerun_reuses_without_decoding(opus_media, tmp_path, monkeypatch):
         raise AssertionError("decoded on a rerun")
 
     monkeypatch.setattr(features, "decode_mono", no_decoding)
-    stats: dict[str, int] = {}
-    again = prepare_clip(seg, opus_media, derived_dir=tmp_path, stats=stats)
+    stats: Counter[str] = Counter()
+    again = prepare_counted(seg, opus_media, derived_dir=tmp_path, counts=stats)
     assert again == first and stats == {"reused": 1}
     assert (files.sidecar.stat().st_mtime_ns, files.spectrogram.stat().st_mtime_ns) == mtimes
     # flags are re-evaluated from the sidecar: a new expectation flags without decoding
@@ -96,12 +107,12 @@ def test_rerun_reuses_without_decoding(opus_media, tmp_path, monkeypatch):
 
 def test_other_parameters_or_spans_are_other_files(opus_media, tmp_path):
     seg = _segment(opus_media, 3, 0.0, 2.0)
-    stats: dict[str, int] = {}
-    a = prepare_clip(seg, opus_media, derived_dir=tmp_path, stats=stats)
-    b = prepare_clip(seg, opus_media, derived_dir=tmp_path, params=AudioParams(hop_length=160), stats=stats)
-    c = prepare_clip(_segment(opus_media, 3, 0.0, 2.5), opus_media, derived_dir=tmp_path, stats=stats)
+    stats: Counter[str] = Counter()
+    a = prepare_counted(seg, opus_media, derived_dir=tmp_path, counts=stats)
+    b = prepare_counted(seg, opus_media, derived_dir=tmp_path, params=AudioParams(hop_length=160), counts=stats)
+    c = prepare_counted(_segment(opus_media, 3, 0.0, 2.5), opus_media, derived_dir=tmp_path, counts=stats)
     # a quality threshold is not part of the key
-    d = prepare_clip(seg, opus_media, derived_dir=tmp_path, params=AudioParams(too_short_below_s=1.0), stats=stats)
+    d = prepare_counted(seg, opus_media, derived_dir=tmp_path, params=AudioParams(too_short_below_s=1.0), counts=stats)
     assert len({a.spectrogram_path, b.spectrogram_path, c.spectrogram_path}) == 3
     assert d.spectrogram_path == a.spectrogram_path and "too_short" not in d.flags
     assert b.spectrogram_frames == n_frames(2 * SR, 510, 160)
@@ -128,9 +139,9 @@ def test_a_failed_write_leaves_no_part_file(opus_media, tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(features, "write_spectrogram", broken_writer)
-    clips, failures = prepare_clips([_segment(opus_media, 4, 0.0, 2.0)], {opus_media.source_id: opus_media},
-                                    derived_dir=tmp_path)
-    assert clips == [] and len(failures) == 1 and "disk full" in failures[0].reason
+    result = prepare_clips([_segment(opus_media, 4, 0.0, 2.0)], [opus_media], derived_dir=tmp_path)
+    clips, failures = result.records, result.failures
+    assert clips == [] and len(failures) == 1 and failures[0].code == "clip_failed" and "disk full" in failures[0].reason
     assert opus_media.path in failures[0].reason
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
 
@@ -155,10 +166,8 @@ def test_prepare_clips_records_each_failure_and_goes_on(opus_media, tmp_path):
     ]
     stale = Segment(**{**segments[5].to_dict(), "id": "Some-Work#7", "movement_id": "Some-Work#7",
                        "media_sha256": "f" * 64})
-    media_by_source = {m.source_id: m for m in [opus_media, *bad.values()]}
-    stats: dict[str, int] = {}
-    clips, failures = prepare_clips([*segments, stale], media_by_source, derived_dir=tmp_path / "derived",
-                                    stats=stats)
+    result = prepare_clips([*segments, stale], [opus_media, *bad.values()], derived_dir=tmp_path / "derived")
+    clips, failures = result.records, result.failures
     assert [c.id for c in clips] == ["Some-Work#1", "Some-Work#6"]
     by_item = {f.item_id: f for f in failures}
     assert set(by_item) == {"Some-Work#2", "Some-Work#3", "Some-Work#4", "Some-Work#5", "Some-Work#7"}
@@ -169,7 +178,10 @@ def test_prepare_clips_records_each_failure_and_goes_on(opus_media, tmp_path):
     assert "no downloaded media for source 'gone'" in by_item["Some-Work#5"].reason
     assert "stale" in by_item["Some-Work#7"].reason
     assert by_item["Some-Work#2"].url == "https://example.org/watch/html"
-    assert stats == {"computed": 2, "failed": 5}
+    assert result.counts == {"computed": 2, "reused": 0, "dropped": 5}
+    assert {f.item_id: f.code for f in failures} == {"Some-Work#2": "decode_failed", "Some-Work#3": "decode_failed",
+                                                     "Some-Work#4": "decode_failed", "Some-Work#5": "no_media",
+                                                     "Some-Work#7": "clip_failed"}
     assert not list((tmp_path / "derived").rglob("*.part"))
 
 
@@ -189,6 +201,17 @@ def test_an_unreadable_sidecar_is_recomputed(opus_media, tmp_path):
     first = prepare_clip(seg, opus_media, derived_dir=tmp_path)
     files = clip_files(tmp_path, clip_key(opus_media.sha256, 0.0, 1.5))
     files.sidecar.write_text("{not json")
-    stats: dict[str, int] = {}
-    assert prepare_clip(seg, opus_media, derived_dir=tmp_path, stats=stats) == first
+    stats: Counter[str] = Counter()
+    assert prepare_counted(seg, opus_media, derived_dir=tmp_path, counts=stats) == first
     assert stats == {"computed": 1}
+
+
+def test_quality_flags_keep_their_reasons_in_the_stage_result(opus_media, tmp_path):
+    seg = _segment(opus_media, 10, 0.0, 2.0)
+    movement = Movement(id=seg.movement_id, work_id="Some-Work", number=10, title="Allegro", title_source="page",
+                        expected_duration_s=60.0)
+    result = prepare_clips([seg], [opus_media], [movement], derived_dir=tmp_path)
+    [clip] = result.records
+    assert "duration_mismatch" in clip.flags
+    [why] = result.notes["flag:duration_mismatch"]
+    assert why.startswith("Some-Work#10: ") and "60" in why

@@ -2,9 +2,8 @@
 
 import pytest
 
-from earsense_m2t.segment.segment import expected_durations
 from earsense_m2t.movements.movements import clean_title, movement_titles, prepare_movements
-from earsense_m2t.schemas import Media, Recording, Work
+from earsense_m2t.schemas import AlbumTrack, Media, Recording, Work
 
 SHA = "b" * 64
 WORK = Work(id="W", url="http://x/chamber-music/W/", title="String Quartet in A major, Op. 1", composer="Anon",
@@ -52,20 +51,33 @@ def test_title_sources_in_order_of_preference(work_titles, chosen, media_list, s
     import dataclasses
 
     work = dataclasses.replace(WORK, page_movement_titles=work_titles)
-    got = movement_titles(work, chosen, {m.source_id: m for m in media_list}, spotify)
+    album = [AlbumTrack(id=f"W#{n}@spotify", work_id="W", number=n, title=name, track_name=f"Work: {name}",
+                        duration_s=100.0, url="https://open.spotify.com/track/x") for n, name in enumerate(spotify, 1)]
+    got = movement_titles(work, chosen, {m.source_id: m for m in media_list}, album)
     assert (got.titles, got.source) == expected if expected else got is None
 
 
 def test_prepare_movements_aligns_and_tags():
-    movements = prepare_movements([WORK], [whole()], [media("v", DESCRIPTION)])
+    result = prepare_movements([WORK], [whole()], [media("v", DESCRIPTION)])
+    movements = result.records
+    assert result.counts == {"computed": 3, "reused": 0, "dropped": 0}
     assert [(m.id, m.title, m.tempo_tag) for m in movements] == [
         ("W#1", "Allegro", "fast"), ("W#2", "Adagio", "slow"), ("W#3", "Presto", "super_fast")]
     assert "Adagio" in movements[1].text and "finale" in movements[2].text.lower()
     assert all(m.title_source == "description" for m in movements)
 
 
-def test_expected_durations_prefer_the_page_then_spotify():
-    movements = prepare_movements([WORK], [track(1, "I. Allegro", 200.0), track(2, "II. Adagio")], [])
-    got = expected_durations(movements, [track(1, "I. Allegro", 200.0), track(2, "II. Adagio")],
-                             {"W": [210.0, 330.0]})
-    assert got == {"W#1": 200.0, "W#2": 330.0}
+def test_expected_durations_prefer_the_page_then_the_album():
+    album = [AlbumTrack(id=f"W#{n}@spotify", work_id="W", number=n, title=title, track_name=f"Work: {title}",
+                        duration_s=d, url=f"https://open.spotify.com/track/{n}")
+             for n, title, d in ((1, "Allegro", 210.0), (2, "Adagio", 330.0))]
+    result = prepare_movements([WORK], [track(1, "I. Allegro", 200.0), track(2, "II. Adagio")], [], album)
+    assert {m.id: m.expected_duration_s for m in result.records} == {"W#1": 200.0, "W#2": 330.0}
+
+
+def test_a_work_without_any_title_source_is_a_failure_not_a_gap():
+    result = prepare_movements([WORK], [], [])
+    assert result.records == [] and result.counts["dropped"] == 1
+    [failure] = result.failures
+    assert (failure.stage, failure.item_id, failure.code) == ("movements", "W", "no_titles")
+    assert "no movement titles" in failure.reason

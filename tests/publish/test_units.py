@@ -105,10 +105,15 @@ def test_writer_streams_row_groups_with_hf_metadata(tmp_path):
     assert np.asarray(table.column("spectrogram").to_pylist()[2], dtype=np.float16).shape == (3, 4)
 
 
-def test_failure_stats_group_reasons():
-    fails = [Failure(stage="acquire", item_id=f"w{i}", reason=f"HTTP Error 404: http://x/{i}") for i in range(3)]
-    fails.append(Failure(stage="crawl", item_id="w9", reason="no article"))
+def test_failure_stats_group_by_stage_and_code():
+    fails = [Failure(stage="acquire", item_id=f"w{i}", code="download_failed", reason=f"http://x/{i}: HTTP Error 404")
+             for i in (2, 0, 1)]
+    fails.append(Failure(stage="crawl", item_id="w9", code="missing_field", reason="work page without composer"))
+    fails.append(Failure(stage="segment", item_id="w8#2", code="download_failed", reason="same code, other stage"))
     stats = failure_stats(fails)
-    assert stats["total"] == 4 and stats["by_stage"] == {"acquire": 3, "crawl": 1}
-    assert stats["by_reason"][0] == {"stage": "acquire", "reason_kind": "HTTP Error 404", "count": 3, "example": "w0"}
+    assert stats["total"] == 5 and stats["by_stage"] == {"acquire": 3, "crawl": 1, "segment": 1}
+    assert stats["by_reason"][0] == {"stage": "acquire", "code": "download_failed", "count": 3, "example": "w0",
+                                     "example_reason": "http://x/0: HTTP Error 404"}
+    assert [(r["stage"], r["code"]) for r in stats["by_reason"][1:]] == [("crawl", "missing_field"),
+                                                                       ("segment", "download_failed")]
     assert size_category(15) == "n<1K" and size_category(2000) == "1K<n<10K"

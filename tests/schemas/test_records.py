@@ -5,8 +5,8 @@ import dataclasses
 import pytest
 from datasets import ClassLabel, List, Value
 
-from earsense_m2t.schemas import (RECORD_TYPES, Clip, Failure, Media, Movement, Recording, RecordError, Segment, Work,
-                     validate_bundle, validate_record)
+from earsense_m2t.schemas import (RECORD_TYPES, AlbumTrack, Clip, Failure, Media, Movement, Recording, RecordError,
+                                  Release, Segment, StageResult, Work, validate_bundle, validate_record)
 from earsense_m2t.schemas.features import as_features, record_features
 from earsense_m2t.schemas.io import content_key, read_records, write_records
 
@@ -25,7 +25,13 @@ EXAMPLES = {
     Clip: Clip(id="W#1", movement_id="W#1", sample_rate_hz=16000, duration_s=60.0, loudness_before_lufs=-30.0,
                loudness_after_lufs=-23.0, gain_db=7.0, true_peak_dbtp=-3.0, spectrogram_path="x.npy",
                spectrogram_frames=3750, flags=("clipped",)),
-    Failure: Failure(stage="acquire", item_id="W#2", reason="HTTP Error 404", url="http://x/embed/zz"),
+    Failure: Failure(stage="acquire", item_id="W#2", reason="HTTP Error 404", url="http://x/embed/zz",
+                     code="download_failed"),
+    AlbumTrack: AlbumTrack(id="W#1@spotify", work_id="W", number=1, title="Allegro", track_name="Quartet: I. Allegro",
+                           duration_s=301.5, url="https://open.spotify.com/track/abc"),
+    Release: Release(id="v1.2.0", version="1.2.0", created=True, dataset_dir="local/earsense-m2t",
+                     published_at="2026-01-01T00:00:00+00:00", previous="1.1.0", bump="minor", reason="rows changed",
+                     rows=54),
 }
 
 
@@ -103,3 +109,19 @@ def test_features_follow_the_records():
 def test_content_key_is_stable_and_sensitive():
     assert content_key("abc", {"sr": 16000}, "1") == content_key("abc", {"sr": 16000}, "1")
     assert content_key("abc", {"sr": 16000}, "1") != content_key("abc", {"sr": 22050}, "1")
+
+
+def test_stage_result_counts_what_it_is_given():
+    result = StageResult(stage="segment")
+    assert result.counts == {"computed": 0, "reused": 0, "dropped": 0}
+    result.add(EXAMPLES[Segment])
+    result.add(EXAMPLES[Segment], reused=True)
+    result.drop(Failure(stage="segment", item_id="W#2", reason="not in the chapters", code="not_placed"))
+    assert result.counts == {"computed": 1, "reused": 1, "dropped": 1}
+    assert result.of(Segment) == [EXAMPLES[Segment]] * 2 and result.of(Clip) == []
+    assert result.failures_by_code() == {"not_placed": 1}
+
+
+def test_a_stage_cannot_report_another_stages_failure():
+    with pytest.raises(ValueError, match="'acquire' failure reported by the 'segment' stage: W#2"):
+        StageResult(stage="segment").drop(EXAMPLES[Failure])

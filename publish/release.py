@@ -1,0 +1,49 @@
+"""The publish stage's entrypoint: build manifests in, a ``Release`` record out.
+
+The card context (what the card says about the source and the processing) is assembled here from
+the parameters the build ran with, so the flow only passes what it knows: the site and the options.
+What the card says about the data itself (segmentation methods, works without audio) comes from the
+manifests, inside :func:`earsense_m2t.publish.publish.publish_dataset`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from earsense_m2t.config import REAL_SITE_URL
+from earsense_m2t.features.params import AudioParams
+from earsense_m2t.features.spectrogram import spectrogram_parameters
+from earsense_m2t.publish.publish import publish_dataset
+from earsense_m2t.schemas import Release, StageResult
+from earsense_m2t.tagging.card_text import tempo_rules_markdown
+
+
+def card_context(*, site_url: str, embedded: bool, params: AudioParams) -> dict[str, Any]:
+    """What the card states about where the texts came from and how the audio was processed."""
+    return {
+        # an embedded mini site stands in for the real one: the card names the site it imitates
+        "site_url": REAL_SITE_URL if embedded else site_url,
+        "embedded_site": embedded,
+        "tempo_rules": tempo_rules_markdown(),
+        "spectrogram": spectrogram_parameters(params),
+        "audio": {"sample_rate_hz": params.sample_rate_hz, "target_lufs": params.target_lufs,
+                  "true_peak_ceiling_dbtp": params.true_peak_ceiling_dbtp},
+    }
+
+
+def publish_release(build_dir: Path, dataset_dir: Path, *, site_url: str, embedded: bool,
+                    params: AudioParams = AudioParams(), push_to_hub: str | None = None,
+                    now: datetime | None = None) -> StageResult:
+    """Publish the build as the next version if anything changed; the one record is that ``Release``."""
+    now = now or datetime.now(timezone.utc)
+    published = publish_dataset(build_dir, dataset_dir, push_to_hub=push_to_hub, now=now,
+                                card_context=card_context(site_url=site_url, embedded=embedded, params=params))
+    release = Release(id=f"v{published.version}", version=published.version, created=published.created,
+                      dataset_dir=str(dataset_dir), published_at=now.astimezone(timezone.utc).isoformat(timespec="seconds"),
+                      previous=published.previous, bump=published.bump, reason=published.reason,
+                      rows=published.counts.get("default", 0), pushed_to=published.pushed_to)
+    result = StageResult(stage="publish")
+    result.add(release, reused=not published.created)
+    return result

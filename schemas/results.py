@@ -1,0 +1,63 @@
+"""One result shape for every stage: its records, its failures, and what it counted.
+
+Every stage entrypoint returns a :class:`StageResult`. ``counts`` always has ``computed`` (made in
+this run), ``reused`` (taken from a cache or an earlier run) and ``dropped`` (items that became a
+``Failure``); a stage may add its own counters. ``notes`` names ids a reader wants to see listed
+(works new since the last crawl, works found by search, ...). The summary and the card count
+failures by stage and reason code from this shape alone, so no stage can drop an item silently.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from earsense_m2t.schemas.records import Failure, Record
+
+R = TypeVar("R", bound=Record)
+
+#: the counters every stage reports, even when zero
+BASE_COUNTS = ("computed", "reused", "dropped")
+
+
+@dataclass
+class StageResult:
+    stage: str  # crawl | acquire | movements | segment | features | publish
+    records: list[Record] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+    notes: dict[str, list[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in BASE_COUNTS:
+            self.counts.setdefault(name, 0)
+
+    def of(self, cls: type[R]) -> list[R]:
+        """The records of one type (a stage may hand on more than one, e.g. works and recordings)."""
+        return [r for r in self.records if type(r) is cls]
+
+    def add(self, record: Record, *, reused: bool = False) -> None:
+        self.records.append(record)
+        self.counts["reused" if reused else "computed"] += 1
+
+    def extend(self, records: Iterable[Record], *, reused: bool = False) -> None:
+        for record in records:
+            self.add(record, reused=reused)
+
+    def drop(self, failure: Failure) -> None:
+        """Record an item this stage could not handle: it is a ``Failure`` and counts as dropped."""
+        if failure.stage != self.stage:
+            raise ValueError(f"a {failure.stage!r} failure reported by the {self.stage!r} stage: {failure.item_id}")
+        self.failures.append(failure)
+        self.counts["dropped"] += 1
+
+    def note(self, key: str, item_id: str) -> None:
+        self.notes.setdefault(key, []).append(item_id)
+
+    def failures_by_code(self) -> Counter[str]:
+        return Counter(f.code for f in self.failures)
+
+
+__all__ = ["BASE_COUNTS", "StageResult"]
