@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +33,7 @@ from yt_dlp.utils import unsmuggle_url
 
 from earsense_m2t.acquire import discovery_rules as rules
 from earsense_m2t.config import YOUTUBE_SEARCH_TEMPLATE
+from earsense_m2t.text import fold_words
 from earsense_m2t.schemas import Failure, Recording, Work, recording_id
 
 SEARCH_RECORDING_INDEX = -1
@@ -86,18 +86,10 @@ class Candidate:
 
 # ---- text folding -------------------------------------------------------------------------------
 
-def fold(text: str) -> str:
-    """Accent- and case-free text with punctuation as spaces: titles come in every spelling."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    plain = plain.replace("ß", "ss").replace("ø", "o").replace("æ", "ae").replace("œ", "oe")
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", plain.lower()).split())
-
-
 def tokens(text: str) -> list[str]:
     """Identity-bearing tokens: stopwords and lone letters (key names are compared apart) dropped."""
     out = []
-    for tok in fold(text).split():
+    for tok in fold_words(text).split():
         tok = rules.TOKEN_ALIASES.get(tok, tok)
         if tok in rules.STOPWORDS or (len(tok) == 1 and not tok.isdigit()):
             continue
@@ -109,17 +101,17 @@ def catalogue_ids(text: str | None) -> set[tuple[str, str]]:
     """``{("op", "44")}`` from "Op. 44"; the kind is kept so Op. 44 never matches K. 44."""
     if not text:
         return set()
-    return {(rules.CATALOGUE_KINDS[k], " ".join(n.split())) for k, n in _CATALOGUE.findall(fold(text))}
+    return {(rules.CATALOGUE_KINDS[k], " ".join(n.split())) for k, n in _CATALOGUE.findall(fold_words(text))}
 
 
 def work_numbers(text: str | None) -> set[str]:
     """The numbers after "No." ("String Quartet No. 8", "Op. 76 No. 5")."""
-    return set(_NUMBER.findall(fold(text))) if text else set()
+    return set(_NUMBER.findall(fold_words(text))) if text else set()
 
 
 def key_of(text: str | None) -> tuple[str, str, str] | None:
     """(letter, accidental, mode) from "in E-flat major"; None when the text names no key."""
-    m = _KEY.search(fold(text)) if text else None
+    m = _KEY.search(fold_words(text)) if text else None
     return (m.group(1), m.group(2) or "", m.group(3)) if m else None
 
 
@@ -137,7 +129,7 @@ def composer_surname(composer: str) -> str:
 
 def composer_tokens(composer: str) -> set[str]:
     """Folded name parts a title may carry (given names only when the name has one word)."""
-    parts = [p for p in fold(composer).split() if p not in _PARTICLES]
+    parts = [p for p in fold_words(composer).split() if p not in _PARTICLES]
     return set(parts[1:] if len(parts) > 1 else parts)
 
 
@@ -235,7 +227,7 @@ def score_candidate(entry: dict[str, Any], work: Work, n_movements: int | None,
     title = str(entry.get("title") or "")
     uploader = entry.get("uploader") or entry.get("channel")
     duration = _as_float(entry.get("duration"))
-    folded = fold(title)
+    folded = fold_words(title)
     reasons: list[str] = []
 
     for reason, pattern in _REJECTS:
@@ -252,7 +244,7 @@ def score_candidate(entry: dict[str, Any], work: Work, n_movements: int | None,
     applicable += rules.WEIGHTS["title_similarity"]
     reasons.append(f"title {sim:.2f}")
 
-    have = set(tokens(title)) | (set(fold(str(uploader)).split()) if uploader else set())
+    have = set(tokens(title)) | (set(fold_words(str(uploader)).split()) if uploader else set())
     applicable += rules.WEIGHTS["composer"]
     if composer_tokens(work.composer) & have:
         earned += rules.WEIGHTS["composer"]
@@ -363,7 +355,6 @@ __all__ = [
     "build_query",
     "catalogue_ids",
     "composer_surname",
-    "fold",
     "query_url",
     "score_candidate",
     "search_recordings",

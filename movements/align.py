@@ -62,11 +62,11 @@ Rules (quoted by the dataset card; word lists live in ``crawlers/align_rules.py`
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from earsense_m2t.movements import align_rules as rules
+from earsense_m2t.text import fold
 
 # Confidence of a sentence's assignment, by the kind of cue (rule 7 of the module docstring).
 CONF_AGREE = 0.95
@@ -105,7 +105,6 @@ class Alignment:
 # ----------------------------------------------------------------------------------------------
 # Text helpers
 
-_PUNCT = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u00a0": " "})
 _TOKEN_RE = re.compile(r"[^\W_]+")
 _PARAGRAPH_RE = re.compile(r"\n[ \t\r\f\v]*\n\s*")
 _BOUNDARY_RE = re.compile(r"([.!?…]+)([\"'”’»)\]]*)(\s+)(?=\S)")
@@ -116,12 +115,6 @@ _SLOW_MOVEMENT_RE = re.compile(
     r"\b(?:" + "|".join(re.escape(p) for p in rules.SLOW_MOVEMENT_PHRASES) + r")s?\b")
 _DASH_SPLIT_RE = re.compile(r"\s+-+\s+|\s*-{2,}\s*")
 _DETERMINERS = frozenset({"the", "a", "an", "its", "this", "that", "his", "her", "their"})
-
-
-def _fold(text: str) -> str:
-    """Case, accent and quote-style differences must not hide a match ("Très lent" = "tres lent")."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_PUNCT).casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _tokens(folded: str) -> list[tuple[str, int, int]]:
@@ -146,12 +139,12 @@ def _is_boundary(text: str, match: re.Match[str]) -> bool:
     word = _WORD_BEFORE_RE.search(text[:match.start()]).group().lstrip(".'’")
     if not word:
         return True
-    if _fold(word) in rules.ABBREVIATIONS:
+    if fold(word) in rules.ABBREVIATIONS:
         return False
     if len(word) == 1 and word.isupper():
         after = _WORD_AFTER_RE.match(following)
-        return bool(after) and _fold(after.group(1)) in rules.SENTENCE_STARTERS
-    if word.isupper() and _fold(word) in rules.ROMAN_NUMERALS:
+        return bool(after) and fold(after.group(1)) in rules.SENTENCE_STARTERS
+    if word.isupper() and fold(word) in rules.ROMAN_NUMERALS:
         return False
     return True
 
@@ -194,7 +187,7 @@ class _Title:
 
 
 def _slowness(title: str) -> int:
-    sections = _DASH_SPLIT_RE.split(_fold(title))
+    sections = _DASH_SPLIT_RE.split(fold(title))
     main = " " + " ".join(t for t, _, _ in _tokens(sections[-1])) + " "
     if any(f" {w} " in main for w in rules.SLOW_WORDS_STRONG):
         return 2
@@ -206,7 +199,7 @@ def _slowness(title: str) -> int:
 def _analyse_titles(titles: Sequence[str]) -> list[_Title]:
     out: list[_Title] = []
     for number, title in enumerate(titles, 1):
-        tokens = tuple(_canon(t) for t, _, _ in _tokens(_fold(title)))
+        tokens = tuple(_canon(t) for t, _, _ in _tokens(fold(title)))
         out.append(_Title(number, tokens, _slowness(title), bool(set(tokens) & rules.DANCE_WORDS)))
     return out
 
@@ -333,7 +326,7 @@ def _about_another_work(words: list[str], index: int) -> bool:
 
 def _sentence_mentions(sentence: str, titles: list[_Title], count: int | None) -> tuple[list[_Mention], set[str]]:
     """All movement mentions of a sentence (state-free) and the form words it uses descriptively."""
-    folded = _fold(sentence)
+    folded = fold(sentence)
     tokens = _tokens(folded)
     words = [t for t, _, _ in tokens]
     mentions: list[_Mention] = []
@@ -535,7 +528,7 @@ def align_article(article: str, movement_titles: Sequence[str]) -> Alignment:
         previous = state.current
         state.current = None
         for s_index, sentence in enumerate(sentences):
-            folded = _fold(sentence)
+            folded = fold(sentence)
             sentence_mentions, descriptive = mentions[p_index][s_index]
             movements, unplaceable = _resolve(sentence_mentions, state)
             if movements:

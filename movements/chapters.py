@@ -35,11 +35,11 @@ import difflib
 import json
 import math
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from earsense_m2t.movements import chapter_formats as fmt
+from earsense_m2t.text import fold, fold_words
 
 # ---- matching weights --------------------------------------------------------------------------
 # A chapter whose number agrees with the movement scores NUMBER_AGREES plus up to (1 - NUMBER_AGREES)
@@ -109,13 +109,6 @@ _PROSE_TAIL = frozenset(fmt.PROSE_TAIL_WORDS)
 _NUMBERING_TOKENS = frozenset(fmt.MOVEMENT_WORDS) | frozenset(fmt.ORDINAL_WORDS) | {r.lower() for r in fmt.ROMAN_NUMERALS}
 
 
-def fold(text: str) -> str:
-    """Lower case, accents removed and punctuation turned into spaces, so "Animé" meets "anime"."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[^\w]+", " ", plain).split())
-
-
 def _seconds(time_text: str) -> float:
     parts = [int(p) for p in re.split(r"[:.]", time_text)]
     seconds = 0
@@ -144,7 +137,7 @@ def _clean_name(name: str) -> str:
 
 
 def _is_prose_or_total(name: str) -> bool:
-    folded = fold(name)
+    folded = fold_words(name)
     if folded in _TOTAL_NAMES:
         return True
     words = folded.split()
@@ -203,8 +196,7 @@ def _leading_number(part: str) -> int | None:
         return fmt.ROMAN_NUMERALS[m.group(1)]
     if m := _ROMAN_LOWER.match(part):
         return fmt.ROMAN_NUMERALS[m.group(1).upper()]
-    folded = unicodedata.normalize("NFKD", part.casefold())
-    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    folded = fold(part)
     if m := _ARABIC.match(folded):
         return int(m.group(1)) or None
     if m := _ORDINAL_THEN_WORD.match(folded):
@@ -309,7 +301,7 @@ def _content_words(name: str) -> list[str]:
             number_free = name[:m.end()] + re.sub(
                 rf"^(?:{_ROMAN_ALT}|[ivx]+|\S+)[.)]?", "", part, count=1, flags=re.IGNORECASE)
             break
-    return [w for w in fold(number_free).split() if w not in _NUMBERING_TOKENS and not w.isdigit()]
+    return [w for w in fold_words(number_free).split() if w not in _NUMBERING_TOKENS and not w.isdigit()]
 
 
 def _same_word(a: str, b: str) -> bool:

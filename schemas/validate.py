@@ -7,13 +7,22 @@ bad row id with its reason at once.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from earsense_m2t.schemas.records import TEMPO_CLASSES, Clip, Media, Movement, Record, Recording, Segment, Work
+from earsense_m2t.schemas.records import (
+    TEMPO_CLASSES,
+    Clip,
+    Media,
+    Movement,
+    Record,
+    Recording,
+    Segment,
+    Work,
+)
 
-SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+from earsense_m2t.text import is_slug
+
 TEMPO_SOURCES = ("marking", "form", "none")
 SEGMENT_METHODS = ("chapters", "description", "silence", "per_movement")
 MODES = ("major", "minor")
@@ -44,8 +53,8 @@ def _finite(value: float | None) -> bool:
 
 def _check_work(w: Work) -> list[str]:
     out = []
-    if not SLUG_RE.match(w.id) or ".." in w.id:
-        out.append(f"id {w.id!r} is not a plain slug")
+    if not is_slug(w.id):
+        out.append(f"id {w.id!r} is not a slug (letters, digits and '-', at most 200 characters)")
     if not w.title.strip():
         out.append("empty title")
     if w.mode is not None and w.mode not in MODES:

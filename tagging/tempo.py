@@ -8,12 +8,12 @@ quotes through :func:`describe_tempo_rules`).
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
 from earsense_m2t.tagging import tempo_terms as table
+from earsense_m2t.text import fold
 
 TEMPO_ORDER: tuple[str, ...] = table.TEMPO_CLASSES  # ("slow", "medium", "fast", "super_fast")
 
@@ -70,12 +70,6 @@ _NUMBERING = re.compile(
 # followed by a capital ("LargoAllegro molto") where a separator was lost.
 _PART_SPLIT = re.compile(r"\s*[–—―‒]\s*|\s+-+\s*|\s*-+\s+|\s*--+\s*|\s*;\s*|(?<=[a-zß-öø-ÿ])(?=[A-ZÀ-ÖØ-Þ])")
 _SECTION_SPLIT = re.compile(r"\.\s+|\.(?=[^\W\d_])")
-
-
-def fold(text: str) -> str:
-    """Compare words the way a musician reads them: case, accents and ß/ss do not matter."""
-    text = text.casefold().replace("œ", "oe").replace("æ", "ae")
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def words(text: str) -> tuple[str, ...]:

@@ -15,17 +15,26 @@ from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import scrapy
+from earsense_m2t.crawlers.html_text import (
+    html_to_text,
+    normalize_text,
+    repair_encoding,
+)
+from earsense_m2t.crawlers.previous import PreviousCrawl, content_fingerprint
+from earsense_m2t.crawlers.site_profile import EARSENSE, EMBED_RULES, SiteProfile
+from earsense_m2t.crawlers.work_title import (
+    parse_catalogue,
+    parse_duration,
+    parse_life_dates,
+    parse_number,
+    parse_year,
+)
+from earsense_m2t.schemas import Failure, Recording, Work, recording_id
 from scrapy.http import Response, TextResponse
 from scrapy.selector import Selector
 from twisted.python.failure import Failure as TwistedFailure
 
-from earsense_m2t.crawlers.html_text import html_to_text, normalize_text, repair_encoding
-from earsense_m2t.crawlers.previous import PreviousCrawl, content_fingerprint
-from earsense_m2t.crawlers.site_profile import EARSENSE, EMBED_RULES, SiteProfile
-from earsense_m2t.crawlers.work_title import parse_catalogue, parse_duration, parse_life_dates, parse_number, parse_year
-from earsense_m2t.schemas import Failure, Recording, Work, recording_id
-
-SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,199}$")
+from earsense_m2t.text import is_slug
 
 
 def utc_now() -> str:
@@ -121,7 +130,7 @@ class EarSenseSpider(scrapy.Spider):
         m = self.profile.work_path_re.match(path)
         if m:
             slug = m.group("slug")
-            if not SLUG_RE.match(slug):
+            if not is_slug(slug):
                 yield Failure(stage="crawl", item_id=url, url=url, code="rejected_url", reason=f"rejected slug {slug!r}")
                 return
             canonical = self.canonical_work_url(slug)
@@ -137,7 +146,7 @@ class EarSenseSpider(scrapy.Spider):
 
     def _work_slug(self, url: str) -> str | None:
         m = self.profile.work_path_re.match(unquote(urlsplit(url).path))
-        return m.group("slug") if m and SLUG_RE.match(m.group("slug")) else None
+        return m.group("slug") if m and is_slug(m.group("slug")) else None
 
     def _offsite(self, url: str) -> Failure | None:
         host = urlsplit(url).hostname

@@ -40,13 +40,14 @@ import difflib
 import functools
 import hashlib
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal, NamedTuple, get_args
 
 import yaml
+
+from earsense_m2t.text import slugify
 
 TempoClass = Literal["slow", "medium", "fast", "super_fast"]
 TEMPO_CLASSES: tuple[str, ...] = ("slow", "medium", "fast", "super_fast")
@@ -167,13 +168,6 @@ class BlogPost:
 
 # ----------------------------------------------------------------------------------------------
 # helpers
-
-
-def slugify(text: str) -> str:
-    """EarSense-style slug words: ASCII, punctuation dropped, words joined by '-' (case kept)."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    words = re.findall(r"[A-Za-z0-9]+", ascii_text)
-    return "-".join(words)
 
 
 def work_slug(composer: str, title: str) -> str:

@@ -90,9 +90,10 @@ def test_bundle_checks_links_and_duplicates():
     assert "X#1: work 'X' does not exist" in str(err)
 
 
-def test_bad_slug_is_rejected():
-    bad = dataclasses.replace(EXAMPLES[Work], id="../etc")
-    assert "not a plain slug" in validate_record(bad)[0].reason
+@pytest.mark.parametrize("slug", ["../etc", "a.b", "a/b", "-lead", "x" * 201, "Dvořák-Quartet", ""])
+def test_bad_slug_is_rejected(slug):
+    bad = dataclasses.replace(EXAMPLES[Work], id=slug)
+    assert "is not a slug" in validate_record(bad)[0].reason
 
 
 def test_features_follow_the_records():
