@@ -33,8 +33,8 @@ from yt_dlp.utils import unsmuggle_url
 
 from earsense_m2t.acquire import discovery_rules as rules
 from earsense_m2t.config import YOUTUBE_SEARCH_TEMPLATE
-from earsense_m2t.text import fold_words
 from earsense_m2t.schemas import Failure, Recording, Work, recording_id
+from earsense_m2t.text import fold_words
 
 SEARCH_RECORDING_INDEX = -1
 

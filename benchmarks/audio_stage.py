@@ -53,7 +53,7 @@ def synthesize(seconds: float, chunk_s: float = 10.0):  # noqa: ANN201 - yields 
         t = (s0 + np.arange(n)) / SAMPLE_RATE
         dynamics = 0.08 + 0.92 * (0.5 + 0.5 * np.sin(2 * np.pi * t / 47.0)) ** 2  # pp .. ff phrases
 
-        def voice(base: float, step: int, offset: float, harmonics: tuple[float, ...]) -> np.ndarray:
+        def voice(base: float, step: int, offset: float, harmonics: tuple[float, ...], t: np.ndarray = t) -> np.ndarray:
             pos = t * 2 + offset  # two notes a second
             pitch = base * 2 ** (np.mod(np.floor(pos) * step, 12) / 12)
             tau = np.mod(pos, 1.0) / 2

@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass, field
 
 
-
 @dataclass(frozen=True)
 class SiteProfile:
     name: str

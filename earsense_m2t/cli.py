@@ -17,7 +17,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 
 @app.command()
 def build(
-    site: Annotated[str, typer.Option(help="Start URL of the site to crawl, or 'embedded' for the bundled mini site.")] = EMBEDDED_SITE,
+    site: Annotated[str, typer.Option(
+        help="Start URL of the site to crawl, or 'embedded' for the bundled mini site.")] = EMBEDDED_SITE,
     out: Annotated[Path, typer.Option(help="Output root (build manifests, caches, the dataset).")] = OUTPUT_ROOT,
     publish: Annotated[bool, typer.Option(help="Publish the dataset at the end.")] = True,
     push_to_hub: Annotated[str | None, typer.Option(help="Also upload the version to this Hub repo id.")] = None,
@@ -60,7 +61,8 @@ def tag_tempo() -> None:
 @app.command("parse-chapters")
 def parse_chapters() -> None:
     """Read a video description on stdin; print its movement time stamps as a JSON list."""
-    from earsense_m2t.movements.chapters import chapters_to_json, parse_chapters as parse
+    from earsense_m2t.movements.chapters import chapters_to_json
+    from earsense_m2t.movements.chapters import parse_chapters as parse
 
     typer.echo(chapters_to_json(parse(sys.stdin.read())))
 

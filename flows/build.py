@@ -26,8 +26,7 @@ from earsense_m2t.features import prepare_clips
 from earsense_m2t.features.params import AudioParams
 from earsense_m2t.movements import prepare_movements
 from earsense_m2t.publish import publish_release
-from earsense_m2t.schemas import (AlbumTrack, Clip, Media, Movement, Record, Recording, Segment, StageResult,
-                                  Work)
+from earsense_m2t.schemas import AlbumTrack, Clip, Media, Movement, Record, Recording, Segment, StageResult, Work
 from earsense_m2t.schemas.io import write_records
 from earsense_m2t.segment import prepare_segments
 from earsense_m2t.summary import BuildSummary

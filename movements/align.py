@@ -320,7 +320,7 @@ def _about_another_work(words: list[str], index: int) -> bool:
         if words[k] in ("of", "from"):
             tail = words[k + 1:k + 6]
             return any(w in rules.OTHER_WORK_WORDS for w in tail) or any(
-                a in rules.ORDINALS and b in rules.WORK_GENRES for a, b in zip(tail, tail[1:]))
+                a in rules.ORDINALS and b in rules.WORK_GENRES for a, b in zip(tail, tail[1:], strict=False))
     return False
 
 

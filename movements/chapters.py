@@ -253,7 +253,7 @@ def _with_untimed_first(run: list[Chapter], before: str | None) -> list[Chapter]
 
 
 def _increasing(chapters: Sequence[Chapter]) -> bool:
-    return all(b.start_s > a.start_s for a, b in zip(chapters, chapters[1:]))
+    return all(b.start_s > a.start_s for a, b in zip(chapters, chapters[1:], strict=False))
 
 
 def parse_chapters(description: str) -> list[Chapter]:
@@ -376,11 +376,11 @@ def segments_from_chapters(chapters: Sequence[Chapter], total_duration_s: float)
     """(start, end, name) spans: each chapter runs until the next one starts, the last one to the end."""
     if not math.isfinite(total_duration_s) or total_duration_s <= 0:
         raise ValueError(f"total_duration_s must be a positive number of seconds, got {total_duration_s!r}")
-    for a, b in zip(chapters, chapters[1:]):
+    for a, b in zip(chapters, chapters[1:], strict=False):
         if b.start_s <= a.start_s:
             raise ValueError(f"chapter {b.name!r} starts at {b.start_s} s, not after {a.name!r} at {a.start_s} s")
     if chapters and chapters[-1].start_s >= total_duration_s:
         raise ValueError(f"chapter {chapters[-1].name!r} starts at {chapters[-1].start_s} s, at or after the end of "
                          f"the media ({total_duration_s} s)")
     ends = [c.start_s for c in chapters[1:]] + [float(total_duration_s)]
-    return [(c.start_s, end, c.name) for c, end in zip(chapters, ends)]
+    return [(c.start_s, end, c.name) for c, end in zip(chapters, ends, strict=False)]

@@ -13,8 +13,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from earsense_m2t.movements.chapters import parse_chapters
 from earsense_m2t.movements.align import align_article
+from earsense_m2t.movements.chapters import parse_chapters
 from earsense_m2t.schemas import AlbumTrack, Failure, Media, Movement, Recording, StageResult, Work, movement_id
 from earsense_m2t.tagging.tempo import tag_tempo
 

@@ -8,8 +8,14 @@ as streamed parquet (:mod:`earsense_m2t.publish.writer`), renders the card and i
 atomically (:mod:`earsense_m2t.publish.publish`). ``load_version`` brings back any earlier version.
 """
 
-from earsense_m2t.publish.publish import (HubTokenError, PublishError, PublishResult, load_version, publish_dataset,
-                                          versions)
+from earsense_m2t.publish.publish import (
+                                          HubTokenError,
+                                          PublishError,
+                                          PublishResult,
+                                          load_version,
+                                          publish_dataset,
+                                          versions,
+)
 from earsense_m2t.publish.release import publish_release
 
 __all__ = ["HubTokenError", "PublishError", "PublishResult", "load_version", "publish_dataset", "publish_release",

@@ -11,9 +11,9 @@ publish tell a card-only change (PATCH) from no change at all.
 from __future__ import annotations
 
 import hashlib
-from importlib import resources
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 

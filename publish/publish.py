@@ -33,7 +33,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +44,16 @@ from earsense_m2t.publish.card import ConfigSummary, card_fingerprint, make_plot
 from earsense_m2t.publish.folds import assign_folds
 from earsense_m2t.publish.rows import CONFIGS, Bundle, Inputs, Previous, load_bundle, load_spectrogram
 from earsense_m2t.publish.stats import dataset_stats, failure_stats, size_category
-from earsense_m2t.publish.versions import (Git, GitError, Version, changelog_entry, decide_bump, diff_hashes,
-                              next_version, prepend_changelog)
+from earsense_m2t.publish.versions import (
+    Git,
+    GitError,
+    Version,
+    changelog_entry,
+    decide_bump,
+    diff_hashes,
+    next_version,
+    prepend_changelog,
+)
 from earsense_m2t.publish.writer import ShardedParquetWriter
 from earsense_m2t.schemas import SCHEMA_VERSION, RecordError, validate_bundle
 
@@ -230,7 +238,7 @@ def _movement_counts(bundle: Bundle) -> dict[str, int]:
     counts = {w.id: 0 for w in bundle.works}
     if bundle.movements:
         df = pl.DataFrame({"work_id": [m.work_id for m in bundle.movements]}).group_by("work_id").len()
-        counts.update(dict(zip(df["work_id"].to_list(), df["len"].to_list())))
+        counts.update(dict(zip(df["work_id"].to_list(), df["len"].to_list(), strict=False)))
     return counts
 
 
@@ -328,7 +336,7 @@ def publish_dataset(build_dir: Path, dataset_dir: Path = BuildPaths().dataset_di
     :class:`PublishError` when the folder or the staged version is not as expected, and
     :class:`HubTokenError` before doing anything when ``push_to_hub`` is given without a token.
     """
-    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+    now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     dataset_dir = Path(dataset_dir)
     ctx: dict[str, Any] = {"schema_version": SCHEMA_VERSION, **(card_context or {})}
     token = require_token(push_to_hub) if push_to_hub else None
@@ -357,7 +365,7 @@ def _publish_locked(build_dir: Path, layout: Layout, previous: Previous | None, 
     if previous is not None:
         old = previous.read("works", ["id", "fold"])
         if old is not None:
-            prev_folds = {k: v for k, v in zip(old["id"].to_list(), old["fold"].to_list()) if v is not None}
+            prev_folds = {k: v for k, v in zip(old["id"].to_list(), old["fold"].to_list(), strict=False) if v is not None}
     folds = assign_folds(_movement_counts(bundle), prev_folds)
     spec_params = dict(ctx.get("spectrogram") or {})
     inputs = Inputs(bundle=bundle, folds=folds, spectrogram_parameters=spec_params, previous=previous,

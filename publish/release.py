@@ -8,7 +8,7 @@ manifests, inside :func:`earsense_m2t.publish.publish.publish_dataset`.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +37,11 @@ def publish_release(build_dir: Path, dataset_dir: Path, *, site_url: str, embedd
                     params: AudioParams = AudioParams(), push_to_hub: str | None = None,
                     now: datetime | None = None) -> StageResult:
     """Publish the build as the next version if anything changed; the one record is that ``Release``."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     published = publish_dataset(build_dir, dataset_dir, push_to_hub=push_to_hub, now=now,
                                 card_context=card_context(site_url=site_url, embedded=embedded, params=params))
     release = Release(id=f"v{published.version}", version=published.version, created=published.created,
-                      dataset_dir=str(dataset_dir), published_at=now.astimezone(timezone.utc).isoformat(timespec="seconds"),
+                      dataset_dir=str(dataset_dir), published_at=now.astimezone(UTC).isoformat(timespec="seconds"),
                       previous=published.previous, bump=published.bump, reason=published.reason,
                       rows=published.counts.get("default", 0), pushed_to=published.pushed_to)
     result = StageResult(stage="publish")

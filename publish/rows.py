@@ -389,7 +389,7 @@ def spectrogram_batches(inputs: Inputs, features: Features) -> Iterator[Batch]:
             schema=features.arrow_schema)
         return Batch(table, ids, [row_hash(m) for m in meta], shard)
 
-    for clip, size in zip(clips, sizes):
+    for clip, size in zip(clips, sizes, strict=False):
         row_shard = min(n_shards - 1, done * n_shards // total)
         done += size
         if buf and (row_shard != shard or len(buf) >= spec.row_group_rows or buf_bytes >= spec.row_group_bytes):

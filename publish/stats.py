@@ -17,6 +17,9 @@ from earsense_m2t.schemas import TEMPO_CLASSES, Failure
 NO_TAG = "none"
 
 
+_EMPTY = pl.Series([], dtype=pl.Float64)
+
+
 def _summary(series: pl.Series, digits: int = 1) -> dict[str, float | None]:
     s = series.drop_nulls()
     if s.is_empty():
@@ -32,7 +35,7 @@ def _counts(df: pl.DataFrame, column: str, null_label: str = "unknown") -> dict[
         return {}
     vc = (df.select(pl.col(column).cast(pl.String).fill_null(null_label)).to_series().value_counts()
           .sort(["count", column], descending=[True, False]))
-    return dict(zip(vc[column].to_list(), vc["count"].to_list()))
+    return dict(zip(vc[column].to_list(), vc["count"].to_list(), strict=False))
 
 
 def text_tokens(df: pl.DataFrame) -> pl.Series:
@@ -60,7 +63,7 @@ def dataset_stats(default: pl.DataFrame, works: pl.DataFrame) -> dict[str, Any]:
         "hours_of_audio": round(float(audio["duration_s"].sum() or 0.0) / 3600.0, 2) if not audio.is_empty() else 0.0,
         "duration_s": _summary(audio["duration_s"]) if not audio.is_empty() else _summary(pl.Series([], dtype=pl.Float64)),
         "tokens": _summary(text_tokens(with_text), 0) if not with_text.is_empty() else _summary(pl.Series([], dtype=pl.Int64)),
-        "text_confidence": _summary(with_text["text_confidence"], 2) if not with_text.is_empty() else _summary(pl.Series([], dtype=pl.Float64)),
+        "text_confidence": _summary(with_text["text_confidence"], 2) if not with_text.is_empty() else _summary(_EMPTY),
         "tempo_tags": {t: tags[t] for t in tag_order},
         "tempo_sources": _counts(default, "tempo_source"),
         "title_sources": _counts(default, "movement_title_source"),
@@ -69,7 +72,7 @@ def dataset_stats(default: pl.DataFrame, works: pl.DataFrame) -> dict[str, Any]:
         "modes": _counts(works, "mode"),
         "segment_methods": _counts(audio, "segment_method"),
         "quality_flags": _counts(flags, "flag") if not flags.is_empty() else {},
-        "loudness_before_lufs": _summary(audio["loudness_before_lufs"]) if not audio.is_empty() else _summary(pl.Series([], dtype=pl.Float64)),
+        "loudness_before_lufs": _summary(audio["loudness_before_lufs"]) if not audio.is_empty() else _summary(_EMPTY),
         "gain_db": _summary(audio["gain_db"]) if not audio.is_empty() else _summary(pl.Series([], dtype=pl.Float64)),
         "folds": folds.to_dicts(),
     }

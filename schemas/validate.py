@@ -20,7 +20,6 @@ from earsense_m2t.schemas.records import (
     Segment,
     Work,
 )
-
 from earsense_m2t.text import is_slug
 
 TEMPO_SOURCES = ("marking", "form", "none")

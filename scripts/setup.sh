@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Install everything earsense-m2t needs on a fresh Debian/Ubuntu machine, idempotently:
 # system tools (ffmpeg/ffprobe, git) via apt when missing, a venv in .venv, the project and its deps.
-#   bash scripts/setup.sh            core install
-#   bash scripts/setup.sh --model    also the model extra (CPU torch)
+#   bash scripts/setup.sh                 core install
+#   bash scripts/setup.sh --dev           also what the tests, lint and type checks need (README's test command)
+#   bash scripts/setup.sh --model         also the model extra (CPU torch)
+#   bash scripts/setup.sh --bench         also the benchmarks' baselines (librosa)
+# Flags combine: bash scripts/setup.sh --dev --model
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,13 +24,22 @@ if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv"
   "$PY" -m venv .venv
 fi
-extras=""
-[ "${1:-}" = "--model" ] && extras="[model]"
-stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)${extras:+-model}"
+extras=()
+for arg in "$@"; do
+  case "$arg" in
+    --dev) extras+=(dev) ;;
+    --model) extras+=(model) ;;
+    --bench) extras+=(bench) ;;
+    *) echo "setup: unknown option '$arg' (use --dev, --model, --bench)" >&2; exit 2 ;;
+  esac
+done
+spec="."
+[ ${#extras[@]} -gt 0 ] && spec=".[$(IFS=,; echo "${extras[*]}")]"
+stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)-$(IFS=-; echo "${extras[*]:-core}")"
 if [ ! -f "$stamp" ]; then
-  echo "setup: installing the project and its dependencies into .venv"
+  echo "setup: installing the project ($spec) and its dependencies into .venv"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".${extras}"
+  .venv/bin/python -m pip install -q -e "$spec"
   touch "$stamp"
 fi
 echo "setup: ready (.venv/bin/earsense-m2t)"

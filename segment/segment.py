@@ -11,10 +11,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from earsense_m2t.movements.chapters import Chapter, match_chapters, parse_chapters, segments_from_chapters
-from earsense_m2t.segment.silence import find_movement_boundaries
 from earsense_m2t.acquire.decode import decode_mono
+from earsense_m2t.movements.chapters import Chapter, match_chapters, parse_chapters, segments_from_chapters
 from earsense_m2t.schemas import Failure, Media, Movement, Recording, Segment, StageResult
+from earsense_m2t.segment.silence import find_movement_boundaries
 
 SILENCE_SAMPLE_RATE_HZ = 8000  # enough to see gaps; a quarter of the work of 16 kHz
 

@@ -200,7 +200,7 @@ def _cores(smooth: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np
     """
     core_starts = np.empty_like(starts)
     core_ends = np.empty_like(ends)
-    for i, (s, e) in enumerate(zip(starts, ends)):  # one step per quiet run, not per sample
+    for i, (s, e) in enumerate(zip(starts, ends, strict=False)):  # one step per quiet run, not per sample
         run = smooth[s:e]
         cs, ce = _runs(run <= run.min() + CORE_DB)
         longest = int(np.argmax(ce - cs))
@@ -219,7 +219,7 @@ def _scores(rel: np.ndarray, starts: np.ndarray, ends: np.ndarray, range_db: flo
     ctx = int(round(CONTEXT_S / FRAME_S))
     n = len(rel)
     scores = np.empty(len(starts), dtype=np.float64)
-    for i, (s, e) in enumerate(zip(starts, ends)):  # one step per candidate gap, not per sample
+    for i, (s, e) in enumerate(zip(starts, ends, strict=False)):  # one step per candidate gap, not per sample
         level = float(np.median(rel[s:e]))
         sides = [float(np.percentile(side, CONTEXT_PERCENTILE))
                  for side in (rel[max(0, s - ctx):s], rel[e:min(n, e + ctx)]) if side.size]

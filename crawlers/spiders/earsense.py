@@ -15,6 +15,10 @@ from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import scrapy
+from scrapy.http import Response, TextResponse
+from scrapy.selector import Selector
+from twisted.python.failure import Failure as TwistedFailure
+
 from earsense_m2t.crawlers.html_text import (
     html_to_text,
     normalize_text,
@@ -30,10 +34,6 @@ from earsense_m2t.crawlers.work_title import (
     parse_year,
 )
 from earsense_m2t.schemas import Failure, Recording, Work, recording_id
-from scrapy.http import Response, TextResponse
-from scrapy.selector import Selector
-from twisted.python.failure import Failure as TwistedFailure
-
 from earsense_m2t.text import is_slug
 
 

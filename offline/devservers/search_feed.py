@@ -21,8 +21,8 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.utils import format_datetime
-from datetime import datetime, timezone
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
 
@@ -61,7 +61,7 @@ FEED_ENTRIES: tuple[FeedEntry, ...] = (
 )
 
 RSS_TYPE = "application/rss+xml; charset=utf-8"
-_PUBLISHED = format_datetime(datetime(2024, 5, 1, tzinfo=timezone.utc), usegmt=True)  # fixed: same bytes on reruns
+_PUBLISHED = format_datetime(datetime(2024, 5, 1, tzinfo=UTC), usegmt=True)  # fixed: same bytes on reruns
 
 
 def _words(text: str) -> set[str]:
@@ -94,7 +94,7 @@ def render_feed(base_url: str, query: str, entries: Sequence[FeedEntry]) -> byte
         '<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel>'
         f"<title>Search: {escape(query)}</title><link>{escape(base_url)}/</link>"
         f"<description>Local search results</description>{''.join(items)}</channel></rss>\n"
-    ).encode("utf-8")
+    ).encode()
 
 
 class SearchFeed(LocalServer):

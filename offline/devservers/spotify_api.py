@@ -36,6 +36,7 @@ from earsense_m2t.offline.devservers import LocalServer, QuietHandler
 
 JSON = "application/json; charset=utf-8"
 MAX_LIMIT = 50
+SEARCH_TYPES = frozenset({"album", "track", "artist", "playlist", "show", "episode", "audiobook"})
 TOKEN_TTL_S = 3600
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
@@ -288,7 +289,7 @@ class _Handler(QuietHandler):
             types = [t for t in args.get("type", "").split(",") if t]
             if not q:
                 self._json(400, _error(400, "No search query"))
-            elif not types or any(t not in {"album", "track", "artist", "playlist", "show", "episode", "audiobook"} for t in types):
+            elif not types or any(t not in SEARCH_TYPES for t in types):
                 self._json(400, _error(400, "Missing or invalid parameter type"))
             else:
                 self._json(200, app.search(q, types, limit, offset))

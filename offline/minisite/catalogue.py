@@ -300,7 +300,7 @@ def videos_of(work: WorkSpec) -> tuple[VideoSpec, ...]:
             if rec.timestamp_style:
                 lines += [
                     timestamp_line(s, numbered_title(m, rec.numbering), rec.timestamp_style)
-                    for s, m in zip(starts, work.movements)
+                    for s, m in zip(starts, work.movements, strict=False)
                 ]
             else:
                 lines.append("Complete performance, in one take.")

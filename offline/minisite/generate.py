@@ -83,7 +83,8 @@ def _title(cls: str | None, pos: int, n: int, rng: random.Random) -> str:
     return base
 
 
-def _article(composer: str, title: str, movements: list[MovementSpec], rng: random.Random) -> tuple[tuple[str, ...], tuple[tuple[int, ...], ...]]:
+def _article(composer: str, title: str, movements: list[MovementSpec],
+             rng: random.Random) -> tuple[tuple[str, ...], tuple[tuple[int, ...], ...]]:
     surname = composer.split()[-1]
     paras = [f"{surname}'s {title} is a work of contrasts, and the movements are best heard as one arc."]
     owners: list[tuple[int, ...]] = [()]

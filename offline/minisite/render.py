@@ -202,7 +202,8 @@ def work_page(work: WorkSpec, base: str, selected_ri: int | None = None) -> str:
             recs.append(_recording_html(work, ri, rec, vids, base, selected_ri == ri))
         parts.append('<section class="recordings"><h2>Recordings</h2>\n' + "\n".join(recs) + "\n</section>")
     else:
-        parts.append('<section class="recordings"><h2>Recordings</h2>\n<p class="no-recording">No recording available yet.</p>\n</section>')
+        parts.append('<section class="recordings"><h2>Recordings</h2>\n'
+                     '<p class="no-recording">No recording available yet.</p>\n</section>')
     parts.append(f'<section class="composer-bio"><h2>About the composer</h2><p>{esc(work.biography)}</p></section>')
     if work.glossary:
         items = "".join(f'<dt id="{glossary_id(t)}">{esc(t)}</dt><dd>{esc(d)}</dd>' for t, d in work.glossary)
@@ -223,7 +224,8 @@ def composer_page(name: str, works: Sequence[WorkSpec], base: str) -> str:
     w0 = works[0]
     items = "\n".join(f"<li>{_work_link(w)}</li>" for w in works)
     body = (
-        f'<h1 class="composer-title">{esc(name)} <span class="composer-dates">({w0.composer_born}–{w0.composer_died})</span></h1>\n'
+        f'<h1 class="composer-title">{esc(name)} '
+        f'<span class="composer-dates">({w0.composer_born}–{w0.composer_died})</span></h1>\n'
         f'<p class="composer-bio">{esc(w0.biography)}</p>\n<h2>Works</h2><ul class="work-list">\n{items}\n</ul>'
     )
     return layout(f"{name} | {SITE_NAME}", body, canonical=f"{base}/composer/{w0.composer_slug}/")

@@ -25,7 +25,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -55,7 +55,7 @@ class Response:
 
 
 def _http_date(day: str) -> str:
-    dt = datetime.fromisoformat(day).replace(tzinfo=timezone.utc)
+    dt = datetime.fromisoformat(day).replace(tzinfo=UTC)
     return email.utils.format_datetime(dt, usegmt=True)
 
 

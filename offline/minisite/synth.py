@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pyloudnorm
@@ -90,7 +90,7 @@ def params_hash(video: VideoSpec) -> str:
     return hashlib.sha256(json.dumps(render_params(video), sort_keys=True).encode()).hexdigest()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _table(kind: str) -> np.ndarray:
     """One band-limited period of each timbre (melody stays below 900 Hz, so 12 partials never alias)."""
     phase = np.arange(_TABLE_N) / _TABLE_N
@@ -193,7 +193,7 @@ def render_movement(
     bar_starts = np.arange(0.05, end_music, bar_len)
     chords = [prog[i % len(prog)] for i in range(len(bar_starts))]
     art = ARTICULATION[cls]
-    for b0, root in zip(bar_starts, chords):
+    for b0, root in zip(bar_starts, chords, strict=False):
         bass_midi = degree_to_midi(root, tonic - 24)
         if cls == "slow":
             add(accomp_kind, bass_midi, b0, bar_len * 1.02, 0.5)

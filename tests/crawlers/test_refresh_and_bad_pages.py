@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from earsense_m2t.crawlers.crawl import CrawlError, crawl_site
-from earsense_m2t.schemas import Work
 from earsense_m2t.offline.minisite import serve
 from earsense_m2t.offline.minisite.catalogue import with_article
+from earsense_m2t.schemas import Work
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,7 @@ BIG = b"<html><body>" + b"<p>" + b"x" * (6 * 1024 * 1024) + b"</p></body></html>
 LATIN1_AS_UTF8 = ('<html><head><meta charset="iso-8859-1"><title>t</title></head><body><main><div class="work-header">'
                   '<h1 class="work-title">Sonate en ré mineur</h1><p class="work-composer"><a class="composer-name">'
                   'Gabriel Fauré</a></p></div><article class="work-article"><p>Très lent, «doux».</p><p>Fin.</p>'
-                  '</article></main></body></html>').encode("utf-8")
+                  '</article></main></body></html>').encode()
 BAD_ROUTES = {
     "/chamber-music/Broken-Markup-Work/": (200, {"Content-Type": "text/html; charset=utf-8"},
                                            b"<html><body><div><h1 class='work-title'>Only a title<p><<<"),

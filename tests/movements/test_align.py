@@ -331,8 +331,8 @@ def _is_subsequence(part: list[str], whole: list[str]) -> bool:
 
 
 def _minisite_articles() -> list[tuple[str, tuple[str, ...], tuple[tuple[int, ...], ...], tuple[str, ...]]]:
-    from earsense_m2t.offline.minisite.catalogue import WorkSpec
     import earsense_m2t.offline.minisite.catalogue as catalogue
+    from earsense_m2t.offline.minisite.catalogue import WorkSpec
     from earsense_m2t.offline.minisite.generate import generate_catalogue
 
     works = [w for v in vars(catalogue).values() if isinstance(v, tuple) and v and isinstance(v[0], WorkSpec)
@@ -376,7 +376,7 @@ def test_minisite_articles_agree_with_their_ground_truth() -> None:
         for p in result.passages:
             for s in _sentences_of(p.text):
                 where.setdefault(s, set()).add(p.number)
-        for paragraph, allowed in zip(paragraphs, owners):
+        for paragraph, allowed in zip(paragraphs, owners, strict=False):
             for sentence in split_sentences(paragraph):
                 got = where.get(sentence, set())
                 assert got <= set(allowed), f"{slug}: {sentence!r} went to {got}, paragraph is about {allowed}"

@@ -9,7 +9,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +18,7 @@ from earsense_m2t.schemas import Clip, Failure, Media, Movement, Recording, Segm
 from earsense_m2t.schemas.io import read_records, write_records
 
 REPO = Path(__file__).resolve().parents[2]
-NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 SPEC_PARAMS = {"sample_rate_hz": 16000, "n_fft": 510, "hop_length": 256, "n_bins": 256, "window": "hann",
                "scale": "log-magnitude (dB)"}
 CARD_CONTEXT = {

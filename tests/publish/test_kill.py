@@ -10,7 +10,6 @@ import pytest
 
 from earsense_m2t.publish import load_version, versions
 from earsense_m2t.schemas import Movement
-
 from tests.publish._bundle import edit_records, run_publish_subprocess
 
 MID = "Composer2-String-Quartet-No-3-Op-12#2"

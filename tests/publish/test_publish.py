@@ -14,7 +14,6 @@ from huggingface_hub import DatasetCard
 
 from earsense_m2t.publish import HubTokenError, load_version, versions
 from earsense_m2t.schemas import Movement, RecordError, Work
-
 from tests.publish._bundle import NOW, edit_records, make_build
 
 
@@ -159,7 +158,7 @@ def test_folds_group_works_and_stay_put(tmp_path, dataset_dir, publish):
     first = {r["id"]: r["fold"] for r in datasets.load_dataset(str(dataset_dir), "works", split="train")}
     assert sorted(first.values()) == [0, 1, 2, 3, 4]
     rows = datasets.load_dataset(str(dataset_dir), split="train")
-    for work_id, fold in zip(rows["work_id"], rows["fold"]):
+    for work_id, fold in zip(rows["work_id"], rows["fold"], strict=False):
         assert first[work_id] == fold
     publish(make_build(tmp_path / "b", n_works=6))
     second = {r["id"]: r["fold"] for r in datasets.load_dataset(str(dataset_dir), "works", split="train")}

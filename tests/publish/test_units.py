@@ -11,12 +11,17 @@ from datasets import Features, Value
 from earsense_m2t.publish.folds import assign_folds
 from earsense_m2t.publish.rows import carry_forward, row_hash, spectrogram_storage
 from earsense_m2t.publish.stats import failure_stats, size_category
-from earsense_m2t.publish.versions import (Version, changelog_entry, decide_bump, diff_hashes, next_version,
-                              prepend_changelog)
+from earsense_m2t.publish.versions import (
+    Version,
+    changelog_entry,
+    decide_bump,
+    diff_hashes,
+    next_version,
+    prepend_changelog,
+)
 from earsense_m2t.publish.writer import ShardedParquetWriter
 from earsense_m2t.schemas import Failure
 from earsense_m2t.schemas.features import as_features, spectrogram_feature
-
 from tests.publish._bundle import NOW
 
 

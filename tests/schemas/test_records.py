@@ -5,8 +5,22 @@ import dataclasses
 import pytest
 from datasets import ClassLabel, List, Value
 
-from earsense_m2t.schemas import (RECORD_TYPES, AlbumTrack, Clip, Failure, Media, Movement, Recording, RecordError,
-                                  Release, Segment, StageResult, Work, validate_bundle, validate_record)
+from earsense_m2t.schemas import (
+    RECORD_TYPES,
+    AlbumTrack,
+    Clip,
+    Failure,
+    Media,
+    Movement,
+    RecordError,
+    Recording,
+    Release,
+    Segment,
+    StageResult,
+    Work,
+    validate_bundle,
+    validate_record,
+)
 from earsense_m2t.schemas.features import as_features, record_features
 from earsense_m2t.schemas.io import content_key, read_records, write_records
 

@@ -10,7 +10,15 @@ import pytest
 
 from earsense_m2t.schemas import TEMPO_CLASSES
 from earsense_m2t.schemas.validate import TEMPO_SOURCES
-from earsense_m2t.tagging import RULES, TEMPO_ORDER, TempoResult, describe_tempo_rules, format_tag_line, tag_lines, tag_tempo
+from earsense_m2t.tagging import (
+    RULES,
+    TEMPO_ORDER,
+    TempoResult,
+    describe_tempo_rules,
+    format_tag_line,
+    tag_lines,
+    tag_tempo,
+)
 from earsense_m2t.tagging import tempo_terms as table
 from earsense_m2t.tagging.tempo import fold
 

@@ -6,7 +6,14 @@ import re
 
 import pytest
 
-from earsense_m2t.offline.minisite import SPECIAL_CASES, all_videos, generate_catalogue, load_catalogue, validate_catalogue, videos_of
+from earsense_m2t.offline.minisite import (
+    SPECIAL_CASES,
+    all_videos,
+    generate_catalogue,
+    load_catalogue,
+    validate_catalogue,
+    videos_of,
+)
 from earsense_m2t.offline.minisite.catalogue import TIMESTAMP_STYLES, WorkSpec, timestamp_line, video_id, with_article
 
 CAT = load_catalogue()
@@ -45,7 +52,8 @@ def test_slugs_and_ids() -> None:
 def test_exactly_one_of_each_special_case() -> None:
     no_article = [w.slug for w in CAT if w.article is None]
     no_rec = [w.slug for w in CAT if not w.recordings]
-    whole_ts = [w.slug for w in CAT if len(w.recordings) == 1 and w.recordings[0].layout == "whole" and w.recordings[0].timestamp_style]
+    whole_ts = [w.slug for w in CAT
+                if len(w.recordings) == 1 and w.recordings[0].layout == "whole" and w.recordings[0].timestamp_style]
     whole_plain = [w.slug for w in CAT if any(r.layout == "whole" and not r.timestamp_style for r in w.recordings)]
     second = [w.slug for w in CAT if len(w.recordings) > 1]
     assert no_article == [SPECIAL_CASES["no_article"]]

@@ -11,8 +11,7 @@ import numpy as np
 import pyloudnorm
 import pytest
 
-from earsense_m2t.offline.minisite import SPECIAL_CASES, all_videos, load_catalogue, videos_of
-from earsense_m2t.offline.minisite import synth
+from earsense_m2t.offline.minisite import SPECIAL_CASES, all_videos, load_catalogue, synth, videos_of
 from earsense_m2t.offline.minisite.catalogue import find_work
 from earsense_m2t.offline.minisite.media import MediaStore
 
@@ -34,7 +33,7 @@ def silent_runs(audio: np.ndarray, sr: int, min_s: float = 1.5, threshold_db: fl
     db = 20 * np.log10(np.sqrt((frames.astype(np.float64) ** 2).mean(axis=1)) + 1e-12)
     quiet = np.concatenate([[False], db < threshold_db, [False]])
     edges = np.flatnonzero(np.diff(quiet.astype(int)))
-    runs = [(s * FRAME_S, e * FRAME_S) for s, e in zip(edges[::2], edges[1::2])]
+    runs = [(s * FRAME_S, e * FRAME_S) for s, e in zip(edges[::2], edges[1::2], strict=False)]
     return [r for r in runs if r[1] - r[0] >= min_s]
 
 
@@ -104,7 +103,7 @@ def test_whole_work_gaps_match_movement_starts(key: str, media_cache: Path) -> N
     assert len(audio) / synth.SR == pytest.approx(video.duration_s, abs=0.05)
     runs = silent_runs(audio, synth.SR)
     assert len(runs) == len(video.movements) - 1, runs
-    for (_, end), start in zip(runs, video.movement_starts_s[1:]):
+    for (_, end), start in zip(runs, video.movement_starts_s[1:], strict=False):
         assert end == pytest.approx(start, abs=0.25)
     if key == "whole_with_timestamps":
         assert _parse_stamps(video.description) == list(video.movement_starts_s)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import threading
 import xml.etree.ElementTree as ET
-from email.utils import format_datetime, parsedate_to_datetime
 from datetime import timedelta
+from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,6 @@ from bs4 import BeautifulSoup
 
 from earsense_m2t.offline.minisite import SPECIAL_CASES, MiniSite, load_catalogue, serve, videos_of, with_article
 from earsense_m2t.offline.minisite.catalogue import find_work
-
 from tests.offline.minisite._http import fetch
 
 CAT = load_catalogue()
@@ -202,7 +201,8 @@ def test_range_requests(site: MiniSite) -> None:
 def test_faults(media_cache: Path) -> None:
     vids = [v.video_id for v in videos_of(find_work(CAT, SPECIAL_CASES["no_article"]))]
     kinds = ["404", "media-404", "html-media", "truncated"]
-    faults = dict(zip(vids, kinds)) | {videos_of(find_work(CAT, SPECIAL_CASES["article_out_of_order"]))[1].video_id: "empty"}
+    out_of_order = videos_of(find_work(CAT, SPECIAL_CASES["article_out_of_order"]))[1].video_id
+    faults = dict(zip(vids, kinds, strict=False)) | {out_of_order: "empty"}
     with serve(cache_dir=media_cache, faults=faults) as s:
         def media(v: str):  # noqa: ANN202
             return fetch(f"{s.base_url}/media/{v}.ogg")
@@ -226,9 +226,10 @@ def test_faults(media_cache: Path) -> None:
 def test_extra_routes_index_links_and_gone(media_cache: Path) -> None:
     big = b"<html><body>" + b"x" * (5 * 1024 * 1024 + 10) + b"</body></html>"
     routes = {
-        "/chamber-music/Broken-Page/": (200, {"Content-Type": "text/html; charset=utf-8"}, b"<html><body><h1 class='work-title'>"),
+        "/chamber-music/Broken-Page/": (200, {"Content-Type": "text/html; charset=utf-8"},
+                                        b"<html><body><h1 class='work-title'>"),
         "/chamber-music/Huge-Page/": (200, {"Content-Type": "text/html; charset=utf-8"}, big),
-        "/chamber-music/Latin1/": (200, {"Content-Type": "text/html; charset=iso-8859-1"}, "Dvořák".encode("utf-8")),
+        "/chamber-music/Latin1/": (200, {"Content-Type": "text/html; charset=iso-8859-1"}, "Dvořák".encode()),
         "/chamber-music/Offsite/": (302, {"Location": "https://example.org/elsewhere"}, b""),
     }
     gone = SPECIAL_CASES["no_article"]
