@@ -138,7 +138,7 @@ def _read_all(proc: subprocess.Popen[bytes], *, initial: int) -> np.ndarray:
     while True:
         if filled == buf.nbytes:  # more than expected: grow in place (realloc), not by concatenation
             buf.resize(2 * buf.size, refcheck=False)
-        view = memoryview(buf).cast("B")
+        view = buf.data.cast("B")
         try:
             n = os.readv(fd, [view[filled:min(filled + READ_CHUNK_BYTES, buf.nbytes)]])
         finally:

@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from earsense_m2t.crawlers.run import FEED_FILES
+from earsense_m2t.crawlers.settings import FEED_FILES
 from earsense_m2t.crawlers.site_profile import EARSENSE, SiteProfile
 from earsense_m2t.schemas import Failure, Recording, StageResult, Work
 from earsense_m2t.schemas.io import read_records
@@ -47,15 +47,15 @@ def crawl_result(works: list[Work], recordings: list[Recording], failures: list[
 
 def run_spider(start_url: str, out_dir: Path, *, local: bool = False, httpcache_dir: Path | None = None,
                previous: Path | None = None, timeout_s: float = 3600) -> None:
-    cmd = [sys.executable, "-m", "earsense_m2t.crawlers.run", "--start-url", start_url, "--out-dir", str(out_dir)]
+    # -P: the spider imports the installed package, never a folder that happens to be in the working directory
+    cmd = [sys.executable, "-P", "-m", "earsense_m2t.crawlers.run", "--start-url", start_url, "--out-dir", str(out_dir)]
     if previous is not None:
         cmd += ["--previous", str(previous)]
     if local:
         cmd.append("--local")
     if httpcache_dir is not None:
         cmd += ["--httpcache-dir", str(httpcache_dir)]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(Path.cwd()), os.environ.get("PYTHONPATH")])))
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, env=env)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
     if proc.returncode != 0:
         tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
         raise CrawlError(f"crawler process failed for {start_url} (exit {proc.returncode}):\n{tail}")

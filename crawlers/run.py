@@ -15,10 +15,8 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 import earsense_m2t.crawlers.settings as project_settings
+from earsense_m2t.crawlers.settings import FEED_FILES
 from earsense_m2t.crawlers.spiders.earsense import EarSenseSpider
-
-FEED_FILES = {"works.jsonl": "earsense_m2t.schemas.records.Work", "recordings.jsonl": "earsense_m2t.schemas.records.Recording",
-              "failures.jsonl": "earsense_m2t.schemas.records.Failure"}
 
 
 def build_settings(out_dir: Path, *, local: bool, httpcache_dir: Path | None) -> Settings:

@@ -60,3 +60,8 @@ LOCAL_OVERRIDES = {
     "AUTOTHROTTLE_ENABLED": False,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
 }
+
+#: the feed each record type is exported to (one JSON Lines file per type, see crawlers/run.py)
+FEED_FILES = {"works.jsonl": "earsense_m2t.schemas.records.Work",
+              "recordings.jsonl": "earsense_m2t.schemas.records.Recording",
+              "failures.jsonl": "earsense_m2t.schemas.records.Failure"}

@@ -140,7 +140,7 @@ def write_spectrogram(samples: np.ndarray, fh: BinaryIO | io.BufferedWriter, par
     np.lib.format.write_array_header_1_0(fh, header)
     written = 0
     for piece in iter_log_spectrogram(samples, params, gain=gain, kind=kind):
-        fh.write(memoryview(np.ascontiguousarray(piece)).cast("B"))
+        fh.write(np.ascontiguousarray(piece).data.cast("B"))
         written += piece.shape[0]
     if written != shape[0]:
         raise RuntimeError(f"spectrogram writer produced {written} frames, expected {shape[0]}")

@@ -136,14 +136,17 @@ def _is_boundary(text: str, match: re.Match[str]) -> bool:
         return False
     if match.group(1) != "." or match.group(2):
         return True
-    word = _WORD_BEFORE_RE.search(text[:match.start()]).group().lstrip(".'’")
+    before = _WORD_BEFORE_RE.search(text[:match.start()])
+    if before is None:  # cannot happen: the pattern matches the empty string at the end
+        raise AssertionError("the word-before pattern always matches")
+    word = before.group().lstrip(".'’")
     if not word:
         return True
     if fold(word) in rules.ABBREVIATIONS:
         return False
     if len(word) == 1 and word.isupper():
         after = _WORD_AFTER_RE.match(following)
-        return bool(after) and fold(after.group(1)) in rules.SENTENCE_STARTERS
+        return after is not None and fold(after.group(1)) in rules.SENTENCE_STARTERS
     if word.isupper() and fold(word) in rules.ROMAN_NUMERALS:
         return False
     return True

@@ -230,8 +230,9 @@ def _lists(lines: Sequence[str], style: str) -> list[list[Chapter]]:
                 before_run = last_text
             if not entry.name:
                 j = i + 1
-                if j < len(entries) and isinstance(entries[j], str) and not _is_prose_or_total(entries[j]):
-                    entry = Chapter(start_s=entry.start_s, name=_clean_name(entries[j]))
+                following = entries[j] if j < len(entries) else None
+                if isinstance(following, str) and not _is_prose_or_total(following):
+                    entry = Chapter(start_s=entry.start_s, name=_clean_name(following))
                     i = j
             run.append(entry)
         elif isinstance(entry, str):

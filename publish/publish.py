@@ -31,11 +31,11 @@ import subprocess
 import tarfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import polars as pl
 
@@ -354,6 +354,18 @@ def publish_dataset(build_dir: Path, dataset_dir: Path = BuildPaths().dataset_di
     return result
 
 
+class _CardArgs(TypedDict):
+    """The ``render_card`` arguments one release shares between its neutral and its final card."""
+
+    configs: Sequence[ConfigSummary]
+    stats: Mapping[str, Any]
+    failures: Mapping[str, Any]
+    context: Mapping[str, Any]
+    plots: Sequence[Mapping[str, str]]
+    dataset_dir: str
+    size_category: str
+
+
 def _publish_locked(build_dir: Path, layout: Layout, previous: Previous | None, ctx: dict[str, Any],
                     now: datetime) -> PublishResult:
     bundle = load_bundle(build_dir)
@@ -393,8 +405,8 @@ def _publish_locked(build_dir: Path, layout: Layout, previous: Previous | None, 
                            lambda clip: load_spectrogram(clip, bundle.root, inputs.n_bins)[0])
         summaries = [ConfigSummary(name, CONFIGS[name].description, b.features, b.num_rows, b.num_bytes,
                                    b.download_size, CONFIGS[name].default) for name, b in built.items()]
-        card_args = dict(configs=summaries, stats=stats, failures=failures, context=ctx, plots=plots,
-                         dataset_dir=str(layout.dataset_dir), size_category=size_category(counts.get("default", 0)))
+        card_args = _CardArgs(configs=summaries, stats=stats, failures=failures, context=ctx, plots=plots,
+                              dataset_dir=str(layout.dataset_dir), size_category=size_category(counts.get("default", 0)))
         fingerprint = card_fingerprint(render_card(version="{version}", date="{date}", **card_args),
                                        plot_files(staging))
         features = _json_roundtrip({name: b.features.to_dict() for name, b in built.items()})

@@ -400,6 +400,8 @@ def spectrogram_batches(inputs: Inputs, features: Features) -> Iterator[Batch]:
         if problem:
             inputs.problems.append(Problem(clip.id, problem))
             continue
+        if arr is None:  # cannot happen: load_spectrogram gives an array whenever it reports no problem
+            raise RuntimeError(f"spectrogram of {clip.id}: neither an array nor a problem")
         if inputs.problems:  # the version will be refused: keep checking, stop building
             continue
         buf.append((clip, arr, hashlib.sha256(arr.tobytes()).hexdigest()))

@@ -7,8 +7,9 @@ bad row id with its reason at once.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from earsense_m2t.schemas.records import (
     TEMPO_CLASSES,
@@ -116,13 +117,16 @@ def _check_media(m: Media) -> list[str]:
     return [] if len(m.sha256) == 64 else [f"sha256 {m.sha256!r} is not a hex digest"]
 
 
-_CHECKS = {Work: _check_work, Movement: _check_movement, Segment: _check_segment,
-           Clip: _check_clip, Recording: _check_recording, Media: _check_media}
+# each check takes the record type it is keyed by, hence Any for its argument
+_CHECKS: Mapping[type[Record], Callable[[Any], list[str]]] = {
+    Work: _check_work, Movement: _check_movement, Segment: _check_segment,
+    Clip: _check_clip, Recording: _check_recording, Media: _check_media,
+}
 
 
 def validate_record(record: Record) -> list[Problem]:
     check = _CHECKS.get(type(record))
-    rid = getattr(record, "id", None) or getattr(record, "source_id", "?")
+    rid: str = getattr(record, "id", "") or getattr(record, "source_id", "?")
     return [Problem(rid, reason) for reason in (check(record) if check else [])]
 
 

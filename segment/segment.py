@@ -90,11 +90,11 @@ def prepare_segments(movements: Sequence[Movement], chosen: Sequence[Recording],
         tracks = {r.movement_number: r for r in recs if r.movement_number is not None}
         if tracks:
             for mv in mvs:
-                rec = tracks.get(mv.number)
-                if rec is None:
+                track = tracks.get(mv.number)
+                if track is None:
                     result.counts["no_audio"] += 1  # its download failed: the acquire stage reported it
                     continue
-                md = media_by_source[rec.source_id]
+                md = media_by_source[track.source_id]
                 result.add(Segment(id=mv.id, movement_id=mv.id, source_id=md.source_id, media_sha256=md.sha256,
                                    start_s=0.0, end_s=round(md.duration_s or 0.0, 3), method="per_movement",
                                    confidence=1.0))

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import TypedDict
 
 from earsense_m2t.tagging import tempo_terms as table
 from earsense_m2t.text import fold
@@ -321,7 +322,22 @@ def tag_lines(lines: Iterable[str]) -> Iterator[str]:
         yield format_tag_line(title, tag_tempo(title))
 
 
-def describe_tempo_rules() -> dict[str, object]:
+class TempoRules(TypedDict):
+    """What :func:`describe_tempo_rules` returns: JSON-like data for the dataset card."""
+
+    classes: list[str]
+    sources: list[str]
+    rules: list[str]
+    terms: dict[str, dict[str, list[str]]]  # tag -> language -> terms
+    phrases: dict[str, dict[str, list[str]]]  # tag -> language -> phrases
+    intensifiers: list[str]
+    lowering: list[str]
+    relative_section_starts: list[str]
+    forms: dict[str, str]  # form -> tag
+    no_tempo_forms: list[str]
+
+
+def describe_tempo_rules() -> TempoRules:
     """The table and rules as plain data, so the dataset card is generated from what the code runs."""
     return {
         "classes": list(TEMPO_ORDER),

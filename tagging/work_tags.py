@@ -373,7 +373,7 @@ def tag_ensemble(title: str, genre: str | None = None) -> Tag:
     for text, source in ((title, "title"), (genre, "genre")):
         if text:
             size = _read(text).size
-            if size in ENSEMBLE_NAMES:
+            if size is not None and size in ENSEMBLE_NAMES:
                 return Tag(ENSEMBLE_NAMES[size], source)
     return NO_TAG
 

@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import scrapy
@@ -36,12 +36,16 @@ from earsense_m2t.crawlers.work_title import (
 from earsense_m2t.schemas import Failure, Recording, Work, recording_id
 from earsense_m2t.text import is_slug
 
+if TYPE_CHECKING:
+    # scrapy's selectors are parsel's: what .css() gives (and what iterating it gives) is typed by parsel
+    import parsel
+
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _text(sel: Selector | scrapy.selector.SelectorList) -> str | None:
+def _text(sel: parsel.Selector | parsel.SelectorList[parsel.Selector]) -> str | None:
     text = normalize_text(" ".join(sel.css("::text").getall()))
     return text or None
 
@@ -222,7 +226,7 @@ class EarSenseSpider(scrapy.Spider):
                 ri = i
             performers = _text(rec.css(s["performers"]))
             tracks = rec.css(s["track"])
-            parts: list[tuple[Selector, int | None, str | None, float | None]]
+            parts: list[tuple[parsel.Selector, int | None, str | None, float | None]]
             if tracks:
                 parts = [(t, n, _text(t.css(s["track_title"])), parse_duration(_text(t.css(s["track_duration"]))))
                          for n, t in enumerate(tracks, 1)]
@@ -250,11 +254,12 @@ class EarSenseSpider(scrapy.Spider):
     # ---- errors ----------------------------------------------------------------------------
     def on_error(self, failure: TwistedFailure) -> Iterator[Failure]:
         request = failure.request  # type: ignore[attr-defined]
-        reason = failure.getErrorMessage() or failure.type.__name__
+        error = (failure.type or type(failure.value)).__name__  # Twisted types `type` as optional
+        reason = failure.getErrorMessage() or error
         if request.meta.get("start"):
             self.crawler.stats.set_value("earsense/start_failed", f"{request.url}: {reason}")
         yield Failure(stage="crawl", item_id=request.url, url=request.url, code="request_failed",
-                      reason=f"{failure.type.__name__}: {reason}")
+                      reason=f"{error}: {reason}")
 
     def on_sitemap_error(self, failure: TwistedFailure) -> None:
         self.logger.info("no sitemap: %s", failure.getErrorMessage())

@@ -14,6 +14,8 @@ class ServerThread:
         self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
         bound_host, bound_port = self._server.server_address[:2]
+        if isinstance(bound_host, bytes | bytearray):  # typeshed allows bytes; an AF_INET server reports str
+            bound_host = bound_host.decode()
         self.base_url = f"http://{bound_host}:{bound_port}"
         server = self._server
         # a short poll interval: shutdown() waits up to one interval, and tests start many servers

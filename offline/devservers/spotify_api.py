@@ -29,7 +29,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from earsense_m2t.offline.devservers import LocalServer, QuietHandler
@@ -318,8 +318,15 @@ class _Handler(QuietHandler):
             self._json(404, _error(404, "Service not found"))
 
 
+class Credentials(TypedDict, total=False):
+    """The app credentials :func:`serve_spotify` may set (``SpotifyAPI`` has defaults for both)."""
+
+    client_id: str
+    client_secret: str
+
+
 @contextmanager
-def serve_spotify(albums: Sequence[AlbumSpec] = ALBUMS, **credentials: str) -> Iterator[SpotifyAPI]:
+def serve_spotify(albums: Sequence[AlbumSpec] = ALBUMS, **credentials: Unpack[Credentials]) -> Iterator[SpotifyAPI]:
     with SpotifyAPI(albums, **credentials) as api:
         yield api
 

@@ -43,7 +43,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, Literal, NamedTuple, get_args
+from typing import Any, Literal, NamedTuple, TypedDict, get_args
 
 import yaml
 
@@ -131,6 +131,19 @@ class WorkSpec:
         if self.article is None:
             return None
         return tuple(plain_text(p) for p in self.article)
+
+
+class _RecordingFields(TypedDict):
+    """The ``VideoSpec`` fields every video of one recording shares."""
+
+    work_slug: str
+    recording_index: int
+    uploader: str
+    key: str
+    mode: str
+    timbre: tuple[str, str]
+    level_lufs: float
+    gap_s: int
 
 
 @dataclass(frozen=True)
@@ -248,7 +261,7 @@ def videos_of(work: WorkSpec) -> tuple[VideoSpec, ...]:
     """The videos a work's recordings consist of, in page order."""
     out: list[VideoSpec] = []
     for ri, rec in enumerate(work.recordings):
-        common = dict(
+        common = _RecordingFields(
             work_slug=work.slug,
             recording_index=ri,
             uploader=rec.uploader,
@@ -387,9 +400,9 @@ def validate_catalogue(catalogue: Sequence[WorkSpec]) -> None:
             )
         terms = {t.lower() for t, _ in w.glossary}
         for p in w.article or ():
-            for m in MARK_RE.finditer(p):
-                if m.group(1) is not None and m.group(1).lower() not in terms:
-                    raise ValueError(f"{w.slug}: glossary link {m.group(1)!r} has no glossary entry")
+            for mark in MARK_RE.finditer(p):
+                if mark.group(1) is not None and mark.group(1).lower() not in terms:
+                    raise ValueError(f"{w.slug}: glossary link {mark.group(1)!r} has no glossary entry")
         for rec in w.recordings:
             lo, hi = LEVEL_RANGE_LUFS
             if not lo <= rec.level_lufs <= hi:
@@ -496,7 +509,7 @@ class _Fields:
         return value
 
     def items(self, name: str, default: object = _ANY) -> list[Any]:
-        return self.get(name, list, default)  # type: ignore[no-any-return]
+        return self.get(name, list, default)
 
 
 def _movement(data: object, source: str, where: str) -> MovementSpec:

@@ -154,6 +154,9 @@ def generate_catalogue(n_works: int, seed: int = 0) -> tuple[WorkSpec, ...]:
             if rng.random() < 0.05:
                 recordings += (RecordingSpec(rng.choice(_PERFORMERS), "tracks", min(level + 3, -14.0), "Live Channel",
                                              numbering="arabic"),)
+        article: tuple[str, ...] | None
+        owners: tuple[tuple[int, ...], ...]
+        author: str | None
         if rng.random() < 0.03:
             article, owners, author = None, (), None
         else:

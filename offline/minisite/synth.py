@@ -95,6 +95,7 @@ def _table(kind: str) -> np.ndarray:
     """One band-limited period of each timbre (melody stays below 900 Hz, so 12 partials never alias)."""
     phase = np.arange(_TABLE_N) / _TABLE_N
     k = np.arange(1, 13)[:, None]
+    amps: np.ndarray
     if kind == "strings":
         amps = 1.0 / k
     elif kind == "winds":
