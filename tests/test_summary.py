@@ -1,0 +1,49 @@
+"""The run summary is made from the stage results alone: counts, notes and failures by stage and reason."""
+
+from __future__ import annotations
+
+from earsense_m2t.schemas import Failure, Movement, Release, Segment, StageResult, Work
+from earsense_m2t.summary import BuildSummary
+
+NOW = "2026-01-01T00:00:00+00:00"
+
+
+def results() -> list[StageResult]:
+    crawl = StageResult(stage="crawl", notes={"new": ["A"], "changed": ["B"], "unchanged": [], "gone": ["C"]})
+    for wid in ("A", "B"):
+        crawl.add(Work(id=wid, url=f"http://x/{wid}/", title="T", composer="Anon", fetched_at=NOW, page_sha256="e" * 64))
+    acquire = StageResult(stage="acquire", notes={"works_without_recording": ["B"], "spotify_skipped": ["no credentials"]})
+    acquire.counts.update(computed=2, reused=3)
+    for n in (1, 2):
+        acquire.drop(Failure(stage="acquire", item_id=f"A#{n}", code="download_failed", reason=f"http://x/{n}: HTTP 404"))
+    movements = StageResult(stage="movements")
+    movements.add(Movement(id="A#1", work_id="A", number=1, title="Allegro", title_source="page"))
+    movements.drop(Failure(stage="movements", item_id="B", code="no_titles", reason="no movement titles found"))
+    segment = StageResult(stage="segment")
+    segment.add(Segment(id="A#1", movement_id="A#1", source_id="s", media_sha256="f" * 64, start_s=0, end_s=9,
+                        method="silence", confidence=0.7))
+    features = StageResult(stage="features", notes={"flag:too_short": ["A#1: 9 s is under 20 s"]})
+    features.counts.update(computed=1)
+    publish = StageResult(stage="publish")
+    publish.add(Release(id="v1.1.0", version="1.1.0", created=True, dataset_dir="out/earsense-m2t", published_at=NOW,
+                        rows=1))
+    return [crawl, acquire, movements, segment, features, publish]
+
+
+def test_summary_counts_by_stage_and_reason():
+    summary = BuildSummary.of("http://x/chamber-music/", results())
+    text = summary.render()
+    assert summary.failure_counts() == {("acquire", "download_failed"): 2, ("movements", "no_titles"): 1}
+    assert "works crawled:        2 (1 without a recording)" in text
+    assert "since last crawl:     new 1, changed 1, unchanged 0, gone 1" in text
+    assert "media downloaded:     2 new, 3 reused from cache" in text
+    assert "segments:             silence 1" in text and "quality flags:        too_short 1" in text
+    assert "by stage:  acquire 2, movements 1" in text
+    assert "by reason: acquire/download_failed 2, movements/no_titles 1" in text
+    assert "- [movements] B: no movement titles found" in text
+    assert "v1.1.0 (new version, 1 movement rows)" in text and summary.rows == 1
+
+
+def test_a_build_without_publish_or_failures_says_so():
+    text = BuildSummary.of("http://x/", results()[:1]).render()
+    assert "failures:             0" in text and "published:" not in text
