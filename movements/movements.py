@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from earsense_m2t.movements.align import align_article
 from earsense_m2t.movements.chapters import parse_chapters
-from earsense_m2t.schemas import AlbumTrack, Failure, Media, Movement, Recording, StageResult, Work, movement_id
+from earsense_m2t.schemas import AlbumTrack, Failure, Media, Movement, Recording, StageResult, Work, by_work, movement_id
 from earsense_m2t.tagging.tempo import tag_tempo
 
 #: leading movement numbering that is not part of the title ("I. ", "2 - ", "IV: ", "Movement 3:")
@@ -78,15 +78,10 @@ def prepare_movements(works: Iterable[Work], chosen: Sequence[Recording], media:
                       album_tracks: Sequence[AlbumTrack] = ()) -> StageResult:
     """One Movement per title found, with its aligned passage, tempo tag and expected duration."""
     media_by_source = {m.source_id: m for m in media}
-    by_work: dict[str, list[Recording]] = {}
-    for rec in chosen:
-        by_work.setdefault(rec.work_id, []).append(rec)
-    album_by_work: dict[str, list[AlbumTrack]] = {}
-    for track in album_tracks:
-        album_by_work.setdefault(track.work_id, []).append(track)
+    recordings, albums = by_work(chosen), by_work(album_tracks)
     result = StageResult(stage="movements")
     for work in works:
-        recs, album = by_work.get(work.id, []), album_by_work.get(work.id, [])
+        recs, album = recordings.get(work.id, []), albums.get(work.id, [])
         titles = movement_titles(work, recs, media_by_source, album)
         if titles is None:
             result.drop(no_titles(work, recs))

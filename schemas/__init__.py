@@ -14,6 +14,7 @@ from earsense_m2t.schemas.records import (
     Release,
     Segment,
     Work,
+    by_work,
     movement_id,
     recording_id,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "Segment",
     "StageResult",
     "Work",
+    "by_work",
     "movement_id",
     "recording_id",
     "validate_bundle",

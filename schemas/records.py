@@ -10,8 +10,9 @@ from them in :mod:`earsense_m2t.schemas.features`, so there is exactly one defin
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, get_args
+from typing import Any, ClassVar, Literal, Protocol, TypeVar, get_args
 
 # MAJOR: a field is removed or changes meaning/type; MINOR: a field is added; PATCH: docs only.
 SCHEMA_VERSION = "1.1.0"  # 1.1: Failure.code, Movement.expected_duration_s, AlbumTrack, Release
@@ -222,6 +223,22 @@ RECORD_TYPES: tuple[type[Record], ...] = (Work, Recording, Media, AlbumTrack, Mo
                                           Release)
 
 
+class _OfWork(Protocol):
+    @property
+    def work_id(self) -> str: ...
+
+
+W = TypeVar("W", bound=_OfWork)
+
+
+def by_work(records: Iterable[W]) -> dict[str, list[W]]:
+    """Records grouped by the work they belong to (records link by id; a stage often needs them per work)."""
+    grouped: dict[str, list[W]] = {}
+    for record in records:
+        grouped.setdefault(record.work_id, []).append(record)
+    return grouped
+
+
 def movement_id(work_id: str, number: int) -> str:
     return f"{work_id}#{number}"
 
@@ -244,6 +261,7 @@ __all__ = [
     "Failure",
     "AlbumTrack",
     "Release",
+    "by_work",
     "movement_id",
     "recording_id",
 ]

@@ -13,7 +13,7 @@ import numpy as np
 
 from earsense_m2t.acquire.decode import decode_mono
 from earsense_m2t.movements.chapters import Chapter, match_chapters, parse_chapters, segments_from_chapters
-from earsense_m2t.schemas import Failure, Media, Movement, Recording, Segment, StageResult
+from earsense_m2t.schemas import Failure, Media, Movement, Recording, Segment, StageResult, by_work
 from earsense_m2t.segment.silence import find_movement_boundaries
 
 SILENCE_SAMPLE_RATE_HZ = 8000  # enough to see gaps; a quarter of the work of 16 kHz
@@ -74,14 +74,9 @@ def prepare_segments(movements: Sequence[Movement], chosen: Sequence[Recording],
     acquire stage reported why the work has none, and the movement is published without audio.
     """
     media_by_source = {m.source_id: m for m in media}
-    by_work: dict[str, list[Movement]] = {}
-    for mv in movements:
-        by_work.setdefault(mv.work_id, []).append(mv)
-    recs_by_work: dict[str, list[Recording]] = {}
-    for rec in chosen:
-        recs_by_work.setdefault(rec.work_id, []).append(rec)
+    recs_by_work = by_work(chosen)
     result = StageResult(stage="segment")
-    for work_id, mvs in sorted(by_work.items()):
+    for work_id, mvs in sorted(by_work(movements).items()):
         mvs = sorted(mvs, key=lambda m: m.number)
         recs = [r for r in recs_by_work.get(work_id, []) if r.source_id in media_by_source]
         if not recs:
