@@ -26,8 +26,9 @@ import sys
 import time
 from pathlib import Path
 
+from earsense_m2t.config import OUTPUT_ROOT
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 N_BINS = 256
 MOVEMENTS_PER_WORK = 4
 SPEC_PARAMS = {"sample_rate_hz": 16000, "n_fft": 510, "hop_length": 256, "n_bins": N_BINS,
@@ -169,7 +170,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=2000)
     parser.add_argument("--frames", type=int, default=3750, help="frames per spectrogram (3,750 = 1 min)")
     parser.add_argument("--naive-rows", type=int, default=200, help="rows for the naive side-by-side comparison")
-    parser.add_argument("--out", type=Path, default=REPO / "local" / "bench" / "publish_scale")
+    parser.add_argument("--out", type=Path, default=REPO / OUTPUT_ROOT / "bench" / "publish_scale")
     parser.add_argument("--keep", action="store_true", help="keep the published datasets afterwards")
     parser.add_argument("--child", choices=sorted(CHILDREN))
     parser.add_argument("--build")

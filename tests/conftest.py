@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from earsense_m2t.config import BuildPaths
+
 REPO = Path(__file__).resolve().parents[1]
 #: media of the mini site are synthesized once per machine and reused by every test session
-MINISITE_MEDIA = REPO / "local" / "cache" / "minisite-media"
+MINISITE_MEDIA = REPO / BuildPaths().minisite_media
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ the build must use the installed package, including the card template shipped as
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -29,8 +30,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(REPO)],
+    out, source = tmp_path_factory.mktemp("dist"), tmp_path_factory.mktemp("source") / "earsense-m2t"
+    # built from a copy: setuptools writes build/ and *.egg-info/ beside the sources
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".git", ".venv", "local", "build", "*.egg-info",
+                                                                 "__pycache__", ".pytest_cache"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(source)],
                    check=True, capture_output=True, text=True)
     [built] = out.glob("earsense_m2t-*.whl")
     return built

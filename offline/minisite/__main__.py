@@ -1,4 +1,4 @@
-"""``python -m minisite --port 8000``: browse the mini site (media render on first play)."""
+"""``python -m earsense_m2t.offline.minisite --port 8000``: browse the mini site (media render on first play)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from earsense_m2t.offline.minisite.server import MiniSite
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m minisite", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m earsense_m2t.offline.minisite", description=__doc__)
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--cache-dir", type=Path, default=None, help="default: local/cache/minisite-media")
     parser.add_argument("--generated", type=int, default=0, metavar="N", help="serve N generated works instead")
