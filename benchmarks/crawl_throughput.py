@@ -20,6 +20,7 @@ from earsense_m2t.crawlers.crawl import crawl_site
 from earsense_m2t.crawlers.spiders.earsense import EarSenseSpider
 from earsense_m2t.offline.minisite import serve
 from earsense_m2t.offline.minisite.generate import generate_catalogue
+from earsense_m2t.schemas import Work
 
 
 def parse_cost(base_url: str, pages: list[tuple[str, bytes]], repeat: int = 3) -> float:
@@ -55,14 +56,14 @@ def main() -> None:
         refresh = site.requests[mark:]
         import urllib.request
 
-        sample = [w.url for w in first.works[:200]]
+        sample = [w.url for w in first.of(Work)[:200]]
         pages = [(u, urllib.request.urlopen(u).read()) for u in sample]
         per_page = parse_cost(site.base_url, pages)
 
     work_refresh = [s for _m, p, s in refresh if p.startswith("/chamber-music/") and p.count("/") == 3]
     print(f"site: {args.works} works, {first_pages} requests in the first crawl")
     print(f"first crawl:   {first_s:7.1f} s  {first_pages / first_s:7.1f} pages/s  (target >= 50 pages/s)"
-          f"  works found {len(first.works)}")
+          f"  works found {len(first.of(Work))}")
     print(f"parse cost:    {per_page * 1000:7.2f} ms CPU per work page (selectors + BeautifulSoup)")
     print(f"refresh:       {second_s:7.1f} s  {len(refresh) / second_s:7.1f} pages/s  "
           f"work pages 304: {work_refresh.count(304)}/{len(work_refresh)}  "
