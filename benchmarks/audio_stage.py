@@ -225,7 +225,7 @@ def main() -> None:
             return seconds / float(results[case]["cpu_s"])  # type: ignore[arg-type]
 
         labels = {"floor": "(a) ffmpeg -f null (floor)", "naive": "(b) naive pydub+pyloudnorm+librosa",
-                  "project": "(c) prepare_clip"}
+                  "project": "(c) prepare_clips"}
         print(f"\n{'case':38} {'CPU s':>7} {'audio-s/CPU-s':>14}  runs (CPU s)")
         for case, label in labels.items():
             r = results[case]
