@@ -19,13 +19,9 @@ from earsense_m2t.acquire.discovery import DiscoveryError, search_recordings
 from earsense_m2t.acquire.download import DownloadError, DownloadOptions, cached_media, download_media
 from earsense_m2t.acquire.spotify import SpotifyTrack, lookup_works, movement_title
 from earsense_m2t.schemas import AlbumTrack, Failure, Recording, StageResult, Work, movement_id
+from earsense_m2t.schemas.results import ALBUM_TRACKS_FOUND, FOUND_BY_SEARCH, SPOTIFY_SKIPPED, WORKS_WITHOUT_RECORDING
 
 STAGE = "acquire"
-#: ``StageResult.notes`` keys this stage fills
-WORKS_WITHOUT_RECORDING = "works_without_recording"
-FOUND_BY_SEARCH = "found_by_search"
-ALBUM_TRACKS_FOUND = "album_tracks_found"
-SPOTIFY_SKIPPED = "spotify_skipped"
 
 
 def recordings_by_choice(recordings: Iterable[Recording]) -> dict[str, list[list[Recording]]]:

@@ -31,8 +31,8 @@ CHANGE_KINDS = ("new", "changed", "unchanged", "gone")
 def crawl_result(works: list[Work], recordings: list[Recording], failures: list[Failure],
                  stats: dict[str, object]) -> StageResult:
     """Works and recordings; computed = new or changed pages, reused = unchanged ones (304 or same content)."""
-    changes = stats.get("earsense/changes") or {}
-    assert isinstance(changes, dict)
+    changes = stats.get("earsense/changes")
+    changes = changes if isinstance(changes, dict) else {}  # a spider that stopped early wrote none
     result = StageResult(stage="crawl", notes={kind: list(changes.get(kind, [])) for kind in CHANGE_KINDS})
     unchanged = set(result.notes["unchanged"])
     for work in works:
@@ -41,7 +41,8 @@ def crawl_result(works: list[Work], recordings: list[Recording], failures: list[
     for failure in failures:
         result.drop(failure)
     result.counts["gone"] = len(result.notes["gone"])
-    result.counts["requests"] = int(stats.get("downloader/request_count", 0) or 0)  # type: ignore[call-overload]
+    requests = stats.get("downloader/request_count")
+    result.counts["requests"] = requests if isinstance(requests, int) else 0
     return result
 
 

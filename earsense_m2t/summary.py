@@ -7,6 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from earsense_m2t.schemas import Failure, Movement, Recording, Release, Segment, StageResult, Work
+from earsense_m2t.schemas.results import (
+    ALBUM_TRACKS_FOUND,
+    FLAG_NOTE_PREFIX,
+    FOUND_BY_SEARCH,
+    SPOTIFY_SKIPPED,
+    WORKS_WITHOUT_RECORDING,
+)
 
 #: the stages in pipeline order, as the summary lists them
 STAGES = ("crawl", "acquire", "movements", "segment", "features", "publish")
@@ -45,12 +52,13 @@ class BuildSummary:
         crawl, acquire = self._result("crawl"), self._result("acquire")
         features = self._result("features")
         n_works = len(crawl.of(Work))
-        without = acquire.notes.get("works_without_recording", [])
-        searched = acquire.notes.get("found_by_search", [])
-        spotify = ("skipped (no credentials)" if "spotify_skipped" in acquire.notes else
-                   f"album tracks found for {len(acquire.notes.get('album_tracks_found', []))} of {n_works} works")
+        without = acquire.notes.get(WORKS_WITHOUT_RECORDING, [])
+        searched = acquire.notes.get(FOUND_BY_SEARCH, [])
+        spotify = ("skipped (no credentials)" if SPOTIFY_SKIPPED in acquire.notes else
+                   f"album tracks found for {len(acquire.notes.get(ALBUM_TRACKS_FOUND, []))} of {n_works} works")
         methods = Counter(s.method for s in self._result("segment").of(Segment))
-        flags = {k.removeprefix("flag:"): len(v) for k, v in sorted(features.notes.items()) if k.startswith("flag:")}
+        flags = {k.removeprefix(FLAG_NOTE_PREFIX): len(v) for k, v in sorted(features.notes.items())
+                 if k.startswith(FLAG_NOTE_PREFIX)}
         lines = [
             f"earsense-m2t build of {self.site_url}",
             f"  works crawled:        {n_works} ({len(without)} without a recording)",

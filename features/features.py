@@ -34,6 +34,7 @@ from earsense_m2t.features.quality import ClipMeasurements, clipped_fraction, qu
 from earsense_m2t.features.spectrogram import write_spectrogram
 from earsense_m2t.schemas import Clip, Failure, Media, Movement, Segment, StageResult
 from earsense_m2t.schemas.io import atomic_path, atomic_write_text, content_key
+from earsense_m2t.schemas.results import FLAG_NOTE_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ def prepare_clips(segments: Iterable[Segment], media: Iterable[Media], movements
             continue
         result.add(prepared.clip, reused=prepared.reused)
         for flag, why in prepared.flag_reasons:
-            result.note(f"flag:{flag}", f"{segment.movement_id}: {why}")
+            result.note(FLAG_NOTE_PREFIX + flag, f"{segment.movement_id}: {why}")
     return result
 
 

@@ -20,6 +20,12 @@ R = TypeVar("R", bound=Record)
 
 #: the counters every stage reports, even when zero
 BASE_COUNTS = ("computed", "reused", "dropped")
+#: ``notes`` keys that the summary reads (acquire), and the prefix of features' quality-flag notes
+WORKS_WITHOUT_RECORDING = "works_without_recording"
+FOUND_BY_SEARCH = "found_by_search"
+ALBUM_TRACKS_FOUND = "album_tracks_found"
+SPOTIFY_SKIPPED = "spotify_skipped"
+FLAG_NOTE_PREFIX = "flag:"
 
 
 @dataclass
@@ -60,4 +66,5 @@ class StageResult:
         return Counter(f.code for f in self.failures)
 
 
-__all__ = ["BASE_COUNTS", "StageResult"]
+__all__ = ["ALBUM_TRACKS_FOUND", "BASE_COUNTS", "FLAG_NOTE_PREFIX", "FOUND_BY_SEARCH", "SPOTIFY_SKIPPED",
+           "WORKS_WITHOUT_RECORDING", "StageResult"]

@@ -106,10 +106,9 @@ def test_imports_follow_the_pipeline(path):
 def _is_module(name: str) -> bool:
     """`from earsense_m2t.x import y` lists both `x` and `x.y`; only real modules count."""
     try:
-        importlib.util.find_spec(name)
+        return importlib.util.find_spec(name) is not None
     except (ModuleNotFoundError, ValueError):
         return False
-    return importlib.util.find_spec(name) is not None
 
 
 def test_the_graph_check_catches_a_later_stage_import():
