@@ -27,7 +27,7 @@ OLD_TOP_LEVEL = {"annotation", "audio", "crawlers", "devservers", "flows", "mini
 #: the pipeline in order; a stage may import only the stages before it
 STAGES = ("crawlers", "acquire", "movements", "segment", "features", "publish", "annotation", "model")
 #: shared libraries any stage may import; they import no stage
-SHARED = ("earsense_m2t.schemas", "earsense_m2t.tagging", "earsense_m2t.config", "earsense_m2t.text")
+SHARED = ("earsense_m2t.schemas", "earsense_m2t.tagging", "earsense_m2t.config", "earsense_m2t.text", "earsense_m2t.egress")
 #: the stage entrypoints, as each stage package's __init__ names them
 ENTRYPOINTS = {"crawlers": "crawl_site", "acquire": "acquire_media", "movements": "prepare_movements",
                "segment": "prepare_segments", "features": "prepare_clips", "publish": "publish_release"}
