@@ -14,6 +14,7 @@ Spotify is optional: without credentials :func:`spotify_client` returns ``None``
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import re
@@ -21,9 +22,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import requests
 import spotipy
 from spotipy.cache_handler import MemoryCacheHandler
-from spotipy.oauth2 import SpotifyClientCredentials
+from spotipy.oauth2 import SpotifyClientCredentials, SpotifyOauthError
 
 from earsense_m2t.acquire.discovery import (
     build_query,
@@ -64,7 +66,33 @@ _ANNOTATION = re.compile(
 
 
 class SpotifyLookupError(RuntimeError):
-    """A Spotify request failed; names the work and the endpoint (spotipy's message carries the URL)."""
+    """A Spotify request failed; names the work and what failed, and never carries the credentials.
+
+    ``unreachable`` means every later lookup would fail the same way (no token, no connection), so
+    the stage stops asking. The original exception is not chained: requests' and spotipy's errors
+    keep the request with its ``Authorization`` header, and a chained cause would travel with it
+    into logs and Prefect's state storage.
+    """
+
+    def __init__(self, message: str, *, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
+
+
+#: what a failed Spotify call can raise: API errors, token errors, transport errors, bad JSON
+_CALL_ERRORS: tuple[type[Exception], ...] = (spotipy.SpotifyException, SpotifyOauthError, requests.RequestException,
+                                             OSError, ValueError, KeyError, TypeError)
+
+
+def _describe(exc: Exception) -> tuple[str, bool]:
+    """(a message without headers or credentials, whether Spotify is unusable for the rest of the run)."""
+    if isinstance(exc, spotipy.SpotifyException):
+        return f"HTTP {exc.http_status}: {exc.msg}", exc.http_status in (401, 403)
+    if isinstance(exc, SpotifyOauthError):
+        return f"no access token ({exc.error or 'token request failed'})", True
+    if isinstance(exc, (requests.RequestException, OSError)):
+        return f"{type(exc).__name__} (Spotify unreachable)", True
+    return f"unexpected answer ({type(exc).__name__})", False
 
 
 @dataclass(frozen=True)
@@ -198,8 +226,9 @@ def find_work_tracks(sp: spotipy.Spotify, work: Work, *, market: str | None = No
             start, length = best_run([t["name"] for t in tracks], work)
             if length and (best is None or length > best[0]):
                 best = (length, album_id, tracks, start)
-    except spotipy.SpotifyException as exc:
-        raise SpotifyLookupError(f"{work.id}: Spotify request failed ({exc.http_status}): {exc.msg}") from exc
+    except _CALL_ERRORS as exc:
+        message, unreachable = _describe(exc)
+        raise SpotifyLookupError(f"{work.id}: Spotify lookup failed: {message}", unreachable=unreachable) from None
     if best is None:
         return []
     length, album_id, tracks, start = best
@@ -237,18 +266,43 @@ def verify_durations(segments_s: Sequence[float], tracks: Sequence[SpotifyTrack]
 
 
 def lookup_works(sp: spotipy.Spotify, works: Sequence[Work]) -> tuple[dict[str, list[SpotifyTrack]], list[Failure]]:
-    """Each work's Spotify movement tracks (works not found are absent); one failed lookup is a Failure."""
+    """Each work's Spotify movement tracks (works not found are absent); one failed lookup is a Failure.
+
+    Spotify is optional: when it cannot be used at all (no token, no connection) the remaining works
+    are not asked and one Failure says so; the build goes on either way.
+    """
     found: dict[str, list[SpotifyTrack]] = {}
     failures: list[Failure] = []
-    for work in works:
+    secrets = _credentials(sp)
+    for i, work in enumerate(works):
         try:
             tracks = find_work_tracks(sp, work)
         except SpotifyLookupError as exc:
-            failures.append(Failure(stage="acquire", item_id=work.id, url=None, code="spotify_failed", reason=str(exc)))
+            reason = _scrub(str(exc), secrets)
+            if exc.unreachable and len(works) > i + 1:
+                reason += f"; Spotify not asked for the other {len(works) - i - 1} work(s)"
+            failures.append(Failure(stage="acquire", item_id=work.id, url=None, code="spotify_failed", reason=reason))
+            if exc.unreachable:
+                break
             continue
         if tracks:
             found[work.id] = tracks
     return found, failures
+
+
+def _credentials(sp: spotipy.Spotify) -> tuple[str, ...]:
+    auth = getattr(sp, "auth_manager", None)
+    values = (getattr(auth, "client_id", None), getattr(auth, "client_secret", None))
+    return tuple(v for v in values if v)
+
+
+def _scrub(text: str, secrets: Sequence[str]) -> str:
+    """A message never repeats a credential, plain or as the Basic-auth base64 of id:secret."""
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    if len(secrets) == 2:
+        text = text.replace(base64.b64encode(f"{secrets[0]}:{secrets[1]}".encode()).decode(), "***")
+    return text
 
 
 __all__ = [
