@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -25,8 +26,19 @@ def build(
     search: Annotated[str, typer.Option(help="Search for works whose page lists no recording: 'auto' "
                                         "(YouTube for real sites, off for the mini site), 'off', or a yt-dlp "
                                         "search template with {n} and {query}.")] = "auto",
+    wait: Annotated[bool, typer.Option(help="If another build is using --out, wait for it instead of stopping.")]
+    = False,
 ) -> None:
-    """Run the whole build-dataset flow (crawl → audio → features → publish) in this process."""
+    """Run the whole build-dataset flow (crawl → acquire → movements → segment → features → publish) here."""
+    from earsense_m2t.build_options import BadOption, check_build_options
+    from earsense_m2t.workdir import BuildLocked, ensure_free
+
+    try:  # before Prefect starts: it stores flow parameters, and a bad option or a busy --out should cost nothing
+        root = check_build_options(site_url=site, output_root=out, search=search)
+        if not wait:
+            ensure_free(root)
+    except (BadOption, BuildLocked) as exc:
+        fail(str(exc))
     # a person at a terminal reads the summary; Prefect's run log stays available with PREFECT_LOGGING_LEVEL=INFO
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no telemetry calls from a research build
@@ -34,15 +46,23 @@ def build(
 
     from earsense_m2t.crawlers.crawl import CrawlError
     from earsense_m2t.flows.build import build_dataset
+    from earsense_m2t.publish import PublishError
+    from earsense_m2t.schemas import RecordError
 
     datasets.disable_progress_bars()
 
     try:
         summary = build_dataset(site_url=site, output_root=str(out), publish=publish, push_to_hub=push_to_hub,
-                                search=search)
+                                search=search, wait=wait)
+    except (BadOption, BuildLocked) as exc:
+        fail(str(exc))
     except CrawlError as exc:
-        typer.echo(f"error: {exc}\nNothing was published.", err=True)
-        raise typer.Exit(2) from exc
+        fail(f"{exc}\nNothing was published.")
+    except RecordError as exc:
+        fail(f"publish: {len(exc.problems)} invalid record(s), e.g. {exc.problems[0]}; nothing was published "
+             f"(all of them: {out}/build/)")
+    except PublishError as exc:
+        fail(f"publish: {exc}")
     typer.echo(summary.render())
     if publish and summary.rows == 0:
         typer.echo("error: the build produced no rows", err=True)
@@ -68,19 +88,22 @@ def parse_chapters() -> None:
 
 
 @app.command("serve-site")
-def serve_site(port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).")] = 8000) -> None:
+def serve_site(port: Annotated[int, typer.Option(min=0, max=65535,
+                                                 help="Port on 127.0.0.1 (0 = any free port).")] = 8000) -> None:
     """Serve the bundled mini EarSense site (pages and media) until interrupted."""
     import time
 
     from earsense_m2t.offline.minisite import serve
 
-    with serve(cache_dir=BuildPaths().minisite_media, port=port) as site:
-        typer.echo(f"Mini EarSense site at {site.start_url} (Ctrl-C to stop)")
+    with contextlib.ExitStack() as stack:
         try:
+            site = stack.enter_context(serve(cache_dir=BuildPaths().minisite_media, port=port))
+        except OSError as exc:
+            fail(f"--port {port}: cannot serve on 127.0.0.1 ({exc.strerror or exc})")
+        typer.echo(f"Mini EarSense site at {site.start_url} (Ctrl-C to stop)")
+        with contextlib.suppress(KeyboardInterrupt):
             while True:
                 time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
 
 
 @app.command("checkout-version")
@@ -89,10 +112,21 @@ def checkout_version(
     dataset_dir: Annotated[Path, typer.Option(help="The published dataset repository.")] = BuildPaths().dataset_dir,
 ) -> None:
     """Materialize an older version into a folder that datasets.load_dataset can read."""
-    from earsense_m2t.publish import load_version
+    from earsense_m2t.publish import PublishError, load_version
 
-    path = load_version(dataset_dir, version)
+    if not dataset_dir.exists():
+        fail(f"--dataset-dir {dataset_dir}: no published dataset there (build one with `earsense-m2t build`)")
+    try:
+        path = load_version(dataset_dir, version)
+    except (PublishError, ValueError) as exc:
+        fail(f"checkout-version {version}: {exc}")
     typer.echo(f"{path}\n  python -c 'import datasets; print(datasets.load_dataset(\"{path}\"))'")
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """A user-facing error: one or two lines on stderr and exit code 2 (bad input), never a traceback."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
 
 
 if __name__ == "__main__":

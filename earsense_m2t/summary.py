@@ -23,10 +23,11 @@ STAGES = ("crawl", "acquire", "movements", "segment", "features", "publish")
 class BuildSummary:
     site_url: str
     results: dict[str, StageResult] = field(default_factory=dict)
+    leftovers_removed: int = 0  # temporary files of an interrupted build, removed at the start
 
     @classmethod
-    def of(cls, site_url: str, results: Sequence[StageResult]) -> BuildSummary:
-        return cls(site_url=site_url, results={r.stage: r for r in results})
+    def of(cls, site_url: str, results: Sequence[StageResult], *, leftovers_removed: int = 0) -> BuildSummary:
+        return cls(site_url=site_url, results={r.stage: r for r in results}, leftovers_removed=leftovers_removed)
 
     def _result(self, stage: str) -> StageResult:
         return self.results.get(stage) or StageResult(stage=stage)
@@ -72,6 +73,8 @@ class BuildSummary:
             f"  spectrograms:         {features.counts['computed']} computed, {features.counts['reused']} reused from cache",
             "  quality flags:        " + (", ".join(f"{k} {v}" for k, v in flags.items()) or "none"),
         ]
+        if self.leftovers_removed:
+            lines.append(f"  cleaned up:           {self.leftovers_removed} leftovers of an interrupted build")
         lines += self._failure_lines()
         release = self.release
         if release is not None:

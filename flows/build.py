@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -20,6 +19,7 @@ from prefect.cache_policies import NO_CACHE
 from earsense_m2t.acquire import acquire_media
 from earsense_m2t.acquire.discovery import search_template_for
 from earsense_m2t.acquire.spotify import spotify_client
+from earsense_m2t.build_options import check_build_options
 from earsense_m2t.config import EMBEDDED_SITE, OUTPUT_ROOT, BuildPaths, is_loopback
 from earsense_m2t.crawlers import crawl_site
 from earsense_m2t.features import prepare_clips
@@ -30,6 +30,7 @@ from earsense_m2t.schemas import AlbumTrack, Clip, Media, Movement, Record, Reco
 from earsense_m2t.schemas.io import write_records
 from earsense_m2t.segment import prepare_segments
 from earsense_m2t.summary import BuildSummary
+from earsense_m2t.workdir import build_lock, sweep_leftovers
 
 #: the manifest each stage's records are written to, under the build folder (publish reads them)
 MANIFESTS: Mapping[str, Mapping[type[Record], str]] = {
@@ -47,32 +48,32 @@ def save(result: StageResult, paths: BuildPaths) -> StageResult:
     return result
 
 
-@task(name="crawl", cache_policy=NO_CACHE)
+@task(name="crawl", cache_policy=NO_CACHE, persist_result=False)
 def crawl_task(site_url: str, paths: BuildPaths, local: bool) -> StageResult:
     crawled = crawl_site(site_url, paths.build_dir, local=local, httpcache_dir=None if local else paths.httpcache)
     return save(crawled, paths)
 
 
-@task(name="acquire-audio", cache_policy=NO_CACHE)
+@task(name="acquire-audio", cache_policy=NO_CACHE, persist_result=False)
 def acquire_task(crawl: StageResult, paths: BuildPaths, search_template: str | None) -> StageResult:
     acquired = acquire_media(crawl.of(Work), crawl.of(Recording), paths.media_cache, search_template=search_template,
                              spotify=spotify_client())
     return save(acquired, paths)
 
 
-@task(name="movements", cache_policy=NO_CACHE)
+@task(name="movements", cache_policy=NO_CACHE, persist_result=False)
 def movements_task(crawl: StageResult, acquired: StageResult, paths: BuildPaths) -> StageResult:
     movements = prepare_movements(crawl.of(Work), acquired.of(Recording), acquired.of(Media), acquired.of(AlbumTrack))
     return save(movements, paths)
 
 
-@task(name="segment", cache_policy=NO_CACHE)
+@task(name="segment", cache_policy=NO_CACHE, persist_result=False)
 def segment_task(movements: StageResult, acquired: StageResult, paths: BuildPaths) -> StageResult:
     segmented = prepare_segments(movements.of(Movement), acquired.of(Recording), acquired.of(Media))
     return save(segmented, paths)
 
 
-@task(name="features", cache_policy=NO_CACHE)
+@task(name="features", cache_policy=NO_CACHE, persist_result=False)
 def features_task(segmented: StageResult, acquired: StageResult, movements: StageResult, paths: BuildPaths,
                   params: AudioParams) -> StageResult:
     clips = prepare_clips(segmented.of(Segment), acquired.of(Media), movements.of(Movement),
@@ -80,7 +81,7 @@ def features_task(segmented: StageResult, acquired: StageResult, movements: Stag
     return save(clips, paths)
 
 
-@task(name="publish", cache_policy=NO_CACHE)
+@task(name="publish", cache_policy=NO_CACHE, persist_result=False)
 def publish_task(paths: BuildPaths, site_url: str, local: bool, params: AudioParams,
                  push_to_hub: str | None) -> StageResult:
     return publish_release(paths.build_dir, paths.dataset_dir, site_url=site_url, embedded=local, params=params,
@@ -99,23 +100,29 @@ def site_for(site_url: str, paths: BuildPaths) -> Iterator[tuple[str, bool]]:
         yield site.start_url, True
 
 
-@flow(name="build-dataset")
+@flow(name="build-dataset", persist_result=False)
 def build_dataset(site_url: str = EMBEDDED_SITE, output_root: str = str(OUTPUT_ROOT), publish: bool = True,
-                  push_to_hub: str | None = None, search: str = "auto") -> BuildSummary:
+                  push_to_hub: str | None = None, search: str = "auto", wait: bool = False) -> BuildSummary:
     """Build (or refresh) the dataset. ``search``: ``auto``, ``off``, or a yt-dlp search template with
-    ``{n}`` and ``{query}`` for works whose page lists no recording."""
-    paths = BuildPaths(Path(output_root))
+    ``{n}`` and ``{query}`` for works whose page lists no recording. ``wait``: wait for another build
+    of the same output root instead of stopping."""
+    root = check_build_options(site_url=site_url, output_root=output_root, search=search)
+    paths = BuildPaths(root)
     params = AudioParams()
-    with site_for(site_url, paths) as (start_url, local):
-        crawl = crawl_task(start_url, paths, local)
-        acquired = acquire_task(crawl, paths, search_template_for(search, local))
-    movements = movements_task(crawl, acquired, paths)
-    segmented = segment_task(movements, acquired, paths)
-    clips = features_task(segmented, acquired, movements, paths, params)
-    results = [crawl, acquired, movements, segmented, clips]
-    write_records(paths.build_dir / "failures.jsonl", [f for r in results for f in r.failures])
-    if publish:
-        results.append(publish_task(paths, start_url, local, params, push_to_hub))
-    summary = BuildSummary.of(start_url, results)
+    with build_lock(root, wait=wait):
+        swept = sweep_leftovers(root)
+        if swept:
+            get_run_logger().warning("removed %d leftovers of an interrupted build under %s", len(swept), root)
+        with site_for(site_url, paths) as (start_url, local):
+            crawl = crawl_task(start_url, paths, local)
+            acquired = acquire_task(crawl, paths, search_template_for(search, local))
+        movements = movements_task(crawl, acquired, paths)
+        segmented = segment_task(movements, acquired, paths)
+        clips = features_task(segmented, acquired, movements, paths, params)
+        results = [crawl, acquired, movements, segmented, clips]
+        write_records(paths.build_dir / "failures.jsonl", [f for r in results for f in r.failures])
+        if publish:
+            results.append(publish_task(paths, start_url, local, params, push_to_hub))
+    summary = BuildSummary.of(start_url, results, leftovers_removed=len(swept))
     get_run_logger().info("%s", summary.render())
     return summary

@@ -28,6 +28,8 @@ OLD_TOP_LEVEL = {"annotation", "audio", "crawlers", "devservers", "flows", "mini
 STAGES = ("crawlers", "acquire", "movements", "segment", "features", "publish", "annotation", "model")
 #: shared libraries any stage may import; they import no stage
 SHARED = ("earsense_m2t.schemas", "earsense_m2t.tagging", "earsense_m2t.config", "earsense_m2t.text", "earsense_m2t.egress")
+#: the command line's helpers that the flow may use too; they import only shared libraries
+CORE = ("earsense_m2t.summary", "earsense_m2t.build_options", "earsense_m2t.workdir")
 #: the stage entrypoints, as each stage package's __init__ names them
 ENTRYPOINTS = {"crawlers": "crawl_site", "acquire": "acquire_media", "movements": "prepare_movements",
                "segment": "prepare_segments", "features": "prepare_clips", "publish": "publish_release"}
@@ -88,10 +90,10 @@ def allowed(importer: str, imported: str) -> bool:
         return False  # shared libraries and the offline stand-ins import only shared libraries
     if src in STAGES:
         return dst in STAGES and STAGES.index(dst) < STAGES.index(src) and src != "crawlers"
-    if src == "flows":
-        return dst in STAGES or dst in ("offline", "summary")
-    if importer == "earsense_m2t.summary":
+    if importer.startswith(CORE):
         return False
+    if src == "flows":
+        return dst in STAGES or dst == "offline" or imported.startswith(CORE)
     return src in ("earsense_m2t", "cli")  # the command line may start anything
 
 
