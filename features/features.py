@@ -7,10 +7,14 @@ log spectrogram of the normalized signal to ``<derived_dir>/<key[:2]>/<key>.npy`
 
 The key is ``content_key(media sha256, start, end, parameters, PROCESSING_VERSION)``, so the same input
 with the same code and parameters always lands on the same files. The sidecar is written last and is
-the completion marker: when it and the ``.npy`` exist, the clip is read back without decoding (a rerun
-does no work). Both files are written under a temporary name and renamed, so a killed run leaves
-nothing half-written. Quality flags are not cached: they are re-evaluated from the sidecar on every
-call, so new thresholds or expected durations never force a re-decode.
+the completion marker; it also records each derived file's byte size, shape and sha256
+(:func:`describe_file`). A clip is read back without decoding (a rerun does no work) only when its
+files match that record (:func:`verify_file`); a changed, truncated or missing file, or a sidecar
+that records no checksum (one written before checksums were kept), is recomputed with a warning,
+never silently reused. Publish checks the same record before it publishes an array
+(:func:`verify_spectrogram`). Both files are written under a temporary name and renamed, so a killed
+run leaves nothing half-written. Quality flags are not cached: they are re-evaluated from the
+sidecar on every call, so new thresholds or expected durations never force a re-decode.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +37,7 @@ from earsense_m2t.features.params import PROCESSING_VERSION, AudioParams
 from earsense_m2t.features.quality import ClipMeasurements, clipped_fraction, quality_flags
 from earsense_m2t.features.spectrogram import write_spectrogram
 from earsense_m2t.schemas import Clip, Failure, Media, Movement, Segment, StageResult
-from earsense_m2t.schemas.io import atomic_path, atomic_write_text, content_key
+from earsense_m2t.schemas.io import atomic_path, atomic_write_text, content_key, sha256_file
 from earsense_m2t.schemas.results import FLAG_NOTE_PREFIX
 
 log = logging.getLogger(__name__)
@@ -142,6 +146,53 @@ def load_spectrogram(clip: Clip, *, mmap: bool = False) -> np.ndarray:
     return array
 
 
+def describe_file(path: str | os.PathLike[str], shape: Sequence[int]) -> dict[str, Any]:
+    """What a sidecar records about one derived file so that it can be verified before reuse or publication."""
+    path = Path(path)
+    return {"file": path.name, "bytes": path.stat().st_size, "shape": [int(n) for n in shape],
+            "sha256": sha256_file(path)}
+
+
+def verify_file(path: str | os.PathLike[str], recorded: Mapping[str, Any] | None) -> str | None:
+    """Why ``path`` is not the file ``recorded`` (from :func:`describe_file`) describes, or None when it is.
+
+    The cheap checks come first (byte size, then the shape in the file's header), the sha256 last.
+    """
+    path = Path(path)
+    if not isinstance(recorded, Mapping) or not recorded.get("sha256"):
+        return f"{path}: the sidecar records no checksum for it (written before checksums were kept)"
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return f"{path}: missing"
+    if size != recorded.get("bytes"):
+        return f"{path}: {size} bytes, the sidecar records {recorded.get('bytes')}"
+    try:
+        shape = _file_shape(path)
+    except (OSError, ValueError, RuntimeError) as exc:  # soundfile's LibsndfileError is a RuntimeError
+        return f"{path}: unreadable header ({exc})"
+    if list(shape) != list(recorded.get("shape") or ()):
+        return f"{path}: shape {list(shape)}, the sidecar records {recorded.get('shape')}"
+    digest = sha256_file(path)
+    if digest != recorded["sha256"]:
+        return f"{path}: sha256 {digest[:12]}… differs from the sidecar's {str(recorded['sha256'])[:12]}…"
+    return None
+
+
+def verify_spectrogram(path: str | os.PathLike[str]) -> str | None:
+    """Why the spectrogram at ``path`` cannot be trusted, or None when it matches the checksum its sidecar
+    (``<stem>.json`` beside it, written by this stage) records."""
+    path = Path(path)
+    sidecar = path.with_suffix(".json")
+    try:
+        recorded = json.loads(sidecar.read_text(encoding="utf-8")).get("spectrogram")
+    except FileNotFoundError:
+        return f"{path}: no sidecar {sidecar} with its checksum; rerun the features stage"
+    except (OSError, ValueError, AttributeError) as exc:
+        return f"{path}: unreadable sidecar {sidecar} ({exc}); rerun the features stage"
+    return verify_file(path, recorded)
+
+
 # --- internals ------------------------------------------------------------------------------------
 
 def _compute(segment: Segment, media: Media, files: ClipFiles, params: AudioParams, keep_audio: bool) -> dict[str, Any]:
@@ -152,10 +203,13 @@ def _compute(segment: Segment, media: Media, files: ClipFiles, params: AudioPara
     clipped = clipped_fraction(samples, params.clip_level)
     with atomic_path(files.spectrogram) as tmp, tmp.open("wb") as fh:
         frames, bins = write_spectrogram(samples, fh, params, gain=loudness.gain)
+    spectrogram = describe_file(files.spectrogram, (frames, bins))
+    audio = None
     if keep_audio:
         apply_gain(samples, loudness.gain_db)  # in place: the raw samples are not needed any more
         with atomic_path(files.audio) as tmp:
             soundfile.write(tmp, samples, rate, format="FLAC", subtype="PCM_24")
+        audio = describe_file(files.audio, samples.shape)
     sidecar = {
         "processing_version": PROCESSING_VERSION,
         "key": files.sidecar.stem,
@@ -168,9 +222,9 @@ def _compute(segment: Segment, media: Media, files: ClipFiles, params: AudioPara
         "duration_s": round(samples.shape[0] / rate, 3),
         "loudness": asdict(loudness),
         "clipped_fraction": clipped,
-        "spectrogram": {"file": files.spectrogram.name, "frames": frames, "bins": bins,
-                        "kind": params.spectrogram_kind},
+        "spectrogram": {**spectrogram, "frames": frames, "bins": bins, "kind": params.spectrogram_kind},
         "audio_file": files.audio.name if keep_audio else None,
+        "audio": audio,
         "params": params.cache_fields(),
         "computed_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
@@ -179,10 +233,9 @@ def _compute(segment: Segment, media: Media, files: ClipFiles, params: AudioPara
 
 
 def _read_sidecar(files: ClipFiles, keep_audio: bool) -> dict[str, Any] | None:
-    """The stored measurements if the clip is complete, else None (it is then recomputed)."""
-    if not (files.sidecar.is_file() and files.spectrogram.is_file()):
-        return None
-    if keep_audio and not files.audio.is_file():
+    """The stored measurements if the clip is complete and its files are the ones the sidecar records,
+    else None (it is then recomputed)."""
+    if not files.sidecar.is_file():
         return None
     try:
         data = json.loads(files.sidecar.read_text(encoding="utf-8"))
@@ -193,6 +246,15 @@ def _read_sidecar(files: ClipFiles, keep_audio: bool) -> dict[str, Any] | None:
         return None
     if data.get("processing_version") != PROCESSING_VERSION or data.get("key") != files.sidecar.stem:
         log.warning("%s: sidecar from another version or key; recomputing", files.sidecar)
+        return None
+    problem = verify_file(files.spectrogram, data["spectrogram"])
+    if problem is None and keep_audio:
+        problem = verify_file(files.audio, data.get("audio"))
+    if problem is not None:
+        log.warning("features: cached %s; recomputing", problem)
+        return None
+    if [data["spectrogram"]["frames"], data["spectrogram"].get("bins")] != data["spectrogram"]["shape"]:
+        log.warning("%s: the sidecar's frames and bins disagree with its shape; recomputing", files.sidecar)
         return None
     return data
 
@@ -215,4 +277,13 @@ def _clip_from_sidecar(segment: Segment, sidecar: dict[str, Any], files: ClipFil
     return clip, list(flags)
 
 
-__all__ = ["CLIP_ERRORS", "ClipFiles", "clip_files", "clip_key", "load_spectrogram", "prepare_clip", "prepare_clips"]
+def _file_shape(path: Path) -> tuple[int, ...]:
+    """The shape a derived file's header states, without reading its data."""
+    if path.suffix == ".npy":
+        return tuple(np.load(path, mmap_mode="r", allow_pickle=False).shape)
+    info = soundfile.info(str(path))
+    return (info.frames,) if info.channels == 1 else (info.frames, info.channels)
+
+
+__all__ = ["CLIP_ERRORS", "ClipFiles", "clip_files", "clip_key", "describe_file", "load_spectrogram", "prepare_clip",
+           "prepare_clips", "verify_file", "verify_spectrogram"]

@@ -17,6 +17,8 @@ from typing import Any, Literal
 #: Bump when the code's output changes for the same inputs and parameters (it is part of the cache
 #: key, so a bump recomputes every clip). History:
 #:   1: first version (16 kHz mono, BS.1770-4 gating via pyloudnorm's filters, 4x true peak, 510/256 STFT).
+#: Not bumped when sidecars began to record each file's size, shape and sha256: the arrays did not change,
+#: and a sidecar without a checksum is recomputed in place on its next use (same key, same bytes).
 PROCESSING_VERSION = 1
 
 SpectrogramKind = Literal["linear", "mel"]

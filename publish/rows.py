@@ -25,6 +25,7 @@ import polars as pl
 import pyarrow as pa
 from datasets import ClassLabel, Features, Value
 
+from earsense_m2t.features.features import verify_spectrogram
 from earsense_m2t.schemas import Clip, Failure, Media, Movement, Record, RecordError, Recording, Segment, Work
 from earsense_m2t.schemas.features import as_features, record_features, spectrogram_feature
 from earsense_m2t.schemas.io import read_records
@@ -323,7 +324,12 @@ def resolve_spectrogram(clip: Clip, root: Path | None) -> Path:
 
 
 def load_spectrogram(clip: Clip, root: Path | None, n_bins: int) -> tuple[np.ndarray | None, str | None]:
-    """The clip's array, or the reason it cannot be published (naming the file)."""
+    """The clip's array, or the reason it cannot be published (naming the file).
+
+    Only a verified array is returned: the file must match the size, shape and sha256 that the sidecar
+    beside it (``<stem>.json``, written by the features stage) records. A file without such a sidecar
+    is refused too, since nothing says it is what the features stage wrote.
+    """
     path = resolve_spectrogram(clip, root)
     try:
         arr = np.load(path, mmap_mode="r", allow_pickle=False)
@@ -340,6 +346,9 @@ def load_spectrogram(clip: Clip, root: Path | None, n_bins: int) -> tuple[np.nda
     arr = np.ascontiguousarray(arr)
     if not np.isfinite(arr).all():
         return None, f"spectrogram {path}: non-finite values"
+    unverified = verify_spectrogram(path)
+    if unverified is not None:
+        return None, f"spectrogram {unverified}"
     return arr, None
 
 

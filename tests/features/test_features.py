@@ -50,15 +50,19 @@ def _segment(media: Media, number: int, start: float, end: float) -> Segment:
                    end_s=end, method="chapters", confidence=0.9)
 
 
-@pytest.fixture(scope="module")
-def opus_media(tmp_path_factory) -> Media:
-    folder = tmp_path_factory.mktemp("media")
+def make_opus_media(folder: Path, source_id: str = "vid-ok", seconds: float = 6.0) -> Media:
+    """A short stereo Opus recording in ``folder``, as the acquire stage leaves one."""
     wav = folder / "src.wav"
-    soundfile.write(wav, _stereo_music(6.0), 48000)
+    soundfile.write(wav, _stereo_music(seconds), 48000)
     opus = folder / "rec.opus"
     subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(wav), "-c:a", "libopus", "-b:a", "96k",
                     str(opus)], check=True)
-    return _media(opus, "vid-ok")
+    return _media(opus, source_id)
+
+
+@pytest.fixture(scope="module")
+def opus_media(tmp_path_factory) -> Media:
+    return make_opus_media(tmp_path_factory.mktemp("media"))
 
 
 def test_clip_is_normalized_and_its_spectrogram_is_stored(opus_media, tmp_path):

@@ -1,5 +1,6 @@
 """Helpers for the publish tests: a small realistic build (works, recordings, media, movements, segments,
-clips, failures, spectrograms) written with the same ``earsense_m2t.schemas.io`` calls the earlier stages use."""
+clips, failures, spectrograms with their sidecars) written with the same ``earsense_m2t.schemas.io`` calls
+and the same sidecar checksum helper (``describe_file``) the earlier stages use."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from earsense_m2t.features.features import describe_file
 from earsense_m2t.schemas import Clip, Failure, Media, Movement, Recording, Segment, Work
 from earsense_m2t.schemas.io import read_records, write_records
 
@@ -45,7 +47,8 @@ def sha(text: str) -> str:
 def make_build(root: Path, n_works: int = 5, seed: int = 0, fetched_at: str = "2026-01-01T00:00:00+00:00",
                frames: tuple[int, int] = (120, 400)) -> Path:
     """Write a build folder: ``n_works`` works of 2–4 movements (~15 movements for 5 works), one work
-    without any recording, one movement whose clip failed, random float16 spectrograms."""
+    without any recording, one movement whose clip failed, random float16 spectrograms, each with a
+    sidecar recording its size, shape and sha256 as the features stage writes it (publish verifies it)."""
     rng = np.random.default_rng(seed)
     build = root / "build"
     spec_dir = root / "derived"
@@ -95,6 +98,8 @@ def make_build(root: Path, n_works: int = 5, seed: int = 0, fetched_at: str = "2
             arr = rng.standard_normal((n, 256)).astype(np.float16)
             path = spec_dir / f"{sha(mid)[:16]}.npy"
             np.save(path, arr)
+            sidecar = {"spectrogram": {**describe_file(path, arr.shape), "frames": n, "bins": 256, "kind": "linear"}}
+            path.with_suffix(".json").write_text(json.dumps(sidecar, indent=1, sort_keys=True), encoding="utf-8")
             clips.append(Clip(id=mid, movement_id=mid, sample_rate_hz=16000, duration_s=dur,
                               loudness_before_lufs=float(rng.uniform(-35, -15)), loudness_after_lufs=-23.0,
                               gain_db=1.5, true_peak_dbtp=-2.0, spectrogram_path=str(path), spectrogram_frames=n,

@@ -1,0 +1,121 @@
+"""Publish never publishes an unverified spectrogram: each ``.npy`` must match the checksum its sidecar records.
+
+End to end with the real features stage: a cached spectrogram damaged after a publish is recomputed by the
+next features run (identical bytes), so the next publish keeps the live version instead of publishing the
+damage or failing on it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from earsense_m2t.features.features import prepare_clips
+from earsense_m2t.publish import versions
+from earsense_m2t.schemas import Clip, Media, Movement, RecordError, Segment
+from earsense_m2t.schemas.io import read_records, write_records
+from tests.features.test_features import make_opus_media
+from tests.publish._bundle import make_build
+
+
+def flip_a_byte(path: Path) -> None:
+    """Same size, one low mantissa bit of the last float16 changed: still a loadable, finite array."""
+    data = bytearray(path.read_bytes())
+    data[-2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+DAMAGE: dict[str, Callable[[Path], None]] = {"changed": flip_a_byte, "truncated": truncate}
+
+
+def clips_of(build: Path) -> list[Clip]:
+    return read_records(build / "clips.jsonl", Clip)
+
+
+# ------------------------------------------------------------------------------------------ end to end
+
+def real_audio_build(root: Path) -> tuple[Path, Media]:
+    """One work of four movements cut from a real 8 s Opus file; clips still to be made."""
+    build = make_build(root, n_works=1)
+    media = make_opus_media(root, source_id="vid000", seconds=8.0)
+    segments = read_records(build / "segments.jsonl", Segment)
+    segments = [dataclasses.replace(s, media_sha256=media.sha256, start_s=2.0 * i, end_s=2.0 * (i + 1))
+                for i, s in enumerate(segments)]
+    write_records(build / "media.jsonl", [media])
+    write_records(build / "segments.jsonl", segments)
+    write_records(build / "failures.jsonl", [])
+    return build, media
+
+
+def run_features(build: Path, media: Media, derived: Path) -> dict[str, int]:
+    result = prepare_clips(read_records(build / "segments.jsonl", Segment), [media],
+                           read_records(build / "movements.jsonl", Movement), derived_dir=derived)
+    assert not result.failures, result.failures
+    write_records(build / "clips.jsonl", result.records)
+    return {k: v for k, v in result.counts.items() if v}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_a_damaged_cache_is_recomputed_and_publishes_no_new_version(tmp_path, dataset_dir, publish, damage):
+    build, media = real_audio_build(tmp_path)
+    derived = tmp_path / "derived-real"
+    assert run_features(build, media, derived) == {"computed": 4}
+    first = publish(build)
+    assert (first.version, first.created, first.counts["spectrograms"]) == ("1.0.0", True, 4)
+
+    victim = Path(clips_of(build)[1].spectrogram_path)
+    original = victim.read_bytes()
+    DAMAGE[damage](victim)
+    counts = run_features(build, media, derived)
+    again = publish(build)  # on a reused damaged file: a new version (changed) or a refused publish (truncated)
+    assert (again.version, again.created) == ("1.0.0", False), again.reason
+    assert versions(dataset_dir) == ["1.0.0"]
+    assert counts == {"computed": 1, "reused": 3} and victim.read_bytes() == original
+
+
+# ------------------------------------------------------------------------------------------ publish refuses
+
+def test_publish_refuses_a_spectrogram_that_does_not_match_its_checksum(build, dataset_dir, publish):
+    publish(build)
+    clip = clips_of(build)[3]
+    path = Path(clip.spectrogram_path)
+    flip_a_byte(path)  # same size and shape, still finite: only the checksum tells
+    with pytest.raises(RecordError, match="sha256") as info:
+        publish(build)
+    [problem] = info.value.problems
+    assert problem.record_id == clip.movement_id and str(path) in problem.reason
+    assert clip.movement_id in str(info.value)
+    assert versions(dataset_dir) == ["1.0.0"]
+
+
+def test_publish_refuses_a_spectrogram_without_its_sidecar(build, dataset_dir, publish):
+    clip = clips_of(build)[0]
+    sidecar = Path(clip.spectrogram_path).with_suffix(".json")
+    sidecar.unlink(missing_ok=True)
+    with pytest.raises(RecordError, match="sidecar") as info:
+        publish(build)
+    [problem] = info.value.problems
+    assert problem.record_id == clip.movement_id and str(sidecar) in problem.reason
+    assert not dataset_dir.exists()
+
+
+def test_publish_refuses_a_sidecar_without_checksum(build, dataset_dir, publish):
+    clip = clips_of(build)[2]
+    sidecar = Path(clip.spectrogram_path).with_suffix(".json")
+    data = json.loads(sidecar.read_text()) if sidecar.exists() else {"spectrogram": {}}
+    data["spectrogram"].pop("sha256", None)
+    sidecar.write_text(json.dumps(data))
+    with pytest.raises(RecordError, match="checksum") as info:
+        publish(build)
+    [problem] = info.value.problems
+    assert problem.record_id == clip.movement_id
+    assert not dataset_dir.exists()
