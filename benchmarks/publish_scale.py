@@ -43,11 +43,12 @@ def generate(root: Path, rows: int, frames: int) -> Path:
     """A build of ``rows`` movements with spectrograms; a finished build is reused (marker file)."""
     import numpy as np
 
+    from earsense_m2t.features.features import describe_file
     from earsense_m2t.schemas import Clip, Media, Movement, Recording, Segment, Work
     from earsense_m2t.schemas.io import write_records
 
     build = root / "build"
-    marker = build / f".complete-{rows}-{frames}"
+    marker = build / f".complete-sidecars-{rows}-{frames}"  # builds before sidecars are regenerated
     if marker.exists():
         return build
     shutil.rmtree(root, ignore_errors=True)
@@ -79,7 +80,11 @@ def generate(root: Path, rows: int, frames: int) -> Path:
             segs.append(Segment(id=mid, movement_id=mid, source_id=src, media_sha256=_sha(src), start_s=60.0 * i,
                                 end_s=60.0 * (i + 1), method="chapters", confidence=1.0))
             path = spec_dir / f"{n:06d}.npy"
-            np.save(path, bases[n % len(bases)] + np.float16(n % 251) * np.float16(0.001))
+            array = bases[n % len(bases)] + np.float16(n % 251) * np.float16(0.001)
+            np.save(path, array)
+            # the sidecar the features stage writes: publish verifies every array against it
+            sidecar = {"spectrogram": {**describe_file(path, array.shape), "frames": frames, "bins": N_BINS}}
+            path.with_suffix(".json").write_text(json.dumps(sidecar), encoding="utf-8")
             clips.append(Clip(id=mid, movement_id=mid, sample_rate_hz=16000, duration_s=frames / 62.5,
                               loudness_before_lufs=-30.0 + n % 15, loudness_after_lufs=-23.0, gain_db=7.0 - n % 15,
                               true_peak_dbtp=-2.0, spectrogram_path=str(path), spectrogram_frames=frames))
