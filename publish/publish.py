@@ -5,6 +5,8 @@ On-disk layout (``dataset_dir = local/earsense-m2t``)::
     local/earsense-m2t               -> earsense-m2t.versions/v1.1.0   (a relative symlink: the live version)
     local/earsense-m2t.versions/
         repo.git/                    the git history: one commit and one tag per version
+        published.jsonl              the record of published versions: one line per version (version, tag,
+                                     commit, date, previous, bump, reason), appended after the switch
         v1.1.0/                      the live tree (HF layout; a `.git` file points at ../repo.git)
         v1.0.0/                      the tree before it, kept so a reader that resolved the old link
                                      a moment before the switch can finish; older trees live in git only
@@ -15,9 +17,12 @@ Why a symlink: a reader opens ``local/earsense-m2t`` and sees either the whole o
 whole new one, because the only step that changes what it sees is ``os.replace`` of the link, which
 is atomic. Everything before it (writing, validating with ``datasets.load_dataset``, committing and
 tagging) happens beside the live tree; a kill at any point leaves the old link, hence the old version,
-untouched. A version exists only once the link points at it: the next publish removes what a killed
-one left (staging folders, tags and trees newer than the live version, stale git lock files) and
-moves the branch back to the live tag.
+untouched. A version is published once the link has pointed at it; ``published.jsonl`` then records it,
+so the link is not the only witness. Published history is append-only: no code path deletes a
+published tag. The next publish removes only what a killed one left (staging folders, stale git lock
+files, and the tag and tree of a version that is absent from the record and newer than every recorded
+one), points a missing or broken link back at the newest published version (re-materializing its
+tree from git if it is gone) and moves the branch back to it, so numbering continues from there.
 """
 
 from __future__ import annotations
@@ -27,8 +32,6 @@ import fcntl
 import json
 import os
 import shutil
-import subprocess
-import tarfile
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -46,7 +49,6 @@ from earsense_m2t.publish.rows import CONFIGS, Bundle, Inputs, Previous, load_bu
 from earsense_m2t.publish.stats import dataset_stats, failure_stats, size_category
 from earsense_m2t.publish.versions import (
     Git,
-    GitError,
     Version,
     changelog_entry,
     decide_bump,
@@ -61,7 +63,7 @@ from earsense_m2t.schemas import SCHEMA_VERSION, RecordError, validate_bundle
 PAUSE_ENV = "EARSENSE_PUBLISH_PAUSE_AT"
 PAUSE_MARKER_ENV = "EARSENSE_PUBLISH_PAUSE_MARKER"
 STAGES = ("wrote:default", "wrote:spectrograms", "wrote:works", "written", "validated", "committed", "renamed",
-          "switched")
+          "switched", "recorded")
 #: configs bigger than this are validated with a streaming load (features + first row + row count from the
 #: parquet footers) instead of a full conversion to arrow: the full load would copy gigabytes into the cache
 FULL_LOAD_LIMIT = 256 << 20
@@ -69,6 +71,8 @@ KEEP_TREES = 2
 META_DIR = "meta"
 ROW_HASHES = f"{META_DIR}/row_hashes.parquet"
 PUBLISH_JSON = f"{META_DIR}/publish.json"
+#: the durable record of published versions, in the version store: one JSON object per line, oldest first
+PUBLISHED = "published.jsonl"
 
 
 class PublishError(RuntimeError):
@@ -117,6 +121,10 @@ class Layout:
     def git(self) -> Git:
         return Git(self.store / "repo.git")
 
+    @property
+    def record_path(self) -> Path:
+        return self.store / PUBLISHED
+
     def tree(self, version: str) -> Path:
         return self.store / f"v{version}"
 
@@ -136,6 +144,15 @@ class Layout:
             raise PublishError(f"{link} points at {self.tree(version)}, which is missing or incomplete")
         return version
 
+    def linked_version(self) -> str | None:
+        """The version the link shows, or None when it is missing or broken (a folder in its place is an error)."""
+        try:
+            return self.live_version()
+        except PublishError:
+            if os.path.lexists(self.dataset_dir) and not self.dataset_dir.is_symlink():
+                raise
+            return None
+
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         self.store.mkdir(parents=True, exist_ok=True)
@@ -149,34 +166,158 @@ class Layout:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
+    def init(self) -> None:
+        """Create the git store, and with it the (empty) record of published versions."""
+        if not (self.git.git_dir / "HEAD").exists() and not self.record_path.exists():
+            self._write_record([])  # first, so that a store with a repo.git but no record is one made before it
+        self.git.init()
+
+    # ------------------------------------------------------------------------------------------ the record
+
+    def read_record(self) -> list[dict[str, Any]] | None:
+        """The published versions, oldest first, as recorded; None for a store made before the record."""
+        try:
+            text = self.record_path.read_text()
+        except FileNotFoundError:
+            return None
+        entries = []
+        for n, line in enumerate(text.splitlines(), 1):
+            try:
+                entry = json.loads(line)
+                Version.parse(entry["version"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise PublishError(f"{self.record_path}:{n}: not a published version entry ({exc}); "
+                                   "restore the file, nothing was changed") from exc
+            entries.append(entry)
+        return entries
+
+    def _write_record(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        self.store.mkdir(parents=True, exist_ok=True)
+        tmp = self.store / f".{PUBLISHED}.tmp-{os.getpid()}"
+        with open(tmp, "w") as fh:
+            fh.write("".join(json.dumps(e, sort_keys=True) + "\n" for e in entries))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.record_path)
+        _fsync_dir(self.store)
+
+    def record(self, entry: Mapping[str, Any]) -> None:
+        """Append one published version (atomically: the whole file is rewritten and renamed into place)."""
+        entries = self.read_record() or []
+        newest = max((Version.parse(e["version"]) for e in entries), default=None)
+        if newest is not None and Version.parse(entry["version"]) <= newest:
+            raise PublishError(f"{self.record_path}: {entry['version']} is not newer than the published {newest}")
+        self._write_record([*entries, entry])
+
+    def _entry_from_tag(self, version: str, note: str) -> dict[str, Any]:
+        tag = f"v{version}"
+        meta: dict[str, Any] = {}
+        with contextlib.suppress(ValueError, TypeError):
+            meta = json.loads(self.git.show(tag, PUBLISH_JSON) or "{}")
+        return {"version": version, "tag": tag, "commit": self.git.commit_of(tag), "date": self.git.tag_date(tag),
+                "previous": meta.get("previous"), "bump": meta.get("bump"), "reason": meta.get("reason"),
+                "recorded_by": note}
+
+    def published_versions(self) -> list[str]:
+        """Published versions, oldest first: the record's, or for a store made before it, what recovery would adopt."""
+        if not (self.git.git_dir / "HEAD").exists():
+            return [e["version"] for e in self.read_record() or []]
+        record = self.read_record()
+        if record is not None:
+            return [e["version"] for e in record]
+        linked = self.linked_version()
+        return [t[1:] for t in self.git.tags() if linked is None or Version.parse(t) <= Version.parse(linked)]
+
+    def commit_of(self, entry: Mapping[str, Any]) -> str | None:
+        """The commit of a published version: the recorded one if the store holds it, else its tag's."""
+        commit = self.git.commit_of(entry["commit"]) if entry.get("commit") else None
+        return commit or self.git.commit_of(entry["tag"])
+
+    # ------------------------------------------------------------------------------------------ recovery
+
     def recover(self) -> None:
-        """Undo what a killed publish left behind (call with the lock held)."""
-        for junk in [*self.store.glob(".staging-*"), *self.store.glob(".cache-*")]:
+        """Undo what a killed publish left behind and put the newest published version back live (lock held).
+
+        The record (``published.jsonl``) says what was published; the link is only a second witness. A tag
+        or tree is removed only when its version is absent from the record and newer than every recorded
+        version (an aborted publish's: tagged, never switched to). A missing or broken link is pointed
+        back at the newest published version, whose tree is re-materialized from git if it is gone.
+        """
+        for junk in [*self.store.glob(".staging-*"), *self.store.glob(".cache-*"), *self.store.glob(".restore-*")]:
             shutil.rmtree(junk, ignore_errors=True)
+        for tmp in self.store.glob(f".{PUBLISHED}.tmp-*"):
+            tmp.unlink(missing_ok=True)
         for link in self.dataset_dir.parent.glob(f".{self.dataset_dir.name}.link-*"):
             link.unlink(missing_ok=True)
         git_dir = self.git.git_dir
         if not (git_dir / "HEAD").exists():
+            if self.read_record():
+                raise PublishError(f"{self.record_path} lists published versions but {git_dir} is missing; "
+                                   "restore it from a backup (publishing now would number versions from 1.0.0 again)")
             return
         for lock in [git_dir / "index.lock", git_dir / "HEAD.lock", git_dir / "packed-refs.lock",
                      git_dir / "config.lock", *(git_dir / "refs").rglob("*.lock")]:
             lock.unlink(missing_ok=True)
-        live = self.live_version()
-        live_v = Version.parse(live) if live else None
-        for tag in self.git.tags():
-            if live_v is None or Version.parse(tag) > live_v:
+        linked = self.linked_version()
+        tags = self.git.tags()
+        record = self.read_record()
+        if record is None:  # a store from before the record: what the link showed and everything older (all if no link)
+            record = [self._entry_from_tag(t[1:], "recovery: store made before the record")
+                      for t in tags if linked is None or Version.parse(t) <= Version.parse(linked)]
+            self._write_record(record)
+        newest = max((Version.parse(e["version"]) for e in record), default=None)
+        if linked is not None and f"v{linked}" in tags and (newest is None or Version.parse(linked) > newest):
+            # switched to, killed before it was recorded: readers saw it, so it is published
+            entry = self._entry_from_tag(linked, "recovery: live but not yet recorded")
+            self.record(entry)
+            record.append(entry)
+            newest = Version.parse(linked)
+
+        def aborted(version: Version) -> bool:
+            return newest is None or version > newest
+
+        for tag in tags:
+            if aborted(Version.parse(tag)):
                 self.git.delete_tag(tag)
         for tree in self.store.glob("v*"):
             with contextlib.suppress(ValueError):
-                if live_v is None or Version.parse(tree.name) > live_v:
+                if aborted(Version.parse(tree.name)):
                     shutil.rmtree(tree, ignore_errors=True)
-        if live is not None:
-            head = self.git.run("rev-parse", "HEAD").strip() if self.git.has_commits() else None
-            if head != self.git.run("rev-parse", f"v{live}^{{commit}}").strip():
-                self.git.reset_to(f"v{live}", self.tree(live))
-        elif self.git.has_commits():
-            self.git.run("update-ref", "-d", "HEAD")
-            (git_dir / "index").unlink(missing_ok=True)
+        if newest is None:
+            if self.git.has_commits():
+                self.git.run("update-ref", "-d", "HEAD")
+                (git_dir / "index").unlink(missing_ok=True)
+            if self.dataset_dir.is_symlink():
+                self.dataset_dir.unlink()  # a broken link to a version that was never published
+            return
+        version = str(newest)
+        commit = self.commit_of(next(e for e in record if e["version"] == version))
+        if commit is None:
+            raise PublishError(f"version {version} is recorded as published in {self.record_path} but {git_dir} "
+                               f"holds neither its tag nor its commit; restore {git_dir} from a backup")
+        tree = self.tree(version)
+        restored = not (tree / "README.md").exists()
+        if restored:
+            self.restore_tree(version, commit)
+        head = self.git.run("rev-parse", "HEAD").strip() if self.git.has_commits() else None
+        if restored or head != commit:
+            self.git.reset_to(commit, tree)
+        if linked != version:
+            self.switch(tree)
+
+    def restore_tree(self, version: str, commit: str) -> None:
+        """Re-materialize the tree of a published version from git (its `.git` file included)."""
+        tree = self.tree(version)
+        tmp = self.store / f".restore-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        try:
+            self.git.archive(commit, tmp)
+            (tmp / ".git").write_text("gitdir: ../repo.git\n")
+            shutil.rmtree(tree, ignore_errors=True)
+            os.rename(tmp, tree)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     def previous(self) -> Previous | None:
         live = self.live_version()
@@ -206,11 +347,17 @@ class Layout:
         _fsync_dir(self.dataset_dir.parent)
 
     def prune(self, keep: int = KEEP_TREES) -> None:
+        """Remove old trees to save disk: never the newest ``keep`` (at least the newest one), and only trees
+        of recorded versions whose tag and commit the git store holds, so ``load_version`` can bring them back."""
+        recorded = {e["version"]: e for e in self.read_record() or []}
         trees = []
         for tree in self.store.glob("v*"):
             with contextlib.suppress(ValueError):
                 trees.append((Version.parse(tree.name), tree))
-        for _, tree in sorted(trees, reverse=True)[keep:]:
+        for version, tree in sorted(trees, reverse=True)[max(keep, 1):]:
+            entry = recorded.get(str(version))
+            if entry is None or not entry.get("commit") or self.git.commit_of(entry["tag"]) != entry["commit"]:
+                continue
             shutil.rmtree(tree, ignore_errors=True)
 
 
@@ -343,7 +490,7 @@ def publish_dataset(build_dir: Path, dataset_dir: Path = BuildPaths().dataset_di
     layout = Layout(dataset_dir)
     with layout.locked():
         layout.recover()
-        layout.git.init()
+        layout.init()
         previous = layout.previous()
         result = _publish_locked(Path(build_dir), layout, previous, ctx, now)
         if result.created:
@@ -442,52 +589,51 @@ def _publish_locked(build_dir: Path, layout: Layout, previous: Previous | None, 
         _checkpoint("validated")
 
         committed = True
-        layout.git.commit_all(staging, f"earsense-m2t v{version}: {reason}", f"v{version}", now)
+        commit = layout.git.commit_all(staging, f"earsense-m2t v{version}: {reason}", f"v{version}", now)
         _checkpoint("committed")
         tree = layout.tree(version)
         os.rename(staging, tree)
         _checkpoint("renamed")
         layout.switch(tree)
         _checkpoint("switched")
+        layout.record({"version": version, "tag": f"v{version}", "commit": commit, "date": now.isoformat(),
+                       "previous": prev_version, "bump": part, "reason": reason, "recorded_by": "publish"})
+        _checkpoint("recorded")
         return result
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
-        if committed:  # the tag exists but the link may not point at it: put git back on the live version
+        if committed:  # the tag exists but may not be published: recovery removes it unless it was switched to
             with contextlib.suppress(Exception):
                 layout.recover()
         raise
 
 
 def load_version(dataset_dir: Path, version: str) -> Path:
-    """Materialize a published version as ``<dataset_dir>@v<version>/`` (from its git tag) and return it.
+    """Materialize a published version as ``<dataset_dir>@v<version>/`` (from git) and return it.
 
-    The folder is written under a temporary name and renamed, so a present folder is always complete
-    and a second call reuses it.
+    Only versions in the record of published versions can be loaded; any other raises a one-line
+    :class:`PublishError` naming the version and the published ones. The folder is written under a
+    temporary name and renamed, so a present folder is always complete and a second call reuses it.
     """
     dataset_dir = Path(dataset_dir)
     v = Version.parse(version)
     layout = Layout(dataset_dir)
+    published = layout.published_versions()
+    if str(v) not in published:
+        raise PublishError(f"{dataset_dir}: version {v} was never published; available: {', '.join(published) or 'none'}")
     target = dataset_dir.parent / f"{dataset_dir.name}@{v.tag}"
     if (target / "README.md").exists():
         return target
-    if not (layout.git.git_dir / "HEAD").exists():
-        raise PublishError(f"{dataset_dir}: no published versions (no {layout.git.git_dir})")
-    tags = layout.git.tags()
-    if v.tag not in tags:
-        raise PublishError(f"{dataset_dir}: version {v} was not published; available: "
-                           f"{', '.join(t[1:] for t in tags) or 'none'}")
+    entry = next((e for e in layout.read_record() or [] if e["version"] == str(v)), {"tag": v.tag})
+    commit = layout.commit_of(entry)
+    if commit is None:
+        raise PublishError(f"{dataset_dir}: version {v} was published but {layout.git.git_dir} no longer holds "
+                           f"its tag or commit; restore it from a backup")
     tmp = dataset_dir.parent / f".{target.name}.part-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        proc = subprocess.Popen(["git", "--git-dir", str(layout.git.git_dir), "archive", "--format=tar", v.tag],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        assert proc.stdout is not None
-        with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
-            tar.extractall(tmp, filter="data")
-        _, err = proc.communicate()
-        if proc.returncode != 0:
-            raise GitError(f"git archive {v.tag} in {layout.git.git_dir}: {err.decode(errors='replace').strip()}")
+        layout.git.archive(commit, tmp)
         os.rename(tmp, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -495,9 +641,8 @@ def load_version(dataset_dir: Path, version: str) -> Path:
 
 
 def versions(dataset_dir: Path) -> list[str]:
-    """Published versions, oldest first."""
-    git = Layout(Path(dataset_dir)).git
-    return [t[1:] for t in git.tags()] if (git.git_dir / "HEAD").exists() else []
+    """Published versions, oldest first (from the record in the version store)."""
+    return Layout(Path(dataset_dir)).published_versions()
 
 
 __all__ = ["HubTokenError", "PublishError", "PublishResult", "load_version", "publish_dataset", "versions"]

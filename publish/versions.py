@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import tarfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -203,4 +204,37 @@ class Git:
         self.run("reset", "-q", "--mixed", tag, work_tree=work_tree)
 
     def delete_tag(self, tag: str) -> None:
+        """Only for the tag of an aborted publish (never recorded as published): see ``Layout.recover``."""
         self.run("tag", "-d", tag)
+
+    def commit_of(self, rev: str) -> str | None:
+        """The commit ``rev`` (a tag or a commit id) names, or None when the store does not hold it."""
+        try:
+            return self.run("rev-parse", "--verify", "-q", f"{rev}^{{commit}}").strip() or None
+        except GitError:
+            return None
+
+    def tag_date(self, tag: str) -> str:
+        return self.run("for-each-ref", "--format=%(creatordate:iso-strict)", f"refs/tags/{tag}").strip()
+
+    def show(self, rev: str, path: str) -> str | None:
+        try:
+            return self.run("show", f"{rev}:{path}")
+        except GitError:
+            return None
+
+    def archive(self, rev: str, dest: Path) -> None:
+        """Write the tree of ``rev`` into the (existing, empty) folder ``dest``."""
+        proc = subprocess.Popen(["git", "--git-dir", str(self.git_dir), "archive", "--format=tar", rev],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert proc.stdout is not None
+        try:
+            with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
+                tar.extractall(dest, filter="data")
+        except tarfile.TarError as exc:
+            proc.kill()
+            _, err = proc.communicate()
+            raise GitError(f"git archive {rev} in {self.git_dir}: {err.decode(errors='replace').strip() or exc}") from exc
+        _, err = proc.communicate()
+        if proc.returncode != 0:
+            raise GitError(f"git archive {rev} in {self.git_dir}: {err.decode(errors='replace').strip()}")
