@@ -5,20 +5,28 @@ used. A work whose page lists none is searched for (when a search template is gi
 client, each work's album tracks are looked up too: the movements stage takes titles from them when
 the recordings carry none, and their durations are what the cut movements are checked against.
 One failed recording or lookup is a ``Failure`` in the result, never the end of the build.
+
+Every recording is known by its source's identity (``download.source_identity``: the extractor's id,
+or the full normalized URL of direct media), whatever id an older crawl gave it: the chosen
+``Recording`` and its ``Media`` carry that one id, so a file name can never join a row to another
+recording's audio. Downloads run under an egress policy (``egress``; None is the policy for a public
+site, which refuses loopback and private addresses) and the limits of ``DownloadOptions.limits``.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import spotipy
 
 from earsense_m2t.acquire.discovery import DiscoveryError, search_recordings
-from earsense_m2t.acquire.download import DownloadError, DownloadOptions, cached_media, download_media
+from earsense_m2t.acquire.download import DownloadError, DownloadOptions, obtain_media, source_identity
 from earsense_m2t.acquire.spotify import SpotifyTrack, lookup_works, movement_title
-from earsense_m2t.schemas import AlbumTrack, Failure, Recording, StageResult, Work, movement_id
+from earsense_m2t.egress import EgressPolicy
+from earsense_m2t.schemas import AlbumTrack, Deadline, Failure, Recording, StageResult, Work, movement_id, recording_id
 from earsense_m2t.schemas.results import ALBUM_TRACKS_FOUND, FOUND_BY_SEARCH, SPOTIFY_SKIPPED, WORKS_WITHOUT_RECORDING
 
 STAGE = "acquire"
@@ -32,11 +40,12 @@ def recordings_by_choice(recordings: Iterable[Recording]) -> dict[str, list[list
     return {w: [sorted(g[ri], key=lambda r: r.movement_number or 0) for ri in sorted(g)] for w, g in groups.items()}
 
 
-def search_fallback(work: Work, search_template: str, result: StageResult) -> list[list[Recording]]:
+def search_fallback(work: Work, search_template: str, result: StageResult,
+                    egress: EgressPolicy | None = None) -> list[list[Recording]]:
     """Recordings found by searching for a work its page lists none for (one candidate group, or none)."""
     n_movements = len(work.page_movement_titles) or None
     try:
-        found, candidates = search_recordings(work, n_movements, search_template=search_template)
+        found, candidates = search_recordings(work, n_movements, search_template=search_template, egress=egress)
     except DiscoveryError as exc:
         result.drop(exc.failure())
         return []
@@ -50,21 +59,28 @@ def search_fallback(work: Work, search_template: str, result: StageResult) -> li
     return [found]
 
 
+def by_identity(rec: Recording) -> Recording:
+    """The recording under its source's identity (a crawl before identities were full, or a hand-made
+    record, may carry a file name as its source id)."""
+    identity = source_identity(rec.source_url)
+    if rec.source_id == identity:
+        return rec
+    return replace(rec, source_id=identity, id=recording_id(rec.work_id, identity))
+
+
 def download_first_complete(work_id: str, options: Sequence[Sequence[Recording]], cache_dir: Path,
-                            opts: DownloadOptions, result: StageResult) -> None:
+                            opts: DownloadOptions, result: StageResult, egress: EgressPolicy | None = None) -> None:
     """Try the work's recordings in order; keep the first group of which at least one file downloads."""
     for group in options:
         got = False
-        for rec in group:
-            was_cached = cached_media(cache_dir, rec.source_id) is not None
+        for rec in map(by_identity, group):
             try:
-                media = download_media(rec.source_url, rec.source_id, cache_dir, opts)
+                media, reused = obtain_media(rec.source_url, cache_dir, opts, egress=egress)
             except DownloadError as exc:
                 item = movement_id(work_id, rec.movement_number) if rec.movement_number else rec.id
-                result.drop(Failure(stage=STAGE, item_id=item, url=rec.source_url, code="download_failed",
-                                    reason=str(exc)))
+                result.drop(Failure(stage=STAGE, item_id=item, url=rec.source_url, code=exc.code, reason=str(exc)))
                 continue
-            result.add(media, reused=was_cached)
+            result.add(media, reused=reused)
             result.records.append(rec)  # the chosen recording: not counted, it was listed, not made
             got = True
         if got:
@@ -93,24 +109,32 @@ def lookup_album_tracks(spotify: spotipy.Spotify | None, works: Sequence[Work], 
 
 def acquire_media(works: Iterable[Work], recordings: Iterable[Recording], cache_dir: Path,
                   opts: DownloadOptions = DownloadOptions(), *, search_template: str | None = None,
-                  spotify: spotipy.Spotify | None = None) -> StageResult:
+                  spotify: spotipy.Spotify | None = None, egress: EgressPolicy | None = None,
+                  deadline: Deadline = Deadline()) -> StageResult:
     """Media, the chosen recordings and album tracks for ``works``.
 
     Records: ``Media`` (counted computed = downloaded now, reused = from the cache), the
     ``Recording`` each medium came from, and ``AlbumTrack`` (when ``spotify`` is given).
     ``search_template`` (e.g. ``ytsearch8:{query}``) turns the search fallback on; without it a work
     with no listed recording is noted in ``notes["works_without_recording"]``.
+    ``egress`` is where downloads and searches may go (None: ``EgressPolicy()``, the policy for a public
+    site; the bundled mini site needs ``EgressPolicy(allow_loopback=True)``). A refused URL is a
+    ``refused`` failure; a broken limit a ``too_large``, ``too_long`` or ``timed_out`` one.
     """
+    egress = egress if egress is not None else EgressPolicy()
     works = sorted(works, key=lambda w: w.id)
     by_work = recordings_by_choice(recordings)
     result = StageResult(stage=STAGE)
     for work in works:
+        if deadline.passed():
+            result.drop(deadline.failure(STAGE, work.id, work.url))
+            continue
         options = by_work.get(work.id)
         if not options and search_template:
-            options = search_fallback(work, search_template, result)
+            options = search_fallback(work, search_template, result, egress)
         if not options:
             result.note(WORKS_WITHOUT_RECORDING, work.id)
             continue
-        download_first_complete(work.id, options, cache_dir, opts, result)
+        download_first_complete(work.id, options, cache_dir, opts, result, egress)
     lookup_album_tracks(spotify, works, result)
     return result

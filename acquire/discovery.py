@@ -11,8 +11,16 @@ query is a URL template: ``ytsearch{n}:{query}`` on the real YouTube, or any URL
 extractor reads as a playlist. Offline, ``earsense_m2t.offline.devservers.search_feed`` answers such a URL with an RSS
 feed: the generic extractor turns ``<item>``s into entries with ``title``, ``url`` (the enclosure or
 ``<link>``), ``duration`` (from ``<itunes:duration>``) and the ``<guid>`` smuggled into the URL as
-``force_videoid``, which we read back as the source id. RSS carries no uploader, so feed entries have
-``uploader=None``; scoring treats a missing uploader as no signal.
+``force_videoid``. RSS carries no uploader, so feed entries have ``uploader=None``; scoring treats a
+missing uploader as no signal.
+
+A candidate's source id is its source's identity (``download.source_identity``), the id the crawler
+gives a page's embed: ``youtube:<id>`` for a YouTube result, the full normalized URL for a feed entry
+(the generic extractor's ids are file names or feed guids, which do not identify a source).
+
+The search runs under the acquire stage's egress policy: a ``ytsearchN:`` query is not a URL (its
+requests go to YouTube and are checked one by one), a query URL is checked before it is requested, and
+every result's URL is checked before it can be chosen (a refused one is rejected, with the reason).
 
 A recording found by search is marked ``recording_index = SEARCH_RECORDING_INDEX`` (-1): a page's
 own recordings are numbered from 0, so the mark cannot collide with one and tells provenance that no
@@ -21,18 +29,19 @@ page listed this source.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import parse_qs, quote_plus, urlsplit
+from urllib.parse import quote_plus
 
-import yt_dlp
-from yt_dlp.utils import unsmuggle_url
+from yt_dlp.utils import YoutubeDLError, unsmuggle_url
 
 from earsense_m2t.acquire import discovery_rules as rules
+from earsense_m2t.acquire.download import Guard, GuardedYoutubeDL, source_identity, ydl_base_options
+from earsense_m2t.acquire.limits import Limits
 from earsense_m2t.config import YOUTUBE_SEARCH_TEMPLATE
+from earsense_m2t.egress import EgressPolicy, EgressRefused
 from earsense_m2t.schemas import Failure, Recording, Work, recording_id
 from earsense_m2t.text import fold_words
 
@@ -50,20 +59,22 @@ _CATALOGUE = re.compile(
 )
 _NUMBER = re.compile(r"(?<![a-z0-9])(?:no|nr|nro|num|number)\s*(\d+)(?![0-9])")
 _KEY = re.compile(r"(?<![a-z0-9])in ([a-g])(?: (sharp|flat))? (major|minor)(?![a-z0-9])")
-_YOUTUBE_ID = re.compile(r"(?:[?&]v=|youtu\.be/|/shorts/|/embed/)([\w-]{11})")
 _PARTICLES = frozenset("van von de di da del der den le la du ten ter".split())
 
 
 class DiscoveryError(RuntimeError):
-    """The search itself failed (not "found nothing"); names the work and the query URL."""
+    """The search itself failed (not "found nothing"); names the work and the query URL.
 
-    def __init__(self, work_id: str, url: str, reason: str) -> None:
+    ``code``: ``search_failed``, or ``refused`` / a limit's code when the egress policy or a limit stopped it.
+    """
+
+    def __init__(self, work_id: str, url: str, reason: str, code: str = "search_failed") -> None:
         super().__init__(f"{work_id}: recording search {url} failed: {reason}")
-        self.work_id, self.url, self.reason = work_id, url, reason
+        self.work_id, self.url, self.reason, self.code = work_id, url, reason, code
 
     def failure(self) -> Failure:
         """The build records a failed search and goes on; this is the record it keeps."""
-        return Failure(stage="acquire", item_id=self.work_id, url=self.url, code="search_failed",
+        return Failure(stage="acquire", item_id=self.work_id, url=self.url, code=self.code,
                        reason=f"search failed: {self.reason}")
 
 
@@ -195,22 +206,14 @@ def entry_url(entry: dict[str, Any]) -> str:
 
 
 def entry_source_id(entry: dict[str, Any]) -> str:
-    """Stable id of the media at its source, the same id the crawler gives a page's embed."""
-    if entry.get("id"):
-        return str(entry["id"])
-    raw = entry.get("webpage_url") or entry.get("url") or ""
-    url, data = unsmuggle_url(raw, {}) if raw else ("", {})
-    if (data or {}).get("force_videoid"):
-        return str(data["force_videoid"])
-    m = _YOUTUBE_ID.search(url)
-    if m:
-        return m.group(1)
-    parts = urlsplit(url)
-    v = parse_qs(parts.query).get("v")
-    if v:
-        return re.sub(r"[^\w.-]", "_", v[0])
-    path = [p for p in parts.path.split("/") if p]
-    return re.sub(r"[^\w.-]", "_", path[-1]) if path else hashlib.sha256(url.encode()).hexdigest()[:16]
+    """The source's identity, the same id the crawler gives a page's embed (``download.source_identity``):
+    ``<extractor>:<id>`` when the entry names a dedicated extractor and its id (a YouTube search result),
+    else the identity of its URL. Empty when the entry has no URL (it can never be chosen)."""
+    ie_key = str(entry.get("ie_key") or "").lower()
+    if ie_key and ie_key != "generic" and entry.get("id"):
+        return f"{ie_key}:{entry['id']}"
+    url = entry_url(entry)
+    return source_identity(url) if url else ""
 
 
 def _as_float(value: Any) -> float | None:
@@ -306,39 +309,58 @@ def rank(candidates: Iterable[Candidate]) -> list[Candidate]:
 
 # ---- search ----------------------------------------------------------------------------------------
 
-def _ydl_options() -> dict[str, Any]:
+def _ydl_options(limits: Limits, guard: Guard) -> dict[str, Any]:
     return {
+        **ydl_base_options(limits, guard),
+        "match_filter": None,  # results are scored (durations included), not filtered away unseen
         "extract_flat": "in_playlist",  # entries only: no video page is fetched per result
         "skip_download": True,
-        "quiet": True,
-        "no_warnings": True,
-        "noprogress": True,
-        "cachedir": False,
-        "socket_timeout": 30,
         "extractor_retries": 2,
     }
 
 
+def refuse_by_egress(candidate: Candidate, policy: EgressPolicy) -> Candidate:
+    """The candidate, rejected with the reason when the policy refuses its URL (checked before any request)."""
+    if not candidate.url:
+        return candidate
+    try:
+        policy.check(candidate.url)
+    except EgressRefused as exc:
+        return replace(candidate, score=0.0, reasons=(*candidate.reasons, f"reject:refused ({exc.reason})"))
+    return candidate
+
+
 def search_recordings(work: Work, n_movements: int | None, *,
                       search_template: str = YOUTUBE_SEARCH_TEMPLATE, n: int = 8,
-                      threshold: float = rules.THRESHOLD) -> tuple[list[Recording], list[Candidate]]:
+                      threshold: float = rules.THRESHOLD, egress: EgressPolicy | None = None,
+                      limits: Limits = Limits()) -> tuple[list[Recording], list[Candidate]]:
     """Search for the work, score the first ``n`` results, and return the best one above the threshold
     as a whole-work ``Recording`` (``[]`` when none passes) with every scored candidate, best first.
 
-    Raises :class:`DiscoveryError` when the search itself fails (network, extractor); the caller keeps
-    ``exc.failure()`` and the build goes on.
+    ``egress`` is where the search and its results may go (None: ``EgressPolicy()``, a public site's).
+    Raises :class:`DiscoveryError` when the search itself fails (network, extractor, a refused query
+    URL); the caller keeps ``exc.failure()`` and the build goes on.
     """
+    policy = egress if egress is not None else EgressPolicy()
     url = query_url(search_template, build_query(work), n)
+    if "://" in url:  # a query URL; `ytsearchN:` is not one, and its requests are checked as they are made
+        try:
+            policy.check(url)
+        except EgressRefused as exc:
+            raise DiscoveryError(work.id, url, str(exc), code="refused") from exc
+    guard = Guard(url, policy, limits)
     try:
-        with yt_dlp.YoutubeDL(_ydl_options()) as ydl:
+        with GuardedYoutubeDL(_ydl_options(limits, guard), guard) as ydl:
             info = ydl.extract_info(url, download=False)
-    except yt_dlp.utils.DownloadError as exc:
+    except YoutubeDLError as exc:
+        if guard.breach is not None:
+            raise DiscoveryError(work.id, url, guard.breach.reason, code=guard.breach.code) from exc
         raise DiscoveryError(work.id, url, str(exc).removeprefix("ERROR: ")) from exc
     if not info:
         return [], []
     entries = info.get("entries")
     entries = [info] if entries is None else [e for e in entries if e][:n]
-    candidates = rank(score_candidate(e, work, n_movements) for e in entries)
+    candidates = rank(refuse_by_egress(score_candidate(e, work, n_movements), policy) for e in entries)
     best = next((c for c in candidates if not c.rejected and c.score >= threshold and c.url), None)
     if best is None:
         return [], candidates

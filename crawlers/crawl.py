@@ -16,6 +16,7 @@ from pathlib import Path
 
 from earsense_m2t.crawlers.settings import FEED_FILES
 from earsense_m2t.crawlers.site_profile import EARSENSE, SiteProfile
+from earsense_m2t.egress import EgressPolicy
 from earsense_m2t.schemas import Failure, Recording, StageResult, Work
 from earsense_m2t.schemas.io import read_records
 
@@ -47,9 +48,12 @@ def crawl_result(works: list[Work], recordings: list[Recording], failures: list[
 
 
 def run_spider(start_url: str, out_dir: Path, *, local: bool = False, httpcache_dir: Path | None = None,
-               previous: Path | None = None, timeout_s: float = 3600) -> None:
+               previous: Path | None = None, timeout_s: float = 3600, egress: EgressPolicy | None = None) -> None:
     # -P: the spider imports the installed package, never a folder that happens to be in the working directory
     cmd = [sys.executable, "-P", "-m", "earsense_m2t.crawlers.run", "--start-url", start_url, "--out-dir", str(out_dir)]
+    # the policy travels as JSON; the subprocess resolves with the system's resolver
+    policy = EgressPolicy.for_site(start_url) if egress is None else egress
+    cmd += ["--egress", policy.to_json()]
     if previous is not None:
         cmd += ["--previous", str(previous)]
     if local:
@@ -78,22 +82,29 @@ def check_required_fields(works: list[Work], profile: SiteProfile = EARSENSE) ->
 
 def crawl_site(start_url: str, build_dir: Path, *, local: bool = False,
                httpcache_dir: Path | None = None, profile: SiteProfile = EARSENSE,
-               refresh: bool = True) -> StageResult:
+               refresh: bool = True, egress: EgressPolicy | None = None) -> StageResult:
     """Crawl the site and write works/recordings/failures manifests into ``build_dir/crawl``.
 
     With ``refresh`` (the default) the last crawl in ``build_dir/crawl`` is the baseline: unchanged
     pages are answered by conditional requests or their hash and keep their records.
+
+    Every request is checked against ``egress`` (default: ``EgressPolicy.for_site(start_url)``: public
+    addresses only, loopback too when the site is on loopback) before it is sent and on every redirect;
+    a refused page is a ``refused`` Failure, a refused start URL a ``CrawlError`` naming it.
     """
     build_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".crawl-", dir=build_dir))
     try:
         final = build_dir / "crawl"
         run_spider(start_url, tmp, local=local, httpcache_dir=httpcache_dir,
-                   previous=final if refresh and (final / "works.jsonl").exists() else None)
+                   previous=final if refresh and (final / "works.jsonl").exists() else None,
+                   egress=egress)
         stats = json.loads((tmp / "stats.json").read_text(encoding="utf-8"))
         works = read_records(tmp / "works.jsonl", Work) if (tmp / "works.jsonl").exists() else []
         recordings = read_records(tmp / "recordings.jsonl", Recording) if (tmp / "recordings.jsonl").exists() else []
         failures = read_records(tmp / "failures.jsonl", Failure) if (tmp / "failures.jsonl").exists() else []
+        if stats.get("earsense/start_refused"):
+            raise CrawlError(f"start URL not allowed by the egress policy: {stats['earsense/start_refused']}")
         if stats.get("earsense/start_failed"):
             raise CrawlError(f"site unreachable: {stats['earsense/start_failed']}")
         if not works:

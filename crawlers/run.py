@@ -15,13 +15,16 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 import earsense_m2t.crawlers.settings as project_settings
+from earsense_m2t.crawlers.middlewares import EGRESS_SETTING
 from earsense_m2t.crawlers.settings import FEED_FILES
 from earsense_m2t.crawlers.spiders.earsense import EarSenseSpider
+from earsense_m2t.egress import EgressPolicy
 
 
-def build_settings(out_dir: Path, *, local: bool, httpcache_dir: Path | None) -> Settings:
+def build_settings(out_dir: Path, *, local: bool, httpcache_dir: Path | None, egress: EgressPolicy) -> Settings:
     settings = Settings()
     settings.setmodule(project_settings, priority="project")
+    settings.set(EGRESS_SETTING, egress.to_json(), priority="cmdline")
     if local:
         settings.update(project_settings.LOCAL_OVERRIDES, priority="cmdline")
     if httpcache_dir is not None:
@@ -42,10 +45,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--local", action="store_true", help="no throttling (the embedded mini site)")
     parser.add_argument("--httpcache-dir", type=Path)
     parser.add_argument("--previous", type=Path, help="folder of the last crawl's manifests (refresh)")
+    parser.add_argument("--egress", help="the egress policy as JSON (EgressPolicy.to_json); "
+                                         "default: the policy for the start URL (EgressPolicy.for_site)")
     args = parser.parse_args(argv)
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    process = CrawlerProcess(build_settings(args.out_dir, local=args.local, httpcache_dir=args.httpcache_dir),
-                             install_root_handler=True)
+    egress = EgressPolicy.from_json(args.egress) if args.egress else EgressPolicy.for_site(args.start_url)
+    settings = build_settings(args.out_dir, local=args.local, httpcache_dir=args.httpcache_dir, egress=egress)
+    process = CrawlerProcess(settings, install_root_handler=True)
     crawler = process.create_crawler(EarSenseSpider)
     process.crawl(crawler, start_url=args.start_url, previous=str(args.previous) if args.previous else None)
     process.start()

@@ -8,8 +8,9 @@ BOT_NAME = "earsense-m2t"
 SPIDER_MODULES = ["earsense_m2t.crawlers.spiders"]
 NEWSPIDER_MODULE = "earsense_m2t.crawlers.spiders"
 
-# Say who we are and how to reach the project; obey robots.txt.
-USER_AGENT = "earsense-m2t/0.1 (+research crawler for a music-to-text dataset; polite, cached)"
+# Say who we are and how to reach the project (the one User-Agent of the crawl and the downloads); obey robots.txt.
+from earsense_m2t.config import USER_AGENT as USER_AGENT  # noqa: E402
+
 ROBOTSTXT_OBEY = True
 
 # At most 2 requests at a time per domain, with a delay adapted to the server's latency.
@@ -31,6 +32,23 @@ RETRY_TIMES = 2
 # Redirects are followed, but the offsite middleware drops any that leave the site's domain.
 REDIRECT_ENABLED = True
 REDIRECT_MAX_TIMES = 5
+
+# Egress policy (earsense_m2t.egress): every request must be http(s) to a public address, unless the site
+# itself is on loopback (the mini site). EgressMiddleware checks in process_request at 40, first of all
+# downloader middlewares (before the offsite filter at 50, robots.txt at 100, the cache at 900 and the
+# download), and every redirect re-enters the chain there. Scrapy's redirect middlewares are replaced by
+# subclasses that also check the target they build, so a redirect to a refused address becomes the
+# request's error (a `refused` Failure) instead of being dropped silently by the offsite filter.
+DOWNLOADER_MIDDLEWARES = {
+    "earsense_m2t.crawlers.middlewares.EgressMiddleware": 40,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "earsense_m2t.crawlers.middlewares.EgressMetaRefreshMiddleware": 580,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "earsense_m2t.crawlers.middlewares.EgressRedirectMiddleware": 600,
+}
+#: the policy as JSON (EgressPolicy.to_json; crawlers/run.py sets it from --egress); None: the policy for the
+#: start URL (EgressPolicy.for_site)
+EARSENSE_EGRESS = None
 
 # Keep 4xx responses reaching the spider so gone pages (404/410) are recorded, not silently dropped.
 HTTPERROR_ALLOWED_CODES = [304, 404, 410]

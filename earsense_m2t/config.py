@@ -19,6 +19,9 @@ EMBEDDED_SITE = "embedded"
 OUTPUT_ROOT = Path("local")
 #: yt-dlp search for works whose page lists no recording (``{n}`` results for ``{query}``)
 YOUTUBE_SEARCH_TEMPLATE = "ytsearch{n}:{query}"
+#: who we are, on every request (the crawl's pages and the acquire stage's downloads): the project and
+#: where to reach it, not a browser's name
+USER_AGENT = "earsense-m2t/0.1 (+research crawler for a music-to-text dataset; polite, cached)"
 #: host names of this machine: a site there has no one to be polite to (no throttling, no HTTP cache)
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 

@@ -8,9 +8,10 @@ A bad page becomes a ``Failure`` record with the URL and the reason, and the cra
 from __future__ import annotations
 
 import hashlib
-import re
+import ipaddress
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
@@ -24,6 +25,7 @@ from earsense_m2t.crawlers.html_text import (
     normalize_text,
     repair_encoding,
 )
+from earsense_m2t.crawlers.middlewares import RefusedRequest, egress_policy
 from earsense_m2t.crawlers.previous import PreviousCrawl, content_fingerprint
 from earsense_m2t.crawlers.site_profile import EARSENSE, EMBED_RULES, SiteProfile
 from earsense_m2t.crawlers.work_title import (
@@ -33,6 +35,7 @@ from earsense_m2t.crawlers.work_title import (
     parse_number,
     parse_year,
 )
+from earsense_m2t.egress import EgressPolicy, EgressRefused, redact
 from earsense_m2t.schemas import Failure, Recording, Work, recording_id
 from earsense_m2t.text import is_slug
 
@@ -67,6 +70,8 @@ class EarSenseSpider(scrapy.Spider):
         #: what the last crawl saw, for conditional requests and change detection
         self.previous = PreviousCrawl.load(previous)
         self.changes: dict[str, list[str]] = {"new": [], "changed": [], "unchanged": [], "gone": []}
+        #: links off the site to refused addresses, reported once each
+        self.refused_links: set[str] = set()
 
     def closed(self, reason: str) -> None:
         seen_or_gone = self.works_seen | set(self.changes["gone"])
@@ -95,7 +100,8 @@ class EarSenseSpider(scrapy.Spider):
         if response.status == 304 and slug is not None and slug in self.previous.works:
             yield from self.reuse_previous(slug)
             return
-        if response.status in (404, 410) and slug is not None:
+        if response.status in (404, 410) and slug is not None and slug in self.previous.works:
+            # only a work the last crawl had can be gone; a dead link to an unknown work is a Failure below
             self.changes["gone"].append(slug)
             self.works_seen.add(slug)
             return
@@ -121,10 +127,18 @@ class EarSenseSpider(scrapy.Spider):
         for href in response.css(f"{self.sel['work_links']}, {self.sel['next_page']}, a::attr(href)").getall():
             yield from self._follow(response, href)
 
+    @cached_property
+    def egress(self) -> EgressPolicy:
+        """Where requests may go (``crawlers/middlewares.py`` enforces it on every request)."""
+        return egress_policy(self.crawler)
+
     def _follow(self, response: Response, href: str) -> Iterator[Any]:
         url = response.urljoin(href)
         parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or parts.hostname not in self.allowed_domains:
+        if parts.scheme not in ("http", "https"):
+            return
+        if parts.hostname not in self.allowed_domains:
+            yield from self._refused_link(url, parts.hostname or "")
             return
         path = unquote(parts.path)
         if path.startswith("/chamber-music/") and self.profile.work_path_re.match(path) is None \
@@ -143,6 +157,26 @@ class EarSenseSpider(scrapy.Spider):
         elif self.profile.follow_path_re.match(path):
             yield scrapy.Request(urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, "")),
                                  callback=self.parse, errback=self.on_error)
+
+    def _refused_link(self, url: str, host: str) -> Iterator[Failure]:
+        """A link off the site is not followed; one to an address the policy refuses is reported as such.
+
+        Only hosts that need no DNS lookup are judged (IP literals, and ``localhost``, which the hosts
+        file answers): a name elsewhere is neither requested nor resolved.
+        """
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            if host != "localhost":
+                return
+        try:
+            self.egress.check(url)
+        except EgressRefused as refusal:
+            if refusal.url in self.refused_links:
+                return
+            self.refused_links.add(refusal.url)
+            yield Failure(stage="crawl", item_id=refusal.url, url=refusal.url, code="refused",
+                          reason=f"link not followed: {refusal}")
 
     def canonical_work_url(self, slug: str) -> str:
         """``?ri=N`` and other variants of a work page collapse to one URL (the work's identity)."""
@@ -254,6 +288,9 @@ class EarSenseSpider(scrapy.Spider):
     # ---- errors ----------------------------------------------------------------------------
     def on_error(self, failure: TwistedFailure) -> Iterator[Failure]:
         request = failure.request  # type: ignore[attr-defined]
+        if isinstance(failure.value, RefusedRequest):
+            yield self._refused(request, failure.value.refusal)
+            return
         error = (failure.type or type(failure.value)).__name__  # Twisted types `type` as optional
         reason = failure.getErrorMessage() or error
         if request.meta.get("start"):
@@ -261,16 +298,44 @@ class EarSenseSpider(scrapy.Spider):
         yield Failure(stage="crawl", item_id=request.url, url=request.url, code="request_failed",
                       reason=f"{error}: {reason}")
 
+    def _refused(self, request: scrapy.Request, refusal: EgressRefused) -> Failure:
+        """The egress policy refused the request, or the redirect it led to (``refusal.url``)."""
+        asked = redact((request.meta.get("redirect_urls") or [request.url])[0])  # the URL the spider requested
+        reason = str(refusal) if refusal.url == asked else f"{refusal} (redirected from {asked})"
+        if request.meta.get("start"):
+            self.crawler.stats.set_value("earsense/start_refused", reason)
+        return Failure(stage="crawl", item_id=asked, url=refusal.url, code="refused", reason=reason)
+
     def on_sitemap_error(self, failure: TwistedFailure) -> None:
         self.logger.info("no sitemap: %s", failure.getErrorMessage())
 
 
 def media_source(embed_url: str) -> tuple[str, str]:
-    """The URL to hand yt-dlp and the media's id at its source, from an embed's ``src``."""
+    """The URL to hand yt-dlp and the media's identity at its source, from an embed's ``src``.
+
+    The identity is the acquire stage's (``acquire.download.source_identity``, which the crawler may not
+    import; tests/acquire checks that the two agree), never a file name, which two works can share:
+    ``<extractor>:<id>`` for a known video host (yt-dlp's extractor key, lower-cased: the host's name,
+    ``youtube`` or ``vimeo``), else the full normalized URL: scheme, lower-cased host, port (not a
+    default one, nor one on loopback, where a server takes a free port on each start), path and query.
+    """
     for pattern, template in EMBED_RULES:
         m = pattern.match(embed_url)
         if m:
-            return template.format(id=m.group("id")), m.group("id")
-    path = [p for p in urlsplit(embed_url).path.split("/") if p]
-    source_id = re.sub(r"[^\w.-]", "_", path[-1]) if path else hashlib.sha256(embed_url.encode()).hexdigest()[:16]
-    return embed_url, source_id
+            url = template.format(id=m.group("id"))
+            host = (urlsplit(url).hostname or "").removeprefix("www.")
+            return url, f"{host.split('.')[0]}:{m.group('id')}"
+    try:
+        parts = urlsplit(embed_url.strip())
+        host, port = parts.hostname or "", parts.port
+    except ValueError:
+        return embed_url, embed_url.strip().split("#", 1)[0]
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    scheme = parts.scheme.lower()
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != {"http": 80, "https": 443}.get(scheme) and not loopback:
+        netloc += f":{port}"
+    return embed_url, urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))

@@ -4,7 +4,9 @@ Each server binds 127.0.0.1 on a free port, runs in a daemon thread, and records
 so a test can check what the client really sent (or that it sent nothing):
 
 - :mod:`earsense_m2t.offline.devservers.spotify_api` — the Spotify Web API and its client-credentials token endpoint;
-- :mod:`earsense_m2t.offline.devservers.search_feed` — a video search answering with an RSS feed yt-dlp reads as a playlist.
+- :mod:`earsense_m2t.offline.devservers.search_feed` — a video search answering with an RSS feed yt-dlp reads as a playlist;
+- :mod:`earsense_m2t.offline.devservers.media_files` — a file host that misbehaves on demand (endless or dripped
+  bodies, redirects), for the download limits and the egress checks.
 
     with serve_spotify() as api:
         sp = spotify_client(client_id=api.client_id, client_secret=api.client_secret,

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from earsense_m2t.acquire import acquire_media
+from earsense_m2t.acquire.download import source_identity
+from earsense_m2t.egress import EgressPolicy
 from earsense_m2t.offline.minisite import serve
 from earsense_m2t.offline.minisite.catalogue import all_videos
 from earsense_m2t.schemas import AlbumTrack, Media, Recording, Work, recording_id
 from tests.conftest import MINISITE_MEDIA
 
 NOW = "2026-01-01T00:00:00+00:00"
+LOCAL = EgressPolicy(allow_loopback=True)  # the mini site is on this machine
 
 
 def work(slug: str) -> Work:
@@ -25,14 +28,19 @@ def test_first_complete_recording_is_used_and_every_drop_is_a_failure(catalogue,
                              source_url=f"{site.base_url}/watch/{video.video_id}", source_id=video.video_id)
 
         listed = [recording(broken, 0), recording(good, 1)]
-        first = acquire_media([work("W"), work("No-Recording")], listed, tmp_path)
-        again = acquire_media([work("W"), work("No-Recording")], listed, tmp_path)
+        first = acquire_media([work("W"), work("No-Recording")], listed, tmp_path, egress=LOCAL)
+        again = acquire_media([work("W"), work("No-Recording")], listed, tmp_path, egress=LOCAL)
 
-    assert [m.source_id for m in first.of(Media)] == [good.video_id]
+    # a recording is known by its source (the URL, here), whatever id the caller gave it
+    good_id = source_identity(listed[1].source_url)
+    assert good_id == f"http://127.0.0.1/watch/{good.video_id}"
+    assert [m.source_id for m in first.of(Media)] == [good_id]
+    assert [(r.source_id, r.id) for r in first.of(Recording)] == [(good_id, recording_id("W", good_id))]
     assert [r.recording_index for r in first.of(Recording)] == [1]
     assert first.counts == {"computed": 1, "reused": 0, "dropped": 1}
     [failure] = first.failures
-    assert (failure.stage, failure.code, failure.item_id) == ("acquire", "download_failed", listed[0].id)
+    broken_id = recording_id("W", source_identity(listed[0].source_url))
+    assert (failure.stage, failure.code, failure.item_id) == ("acquire", "download_failed", broken_id)
     assert listed[0].source_url in failure.reason
     assert first.notes["works_without_recording"] == ["No-Recording"]
     assert first.notes["spotify_skipped"] == ["no credentials"] and first.of(AlbumTrack) == []

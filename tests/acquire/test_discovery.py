@@ -16,6 +16,8 @@ from earsense_m2t.acquire.discovery import (
     score_candidate,
     search_recordings,
 )
+from earsense_m2t.acquire.download import source_identity
+from earsense_m2t.egress import EgressPolicy
 from earsense_m2t.offline.devservers.search_feed import FEED_ENTRIES, serve_search_feed
 from earsense_m2t.schemas import Failure, Recording, Work, validate_record
 
@@ -118,7 +120,7 @@ def test_score_candidate(case, work, n, movement, title, duration, uploader, exp
     entry = {"id": f"id-{case}", "url": f"https://www.youtube.com/watch?v=id-{case}", "title": title,
              "duration": duration, "uploader": uploader}
     cand = score_candidate(entry, WORKS[work], n, movement)
-    assert cand.title == title and cand.source_id == f"id-{case}" and cand.duration_s == duration
+    assert cand.title == title and cand.source_id == source_identity(entry["url"]) and cand.duration_s == duration
     if expected.startswith("reject:"):
         assert cand.rejected and cand.score == 0.0
         assert any(r.startswith(expected) for r in cand.reasons), cand.reasons
@@ -193,12 +195,15 @@ def test_catalogue_ids(text, ids):
 
 
 @pytest.mark.parametrize(("entry", "source_id", "url"), [
-    ({"id": "dQw4w9WgXcQ", "url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ"}, "dQw4w9WgXcQ",
+    ({"id": "dQw4w9WgXcQ", "url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ"}, "youtube:dQw4w9WgXcQ",
      "https://www.youtube.com/watch?v=dQw4w9WgXcQ"),
-    ({"url": "http://h/watch?v=abc#__youtubedl_smuggle=%7B%22force_videoid%22%3A+%22guid42%22%7D"}, "guid42",
+    ({"_type": "url", "ie_key": "Youtube", "id": "dQw4w9WgXcQ", "url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ"},
+     "youtube:dQw4w9WgXcQ", "https://www.youtube.com/watch?v=dQw4w9WgXcQ"),
+    # a feed's guid is not the source's identity: the generic extractor's media are known by their URL
+    ({"url": "http://h/watch?v=abc#__youtubedl_smuggle=%7B%22force_videoid%22%3A+%22guid42%22%7D"}, "http://h/watch?v=abc",
      "http://h/watch?v=abc"),
-    ({"url": "https://youtu.be/dQw4w9WgXcQ"}, "dQw4w9WgXcQ", "https://youtu.be/dQw4w9WgXcQ"),
-    ({"url": "http://h/media/track-7.ogg"}, "track-7.ogg", "http://h/media/track-7.ogg"),
+    ({"url": "https://youtu.be/dQw4w9WgXcQ"}, "youtube:dQw4w9WgXcQ", "https://youtu.be/dQw4w9WgXcQ"),
+    ({"url": "http://H:8080/media/track-7.ogg"}, "http://h:8080/media/track-7.ogg", "http://H:8080/media/track-7.ogg"),
 ])
 def test_entry_source_id_and_url(entry, source_id, url):
     assert entry_source_id(entry) == source_id
@@ -207,19 +212,28 @@ def test_entry_source_id_and_url(entry, source_id, url):
 
 # ---- real yt-dlp against the local RSS search ------------------------------------------------------
 
+LOCAL = EgressPolicy(allow_loopback=True)  # the search feed is on this machine
+
+
 @pytest.fixture
 def feed():
     with serve_search_feed() as f:
         yield f
 
 
+def guid(candidate) -> str:
+    """The feed entry a candidate came from (its identity is its URL, ``…/watch?v=<guid>``)."""
+    return candidate.source_id.rsplit("v=", 1)[-1]
+
+
 def test_search_picks_the_complete_recording(feed):
     work = WORKS["onslow"]
-    recs, cands = search_recordings(work, 4, search_template=feed.search_template, n=10)
+    recs, cands = search_recordings(work, 4, search_template=feed.search_template, n=10, egress=LOCAL)
     assert len(recs) == 1
     rec = recs[0]
     assert isinstance(rec, Recording)
-    assert rec.source_id == "onsComplete" and rec.id == f"{work.id}@onsComplete"
+    identity = "http://127.0.0.1/watch?v=onsComplete"  # the normalized URL (a loopback port is no part of it)
+    assert rec.source_id == identity and rec.id == f"{work.id}@{identity}"
     assert rec.recording_index == SEARCH_RECORDING_INDEX and rec.movement_number is None
     assert rec.source_url == f"{feed.base_url}/watch?v=onsComplete"  # the smuggled data is stripped
     assert rec.duration_s == 1712.0  # from <itunes:duration>
@@ -227,7 +241,7 @@ def test_search_picks_the_complete_recording(feed):
     assert validate_record(rec) == []
     # every result is scored and explained, best first; lessons and excerpts are refused with reasons
     assert [c.score for c in cands] == sorted((c.score for c in cands), reverse=True)
-    by_id = {c.source_id: c for c in cands}
+    by_id = {guid(c): c for c in cands}
     assert "reject:lesson" in by_id["onsLesson01"].reasons
     assert "reject:excerpt" in by_id["onsExcerpt2"].reasons
     assert by_id["onsOp39Full"].score < rules.THRESHOLD
@@ -238,40 +252,41 @@ def test_search_picks_the_complete_recording(feed):
 
 
 def test_search_reads_durations_and_keeps_entries_without_one(feed):
-    recs, cands = search_recordings(WORKS["molique"], 4, search_template=feed.search_template)
-    assert [r.source_id for r in recs] == ["molHalden01"]
-    by_id = {c.source_id: c for c in cands}
+    recs, cands = search_recordings(WORKS["molique"], 4, search_template=feed.search_template, egress=LOCAL)
+    assert [r.source_id for r in recs] == ["http://127.0.0.1/watch?v=molHalden01"]
+    by_id = {guid(c): c for c in cands}
     assert by_id["molNoDur005"].duration_s is None and "duration_unknown" in by_id["molNoDur005"].reasons
     assert by_id["molHalden01"].score > by_id["molNoDur005"].score >= rules.THRESHOLD
     assert by_id["molCover003"].rejected and by_id["molReact004"].rejected and by_id["molHowTo002"].rejected
 
 
 def test_search_limits_results_to_n(feed):
-    _, cands = search_recordings(WORKS["onslow"], 4, search_template=feed.search_template, n=3)
+    _, cands = search_recordings(WORKS["onslow"], 4, search_template=feed.search_template, n=3, egress=LOCAL)
     assert len(cands) == 3
 
 
 def test_nothing_passes_gives_no_recording_but_all_candidates(feed):
-    recs, cands = search_recordings(WORKS["beach"], 3, search_template=feed.search_template)
+    recs, cands = search_recordings(WORKS["beach"], 3, search_template=feed.search_template, egress=LOCAL)
     assert recs == [] and cands  # the word "quintet" finds Onslow's entries, which are not Beach's work
     assert all(c.score < rules.THRESHOLD for c in cands)
 
 
 def test_threshold_is_respected(feed):
-    recs, cands = search_recordings(WORKS["onslow"], 4, search_template=feed.search_template, threshold=1.01)
+    recs, cands = search_recordings(WORKS["onslow"], 4, search_template=feed.search_template, threshold=1.01,
+                                    egress=LOCAL)
     assert recs == [] and cands
 
 
 def test_empty_search_result(feed):
     work = _work("Nobody-Nothing", "Zzyzx", "Nobody")
-    assert search_recordings(work, 2, search_template=feed.search_template) == ([], [])
+    assert search_recordings(work, 2, search_template=feed.search_template, egress=LOCAL) == ([], [])
 
 
 def test_search_failure_names_work_and_url(feed):
     feed.fail_status = 503
     work = WORKS["onslow"]
     with pytest.raises(DiscoveryError) as err:
-        search_recordings(work, 4, search_template=feed.search_template)
+        search_recordings(work, 4, search_template=feed.search_template, egress=LOCAL)
     msg = str(err.value)
     assert work.id in msg and f"{feed.base_url}/search.rss?q=Onslow" in msg and "503" in msg
     failure = err.value.failure()

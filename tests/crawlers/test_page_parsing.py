@@ -64,10 +64,11 @@ def test_year():
 
 
 @pytest.mark.parametrize("embed, url, source_id", [
-    ("https://www.youtube.com/embed/dQw4w9WgXcQ?rel=0", "https://www.youtube.com/watch?v=dQw4w9WgXcQ", "dQw4w9WgXcQ"),
-    ("https://www.youtube-nocookie.com/embed/abcdefghijk", "https://www.youtube.com/watch?v=abcdefghijk", "abcdefghijk"),
-    ("https://player.vimeo.com/video/12345", "https://vimeo.com/12345", "12345"),
-    ("http://127.0.0.1:8000/embed/Ab3-x_Yz0Q1", "http://127.0.0.1:8000/embed/Ab3-x_Yz0Q1", "Ab3-x_Yz0Q1"),
+    ("https://www.youtube.com/embed/dQw4w9WgXcQ?rel=0", "https://www.youtube.com/watch?v=dQw4w9WgXcQ", "youtube:dQw4w9WgXcQ"),
+    ("https://www.youtube-nocookie.com/embed/abcdefghijk", "https://www.youtube.com/watch?v=abcdefghijk", "youtube:abcdefghijk"),
+    ("https://player.vimeo.com/video/12345", "https://vimeo.com/12345", "vimeo:12345"),
+    ("http://127.0.0.1:8000/embed/Ab3-x_Yz0Q1", "http://127.0.0.1:8000/embed/Ab3-x_Yz0Q1",
+     "http://127.0.0.1/embed/Ab3-x_Yz0Q1"),  # direct media: the full URL (a loopback port is not identity)
 ])
 def test_media_source(embed, url, source_id):
     assert media_source(embed) == (url, source_id)
