@@ -67,8 +67,15 @@ def check_search(search: str, option: str = "--search") -> None:
                                 f"({type(exc).__name__}: {exc})") from None
 
 
-def check_build_options(*, site_url: str, output_root: str | os.PathLike[str], search: str) -> Path:
+def check_deadline(deadline_s: float | None, option: str = "--deadline") -> None:
+    if deadline_s is not None and not deadline_s > 0:
+        raise BadOption(option, f"{deadline_s!r} is not a positive number of seconds")
+
+
+def check_build_options(*, site_url: str, output_root: str | os.PathLike[str], search: str,
+                        deadline_s: float | None = None) -> Path:
     """All the build's options at once, before any work; returns the (created) output root."""
+    check_deadline(deadline_s)
     check_site(site_url)
     check_search(search)
     return check_output_root(output_root)

@@ -36,7 +36,7 @@ from earsense_m2t.features.loudness import Loudness, apply_gain, measure_loudnes
 from earsense_m2t.features.params import PROCESSING_VERSION, AudioParams
 from earsense_m2t.features.quality import ClipMeasurements, clipped_fraction, quality_flags
 from earsense_m2t.features.spectrogram import write_spectrogram
-from earsense_m2t.schemas import Clip, Failure, Media, Movement, Segment, StageResult
+from earsense_m2t.schemas import Clip, Deadline, Failure, Media, Movement, Segment, StageResult
 from earsense_m2t.schemas.io import atomic_path, atomic_write_text, content_key, sha256_file
 from earsense_m2t.schemas.results import FLAG_NOTE_PREFIX
 
@@ -102,7 +102,8 @@ def _prepare(segment: Segment, media: Media, *, derived_dir: Path, params: Audio
 
 
 def prepare_clips(segments: Iterable[Segment], media: Iterable[Media], movements: Iterable[Movement] = (), *,
-                  derived_dir: Path, params: AudioParams = AudioParams(), keep_audio: bool = False) -> StageResult:
+                  derived_dir: Path, params: AudioParams = AudioParams(), keep_audio: bool = False,
+                  deadline: Deadline = Deadline()) -> StageResult:
     """Clips for all segments; a clip that fails becomes a ``Failure`` and the rest go on.
 
     A movement's ``expected_duration_s`` (from the page or an album) sets the ``duration_mismatch``
@@ -112,6 +113,9 @@ def prepare_clips(segments: Iterable[Segment], media: Iterable[Media], movements
     expected = {m.id: m.expected_duration_s for m in movements if m.expected_duration_s}
     result = StageResult(stage=STAGE)
     for segment in segments:
+        if deadline.passed():
+            result.drop(deadline.failure(STAGE, segment.movement_id))
+            continue
         medium = media_by_source.get(segment.source_id)
         if medium is None:
             result.drop(Failure(stage=STAGE, item_id=segment.movement_id, code="no_media",

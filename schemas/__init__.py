@@ -18,7 +18,7 @@ from earsense_m2t.schemas.records import (
     movement_id,
     recording_id,
 )
-from earsense_m2t.schemas.results import StageResult
+from earsense_m2t.schemas.results import Deadline, StageResult
 from earsense_m2t.schemas.validate import RecordError, validate_bundle, validate_record
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "TEMPO_CLASSES",
     "AlbumTrack",
     "Clip",
+    "Deadline",
     "Failure",
     "Media",
     "Movement",

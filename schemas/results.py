@@ -9,6 +9,7 @@ failures by stage and reason code from this shape alone, so no stage can drop an
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -26,6 +27,22 @@ FOUND_BY_SEARCH = "found_by_search"
 ALBUM_TRACKS_FOUND = "album_tracks_found"
 SPOTIFY_SKIPPED = "spotify_skipped"
 FLAG_NOTE_PREFIX = "flag:"
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """The whole build's deadline: when it has passed, a stage stops taking new items and lists the rest
+    as ``deadline`` failures, so the build still publishes what finished."""
+
+    seconds: float | None = None  # None: no deadline
+    started: float = field(default_factory=time.monotonic)
+
+    def passed(self) -> bool:
+        return self.seconds is not None and time.monotonic() - self.started > self.seconds
+
+    def failure(self, stage: str, item_id: str, url: str | None = None) -> Failure:
+        return Failure(stage=stage, item_id=item_id, url=url, code="deadline",
+                       reason=f"not done: the build's deadline of {self.seconds:g} s had passed")
 
 
 @dataclass
@@ -66,5 +83,5 @@ class StageResult:
         return Counter(f.code for f in self.failures)
 
 
-__all__ = ["ALBUM_TRACKS_FOUND", "BASE_COUNTS", "FLAG_NOTE_PREFIX", "FOUND_BY_SEARCH", "SPOTIFY_SKIPPED",
+__all__ = ["ALBUM_TRACKS_FOUND", "BASE_COUNTS", "Deadline", "FLAG_NOTE_PREFIX", "FOUND_BY_SEARCH", "SPOTIFY_SKIPPED",
            "WORKS_WITHOUT_RECORDING", "StageResult"]

@@ -13,7 +13,7 @@ import numpy as np
 
 from earsense_m2t.acquire.decode import decode_mono
 from earsense_m2t.movements.chapters import Chapter, match_chapters, parse_chapters, segments_from_chapters
-from earsense_m2t.schemas import Failure, Media, Movement, Recording, Segment, StageResult, by_work
+from earsense_m2t.schemas import Deadline, Failure, Media, Movement, Recording, Segment, StageResult, by_work
 from earsense_m2t.segment.silence import find_movement_boundaries
 
 SILENCE_SAMPLE_RATE_HZ = 8000  # enough to see gaps; a quarter of the work of 16 kHz
@@ -67,7 +67,7 @@ def _whole_work_segments(movements: Sequence[Movement], media: Media, decode: De
 
 
 def prepare_segments(movements: Sequence[Movement], chosen: Sequence[Recording], media: Sequence[Media],
-                     decode: Decoder = decode_mono) -> StageResult:
+                     decode: Decoder = decode_mono, deadline: Deadline = Deadline()) -> StageResult:
     """One ``Segment`` per movement placed in its work's media; one ``Failure`` per movement that is not.
 
     Movements of a work without audio are counted (``no_audio``) but are not failures here: the
@@ -77,6 +77,10 @@ def prepare_segments(movements: Sequence[Movement], chosen: Sequence[Recording],
     recs_by_work = by_work(chosen)
     result = StageResult(stage="segment")
     for work_id, mvs in sorted(by_work(movements).items()):
+        if deadline.passed():
+            for mv in mvs:
+                result.drop(deadline.failure("segment", mv.id))
+            continue
         mvs = sorted(mvs, key=lambda m: m.number)
         recs = [r for r in recs_by_work.get(work_id, []) if r.source_id in media_by_source]
         if not recs:
