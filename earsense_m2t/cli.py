@@ -28,13 +28,16 @@ def build(
                                         "search template with {n} and {query}.")] = "auto",
     wait: Annotated[bool, typer.Option(help="If another build is using --out, wait for it instead of stopping.")]
     = False,
+    deadline: Annotated[float | None, typer.Option(help="Seconds the build may take: when they have passed, no new "
+                                                   "work starts, what is left is listed as failures, and what "
+                                                   "finished is published.")] = None,
 ) -> None:
     """Run the whole build-dataset flow (crawl → acquire → movements → segment → features → publish) here."""
     from earsense_m2t.build_options import BadOption, check_build_options
     from earsense_m2t.workdir import BuildLocked, ensure_free
 
     try:  # before Prefect starts: it stores flow parameters, and a bad option or a busy --out should cost nothing
-        root = check_build_options(site_url=site, output_root=out, search=search)
+        root = check_build_options(site_url=site, output_root=out, search=search, deadline_s=deadline)
         if not wait:
             ensure_free(root)
     except (BadOption, BuildLocked) as exc:
@@ -53,7 +56,7 @@ def build(
 
     try:
         summary = build_dataset(site_url=site, output_root=str(out), publish=publish, push_to_hub=push_to_hub,
-                                search=search, wait=wait)
+                                search=search, wait=wait, deadline_s=deadline)
     except (BadOption, BuildLocked) as exc:
         fail(str(exc))
     except CrawlError as exc:
@@ -66,6 +69,9 @@ def build(
     typer.echo(summary.render())
     if publish and summary.rows == 0:
         typer.echo("error: the build produced no rows", err=True)
+        raise typer.Exit(1)
+    if push_to_hub and summary.failure_counts().get(("publish", "push_failed")):
+        typer.echo(f"error: the upload to {push_to_hub} failed (see above); the local version is published", err=True)
         raise typer.Exit(1)
 
 

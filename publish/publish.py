@@ -42,6 +42,7 @@ from typing import Any, TypedDict
 
 import polars as pl
 
+from earsense_m2t.acquire.download import SOURCE_IDENTITY_RULE
 from earsense_m2t.config import BuildPaths
 from earsense_m2t.publish.card import ConfigSummary, card_fingerprint, make_plots, plot_files, render_card
 from earsense_m2t.publish.folds import assign_folds
@@ -50,6 +51,7 @@ from earsense_m2t.publish.stats import dataset_stats, failure_stats, size_catego
 from earsense_m2t.publish.versions import (
     Git,
     Version,
+    changed_rules,
     changelog_entry,
     decide_bump,
     diff_hashes,
@@ -70,6 +72,8 @@ FULL_LOAD_LIMIT = 256 << 20
 KEEP_TREES = 2
 META_DIR = "meta"
 ROW_HASHES = f"{META_DIR}/row_hashes.parquet"
+#: versions of rules in earlier stages that shape row values; a change is named in the changelog
+RULES: Mapping[str, tuple[str, str]] = {"source_identity": SOURCE_IDENTITY_RULE}
 PUBLISH_JSON = f"{META_DIR}/publish.json"
 #: the durable record of published versions, in the version store: one JSON object per line, oldest first
 PUBLISHED = "published.jsonl"
@@ -96,6 +100,7 @@ class PublishResult:
     bump: str | None = None  # initial | major | minor | patch | None
     reason: str = ""
     pushed_to: str | None = None
+    push_error: str | None = None  # the upload failed (the local version is published all the same)
 
 
 # ---------------------------------------------------------------------------------------------- layout
@@ -462,14 +467,27 @@ def require_token(repo_id: str) -> str:
     return token
 
 
+class PushError(PublishError):
+    """The upload to the Hub failed; the message names the repo and never carries the token."""
+
+
 def push(tree: Path, repo_id: str, version: str, token: str) -> None:
+    """Upload one version. Any failure is a :class:`PushError` without a chained cause: the Hub
+    client's errors keep the request, whose ``Authorization`` header holds the token, and a chained
+    exception would carry it into logs and Prefect's state storage."""
     from huggingface_hub import HfApi
 
-    api = HfApi(token=token)
-    api.create_repo(repo_id, repo_type="dataset", exist_ok=True)
-    api.upload_folder(folder_path=str(tree), repo_id=repo_id, repo_type="dataset",
-                      commit_message=f"earsense-m2t v{version}", ignore_patterns=[".git", ".git/*"])
-    api.create_tag(repo_id, tag=f"v{version}", repo_type="dataset", exist_ok=True)
+    try:
+        api = HfApi(token=token)
+        api.create_repo(repo_id, repo_type="dataset", exist_ok=True)
+        api.upload_folder(folder_path=str(tree), repo_id=repo_id, repo_type="dataset",
+                          commit_message=f"earsense-m2t v{version}", ignore_patterns=[".git", ".git/*"])
+        api.create_tag(repo_id, tag=f"v{version}", repo_type="dataset", exist_ok=True)
+    except Exception as exc:  # noqa: BLE001 - every failure of the upload is reported the same way
+        detail = str(exc).splitlines()[0] if str(exc) else ""
+        detail = detail.replace(token, "***")[:200]
+        raise PushError(f"push of v{version} to the Hub dataset repo {repo_id!r} failed: "
+                        f"{type(exc).__name__}: {detail}") from None
 
 
 # ---------------------------------------------------------------------------------------------- entry points
@@ -496,8 +514,11 @@ def publish_dataset(build_dir: Path, dataset_dir: Path = BuildPaths().dataset_di
         if result.created:
             layout.prune()
     if push_to_hub and token:
-        push(layout.tree(result.version), push_to_hub, result.version, token)
-        result.pushed_to = push_to_hub
+        try:
+            push(layout.tree(result.version), push_to_hub, result.version, token)
+            result.pushed_to = push_to_hub
+        except PushError as exc:
+            result.push_error = str(exc)
     return result
 
 
@@ -533,6 +554,10 @@ def _publish_locked(build_dir: Path, layout: Layout, previous: Previous | None, 
     committed = False
     try:
         built = write_configs(staging, inputs)
+        for name in [n for n, b in built.items() if b.num_rows == 0 and n != "default"]:
+            # a config without rows (no clip finished) does not load with datasets: this version leaves it out
+            shutil.rmtree(staging / "data" / name, ignore_errors=True)
+            del built[name]
         hashes = pl.DataFrame({"config": [n for n, b in built.items() for _ in b.ids],
                                "id": [i for b in built.values() for i in b.ids],
                                "hash": [h for b in built.values() for h in b.hashes]},
@@ -573,12 +598,14 @@ def _publish_locked(build_dir: Path, layout: Layout, previous: Previous | None, 
 
         (staging / "README.md").write_text(render_card(version=version, date=now.date().isoformat(), **card_args))
         old_log = (previous.path / "CHANGELOG.md").read_text() if previous else None
-        entry = changelog_entry(version, now, part, reason, prev_version, changes, counts)
+        why = changed_rules(previous.meta if previous else None, RULES) if part in ("minor", "major") else []
+        entry = changelog_entry(version, now, part, reason, prev_version, changes, counts, why)
         (staging / "CHANGELOG.md").write_text(prepend_changelog(old_log, entry))
         (staging / PUBLISH_JSON).write_text(json.dumps(
             {"version": version, "previous": prev_version, "date": now.isoformat(), "bump": part, "reason": reason,
              "schema_version": SCHEMA_VERSION, "counts": counts, "card_fingerprint": fingerprint,
-             "features": features}, indent=1, sort_keys=True) + "\n")
+             "features": features, "rules": {name: v for name, (v, _) in RULES.items()}},
+            indent=1, sort_keys=True) + "\n")
         _checkpoint("written")
 
         cache_dir = layout.store / f".cache-{os.getpid()}"

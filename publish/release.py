@@ -16,7 +16,7 @@ from earsense_m2t.config import REAL_SITE_URL
 from earsense_m2t.features.params import AudioParams
 from earsense_m2t.features.spectrogram import spectrogram_parameters
 from earsense_m2t.publish.publish import publish_dataset
-from earsense_m2t.schemas import Release, StageResult
+from earsense_m2t.schemas import Failure, Release, StageResult
 from earsense_m2t.tagging.card_text import tempo_rules_markdown
 
 
@@ -46,4 +46,7 @@ def publish_release(build_dir: Path, dataset_dir: Path, *, site_url: str, embedd
                       rows=published.counts.get("default", 0), pushed_to=published.pushed_to)
     result = StageResult(stage="publish")
     result.add(release, reused=not published.created)
+    if published.push_error:
+        result.drop(Failure(stage="publish", item_id=release.id, code="push_failed", url=None,
+                            reason=published.push_error))
     return result

@@ -120,9 +120,11 @@ def _id_list(ids: Sequence[str]) -> str:
 
 
 def changelog_entry(version: str, date: datetime, part: str, reason: str, previous: str | None,
-                    changes: Mapping[str, ConfigChanges], counts: Mapping[str, int]) -> str:
+                    changes: Mapping[str, ConfigChanges], counts: Mapping[str, int], why: Sequence[str] = ()) -> str:
+    """``why``: the rule changes (see :func:`changed_rules`) that explain rows changing without new data."""
     what = f"{part.upper()} against {previous}: {reason}." if previous else "First version."
     lines = [f"## {version} — {date.date().isoformat()}", "", what, ""]
+    lines += [f"Why: {note}." for note in why] + ([""] if why else [])
     for name, ch in changes.items():
         lines.append(f"- **{name}** ({counts.get(name, 0)} rows): {len(ch.added)} added, {len(ch.changed)} changed, "
                      f"{len(ch.removed)} removed")
@@ -132,6 +134,14 @@ def changelog_entry(version: str, date: datetime, part: str, reason: str, previo
             if ids:
                 lines.append(f"  - {label}: {_id_list(ids)}")
     return "\n".join(lines) + "\n"
+
+
+def changed_rules(previous_meta: Mapping[str, Any] | None, rules: Mapping[str, tuple[str, str]]) -> list[str]:
+    """The notes of the data-shaping rules whose version differs from the live version's (absent = "1")."""
+    if previous_meta is None:
+        return []
+    before = previous_meta.get("rules") or {}
+    return [note for name, (version, note) in sorted(rules.items()) if before.get(name, "1") != version]
 
 
 def prepend_changelog(old_text: str | None, entry: str) -> str:
