@@ -86,3 +86,13 @@ def test_leftovers_of_a_killed_build_are_swept(tmp_path):
     assert leftovers(tmp_path) == expected
     assert sweep_leftovers(tmp_path) == expected
     assert all(p.exists() for p in kept) and not any(p.exists() for p in expected)
+
+
+def test_checkout_of_a_version_that_was_never_published(tmp_path):
+    from earsense_m2t.publish import publish_dataset
+    from tests.publish._bundle import CARD_CONTEXT, NOW, make_build
+
+    dataset = tmp_path / "local" / "earsense-m2t"
+    publish_dataset(make_build(tmp_path / "b"), dataset, card_context=CARD_CONTEXT, now=NOW)
+    short_error(cli("checkout-version", "9.9.9", "--dataset-dir", str(dataset), cwd=tmp_path),
+                "checkout-version 9.9.9", "never published", "1.0.0")
