@@ -180,7 +180,11 @@ def main() -> None:
     parser.add_argument("--child", choices=sorted(CHILDREN))
     parser.add_argument("--build")
     parser.add_argument("--dataset")
+    parser.add_argument("--generate", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.generate:
+        generate(args.out / f"rows-{args.generate}", args.generate, args.frames)
+        return
     if args.child:
         out = CHILDREN[args.child](args)
         out["peak_rss_mb"] = _peak_rss_mb()
@@ -192,8 +196,12 @@ def main() -> None:
     print(f"publish_scale: {args.rows} rows x {args.frames} frames x {N_BINS} bins float16 "
           f"({mb:.2f} MB each, {args.rows * mb / 1024:.2f} GB of spectrograms)")
     t0 = time.perf_counter()
-    big = generate(args.out / f"rows-{args.rows}", args.rows, args.frames)
-    small = generate(args.out / f"rows-{args.naive_rows}", args.naive_rows, args.frames)
+    # generated in a child: a child's ru_maxrss starts at its parent's peak (Linux keeps the high-water
+    # mark across fork and exec), so the parent must never hold the generated arrays
+    big, small = args.out / f"rows-{args.rows}" / "build", args.out / f"rows-{args.naive_rows}" / "build"
+    for rows in (args.rows, args.naive_rows):
+        subprocess.run([sys.executable, __file__, "--generate", str(rows), "--frames", str(args.frames), "--out",
+                        str(args.out)], check=True)
     print(f"  generate builds:              {time.perf_counter() - t0:7.1f} s (reused when already there)")
 
     base = run_child("baseline", big, args.out / "none")["peak_rss_mb"]

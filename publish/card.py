@@ -160,6 +160,27 @@ def plot_loudness(default: pl.DataFrame, target_lufs: float | None, path: Path) 
     _save(fig, path)
 
 
+#: time columns a spectrogram plot is drawn with: a 6-inch figure shows fewer pixels than that
+PLOT_COLUMNS = 2000
+
+
+def plot_columns(array: np.ndarray, columns: int = PLOT_COLUMNS) -> np.ndarray:
+    """The array averaged into at most ``columns`` time columns, as float32.
+
+    Drawing every frame of an hour-long movement would make matplotlib hold several full-size copies
+    (hundreds of MB) for a picture 600 pixels wide; averaging blocks of frames first keeps the plot's
+    memory independent of the recording's length.
+    """
+    frames = array.shape[0]
+    if frames <= columns:
+        return np.asarray(array, dtype=np.float32)
+    step = -(-frames // columns)  # ceil
+    out = np.empty((-(-frames // step), array.shape[1]), dtype=np.float32)
+    for i, start in enumerate(range(0, frames, step)):
+        out[i] = np.asarray(array[start:start + step], dtype=np.float32).mean(axis=0)
+    return out
+
+
 def plot_spectrogram(array: np.ndarray, title: str, frames_per_s: float | None, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(6, 3))
     extent = None
@@ -168,7 +189,7 @@ def plot_spectrogram(array: np.ndarray, title: str, frames_per_s: float | None, 
         ax.set_xlabel("time (s)")
     else:
         ax.set_xlabel("frame")
-    ax.imshow(np.asarray(array, dtype=np.float32).T, origin="lower", aspect="auto", cmap="magma", extent=extent,
+    ax.imshow(plot_columns(array).T, origin="lower", aspect="auto", cmap="magma", extent=extent,
               interpolation="nearest")
     ax.set_ylabel("bin")
     ax.set_title(title, fontsize=9)

@@ -307,7 +307,10 @@ def spectrogram_storage(arrays: Sequence[np.ndarray], ext_type: pa.DataType) -> 
     Python floats.
     """
     n_bins = arrays[0].shape[1] if arrays else 0
-    flat = np.concatenate([np.ascontiguousarray(a).reshape(-1) for a in arrays]) if arrays else np.zeros(0, np.float16)
+    if len(arrays) == 1:  # the common case for long movements: a view, no copy
+        flat = np.ascontiguousarray(arrays[0]).reshape(-1)
+    else:
+        flat = np.concatenate([np.ascontiguousarray(a).reshape(-1) for a in arrays]) if arrays else np.zeros(0, np.float16)
     frames = np.array([a.shape[0] for a in arrays], dtype=np.int64)
     inner_offsets = np.arange(0, int(frames.sum()) * n_bins + 1, max(n_bins, 1), dtype=np.int32)
     if n_bins == 0:
@@ -413,7 +416,7 @@ def spectrogram_batches(inputs: Inputs, features: Features) -> Iterator[Batch]:
             raise RuntimeError(f"spectrogram of {clip.id}: neither an array nor a problem")
         if inputs.problems:  # the version will be refused: keep checking, stop building
             continue
-        buf.append((clip, arr, hashlib.sha256(arr.tobytes()).hexdigest()))
+        buf.append((clip, arr, hashlib.sha256(arr.data).hexdigest()))  # arr is contiguous: hashed in place
         buf_bytes += arr.nbytes
     if buf and not inputs.problems:
         yield flush()
