@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -26,3 +27,12 @@ def catalogue():
     from earsense_m2t.offline.minisite import load_catalogue
 
     return load_catalogue()
+
+
+@pytest.fixture
+def no_sockets(monkeypatch):
+    """Any connection attempt fails the test: a refusal must come before a socket is opened."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("a socket was opened")
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)

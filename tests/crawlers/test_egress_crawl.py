@@ -10,7 +10,6 @@ refused from the URL alone.
 from __future__ import annotations
 
 import re
-import socket
 from collections.abc import Iterator
 
 import pytest
@@ -149,13 +148,6 @@ def test_a_local_site_may_still_reach_other_loopback_ports(catalogue, tmp_path):
 
 # ---- the middleware in Scrapy's chain (in this process) ---------------------------------------------------
 
-
-@pytest.fixture
-def no_sockets(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError("a socket was opened")
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
 
 
 def test_the_check_runs_first_in_process_request_and_wraps_redirects():

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,23 +17,9 @@ from earsense_m2t.features.features import prepare_clips
 from earsense_m2t.publish import versions
 from earsense_m2t.schemas import Clip, Media, Movement, RecordError, Segment
 from earsense_m2t.schemas.io import read_records, write_records
+from tests.features.test_derived_cache import DAMAGE, flip_a_byte
 from tests.features.test_features import make_opus_media
 from tests.publish._bundle import make_build
-
-
-def flip_a_byte(path: Path) -> None:
-    """Same size, one low mantissa bit of the last float16 changed: still a loadable, finite array."""
-    data = bytearray(path.read_bytes())
-    data[-2] ^= 0x01
-    path.write_bytes(bytes(data))
-
-
-def truncate(path: Path) -> None:
-    data = path.read_bytes()
-    path.write_bytes(data[: len(data) // 2])
-
-
-DAMAGE: dict[str, Callable[[Path], None]] = {"changed": flip_a_byte, "truncated": truncate}
 
 
 def clips_of(build: Path) -> list[Clip]:
