@@ -43,9 +43,8 @@ def generate(root: Path, rows: int, frames: int) -> Path:
     """A build of ``rows`` movements with spectrograms; a finished build is reused (marker file)."""
     import numpy as np
 
-    from earsense_m2t.features.features import describe_file
     from earsense_m2t.schemas import Clip, Media, Movement, Recording, Segment, Work
-    from earsense_m2t.schemas.io import write_records
+    from earsense_m2t.schemas.io import describe_file, write_records
 
     build = root / "build"
     marker = build / f".complete-sidecars-{rows}-{frames}"  # builds before sidecars are regenerated

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,7 +37,7 @@ from earsense_m2t.features.params import PROCESSING_VERSION, AudioParams
 from earsense_m2t.features.quality import ClipMeasurements, clipped_fraction, quality_flags
 from earsense_m2t.features.spectrogram import write_spectrogram
 from earsense_m2t.schemas import Clip, Deadline, Failure, Media, Movement, Segment, StageResult
-from earsense_m2t.schemas.io import atomic_path, atomic_write_text, content_key, sha256_file
+from earsense_m2t.schemas.io import atomic_path, atomic_write_text, content_key, describe_file, verify_file
 from earsense_m2t.schemas.results import FLAG_NOTE_PREFIX
 
 log = logging.getLogger(__name__)
@@ -150,53 +150,6 @@ def load_spectrogram(clip: Clip, *, mmap: bool = False) -> np.ndarray:
     return array
 
 
-def describe_file(path: str | os.PathLike[str], shape: Sequence[int]) -> dict[str, Any]:
-    """What a sidecar records about one derived file so that it can be verified before reuse or publication."""
-    path = Path(path)
-    return {"file": path.name, "bytes": path.stat().st_size, "shape": [int(n) for n in shape],
-            "sha256": sha256_file(path)}
-
-
-def verify_file(path: str | os.PathLike[str], recorded: Mapping[str, Any] | None) -> str | None:
-    """Why ``path`` is not the file ``recorded`` (from :func:`describe_file`) describes, or None when it is.
-
-    The cheap checks come first (byte size, then the shape in the file's header), the sha256 last.
-    """
-    path = Path(path)
-    if not isinstance(recorded, Mapping) or not recorded.get("sha256"):
-        return f"{path}: the sidecar records no checksum for it (written before checksums were kept)"
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        return f"{path}: missing"
-    if size != recorded.get("bytes"):
-        return f"{path}: {size} bytes, the sidecar records {recorded.get('bytes')}"
-    try:
-        shape = _file_shape(path)
-    except (OSError, ValueError, RuntimeError) as exc:  # soundfile's LibsndfileError is a RuntimeError
-        return f"{path}: unreadable header ({exc})"
-    if list(shape) != list(recorded.get("shape") or ()):
-        return f"{path}: shape {list(shape)}, the sidecar records {recorded.get('shape')}"
-    digest = sha256_file(path)
-    if digest != recorded["sha256"]:
-        return f"{path}: sha256 {digest[:12]}… differs from the sidecar's {str(recorded['sha256'])[:12]}…"
-    return None
-
-
-def verify_spectrogram(path: str | os.PathLike[str]) -> str | None:
-    """Why the spectrogram at ``path`` cannot be trusted, or None when it matches the checksum its sidecar
-    (``<stem>.json`` beside it, written by this stage) records."""
-    path = Path(path)
-    sidecar = path.with_suffix(".json")
-    try:
-        recorded = json.loads(sidecar.read_text(encoding="utf-8")).get("spectrogram")
-    except FileNotFoundError:
-        return f"{path}: no sidecar {sidecar} with its checksum; rerun the features stage"
-    except (OSError, ValueError, AttributeError) as exc:
-        return f"{path}: unreadable sidecar {sidecar} ({exc}); rerun the features stage"
-    return verify_file(path, recorded)
-
-
 # --- internals ------------------------------------------------------------------------------------
 
 def _compute(segment: Segment, media: Media, files: ClipFiles, params: AudioParams, keep_audio: bool) -> dict[str, Any]:
@@ -281,13 +234,4 @@ def _clip_from_sidecar(segment: Segment, sidecar: dict[str, Any], files: ClipFil
     return clip, list(flags)
 
 
-def _file_shape(path: Path) -> tuple[int, ...]:
-    """The shape a derived file's header states, without reading its data."""
-    if path.suffix == ".npy":
-        return tuple(np.load(path, mmap_mode="r", allow_pickle=False).shape)
-    info = soundfile.info(str(path))
-    return (info.frames,) if info.channels == 1 else (info.frames, info.channels)
-
-
-__all__ = ["CLIP_ERRORS", "ClipFiles", "clip_files", "clip_key", "describe_file", "load_spectrogram", "prepare_clip",
-           "prepare_clips", "verify_file", "verify_spectrogram"]
+__all__ = ["CLIP_ERRORS", "ClipFiles", "clip_files", "clip_key", "load_spectrogram", "prepare_clip", "prepare_clips"]

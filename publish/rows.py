@@ -25,10 +25,9 @@ import polars as pl
 import pyarrow as pa
 from datasets import ClassLabel, Features, Value
 
-from earsense_m2t.features.features import verify_spectrogram
 from earsense_m2t.schemas import Clip, Failure, Media, Movement, Record, RecordError, Recording, Segment, Work
 from earsense_m2t.schemas.features import as_features, record_features, spectrogram_feature
-from earsense_m2t.schemas.io import read_records
+from earsense_m2t.schemas.io import read_records, verify_spectrogram
 from earsense_m2t.schemas.validate import Problem
 
 DEFAULT_N_BINS = 256

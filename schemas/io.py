@@ -12,9 +12,9 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from earsense_m2t.schemas.records import Record
 
@@ -83,3 +83,65 @@ def content_key(*parts: object) -> str:
     """A stable key for derived files: hash of (input hash, parameters, code version)."""
     text = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# ---- derived files: what their completion marker records, and checking a file against it -------------------
+# Shared by the features stage (reuse) and publish (nothing unverified is published), so publish does
+# not have to import the audio stack to check a checksum.
+
+def describe_file(path: str | os.PathLike[str], shape: Sequence[int]) -> dict[str, Any]:
+    """What a sidecar records about one derived file so that it can be verified before reuse or publication."""
+    path = Path(path)
+    return {"file": path.name, "bytes": path.stat().st_size, "shape": [int(n) for n in shape],
+            "sha256": sha256_file(path)}
+
+
+def verify_file(path: str | os.PathLike[str], recorded: Mapping[str, Any] | None) -> str | None:
+    """Why ``path`` is not the file ``recorded`` (from :func:`describe_file`) describes, or None when it is.
+
+    The cheap checks come first (byte size, then the shape in the file's header), the sha256 last.
+    """
+    path = Path(path)
+    if not isinstance(recorded, Mapping) or not recorded.get("sha256"):
+        return f"{path}: the sidecar records no checksum for it (written before checksums were kept)"
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return f"{path}: missing"
+    if size != recorded.get("bytes"):
+        return f"{path}: {size} bytes, the sidecar records {recorded.get('bytes')}"
+    try:
+        shape = _file_shape(path)
+    except (OSError, ValueError, RuntimeError) as exc:  # soundfile's LibsndfileError is a RuntimeError
+        return f"{path}: unreadable header ({exc})"
+    if list(shape) != list(recorded.get("shape") or ()):
+        return f"{path}: shape {list(shape)}, the sidecar records {recorded.get('shape')}"
+    digest = sha256_file(path)
+    if digest != recorded["sha256"]:
+        return f"{path}: sha256 {digest[:12]}… differs from the sidecar's {str(recorded['sha256'])[:12]}…"
+    return None
+
+
+def verify_spectrogram(path: str | os.PathLike[str]) -> str | None:
+    """Why the spectrogram at ``path`` cannot be trusted, or None when it matches the checksum its sidecar
+    (``<stem>.json`` beside it, written by the features stage) records."""
+    path = Path(path)
+    sidecar = path.with_suffix(".json")
+    try:
+        recorded = json.loads(sidecar.read_text(encoding="utf-8")).get("spectrogram")
+    except FileNotFoundError:
+        return f"{path}: no sidecar {sidecar} with its checksum; rerun the features stage"
+    except (OSError, ValueError, AttributeError) as exc:
+        return f"{path}: unreadable sidecar {sidecar} ({exc}); rerun the features stage"
+    return verify_file(path, recorded)
+
+
+def _file_shape(path: Path) -> tuple[int, ...]:
+    """The shape a derived file's header states, without reading its data."""
+    import numpy as np  # imported here: manifests alone need neither
+    import soundfile
+
+    if path.suffix == ".npy":
+        return tuple(np.load(path, mmap_mode="r", allow_pickle=False).shape)
+    info = soundfile.info(str(path))
+    return (info.frames,) if info.channels == 1 else (info.frames, info.channels)

@@ -19,19 +19,16 @@ from earsense_m2t.acquire.download import DownloadError, download_media, source_
 from earsense_m2t.egress import EgressPolicy
 from earsense_m2t.offline.devservers.media_files import MediaFiles, Route
 from earsense_m2t.offline.devservers.search_feed import serve_search_feed
-from earsense_m2t.schemas import Media, Recording, Work, recording_id
+from earsense_m2t.schemas import Media
+from tests.acquire._records import recording, work
 
 PUBLIC_STAND_IN = "127.0.0.5"
 
 
-def work(slug: str) -> Work:
-    return Work(id=slug, url=f"http://{PUBLIC_STAND_IN}/chamber-music/{slug}/", title="A work", composer="Anon",
-                fetched_at="2026-01-01T00:00:00+00:00", page_sha256="c" * 64)
+def public_work(slug: str):
+    return work(slug, PUBLIC_STAND_IN)
 
 
-def recording(work_id: str, url: str) -> Recording:
-    identity = source_identity(url)
-    return Recording(id=recording_id(work_id, identity), work_id=work_id, source_url=url, source_id=identity)
 
 
 @pytest.fixture
@@ -57,7 +54,7 @@ def this_machine(tone):
 
 def acquire_one(url: str, cache, policy: EgressPolicy | None):
     rec = recording("W", url)
-    return acquire_media([work("W")], [rec], cache, egress=policy), rec
+    return acquire_media([public_work("W")], [rec], cache, egress=policy), rec
 
 
 def test_the_sites_own_recordings_are_fetched(site, policy, tmp_path):

@@ -18,20 +18,13 @@ from earsense_m2t.acquire.download import DownloadOptions, media_dir, source_ide
 from earsense_m2t.acquire.limits import Limits
 from earsense_m2t.egress import EgressPolicy
 from earsense_m2t.offline.devservers.media_files import MediaFiles, Route
-from earsense_m2t.schemas import Media, Recording, Work, recording_id
+from earsense_m2t.schemas import Media, Recording
+from tests.acquire._records import recording, work
 
 LOCAL = EgressPolicy(allow_loopback=True)  # the test host is on this machine
 CAP = 256 << 10
 
 
-def work(slug: str) -> Work:
-    return Work(id=slug, url=f"http://127.0.0.1/chamber-music/{slug}/", title="A work", composer="Anon",
-                fetched_at="2026-01-01T00:00:00+00:00", page_sha256="c" * 64)
-
-
-def recording(work_id: str, url: str) -> Recording:
-    identity = source_identity(url)
-    return Recording(id=recording_id(work_id, identity), work_id=work_id, source_url=url, source_id=identity)
 
 
 def acquire(host: MediaFiles, paths: dict[str, str], cache, **limits):

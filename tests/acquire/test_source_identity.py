@@ -18,14 +18,11 @@ from earsense_m2t.config import USER_AGENT
 from earsense_m2t.crawlers.spiders.earsense import media_source
 from earsense_m2t.egress import EgressPolicy
 from earsense_m2t.offline.devservers.media_files import MediaFiles, Route
-from earsense_m2t.schemas import Media, Recording, Work, recording_id
+from earsense_m2t.schemas import Media, Recording, recording_id
+from tests.acquire._records import work
 
 LOCAL = EgressPolicy(allow_loopback=True)  # the test host is on this machine
 
-
-def work(slug: str) -> Work:
-    return Work(id=slug, url=f"http://127.0.0.1/chamber-music/{slug}/", title="A work", composer="Anon",
-                fetched_at="2026-01-01T00:00:00+00:00", page_sha256="c" * 64)
 
 
 def listed(work_id: str, embed_url: str) -> Recording:

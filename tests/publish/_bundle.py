@@ -15,9 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from earsense_m2t.features.features import describe_file
 from earsense_m2t.schemas import Clip, Failure, Media, Movement, Recording, Segment, Work
-from earsense_m2t.schemas.io import read_records, write_records
+from earsense_m2t.schemas.io import describe_file, read_records, write_records
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
