@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Protocol, TypeVar, get_args
 
 # MAJOR: a field is removed or changes meaning/type; MINOR: a field is added; PATCH: docs only.
-SCHEMA_VERSION = "1.1.0"  # 1.1: Failure.code, Movement.expected_duration_s, AlbumTrack, Release
+SCHEMA_VERSION = "1.2.0"  # 1.2: the page's facts and per-recording movement lists, WorkText
+# 1.1: Failure.code, Movement.expected_duration_s, AlbumTrack, Release
 
 TempoTag = Literal["slow", "medium", "fast", "super_fast"]
 TEMPO_CLASSES: tuple[str, ...] = get_args(TempoTag)
 TempoSource = Literal["marking", "form", "none"]
 TitleSource = Literal["page", "tracks", "chapters", "description", "spotify", "article"]
-SegmentMethod = Literal["chapters", "description", "silence", "per_movement"]
+SegmentMethod = Literal["chapters", "description", "durations", "silence", "per_movement"]
 
 
 class Record:
@@ -70,13 +71,23 @@ class Work(Record):
     key: str | None = None  # "A", "E-flat", "F-sharp"
     mode: str | None = None  # "major" | "minor"
     catalogue: str | None = None  # "Op. 44", "K. 458", "BWV 1001"
-    year: int | None = None
+    year: int | None = None  # composed ("Composed: 1849 (age 52-53)")
+    nationality: str | None = None  # the composer's, as the page says it ("Austrian")
+    instrumentation: str | None = None  # "2 violins, viola and cello" (the page's "(for …)" line)
+    approx_duration_s: float | None = None  # "Duration: 22 minutes (approximately)"
+    composer_birth_place: str | None = None
+    composer_death_place: str | None = None
+    published: str | None = None  # the page's "Published:" fact, as written
+    dedication: str | None = None
     ensemble: str | None = None  # solo, duo, trio, quartet, quintet, sextet, ...
     ensemble_source: str | None = None
     instrument_family: str | None = None  # strings, piano, winds, mixed
     instrument_family_source: str | None = None
     key_source: str | None = None
     page_movement_titles: tuple[str, ...] = ()  # movement titles the page itself lists, in order
+    #: the page's recording (``?ri=N``) whose movement list gave ``page_movement_titles``; None for a
+    #: list that belongs to no recording
+    page_movement_titles_ri: int | None = None
     etag: str | None = None
     last_modified: str | None = None
 
@@ -98,6 +109,8 @@ class Recording(Record):
     duration_s: float | None = None  # as the page states it
     movement_number: int | None = None
     track_title: str | None = None  # the title the track list gives this recording
+    #: this recording's movement list on the page: (title as listed, duration in seconds or None)
+    listed_movements: tuple[tuple[str, float | None], ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -138,6 +151,20 @@ class Movement(Record):
     #: what the sources say the movement lasts (the page's track duration, else the album track's),
     #: to check the cut against; None when no source states it
     expected_duration_s: float | None = None
+    #: the page's recording (``?ri=N``) whose movement list gave the titles; None for other sources
+    titles_ri: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkText(Record):
+    """The article's sentences that describe no single movement (history, biography, the work as a whole)."""
+
+    kind: ClassVar[str] = "work_text"
+    id: str  # the work id (one per work with an article)
+    work_id: str
+    text: str  # whole sentences, article order; quotations, attributions and publisher text left out
+    #: sentences kept out of every passage and out of ``text``: quotation, attribution, publisher
+    excluded: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -219,8 +246,8 @@ class Release(Record):
     pushed_to: str | None = None
 
 
-RECORD_TYPES: tuple[type[Record], ...] = (Work, Recording, Media, AlbumTrack, Movement, Segment, Clip, Failure,
-                                          Release)
+RECORD_TYPES: tuple[type[Record], ...] = (Work, Recording, Media, AlbumTrack, Movement, WorkText, Segment, Clip,
+                                          Failure, Release)
 
 
 class _OfWork(Protocol):
@@ -256,6 +283,7 @@ __all__ = [
     "Recording",
     "Media",
     "Movement",
+    "WorkText",
     "Segment",
     "Clip",
     "Failure",

@@ -18,6 +18,7 @@ from earsense_m2t.schemas import (
     Segment,
     StageResult,
     Work,
+    WorkText,
     validate_bundle,
     validate_record,
 )
@@ -29,7 +30,9 @@ SHA = "a" * 64
 EXAMPLES = {
     Work: Work(id="Anon-Quartet-Op-1", url="http://x/chamber-music/Anon-Quartet-Op-1/", title="Quartet", composer="Anon",
                fetched_at="2026-01-01T00:00:00+00:00", page_sha256=SHA, page_movement_titles=("Allegro", "Adagio")),
-    Recording: Recording(id="W@abc", work_id="W", source_url="http://x/embed/abc", source_id="abc"),
+    Recording: Recording(id="W@abc", work_id="W", source_url="http://x/embed/abc", source_id="abc",
+                         listed_movements=(("I. Allegro", 61.0), ("II. Adagio", None))),
+    WorkText: WorkText(id="W", work_id="W", text="Written in 1799.", excluded=("© A publisher.",)),
     Media: Media(source_id="abc", source_url="http://x/embed/abc", path="/tmp/m.ogg", sha256=SHA,
                  downloaded_at="2026-01-01T00:00:00+00:00", chapters=((0.0, "I. Allegro"), (61.5, "II. Adagio"))),
     Movement: Movement(id="W#1", work_id="W", number=1, title="Allegro", title_source="tracks", tempo_tag="fast",
