@@ -1,9 +1,10 @@
 """The acquire stage: download the recordings a work needs, and look its movements up on an album.
 
 A work's page may list several recordings (``?ri=N``); the first one that downloads completely is
-used. A work whose page lists none is searched for (when a search template is given). With a Spotify
-client, each work's album tracks are looked up too: the movements stage takes titles from them when
-the recordings carry none, and their durations are what the cut movements are checked against.
+used, trying those whose movements the page lists first. A work whose page lists none is searched
+for (when a search template is given). With a Spotify client, each work's album tracks are looked up
+too: the movements stage takes titles from them when the recordings carry none, and their durations
+are what the cut movements are checked against.
 One failed recording or lookup is a ``Failure`` in the result, never the end of the build.
 
 Every recording is known by its source's identity (``download.source_identity``: the extractor's id,
@@ -33,11 +34,20 @@ STAGE = "acquire"
 
 
 def recordings_by_choice(recordings: Iterable[Recording]) -> dict[str, list[list[Recording]]]:
-    """work id -> its recordings grouped by page recording index, in the order they should be tried."""
+    """work id -> its recordings grouped by page recording index, in the order they should be tried.
+
+    A recording whose movement list the page gives comes before one it does not (then by ``?ri``): its
+    titles and durations describe that very performance, so its audio is the one to cut.
+    """
     groups: dict[str, dict[int, list[Recording]]] = defaultdict(lambda: defaultdict(list))
     for rec in recordings:
         groups[rec.work_id][rec.recording_index].append(rec)
-    return {w: [sorted(g[ri], key=lambda r: r.movement_number or 0) for ri in sorted(g)] for w, g in groups.items()}
+
+    def order(group: list[Recording]) -> tuple[bool, int]:
+        return (not any(r.listed_movements for r in group), group[0].recording_index)
+
+    return {w: sorted((sorted(g[ri], key=lambda r: r.movement_number or 0) for ri in g), key=order)
+            for w, g in groups.items()}
 
 
 def search_fallback(work: Work, search_template: str, result: StageResult,

@@ -27,7 +27,19 @@ from earsense_m2t.features import prepare_clips
 from earsense_m2t.features.params import AudioParams
 from earsense_m2t.movements import prepare_movements
 from earsense_m2t.publish import publish_release
-from earsense_m2t.schemas import AlbumTrack, Clip, Deadline, Media, Movement, Record, Recording, Segment, StageResult, Work
+from earsense_m2t.schemas import (
+    AlbumTrack,
+    Clip,
+    Deadline,
+    Media,
+    Movement,
+    Record,
+    Recording,
+    Segment,
+    StageResult,
+    Work,
+    WorkText,
+)
 from earsense_m2t.schemas.io import write_records
 from earsense_m2t.segment import prepare_segments
 from earsense_m2t.summary import BuildSummary
@@ -37,7 +49,7 @@ from earsense_m2t.workdir import build_lock, sweep_leftovers
 MANIFESTS: Mapping[str, Mapping[type[Record], str]] = {
     "crawl": {Work: "works.jsonl"},
     "acquire": {Media: "media.jsonl", Recording: "recordings.jsonl", AlbumTrack: "album_tracks.jsonl"},
-    "movements": {Movement: "movements.jsonl"},
+    "movements": {Movement: "movements.jsonl", WorkText: "work_texts.jsonl"},
     "segment": {Segment: "segments.jsonl"},
     "features": {Clip: "clips.jsonl"},
 }

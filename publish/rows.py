@@ -25,7 +25,7 @@ import polars as pl
 import pyarrow as pa
 from datasets import ClassLabel, Features, Value
 
-from earsense_m2t.schemas import Clip, Failure, Media, Movement, Record, RecordError, Recording, Segment, Work
+from earsense_m2t.schemas import Clip, Failure, Media, Movement, Record, RecordError, Recording, Segment, Work, WorkText
 from earsense_m2t.schemas.features import as_features, record_features, spectrogram_feature
 from earsense_m2t.schemas.io import read_records, verify_spectrogram
 from earsense_m2t.schemas.validate import Problem
@@ -33,7 +33,7 @@ from earsense_m2t.schemas.validate import Problem
 DEFAULT_N_BINS = 256
 MANIFESTS: Mapping[str, type[Record]] = {
     "works": Work, "recordings": Recording, "media": Media, "movements": Movement,
-    "segments": Segment, "clips": Clip, "failures": Failure,
+    "segments": Segment, "clips": Clip, "failures": Failure, "work_texts": WorkText,
 }
 #: manifests a publish cannot do without; the others may be absent (a text-only build)
 REQUIRED_MANIFESTS = ("works", "movements")
@@ -41,7 +41,8 @@ REQUIRED_MANIFESTS = ("works", "movements")
 # field -> published column, per record type, for the `default` config (one row per movement)
 MOVEMENT_PART = {"id": "id", "work_id": "work_id", "number": "movement_number", "title": "movement_title",
                  "title_source": "movement_title_source", "text": "text", "text_confidence": "text_confidence",
-                 "tempo_tag": "tempo_tag", "tempo_term": "tempo_term", "tempo_source": "tempo_source"}
+                 "tempo_tag": "tempo_tag", "tempo_term": "tempo_term", "tempo_source": "tempo_source",
+                 "titles_ri": "movement_titles_ri"}
 WORK_PART = {"composer": "composer", "composer_birth_year": "composer_birth_year",
              "composer_death_year": "composer_death_year", "title": "work_title", "genre": "genre",
              "number": "work_number", "key": "key", "mode": "mode", "key_source": "key_source",
@@ -58,7 +59,8 @@ CLIP_PART = {"duration_s": "duration_s", "sample_rate_hz": "sample_rate_hz",
              "gain_db": "gain_db", "true_peak_dbtp": "true_peak_dbtp", "flags": "quality_flags",
              "spectrogram_frames": "spectrogram_frames"}
 DEFAULT_EXTRA = {"has_audio": Value("bool"), "fold": Value("int64")}
-WORKS_EXTRA = {"n_movements": Value("int64"), "n_movements_with_audio": Value("int64"), "fold": Value("int64")}
+WORKS_EXTRA = {"work_text": Value("string"), "n_movements": Value("int64"), "n_movements_with_audio": Value("int64"),
+               "fold": Value("int64")}
 
 #: provenance of a fetch: a new crawl changes these without changing what the row says. URLs are among
 #: them because a host or port can move while the slug and the media's source id (the identities,
@@ -78,6 +80,7 @@ class Bundle:
     segments: list[Segment] = field(default_factory=list)
     clips: list[Clip] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
+    work_texts: list[WorkText] = field(default_factory=list)
     root: Path | None = None  # relative spectrogram paths are resolved against it
 
 
@@ -215,7 +218,9 @@ def works_frame(bundle: Bundle, folds: Mapping[str, int]) -> pl.DataFrame:
               .group_by("work_id")
               .agg(n_movements=pl.len().cast(pl.Int64),
                    n_movements_with_audio=pl.col("audio").fill_null(False).sum().cast(pl.Int64)))
+    texts = part_frame(bundle.work_texts, WorkText, {"work_id": "id", "text": "work_text"})
     df = (wk.join(counts.rename({"work_id": "id"}), on="id", how="left")
+          .join(texts, on="id", how="left")
           .with_columns(pl.col("n_movements", "n_movements_with_audio").fill_null(0),
                         fold=pl.col("id").replace_strict(dict(folds), default=None, return_dtype=pl.Int64))
           .sort("id"))
@@ -434,7 +439,8 @@ CONFIGS: dict[str, ConfigSpec] = {
         description="one row per movement with audio: its log-magnitude spectrogram (float16, frames x bins)",
         features=spectrogram_features, batches=spectrogram_batches, n_shards=spectrogram_shards),
     "works": ConfigSpec(
-        name="works", description="one row per work: the whole article, biography and metadata",
+        name="works", description="one row per work: the whole article, the text about no single movement, "
+                                   "biography and metadata",
         features=works_features, batches=_table_batches("works", works_frame, WORKS_VOLATILE),
         volatile=WORKS_VOLATILE),
 }

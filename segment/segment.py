@@ -1,8 +1,9 @@
 """Where each movement sits in the downloaded media.
 
 In order of preference, each with the method and a confidence recorded: chapters reported by the
-media host, time stamps in the video description, silence detection when the number of movements is
-known, and one recording per movement. A movement that cannot be placed is a ``Failure``.
+media host, time stamps in the video description, the durations the page lists for that recording's
+movements (``segment.durations``), silence detection when the number of movements is known, and one
+recording per movement. A movement that cannot be placed is a ``Failure``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 from earsense_m2t.acquire.decode import decode_mono
 from earsense_m2t.movements.chapters import Chapter, match_chapters, parse_chapters, segments_from_chapters
 from earsense_m2t.schemas import Deadline, Failure, Media, Movement, Recording, Segment, StageResult, by_work
+from earsense_m2t.segment.durations import listed_durations, segment_by_durations
 from earsense_m2t.segment.silence import find_movement_boundaries
 
 SILENCE_SAMPLE_RATE_HZ = 8000  # enough to see gaps; a quarter of the work of 16 kHz
@@ -22,7 +24,8 @@ SILENCE_SAMPLE_RATE_HZ = 8000  # enough to see gaps; a quarter of the work of 16
 Decoder = Callable[[str, int], np.ndarray]
 
 
-def _whole_work_segments(movements: Sequence[Movement], media: Media, decode: Decoder) -> tuple[list[Segment], str | None]:
+def _whole_work_segments(movements: Sequence[Movement], media: Media, decode: Decoder,
+                         recording: Recording | None = None) -> tuple[list[Segment], str | None]:
     total = media.duration_s or 0.0
     titles = [m.title for m in movements]
     candidates: list[tuple[str, list[Chapter]]] = []
@@ -54,6 +57,9 @@ def _whole_work_segments(movements: Sequence[Movement], media: Media, decode: De
         m = movements[0]
         return [Segment(id=m.id, movement_id=m.id, source_id=media.source_id, media_sha256=media.sha256,
                         start_s=0.0, end_s=round(total, 3), method="per_movement", confidence=0.8)], None
+    by_durations = _duration_segments(movements, media, decode, recording)
+    if by_durations:
+        return by_durations, None
     try:
         samples = decode(media.path, SILENCE_SAMPLE_RATE_HZ)
         bounds, confidence = find_movement_boundaries(samples, SILENCE_SAMPLE_RATE_HZ, len(movements))
@@ -64,6 +70,27 @@ def _whole_work_segments(movements: Sequence[Movement], media: Media, decode: De
                     start_s=round(edges[i], 3), end_s=round(edges[i + 1], 3), method="silence",
                     confidence=round(float(confidence), 3))
             for i, m in enumerate(movements)], None
+
+
+def _duration_segments(movements: Sequence[Movement], media: Media, decode: Decoder,
+                       recording: Recording | None) -> list[Segment]:
+    """The cut the page's listed durations give, when the titles came from that same recording's list."""
+    if recording is None or not media.duration_s or any(m.titles_ri != recording.recording_index for m in movements):
+        return []
+    durations = listed_durations(recording.listed_movements, len(movements))
+    if durations is None:
+        return []
+    try:
+        samples = decode(media.path, SILENCE_SAMPLE_RATE_HZ)
+    except (ValueError, RuntimeError):
+        samples = None  # the cut stands without snapping to gaps, at a lower confidence
+    cut = segment_by_durations(durations, media.duration_s, samples, SILENCE_SAMPLE_RATE_HZ)
+    if cut is None:
+        return []
+    spans, confidence = cut
+    return [Segment(id=m.id, movement_id=m.id, source_id=media.source_id, media_sha256=media.sha256,
+                    start_s=round(start, 3), end_s=round(end, 3), method="durations", confidence=confidence)
+            for m, (start, end) in zip(movements, spans, strict=True)]
 
 
 def prepare_segments(movements: Sequence[Movement], chosen: Sequence[Recording], media: Sequence[Media],
@@ -99,7 +126,7 @@ def prepare_segments(movements: Sequence[Movement], chosen: Sequence[Recording],
                                    confidence=1.0))
             continue
         md = media_by_source[recs[0].source_id]
-        segments, error = _whole_work_segments(mvs, md, decode)
+        segments, error = _whole_work_segments(mvs, md, decode, recs[0])
         result.extend(segments)
         placed = {s.movement_id for s in segments}
         for mv in mvs:

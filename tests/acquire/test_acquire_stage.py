@@ -46,3 +46,15 @@ def test_first_complete_recording_is_used_and_every_drop_is_a_failure(catalogue,
     assert first.notes["spotify_skipped"] == ["no credentials"] and first.of(AlbumTrack) == []
     # the rerun takes the good recording from the cache and still reports the broken one
     assert again.counts == {"computed": 0, "reused": 1, "dropped": 1}
+
+
+def test_a_recording_whose_movements_the_page_lists_is_tried_first():
+    from earsense_m2t.acquire.acquire import recordings_by_choice
+
+    def rec(source_id: str, ri: int, listed=()) -> Recording:
+        return Recording(id=f"W@{source_id}", work_id="W", source_url=f"http://127.0.0.1/{source_id}",
+                         source_id=source_id, recording_index=ri, listed_movements=listed)
+
+    listed = (("I. Allegro", 400.0), ("II. Adagio", 300.0))
+    order = recordings_by_choice([rec("c", 2), rec("b", 1, listed), rec("a", 0)])["W"]
+    assert [[r.source_id for r in group] for group in order] == [["b"], ["a"], ["c"]]

@@ -3,7 +3,7 @@
 import pytest
 
 from earsense_m2t.movements.movements import clean_title, movement_titles, prepare_movements
-from earsense_m2t.schemas import AlbumTrack, Media, Recording, Work
+from earsense_m2t.schemas import AlbumTrack, Media, Movement, Recording, Work, WorkText
 
 SHA = "b" * 64
 WORK = Work(id="W", url="http://x/chamber-music/W/", title="String Quartet in A major, Op. 1", composer="Anon",
@@ -17,13 +17,17 @@ def media(source_id, description=None, chapters=()):
                  duration_s=600.0)
 
 
-def whole(source_id="v"):
-    return Recording(id=f"W@{source_id}", work_id="W", source_url=f"http://x/{source_id}", source_id=source_id)
+def whole(source_id="v", ri=0, listed=()):
+    return Recording(id=f"W@{source_id}", work_id="W", source_url=f"http://x/{source_id}", source_id=source_id,
+                     recording_index=ri, listed_movements=listed)
 
 
-def track(n, title, duration=None):
+def track(n, title, duration=None, listed=()):
     return Recording(id=f"W@t{n}", work_id="W", source_url=f"http://x/t{n}", source_id=f"t{n}",
-                     movement_number=n, track_title=title, duration_s=duration)
+                     movement_number=n, track_title=title, duration_s=duration, listed_movements=listed)
+
+
+LISTED = (("I. Allegro non troppo", 455.0), ("II. Adagio", 370.0), ("III. Presto", 301.0))
 
 
 @pytest.mark.parametrize("title, cleaned", [
@@ -57,14 +61,41 @@ def test_title_sources_in_order_of_preference(work_titles, chosen, media_list, s
     assert (got.titles, got.source) == expected if expected else got is None
 
 
+@pytest.mark.parametrize("work_titles, chosen, media_list, expected", [
+    # the list the page gives for the recording whose audio is used wins over the page's own list,
+    # over chapters and over the description, and says which recording it came from
+    (("Allegro", "Adagio"), [whole(ri=1, listed=LISTED)], [media("v", DESCRIPTION, ((0.0, "I. Vivo"), (9.0, "II. Lento")))],
+     (("Allegro non troppo", "Adagio", "Presto"), "page", 1)),
+    ((), [track(1, "I. Allegro", listed=LISTED), track(2, "II. Adagio", listed=LISTED)], [],
+     (("Allegro non troppo", "Adagio", "Presto"), "page", 0)),
+    # a list of another (videoless) recording still names the movements, with its recording
+    (("I. Allegro", "II. Adagio"), [whole()], [media("v", DESCRIPTION)], (("Allegro", "Adagio"), "page", 2)),
+])
+def test_titles_come_from_the_recording_lists_first(work_titles, chosen, media_list, expected):
+    import dataclasses
+
+    work = dataclasses.replace(WORK, page_movement_titles=work_titles, page_movement_titles_ri=2 if work_titles else None)
+    got = movement_titles(work, chosen, {m.source_id: m for m in media_list})
+    assert (got.titles, got.source, got.ri) == expected
+
+
+def test_listed_durations_of_the_used_recording_are_the_expected_durations():
+    result = prepare_movements([WORK], [whole(ri=1, listed=LISTED)], [media("v", DESCRIPTION)])
+    movements = result.of(Movement)
+    assert [(m.title, m.expected_duration_s, m.titles_ri, m.title_source) for m in movements] == [
+        ("Allegro non troppo", 455.0, 1, "page"), ("Adagio", 370.0, 1, "page"), ("Presto", 301.0, 1, "page")]
+
+
 def test_prepare_movements_aligns_and_tags():
     result = prepare_movements([WORK], [whole()], [media("v", DESCRIPTION)])
-    movements = result.records
+    movements = result.of(Movement)
     assert result.counts == {"computed": 3, "reused": 0, "dropped": 0}
     assert [(m.id, m.title, m.tempo_tag) for m in movements] == [
         ("W#1", "Allegro", "fast"), ("W#2", "Adagio", "slow"), ("W#3", "Presto", "super_fast")]
     assert "Adagio" in movements[1].text and "finale" in movements[2].text.lower()
-    assert all(m.title_source == "description" for m in movements)
+    assert all(m.title_source == "description" and m.titles_ri is None for m in movements)
+    [work_text] = result.of(WorkText)
+    assert work_text.work_id == "W" and work_text.text == ""  # every sentence of this article is about a movement
 
 
 def test_expected_durations_prefer_the_page_then_the_album():
@@ -72,7 +103,7 @@ def test_expected_durations_prefer_the_page_then_the_album():
                         duration_s=d, url=f"https://open.spotify.com/track/{n}")
              for n, title, d in ((1, "Allegro", 210.0), (2, "Adagio", 330.0))]
     result = prepare_movements([WORK], [track(1, "I. Allegro", 200.0), track(2, "II. Adagio")], [], album)
-    assert {m.id: m.expected_duration_s for m in result.records} == {"W#1": 200.0, "W#2": 330.0}
+    assert {m.id: m.expected_duration_s for m in result.of(Movement)} == {"W#1": 200.0, "W#2": 330.0}
 
 
 def test_a_work_without_any_title_source_is_a_failure_not_a_gap():

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from earsense_m2t.schemas import Clip, Failure, Media, Movement, Recording, Segment, Work
+from earsense_m2t.schemas import Clip, Failure, Media, Movement, Recording, Segment, Work, WorkText
 from earsense_m2t.schemas.io import describe_file, read_records, write_records
 
 REPO = Path(__file__).resolve().parents[2]
@@ -52,7 +52,7 @@ def make_build(root: Path, n_works: int = 5, seed: int = 0, fetched_at: str = "2
     build = root / "build"
     spec_dir = root / "derived"
     spec_dir.mkdir(parents=True, exist_ok=True)
-    works, recs, media, movs, segs, clips, fails = [], [], [], [], [], [], []
+    works, recs, media, movs, segs, clips, fails, texts = [], [], [], [], [], [], [], []
     for w in range(n_works):
         wid = f"Composer{w}-String-Quartet-No-{w + 1}-Op-{10 + w}"
         n_mov = [4, 3, 3, 2, 3, 4][w % 6]
@@ -66,6 +66,9 @@ def make_build(root: Path, n_works: int = 5, seed: int = 0, fetched_at: str = "2
                           catalogue=f"Op. {10 + w}", ensemble="quartet", ensemble_source="genre",
                           instrument_family="strings", instrument_family_source="genre",
                           page_movement_titles=tuple(MOVEMENTS[i][0] for i in range(n_mov))))
+        if w % 2 == 0:  # the others' articles are all about movements: they have no WorkText
+            texts.append(WorkText(id=wid, work_id=wid, text=f"Work {w} was written for friends.",
+                                  excluded=("© A publisher. Used by permission.",)))
         has_recording = w != n_works - 1 or n_works == 1
         source_id = f"vid{w:03d}"
         if has_recording:
@@ -104,7 +107,7 @@ def make_build(root: Path, n_works: int = 5, seed: int = 0, fetched_at: str = "2
                               gain_db=1.5, true_peak_dbtp=-2.0, spectrogram_path=str(path), spectrogram_frames=n,
                               flags=("clipped",) if i == 2 else ()))
     for name, records in (("works", works), ("recordings", recs), ("media", media), ("movements", movs),
-                          ("segments", segs), ("clips", clips), ("failures", fails)):
+                          ("segments", segs), ("clips", clips), ("failures", fails), ("work_texts", texts)):
         write_records(build / f"{name}.jsonl", records)
     return build
 

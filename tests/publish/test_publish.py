@@ -40,6 +40,8 @@ def test_configs_load_with_expected_features(build, dataset_dir, publish):
 
     works = datasets.load_dataset(str(dataset_dir), "works")["train"]
     assert len(works) == 5 and works[0]["article"].startswith("The opening movement")
+    assert [w["work_text"] for w in works][:2] == ["Work 0 was written for friends.", None]
+    assert not any("publisher" in (w["work_text"] or "") for w in works)
 
 
 def test_rows_carry_provenance_and_no_audio_rows_are_kept(build, dataset_dir, publish):
