@@ -1,0 +1,63 @@
+"""The real-article table (real_articles.yaml): articles in the shape of real EarSense pages.
+
+The table is scored by ``scripts/align_accuracy.py``; this test checks the table itself (enough
+cases, unique ids, valid owners, sentences exactly as the aligner splits them, realistic lengths).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from earsense_m2t.movements.align import split_sentences
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _load_scorer() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("align_accuracy", REPO / "scripts" / "align_accuracy.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+scorer = _load_scorer()
+CASES = scorer.load_cases()
+
+
+def test_table_is_large_and_ids_are_unique() -> None:
+    assert len(CASES) >= 40
+    assert len({c.id for c in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_case_is_well_formed(case: Any) -> None:
+    sentences = [s for p in case.paragraphs for _, s in p]
+    assert len(set(sentences)) == len(sentences), "a sentence occurs twice: scoring could not tell them apart"
+    for paragraph in case.paragraphs:
+        assert split_sentences(" ".join(s for _, s in paragraph)) == [s for _, s in paragraph]
+    numbers = {n for p in case.paragraphs for o, _ in p if isinstance(o, tuple) for n in o}
+    if case.titles:
+        assert case.count is None, "count is for cases without titles"
+    if numbers and not case.titles and case.count is None:
+        assert case.movements, "a case with neither titles nor count needs the true count to be scored"
+    assert numbers <= set(range(1, case.n_movements + 1))
+    words = sum(len(s.split()) for s in sentences)
+    assert 180 <= words <= 350, f"{words} words; real articles run about 190-340"
+    for n in numbers:
+        passage = sum(len(s.split()) for p in case.paragraphs for o, s in p if isinstance(o, tuple) and n in o)
+        assert 7 <= passage <= 80, f"movement {n}: {passage} words; real passages run about 7-80"
+
+
+def test_owners_are_validated() -> None:
+    with pytest.raises(ValueError, match="owner"):
+        scorer._owner("Q", "some_case")
+    assert scorer._owner([2, 3], "c") == (2, 3)
+    assert scorer._owner(1, "c") == (1,)
