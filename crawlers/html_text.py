@@ -27,7 +27,8 @@ def normalize_text(text: str) -> str:
 
 def html_to_paragraphs(html: str, drop: str = "") -> list[str]:
     """Paragraphs of an HTML fragment, in order; ``drop`` is a CSS selector of elements to remove."""
-    soup = BeautifulSoup(html, "html.parser")
+    # a line break in the source is a space on the page; only <br> breaks a line
+    soup = BeautifulSoup(re.sub(r"[\r\n]+", " ", html), "html.parser")
     if drop:
         for el in soup.select(drop):
             el.decompose()

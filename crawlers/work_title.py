@@ -11,6 +11,7 @@ CATALOGUE_RE = re.compile(
 )
 NUMBER_RE = re.compile(r"\b(?:No\.|Nr\.|Number)\s*(?P<num>\d+)")
 YEAR_RE = re.compile(r"\b(1[5-9]\d\d|20[0-2]\d)\b")
+BORN_ONLY_RE = re.compile(r"\b(?:b\.|born)\s*(?P<birth>1[5-9]\d\d|20\d\d)\b", re.IGNORECASE)
 LIFE_RE = re.compile(r"(?P<birth>1[5-9]\d\d|20\d\d)\s*[-–—]\s*(?P<death>1[5-9]\d\d|20\d\d)?")
 
 
@@ -34,9 +35,11 @@ def parse_year(text: str | None) -> int | None:
 
 
 def parse_life_dates(text: str | None) -> tuple[int | None, int | None]:
+    """'(1732-1809)' -> (1732, 1809); '(1950-)' and '(b. 1950)' -> (1950, None)."""
     m = LIFE_RE.search(text or "")
     if not m:
-        return None, None
+        born = BORN_ONLY_RE.search(text or "")
+        return (int(born.group("birth")), None) if born else (None, None)
     death = m.group("death")
     return int(m.group("birth")), int(death) if death else None
 

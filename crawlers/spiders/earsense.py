@@ -7,8 +7,10 @@ A bad page becomes a ``Failure`` record with the URL and the reason, and the cra
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import ipaddress
+import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from functools import cached_property
@@ -26,14 +28,29 @@ from earsense_m2t.crawlers.html_text import (
     repair_encoding,
 )
 from earsense_m2t.crawlers.middlewares import RefusedRequest, egress_policy
+from earsense_m2t.crawlers.page_text import (
+    LINE_RULES,
+    ListedRecording,
+    ListedTrack,
+    PageFields,
+    read_html_text,
+    ri_of,
+)
 from earsense_m2t.crawlers.previous import PreviousCrawl, content_fingerprint
 from earsense_m2t.crawlers.site_profile import EARSENSE, EMBED_RULES, SiteProfile
+from earsense_m2t.crawlers.work_facts import (
+    parse_born,
+    parse_composed,
+    parse_died,
+    parse_instrumentation,
+    parse_minutes,
+    parse_plain,
+)
 from earsense_m2t.crawlers.work_title import (
     parse_catalogue,
     parse_duration,
     parse_life_dates,
     parse_number,
-    parse_year,
 )
 from earsense_m2t.egress import EgressPolicy, EgressRefused, redact
 from earsense_m2t.schemas import Failure, Recording, Work, recording_id
@@ -49,8 +66,14 @@ def utc_now() -> str:
 
 
 def _text(sel: parsel.Selector | parsel.SelectorList[parsel.Selector]) -> str | None:
-    text = normalize_text(" ".join(sel.css("::text").getall()))
+    """The visible text of what a selector matched, as one line (text nodes joined as a browser shows them)."""
+    text = normalize_text(re.sub(r"[\r\n]+", " ", "".join(sel.css("::text").getall())))
     return text or None
+
+
+#: the fields of ``PageFields`` read by the selectors first, then by the text fallback when they found nothing
+PAGE_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(PageFields))
+_HEADER_RE = next(pattern for rule, pattern in LINE_RULES if rule == "recordings_header")
 
 
 class EarSenseSpider(scrapy.Spider):
@@ -72,11 +95,21 @@ class EarSenseSpider(scrapy.Spider):
         self.changes: dict[str, list[str]] = {"new": [], "changed": [], "unchanged": [], "gone": []}
         #: links off the site to refused addresses, reported once each
         self.refused_links: set[str] = set()
+        #: the "?ri=N" variants of each work page seen in links: tried when the canonical page cannot be had
+        self.variants: dict[str, dict[int, str]] = {}
+        #: works whose canonical page failed, and works whose variant was already requested
+        self.canonical_failed: set[str] = set()
+        self.variant_tried: set[str] = set()
 
     def closed(self, reason: str) -> None:
         seen_or_gone = self.works_seen | set(self.changes["gone"])
         self.changes["gone"] += sorted(set(self.previous.works) - seen_or_gone)
         self.crawler.stats.set_value("earsense/changes", {k: sorted(v) for k, v in self.changes.items()})
+
+    def _inc(self, key: str, count: int = 1) -> None:
+        crawler = getattr(self, "crawler", None)  # a spider built outside a crawl (unit tests) has none
+        if crawler is not None and crawler.stats is not None:
+            crawler.stats.inc_value(key, count)
 
     # ---- discovery -------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -100,6 +133,11 @@ class EarSenseSpider(scrapy.Spider):
         if response.status == 304 and slug is not None and slug in self.previous.works:
             yield from self.reuse_previous(slug)
             return
+        if response.status >= 300 and slug is not None:
+            retry = self._try_variant(slug, response.request)
+            if retry is not None:
+                yield retry
+                return
         if response.status in (404, 410) and slug is not None and slug in self.previous.works:
             # only a work the last crawl had can be gone; a dead link to an unknown work is a Failure below
             self.changes["gone"].append(slug)
@@ -107,13 +145,17 @@ class EarSenseSpider(scrapy.Spider):
             return
         if response.status >= 300:
             yield Failure(stage="crawl", item_id=response.url, url=response.url, code="http_error",
-                          reason=f"HTTP {response.status}")
+                          reason=f"HTTP {response.status}{self._variant_note(response.request)}")
             return
         off = self._offsite(response.url)
         if off:
             yield off
             return
         if slug is not None:
+            if not self._is_work_response(response, slug):
+                # a "?ri=N" variant reached directly (a start URL, a redirect): the canonical page speaks for it
+                yield from self._follow(response, response.url)
+                return
             try:
                 # materialized, so a page that breaks halfway yields a Failure and none of its records
                 items = list(self.parse_work(response, slug))
@@ -123,6 +165,9 @@ class EarSenseSpider(scrapy.Spider):
                               reason=f"could not parse the page: {type(exc).__name__}: {exc}")
                 return
             yield from items
+            return
+        if self.profile.alias_path_re.match(unquote(urlsplit(response.url).path)):
+            yield from self.parse_alias(response)
             return
         for href in response.css(f"{self.sel['work_links']}, {self.sel['next_page']}, a::attr(href)").getall():
             yield from self._follow(response, href)
@@ -151,6 +196,15 @@ class EarSenseSpider(scrapy.Spider):
             if not is_slug(slug):
                 yield Failure(stage="crawl", item_id=url, url=url, code="rejected_url", reason=f"rejected slug {slug!r}")
                 return
+            ri = ri_of(url)
+            if ri is not None:
+                self.variants.setdefault(slug, {}).setdefault(ri, urlunsplit((parts.scheme, parts.netloc, parts.path,
+                                                                               f"ri={ri}", "")))
+                if slug in self.canonical_failed:  # the canonical page failed before this variant was known
+                    retry = self._try_variant(slug, None)
+                    if retry is not None:
+                        yield retry
+                        return
             canonical = self.canonical_work_url(slug)
             yield scrapy.Request(canonical, callback=self.parse, errback=self.on_error,
                                  headers=self.previous.conditional_headers(slug))
@@ -186,6 +240,35 @@ class EarSenseSpider(scrapy.Spider):
         m = self.profile.work_path_re.match(unquote(urlsplit(url).path))
         return m.group("slug") if m and is_slug(m.group("slug")) else None
 
+    def _is_work_response(self, response: Response, slug: str) -> bool:
+        """The canonical page, a variant asked for because the canonical failed, or where the canonical led."""
+        if not urlsplit(response.url).query:
+            return True
+        request = response.request
+        meta = request.meta if request is not None else {}
+        redirected_from = meta.get("redirect_urls") or []
+        return bool(meta.get("variant_of")) or self.canonical_work_url(slug) in redirected_from
+
+    def _try_variant(self, slug: str, request: scrapy.Request | None) -> scrapy.Request | None:
+        """After the canonical page of ``slug`` failed: a request for its first "?ri=N" variant, once."""
+        if request is not None and request.meta.get("variant_of"):
+            return None  # the variant itself failed
+        self.canonical_failed.add(slug)
+        if slug in self.variant_tried or not self.variants.get(slug):
+            return None
+        self.variant_tried.add(slug)
+        ri = min(self.variants[slug])
+        url = self.variants[slug][ri]
+        self.logger.warning("%s: the canonical page failed; reading the work from its variant %s",
+                            self.canonical_work_url(slug), url)
+        self._inc("earsense/variant_pages")
+        return scrapy.Request(url, callback=self.parse, errback=self.on_error, dont_filter=True,
+                              meta={"variant_of": self.canonical_work_url(slug)})
+
+    def _variant_note(self, request: scrapy.Request | None) -> str:
+        variant_of = request.meta.get("variant_of") if request is not None else None
+        return f" (read for {variant_of}, whose canonical page failed)" if variant_of else ""
+
     def _offsite(self, url: str) -> Failure | None:
         host = urlsplit(url).hostname
         if host in self.allowed_domains:
@@ -198,7 +281,79 @@ class EarSenseSpider(scrapy.Spider):
         ctype = (response.headers.get("Content-Type") or b"").decode("latin-1").lower()
         return isinstance(response, TextResponse) and ("html" in ctype or not ctype)
 
+    # ---- other views of a work ---------------------------------------------------------------
+    def parse_alias(self, response: Response) -> Iterator[Any]:
+        """An article view or a database entry of a work: the work page it names, else a ``no_canonical`` Failure.
+
+        Its canonical link decides; failing that, the first link in the page's content (not its navigation)
+        to a ``/chamber-music/<slug>/`` page.
+        """
+        self._inc("earsense/alias_pages")
+        candidates = response.css(self.sel["canonical"]).getall()
+        candidates += response.xpath("//body//a[not(ancestor::nav or ancestor::header or ancestor::footer "
+                                     "or ancestor::aside)]/@href").getall()
+        for href in candidates:
+            url = response.urljoin(href.strip())
+            parts = urlsplit(url)
+            if parts.hostname in self.allowed_domains and self._work_slug(url) is not None:
+                yield from self._follow(response, url)
+                return
+        yield Failure(stage="crawl", item_id=response.url, url=response.url, code="no_canonical",
+                      reason=f"{response.url} is another view of a work but names none: no canonical link and no "
+                             f"link to a /chamber-music/<slug>/ page")
+
     # ---- work pages ------------------------------------------------------------------------
+    def read_fields(self, response: Response) -> tuple[PageFields, list[str]]:
+        """The page's fields, each from the profile's selectors, else from the page's visible text.
+
+        Returns the fields and the names of those the text fallback supplied.
+        """
+        by_selectors = self.read_selectors(response)
+        missing = [name for name in PAGE_FIELDS if getattr(by_selectors, name) in (None, "")]
+        if not missing:
+            return by_selectors, []
+        by_text = read_html_text(response.text)
+        fill = {name: getattr(by_text, name) for name in missing if getattr(by_text, name) not in (None, "")}
+        return dataclasses.replace(by_selectors, **fill), sorted(fill)
+
+    def read_selectors(self, response: Response) -> PageFields:
+        s = self.sel
+        article_html = response.css(s["article"]).get()
+        count = None
+        header = _HEADER_RE.match(_text(response.css(s["recordings_count"])) or "")
+        if header:
+            count = (int(header.group("recordings")), int(header.group("videos")) if header.group("videos") else None)
+        recordings = tuple(self._read_recording(rec) for rec in response.css(s["recording"]))
+        facts = {name: _text(response.css(s[name])) for name in
+                 ("nationality", "born", "died", "duration", "composed", "published", "dedication", "note")}
+        return PageFields(
+            title=_text(response.css(s["title"])),
+            composer=_text(response.css(s["composer"])),
+            composer_dates=_text(response.css(s["composer_dates"])),
+            instrumentation=_text(response.css(s["instrumentation"])),
+            article=html_to_text(article_html, s["article_drop"]) if article_html else None,
+            recordings_count=count,
+            recordings=recordings or None,
+            **facts,
+        )
+
+    def _read_recording(self, rec: parsel.Selector) -> ListedRecording:
+        s = self.sel
+        try:
+            index: int | None = int(rec.css(s["recording_index"]).get() or "")
+        except ValueError:
+            index = ri_of(rec.css(s["recording_select"]).get())
+        tracks = []
+        for track in rec.css(s["track"]):
+            title = _text(track.css(s["track_title"])) or _text(track) or ""
+            tracks.append(ListedTrack(title=title, duration_s=parse_duration(_text(track.css(s["track_duration"]))),
+                                      embed=track.css(s["embed"]).get()))
+        in_tracks = {t.embed for t in tracks if t.embed}
+        whole = next((src for src in rec.css(s["embed"]).getall() if src not in in_tracks), None)
+        return ListedRecording(index=index, performers=_text(rec.css(s["performers"])),
+                               total_s=parse_duration(_text(rec.css(s["recording_duration"]))),
+                               tracks=tuple(tracks), embed=whole)
+
     def parse_work(self, response: Response, slug: str) -> Iterator[Any]:
         if slug in self.works_seen:
             return
@@ -208,17 +363,37 @@ class EarSenseSpider(scrapy.Spider):
             self.logger.warning("%s: page text was not valid in its declared charset; re-decoded as %s",
                                 response.url, repaired)
         page_hash = hashlib.sha256(response.body).hexdigest()
-        s = self.sel
-        title = _text(response.css(s["title"]))
-        composer = _text(response.css(s["composer"]))
+        page, from_text = self.read_fields(response)
+        if from_text:
+            self.logger.info("%s: read from the page's text (selectors found nothing): %s", response.url,
+                             ", ".join(from_text))
+            self._inc("earsense/fallback_pages")
+            for name in from_text:
+                self._inc(f"earsense/fallback_fields/{name}")
+        title, composer = page.title, page.composer
         if not title or not composer:
             missing = [n for n, v in (("title", title), ("composer", composer)) if not v]
             yield Failure(stage="crawl", item_id=slug, url=response.url, code="missing_field",
                           reason=f"work page without {' and '.join(missing)}")
             return
-        article_html = response.css(s["article"]).get()
-        bio_html = response.css(s["biography"]).get()
-        birth, death = parse_life_dates(_text(response.css(s["composer_dates"])))
+        if page.recordings_count is not None and page.recordings is not None \
+                and page.recordings_count[0] != len(page.recordings):
+            self.logger.warning("%s: the page announces %d recordings, %d were read", response.url,
+                                page.recordings_count[0], len(page.recordings))
+            self._inc("earsense/recordings_count_mismatch")
+        listed = self._indexed(page.recordings or ())
+        titles: tuple[str, ...] = ()
+        titles_ri = None
+        for ri, rec in sorted(listed, key=lambda pair: pair[0]):
+            if rec.tracks:
+                titles, titles_ri = tuple(t.title for t in rec.tracks), ri
+                break
+        if not titles:  # older markup: a movement list that belongs to no recording
+            titles = tuple(t for t in (_text(li) for li in response.css(self.sel["movement_list"])) if t)
+        bio_html = response.css(self.sel["biography"]).get()
+        birth, death = parse_life_dates(page.composer_dates)
+        born_year, born_place = parse_born(page.born)
+        died_year, died_place, _age = parse_died(page.died)
         headers = response.headers
         work = Work(
             id=slug,
@@ -227,19 +402,27 @@ class EarSenseSpider(scrapy.Spider):
             composer=composer,
             fetched_at=utc_now(),
             page_sha256=page_hash,
-            article=html_to_text(article_html, s["article_drop"]) if article_html else None,
+            article=page.article,
             biography=html_to_text(bio_html, "h2") if bio_html else None,
-            composer_birth_year=birth,
-            composer_death_year=death,
-            genre=_text(response.css(s["genre"])),
+            composer_birth_year=birth if birth is not None else born_year,
+            composer_death_year=death if death is not None else died_year,
+            genre=_text(response.css(self.sel["genre"])),
             number=parse_number(title),
             catalogue=parse_catalogue(title),
-            year=parse_year(_text(response.css(s["year"]))),
-            page_movement_titles=tuple(t for t in (_text(li) for li in response.css(s["movement_list"])) if t),
+            year=parse_composed(page.composed),
+            nationality=parse_plain(page.nationality),
+            instrumentation=parse_instrumentation(page.instrumentation),
+            approx_duration_s=parse_minutes(page.duration),
+            composer_birth_place=born_place,
+            composer_death_place=died_place,
+            published=parse_plain(page.published),
+            dedication=parse_plain(page.dedication),
+            page_movement_titles=titles,
+            page_movement_titles_ri=titles_ri,
             etag=(headers.get("ETag") or b"").decode("latin-1") or None,
             last_modified=(headers.get("Last-Modified") or b"").decode("latin-1") or None,
         )
-        recordings = list(self.parse_recordings(response, slug))
+        recordings = list(self.recordings_of(response, slug, listed))
         old = self.previous.fingerprint(slug)
         if old is None:
             self.changes["new"].append(slug)
@@ -250,33 +433,38 @@ class EarSenseSpider(scrapy.Spider):
         yield work
         yield from recordings
 
-    def parse_recordings(self, response: Response, slug: str) -> Iterator[Recording]:
-        s = self.sel
+    @staticmethod
+    def _indexed(listed: tuple[ListedRecording, ...]) -> list[tuple[int, ListedRecording]]:
+        """Each recording with its ri: the page's own (data-ri, a "?ri=N" link) when every recording states a
+        distinct one, else its place in the recordings block."""
+        stated = [rec.index for rec in listed if rec.index is not None]
+        if len(stated) == len(listed) and len(set(stated)) == len(stated):
+            return list(zip(stated, listed, strict=True))
+        return list(enumerate(listed))
+
+    def recordings_of(self, response: Response, slug: str,
+                      listed: list[tuple[int, ListedRecording]]) -> Iterator[Recording]:
+        """One Recording per video: per movement when the recording is one video per movement, else one whole-work
+        recording; a recording without a video yields none. Each carries its recording's movement list."""
         seen: set[str] = set()
-        for i, rec in enumerate(response.css(s["recording"])):
-            try:
-                ri = int(rec.css(s["recording_index"]).get() or i)
-            except ValueError:
-                ri = i
-            performers = _text(rec.css(s["performers"]))
-            tracks = rec.css(s["track"])
-            parts: list[tuple[parsel.Selector, int | None, str | None, float | None]]
-            if tracks:
-                parts = [(t, n, _text(t.css(s["track_title"])), parse_duration(_text(t.css(s["track_duration"]))))
-                         for n, t in enumerate(tracks, 1)]
+        for ri, rec in listed:
+            movements = tuple((t.title, t.duration_s) for t in rec.tracks)
+            parts: list[tuple[str, int | None, str | None, float | None]]
+            if any(t.embed for t in rec.tracks):
+                parts = [(t.embed, n, t.title or None, t.duration_s) for n, t in enumerate(rec.tracks, 1) if t.embed]
+            elif rec.embed:
+                parts = [(rec.embed, None, None, rec.total_s)]
             else:
-                parts = [(rec, None, None, parse_duration(_text(rec.css(s["recording_duration"]))))]
-            for el, number, track_title, duration in parts:
-                embed = el.css(s["embed"]).get()
-                if not embed:
-                    continue
+                continue
+            for embed, number, track_title, duration in parts:
                 source_url, source_id = media_source(response.urljoin(embed))
                 if source_id in seen:
                     continue
                 seen.add(source_id)
                 yield Recording(id=recording_id(slug, source_id), work_id=slug, source_url=source_url,
-                                source_id=source_id, recording_index=ri, performers=performers,
-                                duration_s=duration, movement_number=number, track_title=track_title)
+                                source_id=source_id, recording_index=ri, performers=rec.performers,
+                                duration_s=duration, movement_number=number, track_title=track_title,
+                                listed_movements=movements)
 
     def reuse_previous(self, slug: str) -> Iterator[Any]:
         """An unchanged page: its records from the last crawl, with the provenance of that fetch."""
@@ -286,7 +474,7 @@ class EarSenseSpider(scrapy.Spider):
         yield from self.previous.recordings.get(slug, [])
 
     # ---- errors ----------------------------------------------------------------------------
-    def on_error(self, failure: TwistedFailure) -> Iterator[Failure]:
+    def on_error(self, failure: TwistedFailure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]
         if isinstance(failure.value, RefusedRequest):
             yield self._refused(request, failure.value.refusal)
@@ -295,8 +483,13 @@ class EarSenseSpider(scrapy.Spider):
         reason = failure.getErrorMessage() or error
         if request.meta.get("start"):
             self.crawler.stats.set_value("earsense/start_failed", f"{request.url}: {reason}")
+        slug = self._work_slug(request.url)
+        retry = self._try_variant(slug, request) if slug is not None else None
+        if retry is not None:
+            yield retry
+            return
         yield Failure(stage="crawl", item_id=request.url, url=request.url, code="request_failed",
-                      reason=f"{error}: {reason}")
+                      reason=f"{error}: {reason}{self._variant_note(request)}")
 
     def _refused(self, request: scrapy.Request, refusal: EgressRefused) -> Failure:
         """The egress policy refused the request, or the redirect it led to (``refusal.url``)."""

@@ -46,7 +46,7 @@ def test_title_facts(title, catalogue, number):
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("(1802–1869)", (1802, 1869)), ("(1862-1918)", (1862, 1918)), ("(born 1950)", (None, None)),
+    ("(1802–1869)", (1802, 1869)), ("(1862-1918)", (1862, 1918)), ("(born 1950)", (1950, None)), ("(b. 1949)", (1949, None)),
     ("(1950 – )", (1950, None)), (None, (None, None)),
 ])
 def test_life_dates(text, expected):
@@ -90,7 +90,7 @@ def test_a_page_that_breaks_the_parser_is_a_failure_not_an_exception(monkeypatch
     def boom(*_args, **_kwargs):
         raise KeyError("performers")
 
-    monkeypatch.setattr(spider, "parse_recordings", boom)
+    monkeypatch.setattr(spider, "recordings_of", boom)
     items = list(spider.parse(response))
     assert len(items) == 1 and isinstance(items[0], Failure)
     assert items[0].item_id == "Some-Work" and "KeyError" in items[0].reason
