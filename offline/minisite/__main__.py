@@ -18,9 +18,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--generated", type=int, default=0, metavar="N", help="serve N generated works instead")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--prepare", action="store_true", help="render all media before serving")
+    parser.add_argument("--markup", choices=("default", "plain"), default="default",
+                        help="plain: pages without the class names the crawler's profile selects on")
     args = parser.parse_args(argv)
     catalogue = generate_catalogue(args.generated, args.seed) if args.generated else load_catalogue()
-    with MiniSite(catalogue, cache_dir=args.cache_dir, port=args.port) as site:
+    with MiniSite(catalogue, cache_dir=args.cache_dir, port=args.port, markup=args.markup) as site:
         if args.prepare:
             t0 = time.perf_counter()
             site.prepare_media()

@@ -1,10 +1,15 @@
 """Large, procedurally generated catalogues for benchmarks (crawl throughput, alignment at scale).
 
-``generate_catalogue(n, seed)`` returns ``n`` valid ``WorkSpec`` with invented composers, templated
-articles that walk through the movements with the same cues as the hand-written ones, and the same
-mix of special cases in roughly realistic proportions (mostly per-movement tracks; some whole-work
-videos with timestamps in every ``TIMESTAMP_STYLES`` format; some without timestamps, whose pages
-list the movements; a few works without recording, without article, or missing from the sitemap).
+``generate_catalogue(n, seed)`` returns ``n`` valid ``WorkSpec`` with invented composers and pages in
+the real shape: header facts (nationality, born/died with places, instrumentation, composed year),
+templated articles with the same cues as the hand-written ones (a quotation and its attribution on
+most works, the biography first with a false cue such as "in the last decade of her life", a history
+sentence, all movements in one paragraph on most works or a paragraph per movement, publisher lines on
+some), per-sentence ground truth, and the same mix of recordings in roughly realistic proportions
+(mostly per-movement tracks; some whole-work videos with timestamps in every ``TIMESTAMP_STYLES``
+format and only a total duration on the page; some without timestamps whose pages list the movements;
+a few videoless recordings, some with their own titles; a few works without recording, without
+article, or missing from the sitemap).
 
 Media: the server synthesizes audio for generated works exactly as for the default ones, on first
 request, so an end-to-end benchmark works; a crawl-only benchmark never touches media and pays
@@ -17,9 +22,13 @@ import random
 
 from earsense_m2t.offline.minisite.catalogue import (
     TIMESTAMP_STYLES,
+    ArticleSentence,
+    GlossaryEntry,
+    LifeEvent,
     MovementSpec,
     RecordingSpec,
     WorkSpec,
+    plain_text,
     validate_catalogue,
     work_slug,
 )
@@ -44,6 +53,23 @@ _GENRES: dict[str, tuple[int, str, str]] = {
     "String Sextet": (4, "strings", "strings"),
     "Suite for Cello and Piano": (5, "strings", "piano"),
 }
+_INSTRUMENTATION = {
+    "String Quartet": "2 violins, viola and cello", "Piano Trio": "piano, violin and cello",
+    "Violin Sonata": "violin and piano", "Cello Sonata": "cello and piano", "Piano Sonata": "piano",
+    "Piano Quintet": "piano, 2 violins, viola and cello", "Clarinet Quintet": "clarinet, 2 violins, viola and cello",
+    "Wind Quintet": "flute, oboe, clarinet, horn and bassoon", "String Sextet": "2 violins, 2 violas and 2 cellos",
+    "Suite for Cello and Piano": "cello and piano",
+}
+_PLACES = (("German", "Leipzig"), ("German", "Kassel"), ("Austrian", "Graz"), ("French", "Lyon"),
+           ("French", "Rouen"), ("Czech", "Brno"), ("Swedish", "Uppsala"), ("Danish", "Odense"),
+           ("Italian", "Bologna"), ("Norwegian", "Bergen"), ("Dutch", "Utrecht"), ("Polish", "Kraków"))
+_CITIES = ("Paris", "Vienna", "Berlin", "Prague", "Milan", "London", "Dresden", "Stockholm")
+_BOOKS = ("Guide to the {genre}", "Handbook for {genre} Players", "Companion to Chamber Music",
+          "Notes on the Forgotten Repertoire")
+_PUBLISHERS = ("Edition Grünwald", "Verlag Lindenhof", "Éditions du Quai")
+_NUMBER_WORDS = {3: "three", 4: "four", 5: "five"}
+_FEMALE_FIRST = frozenset({"Berta", "Delphine", "Fanny", "Hedwig", "Johanna", "Leontine", "Nanette", "Pauline",
+                           "Rosalie", "Theresa", "Valerie", "Yvonne"})
 _TEMPI: dict[str | None, tuple[str, ...]] = {
     "slow": ("Adagio", "Largo", "Lento", "Adagio cantabile", "Sehr langsam", "Lent", "Slow and expressive",
              "Larghetto", "Grave"),
@@ -55,6 +81,8 @@ _TEMPI: dict[str | None, tuple[str, ...]] = {
     None: ("Menuetto", "Theme and variations", "Intermezzo", "Mit Humor"),
 }
 _ORDINALS = ("opening", "second", "third", "fourth", "fifth")
+_NEXT = ("Next comes {a} {name}, a change of mood and colour.", "{A} {name} follows, lighter in tone.",
+         "Then comes {a} {name} with a gentler, singing line.")
 _PERFORMERS = ("Quartetto Aria", "Ensemble Nordlys", "Trio Meridian", "The Fenwick Players", "Duo Ostrava",
                "Ensemble Clairvoyance", "Kammerensemble Weiden", "Solisti del Lago")
 
@@ -83,34 +111,83 @@ def _title(cls: str | None, pos: int, n: int, rng: random.Random) -> str:
     return base
 
 
-def _article(composer: str, title: str, movements: list[MovementSpec],
-             rng: random.Random) -> tuple[tuple[str, ...], tuple[tuple[int, ...], ...]]:
-    surname = composer.split()[-1]
-    paras = [f"{surname}'s {title} is a work of contrasts, and the movements are best heard as one arc."]
-    owners: list[tuple[int, ...]] = [()]
+def _name(m: MovementSpec) -> str:
+    """The movement's main tempo words, safe inside a sentence ("Scherzo. Allegro – Trio" → "Allegro – Trio")."""
+    return m.title.split(". ")[-1]
+
+
+def _article_of(s: str) -> str:
+    return "an" if s[:1].lower() in "aeiou" else "a"
+
+
+def _movement_sentences(movements: list[MovementSpec], rng: random.Random) -> list[tuple[tuple[int, ...], str]]:
+    """One sentence per movement in the real phrasing; in five-movement works the middle two share one."""
     n = len(movements)
-    for i, m in enumerate(movements):
+    out: list[tuple[tuple[int, ...], str]] = []
+    i = 0
+    while i < n:
+        m = movements[i]
+        name = _name(m)
         if i == 0:
-            text = f"The {_ORDINALS[0]} {m.title.split('.')[-1].strip()} sets out the main ideas with *energy* & care."
+            opener = rng.choice(("In {n} movements, it begins with {a} {name} that sets out the main ideas with *energy* & care.",
+                                 "The work opens with {a} {name} that sets out the main ideas.",
+                                 "The opening {name} sets out the main ideas with *energy* & care."))
+            text = opener.format(n=_NUMBER_WORDS[n], a=_article_of(name), name=name)
         elif i == n - 1:
-            text = f"The finale, {m.title}, gathers the threads and brings the work to a firm close."
-        else:
-            text = f"The {_ORDINALS[i]} movement, {m.title}, offers a change of mood and colour."
-        if n > 4 and i in (2, 3):
-            # long works: two movements share a paragraph, as real articles often do
-            if i == 2:
-                paras.append(text)
-                owners.append((3,))
-                continue
-            paras[-1] += " " + text
-            owners[-1] = (3, 4)
+            text = f"The finale, {_article_of(name)} {name}, gathers the threads and brings the work to a firm close."
+            if rng.random() < 0.4:
+                text = text[:-1] + ", and its last page recalls the opening movement."
+        elif n > 4 and i == 2:
+            nxt = _name(movements[3])
+            out.append(((3, 4), f"The {_ORDINALS[2]} movement, {_article_of(name)} {name}, and the {_ORDINALS[3]}, "
+                                f"{_article_of(nxt)} {nxt}, make a contrasting pair."))
+            i += 2
             continue
-        paras.append(text)
-        owners.append((m.number,))
-    if rng.random() < 0.5:
-        paras.append("Taken together, the movements show a composer at ease with the form.")
-        owners.append(())
-    return tuple(paras), tuple(owners)
+        else:
+            a = _article_of(name)
+            text = rng.choice(_NEXT).format(a=a, A=a.capitalize(), name=name)
+        out.append(((m.number,), text))
+        i += 1
+    return out
+
+
+def _article(composer: str, title: str, genre: str, movements: list[MovementSpec], birth: LifeEvent, year: int | None,
+             rng: random.Random) -> tuple[tuple[ArticleSentence, ...], ...]:
+    """Quotation and attribution (most works), biography, history, the movements, publisher lines (some)."""
+    surname = composer.split()[-1]
+    she = composer.split()[0] in _FEMALE_FIRST
+    his, he = ("her", "she") if she else ("his", "he")
+
+    def para(role: str, *texts: str, about: tuple[int, ...] = ()) -> tuple[ArticleSentence, ...]:
+        return tuple(ArticleSentence(role, about, plain_text(t), t) for t in texts)
+
+    paragraphs: list[tuple[ArticleSentence, ...]] = []
+    if rng.random() < 0.7:
+        paragraphs.append(para("quote", f"“{surname}'s {genre.lower()} is a work of contrasts, best heard as one arc.”"))
+        author = f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
+        book = rng.choice(_BOOKS).format(genre=genre)
+        paragraphs.append(para("attribution", f"—{author} writing in the {book}."))
+    city = rng.choice(_CITIES)
+    paragraphs.append(para(
+        "bio",
+        f"{composer} was born in {birth.place} and studied in {city}.",
+        f"In the last decade of {his} life {he} taught at the conservatory there.",
+    ))
+    when = f"in {year}" if year is not None else "at an unknown date"
+    paragraphs.append(para("work", f"The work was written {when}, some years after the opening of the conservatory."))
+    sentences = _movement_sentences(movements, rng)
+    if rng.random() < 0.8:
+        paragraphs.append(tuple(ArticleSentence("movement", about, plain_text(t), t) for about, t in sentences))
+    else:
+        paragraphs += [para("movement", t, about=about) for about, t in sentences]
+    if rng.random() < 0.4:
+        paragraphs.append(para("publisher", f"© {rng.choice(_PUBLISHERS)}.", "Used by permission.",
+                               f"We also offer {his} other chamber music."))
+    return tuple(paragraphs)
+
+
+def _life(rng: random.Random, year: int, place: str) -> LifeEvent:
+    return LifeEvent(f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}", place)
 
 
 def generate_catalogue(n_works: int, seed: int = 0) -> tuple[WorkSpec, ...]:
@@ -137,53 +214,60 @@ def generate_catalogue(n_works: int, seed: int = 0) -> tuple[WorkSpec, ...]:
             MovementSpec(j + 1, _title(cls, j, n_mov, rng), cls, rng.randint(35, 75))  # type: ignore[arg-type]
             for j, cls in enumerate(_movement_plan(n_mov, rng))
         ]
+        nationality, birthplace = rng.choice(_PLACES)
+        died = born + rng.randint(35, 85)
+        birth, death = _life(rng, born, birthplace), _life(rng, died, rng.choice(_CITIES))
+        year = born + rng.randint(20, 34) if rng.random() < 0.8 else None
         roll = rng.random()
         level = round(rng.uniform(-30, -14), 1)
         performers = rng.choice(_PERFORMERS)
-        list_movements = False
-        if roll < 0.05:
+        if roll < 0.04:
             recordings: tuple[RecordingSpec, ...] = ()
-        elif roll < 0.15:
+        elif roll < 0.07:
+            recordings = (RecordingSpec(performers, "none"),)
+        elif roll < 0.17:
             style = TIMESTAMP_STYLES[i % len(TIMESTAMP_STYLES)]
-            recordings = (RecordingSpec(performers, "whole", level, performers, timestamp_style=style),)
-        elif roll < 0.20:
+            recordings = (RecordingSpec(performers, "whole", level, performers, timestamp_style=style,
+                                        listed=rng.random() < 0.5),)
+        elif roll < 0.22:
             recordings = (RecordingSpec(performers, "whole", level, "Chamber Archive"),)
-            list_movements = True
         else:
             recordings = (RecordingSpec(performers, "tracks", level, performers),)
-            if rng.random() < 0.05:
+            extra = rng.random()
+            if extra < 0.05:
                 recordings += (RecordingSpec(rng.choice(_PERFORMERS), "tracks", min(level + 3, -14.0), "Live Channel",
                                              numbering="arabic"),)
-        article: tuple[str, ...] | None
-        owners: tuple[tuple[int, ...], ...]
-        author: str | None
-        if rng.random() < 0.03:
-            article, owners, author = None, (), None
-        else:
-            article, owners = _article(composer, title, movements, rng)
-            author = f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
+            elif extra < 0.10:
+                titles = tuple(_name(m) for m in movements)
+                recordings += (RecordingSpec(rng.choice(_PERFORMERS), "none", titles=titles),)
+        truth: tuple[tuple[ArticleSentence, ...], ...] | None = None
+        if rng.random() >= 0.03:
+            truth = _article(composer, title, genre, movements, birth, year, rng)
         works.append(
             WorkSpec(
                 slug=slug,
                 composer=composer,
                 composer_born=born,
-                composer_died=born + rng.randint(35, 85),
+                composer_died=died,
                 title=title,
                 genre=genre,
                 key=key,
                 mode=mode,  # type: ignore[arg-type]
                 timbre=(mel, acc),  # type: ignore[arg-type]
                 movements=tuple(movements),
-                article=article,
-                paragraph_movements=owners,
-                article_author=author,
-                biography=f"{composer} was a composer and performer. Little of the music survives in print.",
-                glossary=(("Movement", "A self-contained section of a larger work."),),
+                article=None if truth is None else tuple(" ".join(s.markup for s in p) for p in truth),
+                sentence_truth=truth,
+                glossary=(GlossaryEntry(genre.lower(), "", f"a work for {_INSTRUMENTATION[genre]}."),
+                          GlossaryEntry("movement", "Satz [G], mouvement [F]", "a self-contained section of a larger work.")),
                 recordings=recordings,
-                year=born + rng.randint(20, 40) if rng.random() < 0.8 else None,
-                list_movements=list_movements or rng.random() < 0.05,
+                year=year,
                 in_sitemap=rng.random() >= 0.04,
                 updated=f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+                nationality=nationality,
+                birth=birth,
+                death=death,
+                instrumentation=_INSTRUMENTATION[genre],
+                pkey_number=200_000 + i,
             )
         )
     result = tuple(works)

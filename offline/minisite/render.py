@@ -1,8 +1,21 @@
 """HTML for the mini site, built from the catalogue with f-strings and ``html.escape``.
 
-The work page markup is the crawler's contract (class names, element order, the canonical link):
-change it only together with the crawler's selectors. Everything a page shows is escaped here, so the
-catalogue holds plain text (plus the article's light markup, see ``earsense_m2t.offline.minisite.catalogue``).
+The work page comes in two markup variants that show the same visible text in the same order:
+- ``"default"``: the markup the crawler's site profile (``crawlers/site_profile.py``) selects on — its
+  class names, element order, ``<dl class="work-facts">`` and ``data-ri`` are the crawler's contract;
+  change them only together with the profile's selectors;
+- ``"plain"``: none of the profile's class names (``PROFILE_CLASSES``; generic ``<div>``/``<p>``/
+  ``<span>``/``<table>`` with class names such as ``c3``), no ``<dl>``, no ``data-ri``. Iframes, links and
+  the canonical link stay. Every profile selector misses, so only a crawler's text fallback can read it.
+Listing pages (index, composer, home) drop the profile's class names in the plain variant as well.
+
+Everything a page shows is escaped here, so the catalogue holds plain text (plus the article's light
+markup, see ``earsense_m2t.offline.minisite.catalogue``).
+
+Other URL forms of a work: ``work_page(selected_ri=N)`` (``?ri=N``: the selected recording first and a
+"Now playing" line; canonical link to the work page), ``article_view_page`` (``/article/<slug>/``:
+canonical link and a link to the work page) and ``pkey_page`` (``/chamberbase/works/detail/?pkey=N``:
+canonical link, or only a link to the work page, or neither, per ``WorkSpec.pkey_view``).
 
 The video page (``/watch/<id>``, ``/embed/<id>``) deliberately gives the media URL through a
 schema.org ``VideoObject`` (JSON-LD) and lets a small script hand it to the ``<audio>`` element,
@@ -17,23 +30,50 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from earsense_m2t.offline.minisite.catalogue import (
     MARK_RE,
     BlogPost,
-    RecordingSpec,
+    GlossaryEntry,
     VideoSpec,
     WorkSpec,
     clock,
     glossary_id,
-    numbered_title,
     plain_text,
     videos_of,
 )
 from earsense_m2t.offline.minisite.media import MEDIA_CONTENT_TYPE, MEDIA_EXT
 
 SITE_NAME = "EarSense"
+MARKUPS: tuple[str, ...] = ("default", "plain")
+
+# Every class name the default markup gives the crawler's profile to select on (spec §2, and the
+# listing pages' work links). The plain variant uses none of them.
+PROFILE_CLASSES: tuple[str, ...] = (
+    "work-header", "work-composer", "composer-name", "composer-dates", "work-title", "work-instrumentation",
+    "work-facts", "fact-nationality", "fact-born", "fact-died", "fact-duration", "fact-composed", "fact-published",
+    "fact-dedication", "fact-note", "work-article", "glossary-term", "fn", "recordings", "recordings-count",
+    "recording", "is-selected", "now-playing", "performers", "recording-duration", "tracks", "track",
+    "track-duration", "track-title", "video-embed", "recording-select", "glossary", "work-link", "work-list",
+    "work-item", "genre", "next", "prev", "composer-bio", "composer-title", "article-link",
+)  # fmt: skip
+
+
+class Markup:
+    """Which variant a page is rendered in; ``cls`` gives an element's class attribute in it."""
+
+    def __init__(self, variant: str = "default") -> None:
+        if variant not in MARKUPS:
+            raise ValueError(f"unknown markup {variant!r}; expected one of {', '.join(MARKUPS)}")
+        self.variant = variant
+        self.plain = variant == "plain"
+
+    def cls(self, *names: str) -> str:
+        """`` class="..."``: the profile's names, or generic ``c<N>`` names (stable per name) when plain."""
+        if not self.plain:
+            return f' class="{" ".join(names)}"'
+        return ' class="' + " ".join(f"c{PROFILE_CLASSES.index(n) + 1}" for n in names) + '"'
 
 
 def esc(text: object) -> str:
@@ -45,19 +85,22 @@ def esc_attr_multiline(text: str) -> str:
     return esc(text).replace("\r\n", "\n").replace("\n", "&#10;")
 
 
-def inline(paragraph: str) -> str:
+def inline(paragraph: str, markup: Markup | None = None) -> str:
     """Article light markup → HTML; all text is escaped first, marks are applied to the escaped text."""
+    m_ = markup or Markup()
     out: list[str] = []
     pos = 0
     for m in MARK_RE.finditer(paragraph):
         out.append(esc(paragraph[pos : m.start()]))
         if m.group(1) is not None:
             term, shown = m.group(1), m.group(2) or m.group(1)
-            out.append(f'<a class="glossary-term" href="#{glossary_id(term)}">{esc(shown)}</a>')
+            link_cls = "" if m_.plain else ' class="glossary-term"'
+            out.append(f'<a{link_cls} href="#{glossary_id(term)}">{esc(shown)}</a>')
         elif m.group(3) is not None:
             out.append(f"<em>{esc(m.group(3))}</em>")
         else:
-            out.append(f'<sup class="fn">{m.group(4)}</sup>')
+            sup_cls = "" if m_.plain else ' class="fn"'
+            out.append(f"<sup{sup_cls}>{m.group(4)}</sup>")
         pos = m.end()
     out.append(esc(paragraph[pos:]))
     return "".join(out).replace("\n", "<br>\n")
@@ -98,15 +141,16 @@ def layout(
     )
 
 
-def _work_link(work: WorkSpec, query: str = "") -> str:
-    return f'<a class="work-link" href="{esc(work.url_path + query)}">{esc(work.composer)}: {esc(work.title)}</a>'
+def _work_link(work: WorkSpec, m: Markup, query: str = "") -> str:
+    return f'<a{m.cls("work-link")} href="{esc(work.url_path + query)}">{esc(work.composer)}: {esc(work.title)}</a>'
 
 
 # ---------------------------------------------------------------------------------------------- pages
 
 
-def home_page(works: Sequence[WorkSpec], base: str) -> str:
-    featured = "\n".join(f"<li>{_work_link(w)}</li>" for w in works[1:3])
+def home_page(works: Sequence[WorkSpec], base: str, markup: str = "default") -> str:
+    m = Markup(markup)
+    featured = "\n".join(f"<li>{_work_link(w, m)}</li>" for w in works[1:3])
     body = f"""<section class="intro"><h1>Listen closer</h1>
 <p>EarSense introduces chamber music through short essays by musicians and scholars, with a recording
 for every work we can find one for.</p>
@@ -119,19 +163,22 @@ for every work we can find one for.</p>
 
 
 def index_page(
-    works: Sequence[WorkSpec], page: int, n_pages: int, base: str, extra_links: Sequence[str] = ()
+    works: Sequence[WorkSpec], page: int, n_pages: int, base: str, extra_links: Sequence[str] = (),
+    markup: str = "default",
 ) -> str:
-    items = [f'<li class="work-item">{_work_link(w)} <span class="genre">{esc(w.genre)}</span></li>' for w in works]
-    items += [f'<li class="work-item"><a class="work-link" href="{esc(h)}">{esc(h)}</a></li>' for h in extra_links]
+    m = Markup(markup)
+    items = [f'<li{m.cls("work-item")}>{_work_link(w, m)} <span{m.cls("genre")}>{esc(w.genre)}</span></li>'
+             for w in works]
+    items += [f'<li{m.cls("work-item")}><a{m.cls("work-link")} href="{esc(h)}">{esc(h)}</a></li>' for h in extra_links]
     nav = []
     if page > 1:
         prev = "/chamber-music/" if page == 2 else f"/chamber-music/?page={page - 1}"
-        nav.append(f'<a rel="prev" class="prev" href="{prev}">Previous</a>')
+        nav.append(f'<a rel="prev"{m.cls("prev")} href="{prev}">Previous</a>')
     nav.append(f'<span class="page-number">Page {page} of {n_pages}</span>')
     if page < n_pages:
-        nav.append(f'<a rel="next" class="next" href="/chamber-music/?page={page + 1}">Next</a>')
+        nav.append(f'<a rel="next"{m.cls("next")} href="/chamber-music/?page={page + 1}">Next</a>')
     body = (
-        '<h1 class="page-title">Chamber Music</h1>\n<ul class="work-list">\n'
+        f'<h1 class="page-title">Chamber Music</h1>\n<ul{m.cls("work-list")}>\n'
         + "\n".join(items)
         + '\n</ul>\n<nav class="pagination">'
         + " ".join(nav)
@@ -141,108 +188,198 @@ def index_page(
     return layout(f"Chamber Music (page {page}) | EarSense", body, canonical=canonical)
 
 
-def _recording_html(work: WorkSpec, ri: int, rec: RecordingSpec, videos: Sequence[VideoSpec], base: str, selected: bool) -> str:
-    total = sum(v.duration_s for v in videos)
-    cls = "recording is-selected" if selected else "recording"
-    head = (
-        f'<div class="{cls}" data-ri="{ri}">\n'
-        f'  <p class="performers">{esc(rec.performers)}</p><p class="recording-duration">{clock(total)}</p>\n'
-    )
-    select = f'  <a class="recording-select" href="{esc(work.url_path)}?ri={ri}">Listen</a>\n'
-    if rec.layout == "whole":
-        v = videos[0]
-        return (
-            head
-            + f'  <iframe class="video-embed" src="{esc(base)}/embed/{esc(v.video_id)}" title="{esc(v.title)}" '
-            f'width="560" height="315" allowfullscreen></iframe>\n'
-            + select
-            + "</div>"
-        )
-    tracks = "\n".join(
-        f'    <li class="track"><span class="track-title">{esc(numbered_title(v.movements[0], rec.numbering))}</span> '
-        f'<span class="track-duration">{clock(v.duration_s)}</span>\n'
-        f'        <iframe class="video-embed" src="{esc(base)}/embed/{esc(v.video_id)}" title="{esc(v.title)}" '
-        f'width="560" height="315" allowfullscreen></iframe></li>'
-        for v in videos
-    )
-    return head + f'  <ol class="tracks">\n{tracks}\n  </ol>\n' + select + "</div>"
+def _iframe(base: str, video: VideoSpec, m: Markup) -> str:
+    cls = "" if m.plain else ' class="video-embed"'
+    return (f'<iframe{cls} src="{esc(base)}/embed/{esc(video.video_id)}" title="{esc(video.title)}" '
+            'width="560" height="315" allowfullscreen></iframe>')
 
 
-def work_page(work: WorkSpec, base: str, selected_ri: int | None = None) -> str:
-    meta = [f'<li class="genre">{esc(work.genre)}</li>']
-    if work.year is not None:
-        meta.append(f'<li class="year">{work.year}</li>')
-    parts = [
-        '<div class="work-header">',
-        f'  <h1 class="work-title">{esc(work.title)}</h1>',
-        f'  <p class="work-composer"><a class="composer-name" href="/composer/{esc(work.composer_slug)}/">'
-        f'{esc(work.composer)}</a> <span class="composer-dates">({work.composer_born}–{work.composer_died})</span></p>',
-        '  <ul class="work-meta">' + "".join(meta) + "</ul>",
-        "</div>",
-    ]
-    if work.article is not None:
-        paras = "\n".join(f"  <p>{inline(p)}</p>" for p in work.article)
-        author = f'\n  <p class="article-author">— Written by {esc(work.article_author)}</p>' if work.article_author else ""
-        parts.append(f'<article class="work-article">\n  <h2>About the work</h2>\n{paras}{author}\n</article>')
-        marks = sorted({int(m) for p in work.article for m in re.findall(r"\^(\d+)", p)})
-        if marks:
-            notes = "".join(
-                f'<li id="fn-{n}">Editor\'s note {n}: details of the sources are given in the printed programme.</li>'
-                for n in marks
-            )
-            parts.append(f'<section class="footnotes"><ol>{notes}</ol></section>')
-    if work.list_movements:
-        lis = "".join(f"<li>{esc(m.title)}</li>" for m in work.movements)
-        parts.append(f'<section class="movement-list">\n  <h2>Movements</h2><ol>{lis}</ol>\n</section>')
-    videos = videos_of(work)
-    if work.recordings:
-        recs = []
-        for ri, rec in enumerate(work.recordings):
-            vids = [v for v in videos if v.recording_index == ri]
-            recs.append(_recording_html(work, ri, rec, vids, base, selected_ri == ri))
-        parts.append('<section class="recordings"><h2>Recordings</h2>\n' + "\n".join(recs) + "\n</section>")
+def _header_html(work: WorkSpec, m: Markup) -> str:
+    composer = f'<a{"" if m.plain else m.cls("composer-name")} href="/composer/{esc(work.composer_slug)}/">{esc(work.composer)}</a>'
+    if m.plain:
+        parts = [f'<div{m.cls("work-header")}>', f'  <p{m.cls("work-composer")}>{composer} {esc(work.composer_dates)}</p>',
+                 f"  <h1>{esc(work.title)}</h1>"]
     else:
-        parts.append('<section class="recordings"><h2>Recordings</h2>\n'
-                     '<p class="no-recording">No recording available yet.</p>\n</section>')
-    parts.append(f'<section class="composer-bio"><h2>About the composer</h2><p>{esc(work.biography)}</p></section>')
+        parts = [
+            '<div class="work-header">',
+            f'  <p class="work-composer">{composer} <span class="composer-dates">{esc(work.composer_dates)}</span></p>',
+            f'  <h1 class="work-title">{esc(work.title)}</h1>',
+        ]
+    if work.instrumentation:
+        parts.append(f'  <p{"" if m.plain else m.cls("work-instrumentation")}>(for {esc(work.instrumentation)})</p>')
+    facts = work.facts()
+    if m.plain:
+        rows = "\n".join(f"    <tr><td>{esc(label)}:</td> <td>{esc(value)}</td></tr>" for label, value in facts)
+        parts.append(f'  <table{m.cls("work-facts")}>\n{rows}\n  </table>')
+    else:
+        rows = "\n".join(f'    <dt>{esc(label)}:</dt> <dd class="fact-{label.lower()}">{esc(value)}</dd>'
+                         for label, value in facts)
+        parts.append(f'  <dl class="work-facts">\n{rows}\n  </dl>')
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def _article_html(work: WorkSpec, m: Markup) -> str:
+    paras = "\n".join(f"  <p>{inline(p, m)}</p>" for p in work.article or ())
+    if m.plain:
+        return f'<div{m.cls("work-article")}>\n{paras}\n</div>'
+    return f'<article class="work-article">\n{paras}\n</article>'
+
+
+def _recording_html(work: WorkSpec, ri: int, videos: Sequence[VideoSpec], base: str, selected: bool, m: Markup) -> str:
+    rec = work.recordings[ri]
+    if m.plain:
+        lines = [f'  <div{m.cls("recording")}>', f"    <p>{esc(rec.performers)}</p>"]
+    else:
+        cls = "recording is-selected" if selected else "recording"
+        lines = [f'  <div class="{cls}" data-ri="{ri}">', f'    <p class="performers">{esc(rec.performers)}</p>']
+    listed = work.listed_movements(ri)
+    if not listed:
+        total = clock(work.recording_total_s(ri))
+        lines.append(f"    <p>{total}</p>" if m.plain else f'    <p class="recording-duration">{total}</p>')
+    else:
+        per_track = rec.layout == "tracks"
+        lines.append(f'    <div{m.cls("tracks")}>' if m.plain else '    <ol class="tracks">')
+        for i, (title, seconds) in enumerate(listed):
+            embed = f"\n        {_iframe(base, videos[i], m)}" if per_track else ""
+            if m.plain:
+                lines.append(f"      <p>{clock(seconds)} {esc(title)}</p>{embed}")
+            else:
+                lines.append(f'      <li class="track"><span class="track-duration">{clock(seconds)}</span> '
+                             f'<span class="track-title">{esc(title)}</span>{embed}</li>')
+        lines.append("    </div>" if m.plain else "    </ol>")
+    if rec.layout == "whole":
+        lines.append(f"    {_iframe(base, videos[0], m)}")
+    link = f'<a{"" if m.plain else m.cls("recording-select")} href="{esc(work.ri_path(ri))}">Listen</a>'
+    lines.append(f"    <p>{link}</p>" if m.plain else f"    {link}")
+    lines.append("  </div>")
+    return "\n".join(lines)
+
+
+def _recordings_html(work: WorkSpec, base: str, selected_ri: int | None, m: Markup) -> str:
+    videos = videos_of(work)
+    order = list(range(len(work.recordings)))
+    if selected_ri is not None:
+        order.remove(selected_ri)
+        order.insert(0, selected_ri)  # the ?ri=N page shows the selected recording first
+    header = esc(work.recordings_header())
+    lines = [f'<div{m.cls("recordings")}>', f'  <p{m.cls("recordings-count")}><strong>{header}</strong></p>'] if m.plain else [
+        '<section class="recordings">', f'  <h2 class="recordings-count">{header}</h2>']
+    if selected_ri is not None:
+        lines.append(f'  <p{m.cls("now-playing")}>Now playing: {esc(work.recordings[selected_ri].performers)}</p>')
+    for ri in order:
+        vids = [v for v in videos if v.recording_index == ri]
+        lines.append(_recording_html(work, ri, vids, base, selected_ri == ri, m))
+    lines.append("</div>" if m.plain else "</section>")
+    return "\n".join(lines)
+
+
+def _glossary_entry(e: GlossaryEntry, m: Markup) -> str:
+    explore = f'<a href="/glossary/#{glossary_id(e.term)}">explore</a>'
+    if m.plain:
+        return f'  <p id="{glossary_id(e.term)}"><span>{esc(e.heading)}</span><span>—{esc(e.definition)} {explore}</span></p>'
+    return f'  <dt id="{glossary_id(e.term)}">{esc(e.heading)}</dt><dd>—{esc(e.definition)} {explore}</dd>'
+
+
+def _glossary_html(entries: Iterable[GlossaryEntry], m: Markup) -> str:
+    items = "\n".join(_glossary_entry(e, m) for e in entries)
+    if m.plain:
+        return f'<div{m.cls("glossary")}><p><strong>glossary</strong></p>\n{items}\n</div>'
+    return f'<section class="glossary"><h2>glossary</h2><dl>\n{items}\n</dl></section>'
+
+
+def work_main(work: WorkSpec, base: str, selected_ri: int | None = None, markup: str = "default") -> str:
+    """The ``<main>`` content of a work page: header, article, recordings, glossary."""
+    m = Markup(markup)
+    parts = [_header_html(work, m)]
+    if work.article is not None:
+        parts.append(_article_html(work, m))
+    if work.recordings:
+        parts.append(_recordings_html(work, base, selected_ri, m))
     if work.glossary:
-        items = "".join(f'<dt id="{glossary_id(t)}">{esc(t)}</dt><dd>{esc(d)}</dd>' for t, d in work.glossary)
-        parts.append(f'<section class="glossary"><h2>Glossary</h2><dl>{items}</dl></section>')
+        parts.append(_glossary_html(work.glossary, m))
+    return "\n".join(parts)
+
+
+def work_page(work: WorkSpec, base: str, selected_ri: int | None = None, markup: str = "default") -> str:
+    """The work page (``selected_ri``: the ``?ri=N`` form); its canonical link is always the work URL."""
+    if selected_ri is not None and not 0 <= selected_ri < len(work.recordings):
+        raise ValueError(f"{work.slug}: no recording {selected_ri} (has {len(work.recordings)})")
     if work.article:
         description = plain_text(work.article[0])[:155]
     else:
         description = f"{work.genre} by {work.composer}."
     return layout(
         f"{work.composer}: {work.title} | {SITE_NAME}",
-        "\n".join(parts),
+        work_main(work, base, selected_ri, markup),
         canonical=f"{base}{work.url_path}",
         description=description,
     )
 
 
-def composer_page(name: str, works: Sequence[WorkSpec], base: str) -> str:
-    w0 = works[0]
-    items = "\n".join(f"<li>{_work_link(w)}</li>" for w in works)
+def article_view_page(work: WorkSpec, base: str) -> str:
+    """``/article/<slug>/``: the article on its own, pointing at the work page."""
+    paras = "\n".join(f"<p>{inline(p, Markup('plain'))}</p>" for p in work.article or ())
     body = (
-        f'<h1 class="composer-title">{esc(name)} '
-        f'<span class="composer-dates">({w0.composer_born}–{w0.composer_died})</span></h1>\n'
-        f'<p class="composer-bio">{esc(w0.biography)}</p>\n<h2>Works</h2><ul class="work-list">\n{items}\n</ul>'
+        f'<div class="essay">\n<h1>{esc(work.composer)}: {esc(work.title)}</h1>\n{paras}\n'
+        f'<p class="essay-work"><a href="{esc(work.url_path)}">Recordings and details of this work</a></p>\n</div>'
+    )
+    return layout(f"{work.composer}: {work.title} (article) | {SITE_NAME}", body, canonical=f"{base}{work.url_path}")
+
+
+def pkey_page(work: WorkSpec, base: str) -> str:
+    """``/chamberbase/works/detail/?pkey=N``: the database record; how it points at the work varies."""
+    rows = [("Composer", f"{work.composer} {work.composer_dates}"), ("Work", work.title),
+            ("Instrumentation", work.instrumentation or ""), ("Composed", str(work.year or "")),
+            ("Movements", str(len(work.movements))), ("Record", str(work.pkey))]
+    table = "\n".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
+    body = f'<h1>ChamberBase</h1>\n<table class="cb-record">\n{table}\n</table>\n'
+    if work.pkey_view in ("canonical", "link"):
+        body += f'<p><a href="{esc(work.url_path)}">This work on EarSense</a></p>\n'
+    body += '<p><a href="/chamber-music/">Browse all chamber music</a></p>'
+    canonical = f"{base}{work.url_path}" if work.pkey_view == "canonical" else None
+    return layout(f"ChamberBase record {work.pkey} | {SITE_NAME}", body, canonical=canonical)
+
+
+def composer_page(name: str, works: Sequence[WorkSpec], base: str, markup: str = "default") -> str:
+    m = Markup(markup)
+    w0 = works[0]
+    items = []
+    for w in works:
+        article = (f' · <a{m.cls("article-link")} href="{esc(w.article_path)}">Read the article</a>'
+                   if w.article_path else "")
+        items.append(f"<li>{_work_link(w, m)}{article}</li>")
+    bio = next((w.biography for w in works if w.biography), "")
+    body = (
+        f'<h1{m.cls("composer-title")}>{esc(name)} '
+        f'<span{m.cls("composer-dates")}>{esc(w0.composer_dates)}</span></h1>\n'
+        + (f'<p{m.cls("composer-bio")}>{esc(bio)}</p>\n' if bio else "")
+        + f'<h2>Works</h2><ul{m.cls("work-list")}>\n' + "\n".join(items) + "\n</ul>"
     )
     return layout(f"{name} | {SITE_NAME}", body, canonical=f"{base}/composer/{w0.composer_slug}/")
 
 
-_BLOG_LINK_RE = re.compile(r"\[([^\]]+)\]\(work:([A-Za-z0-9-]+)(\?[^)]*)?\)")
+def glossary_page(entries: Iterable[GlossaryEntry], base: str) -> str:
+    """``/glossary/``: every entry the site's pages show, in alphabetical order."""
+    unique = {glossary_id(e.term): e for e in entries}
+    items = "\n".join(_glossary_entry(unique[k], Markup()) for k in sorted(unique))
+    body = f'<h1>Glossary</h1>\n<dl class="site-glossary">\n{items}\n</dl>'
+    return layout(f"Glossary | {SITE_NAME}", body, canonical=f"{base}/glossary/")
 
 
-def _blog_inline(text: str, live_slugs: set[str]) -> str:
+_BLOG_LINK_RE = re.compile(r"\[([^\]]+)\]\((work|article|pkey):([A-Za-z0-9-]+)(\?[^)]*)?\)")
+
+
+def _blog_inline(text: str, live: Mapping[str, WorkSpec]) -> str:
     out, pos = [], 0
     for m in _BLOG_LINK_RE.finditer(text):
         out.append(esc(text[pos : m.start()]))
-        shown, slug, query = m.group(1), m.group(2), m.group(3) or ""
-        if slug in live_slugs:
-            out.append(f'<a href="/chamber-music/{esc(slug)}/{esc(query)}">{esc(shown)}</a>')
-        else:
-            out.append(esc(shown))
+        shown, kind, slug, query = m.group(1), m.group(2), m.group(3), m.group(4) or ""
+        work = live.get(slug)
+        href = None
+        if work is not None:
+            href = {"work": work.url_path + query, "article": work.article_path, "pkey": work.pkey_path}[kind]
+        out.append(f'<a href="{esc(href)}">{esc(shown)}</a>' if href else esc(shown))
         pos = m.end()
     out.append(esc(text[pos:]))
     return "".join(out)
@@ -257,8 +394,8 @@ def blog_index_page(posts: Sequence[BlogPost], base: str) -> str:
     return layout(f"Blog | {SITE_NAME}", f'<h1>Blog</h1>\n<ul class="post-list">\n{items}\n</ul>', canonical=f"{base}/blog/")
 
 
-def blog_post_page(post: BlogPost, live_slugs: set[str], base: str) -> str:
-    paras = "\n".join(f"<p>{_blog_inline(p, live_slugs)}</p>" for p in post.paragraphs)
+def blog_post_page(post: BlogPost, live: Mapping[str, WorkSpec], base: str) -> str:
+    paras = "\n".join(f"<p>{_blog_inline(p, live)}</p>" for p in post.paragraphs)
     body = (
         f'<article class="blog-post"><h1>{esc(post.title)}</h1>\n'
         f'<p class="byline">{esc(post.author)}, <time datetime="{post.date}">{post.date}</time></p>\n{paras}\n</article>'

@@ -6,6 +6,19 @@ clock, so reruns see the same validators), 304 on ``If-None-Match``/``If-Modifie
 single-range requests on media. Media are synthesized and encoded on first request (then cached on
 disk), so starting a server costs nothing; ``MiniSite.prepare_media`` renders everything up front.
 
+URL forms of one work (all lead to the same work; ``MiniSite.url_forms`` lists them):
+- ``/chamber-music/<slug>/``: the work page (its canonical link points at itself);
+- ``/chamber-music/<slug>/?ri=N``: one per recording, with recording N first and a "Now playing" line;
+  canonical link to the work page (an N that is not a recording answers 404);
+- ``/article/<article slug>/``: the article alone, with the canonical link and a link to the work page;
+- ``/chamberbase/works/detail/?pkey=N``: the database record, with the canonical link, or only a link
+  to the work page (``pkey_link_only``), or neither (``pkey_unresolvable``: a crawl cannot tell which
+  work it is). The blog links some pkey and article pages, composer pages link every article page,
+  and each recording's "Listen" link is its ``?ri=N`` page, so a crawl meets every form.
+
+``markup="plain"`` serves every page without the class names the crawler's profile selects on (see
+``render``), for testing a crawler's text fallback.
+
 Faults (``faults={video_id: kind}``), for the acquisition stage's error paths:
 - ``"404"``: the video is gone — its watch/embed pages and its media URL answer 404;
 - ``"media-404"``: the pages are fine, the media URL answers 404;
@@ -78,8 +91,12 @@ class MiniSite:
         port: int = 0,
         per_page: int | None = None,
         host: str = "127.0.0.1",
+        markup: str = "default",
     ) -> None:
         self.catalogue: tuple[WorkSpec, ...] = tuple(load_catalogue() if catalogue is None else catalogue)
+        if markup not in render.MARKUPS:
+            raise ValueError(f"unknown markup {markup!r}; expected one of {', '.join(render.MARKUPS)}")
+        self.markup = markup
         self.faults = dict(faults or {})
         bad = {k: v for k, v in self.faults.items() if v not in FAULT_KINDS}
         if bad:
@@ -92,6 +109,8 @@ class MiniSite:
             raise ValueError(f"gone slugs not in the catalogue: {sorted(self.gone - slugs)}")
         self.live = tuple(w for w in self.catalogue if w.slug not in self.gone)
         self.by_slug = {w.slug: w for w in self.catalogue}
+        self.by_article_slug = {w.article_slug: w for w in self.catalogue if w.article is not None}
+        self.by_pkey = {w.pkey: w for w in self.catalogue}
         self.videos: dict[str, VideoSpec] = {v.video_id: v for v in all_videos(self.catalogue)}
         self.per_page = per_page or (DEFAULT_PER_PAGE if len(self.catalogue) <= LARGE_CATALOGUE else LARGE_PER_PAGE)
         self.site_updated = max((w.updated for w in self.catalogue), default="2024-01-01")
@@ -107,6 +126,37 @@ class MiniSite:
     @property
     def start_url(self) -> str:
         return f"{self.base_url}/chamber-music/"
+
+    def work_url(self, slug: str, ri: int | None = None) -> str:
+        """The work page's URL (``ri``: the page with that recording selected)."""
+        work = self._known(slug)
+        return self.base_url + (work.url_path if ri is None else work.ri_path(ri))
+
+    def article_url(self, slug: str) -> str | None:
+        """The work's article view (``/article/<slug>/``), or None when it has no article."""
+        path = self._known(slug).article_path
+        return None if path is None else self.base_url + path
+
+    def pkey_url(self, slug: str) -> str:
+        """The work's database view (``/chamberbase/works/detail/?pkey=N``)."""
+        return self.base_url + self._known(slug).pkey_path
+
+    def url_forms(self, slug: str) -> dict[str, list[str]]:
+        """Every URL of one work, by form: canonical, ri (one per recording), article (0 or 1), pkey."""
+        work = self._known(slug)
+        article = self.article_url(slug)
+        return {
+            "canonical": [self.work_url(slug)],
+            "ri": [self.work_url(slug, ri) for ri in range(len(work.recordings))],
+            "article": [article] if article else [],
+            "pkey": [self.pkey_url(slug)],
+        }
+
+    def _known(self, slug: str) -> WorkSpec:
+        try:
+            return self.by_slug[slug]
+        except KeyError:
+            raise KeyError(f"no work {slug!r} on this site") from None
 
     def start(self) -> MiniSite:
         site = self
@@ -177,7 +227,7 @@ class MiniSite:
         path, query = parts.path, parse_qs(parts.query)
         base = self.base_url
         if path == "/":
-            return self._page(render.home_page(self.live, base))
+            return self._page(render.home_page(self.live, base, self.markup))
         if path == "/robots.txt":
             return self._page(render.robots_txt(base), ctype="text/plain; charset=utf-8")
         if path == "/sitemap.xml":
@@ -188,18 +238,25 @@ class MiniSite:
             return self._index(query)
         if m := re.fullmatch(r"/chamber-music/([^/]+)(/?)", path):
             return self._work(m.group(1), bool(m.group(2)), query, parts.query)
+        if m := re.fullmatch(r"/article/([^/]+)(/?)", path):
+            return self._article(m.group(1), bool(m.group(2)))
+        if path == "/chamberbase/works/detail/":
+            return self._pkey(query)
+        if path == "/glossary/":
+            entries = [e for w in self.live for e in w.glossary]
+            return self._page(render.glossary_page(entries, base))
         if path == "/blog/":
             return self._page(render.blog_index_page(BLOG_POSTS, base))
         if m := re.fullmatch(r"/blog/([^/]+)/", path):
             post = next((p for p in BLOG_POSTS if p.slug == m.group(1)), None)
             if post is None:
                 return self._error(404, "Not Found", "No such blog post.")
-            return self._page(render.blog_post_page(post, {w.slug for w in self.live}, base), updated=post.date)
+            return self._page(render.blog_post_page(post, {w.slug: w for w in self.live}, base), updated=post.date)
         if m := re.fullmatch(r"/composer/([^/]+)/", path):
             works = [w for w in self.live if w.composer_slug == m.group(1)]
             if not works:
                 return self._error(404, "Not Found", "No such composer.")
-            return self._page(render.composer_page(works[0].composer, works, base))
+            return self._page(render.composer_page(works[0].composer, works, base, self.markup))
         if path == "/private" or path.startswith("/private/"):
             return self._page(render.private_page(base))
         if m := re.fullmatch(r"/(embed|watch)/([A-Za-z0-9_-]{11})", path):
@@ -220,7 +277,7 @@ class MiniSite:
             return self._error(404, "Not Found", f"No page {page}; there are {n_pages}.")
         works = self.live[(page - 1) * self.per_page : page * self.per_page]
         extra = self.extra_index_links if page == 1 else ()
-        return self._page(render.index_page(works, page, n_pages, self.base_url, extra))
+        return self._page(render.index_page(works, page, n_pages, self.base_url, extra, self.markup))
 
     def _work(self, slug: str, slash: bool, query: dict[str, list[str]], raw_query: str) -> Response:
         if slug in self.gone:
@@ -230,9 +287,32 @@ class MiniSite:
             return self._error(404, "Not Found", "No such work.")
         if not slash:
             return self._redirect(f"/chamber-music/{slug}/" + (f"?{raw_query}" if raw_query else ""))
-        ri_raw = query.get("ri", [None])[0]
-        ri = int(ri_raw) if ri_raw is not None and ri_raw.isdigit() else None
-        return self._page(render.work_page(work, self.base_url, ri), updated=work.updated)
+        ri: int | None = None
+        if "ri" in query:
+            raw = query["ri"][0]
+            if not raw.isdigit() or int(raw) >= len(work.recordings):
+                return self._error(404, "Not Found", f"This work has no recording {raw!r}.")
+            ri = int(raw)
+        return self._page(render.work_page(work, self.base_url, ri, self.markup), updated=work.updated)
+
+    def _article(self, article_slug: str, slash: bool) -> Response:
+        work = self.by_article_slug.get(article_slug)
+        if work is None:
+            return self._error(404, "Not Found", "No such article.")
+        if work.slug in self.gone:
+            return self._error(410, "Gone", "This article has been removed.")
+        if not slash:
+            return self._redirect(f"/article/{article_slug}/")
+        return self._page(render.article_view_page(work, self.base_url), updated=work.updated)
+
+    def _pkey(self, query: dict[str, list[str]]) -> Response:
+        raw = query.get("pkey", [""])[0]
+        work = self.by_pkey.get(int(raw)) if raw.isdigit() else None
+        if work is None:
+            return self._error(404, "Not Found", f"No ChamberBase record {raw!r}.")
+        if work.slug in self.gone:
+            return self._error(410, "Gone", "This record has been removed.")
+        return self._page(render.pkey_page(work, self.base_url), updated=work.updated)
 
     def _video_page(self, vid: str, *, embed: bool) -> Response:
         video = self.videos.get(vid)
@@ -352,8 +432,9 @@ def serve(
     gone: set[str] | None = None,
     port: int = 0,
     per_page: int | None = None,
+    markup: str = "default",
 ) -> Iterator[MiniSite]:
-    """Run the mini site on 127.0.0.1 for the duration of the ``with`` block."""
+    """Run the mini site on 127.0.0.1 for the duration of the ``with`` block (``markup``: "default" or "plain")."""
     site = MiniSite(
         catalogue,
         cache_dir=cache_dir,
@@ -363,6 +444,7 @@ def serve(
         gone=gone,
         port=port,
         per_page=per_page,
+        markup=markup,
     )
     site.start()
     try:
