@@ -67,7 +67,11 @@ def run_spider(start_url: str, out_dir: Path, *, local: bool = False, httpcache_
 
 
 def check_required_fields(works: list[Work], profile: SiteProfile = EARSENSE) -> None:
-    """Fail loudly when a required field is missing on too many pages: the markup has moved."""
+    """Fail loudly when a required field is missing on too many pages: the markup and the text have moved.
+
+    A field counts as present when either path found it: the profile's selectors or the page-text fallback
+    (the spider fills each ``Work`` field from whichever found it).
+    """
     if not works:
         return
     for name in profile.required_fields:
@@ -76,7 +80,8 @@ def check_required_fields(works: list[Work], profile: SiteProfile = EARSENSE) ->
             shown = "\n  ".join(missing[:20])
             raise CrawlError(
                 f"required field {name!r} missing on {len(missing)} of {len(works)} work pages "
-                f"(more than {profile.max_missing_fraction:.0%}); update crawlers/site_profile.py. "
+                f"(more than {profile.max_missing_fraction:.0%}) by both the selectors and the page-text fallback; "
+                f"update crawlers/site_profile.py (selectors) or crawlers/page_text.py (text rules). "
                 f"Pages:\n  {shown}")
 
 

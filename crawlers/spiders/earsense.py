@@ -165,6 +165,9 @@ class EarSenseSpider(scrapy.Spider):
                               reason=f"could not parse the page: {type(exc).__name__}: {exc}")
                 return
             yield from items
+            # a work page links its composer, its recordings' "?ri=N" pages and other works: more ways in
+            for href in response.css("a::attr(href)").getall():
+                yield from self._follow(response, href)
             return
         if self.profile.alias_path_re.match(unquote(urlsplit(response.url).path)):
             yield from self.parse_alias(response)

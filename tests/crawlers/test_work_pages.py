@@ -125,3 +125,50 @@ def test_a_page_with_neither_selectors_nor_text_shape_is_a_missing_field_failure
     items, _stats = crawl_page("<html><body><div><p>Only some words</p></div></body></html>")
     assert [(i.code, i.reason) for i in items if isinstance(i, Failure)] == [
         ("missing_field", "work page without title and composer")]
+
+
+#: a page that is only text, one line per paragraph, in the shape of the real site's stored copies (written for
+#: this test): no iframe, performers with instruments, a glossary with language marks
+TEXT_COPY = """Henrik Sandal (1802-1858)
+Piano Quintet in E minor, Op. 31
+(for piano, 2 violins, viola and cello)
+Nationality: Danish
+Born: 1802, Odense
+Died: December 2, 1858, Leipzig (age 56)
+Duration: 31 minutes (approximately)
+Composed: 1849 (age 46-47)
+Note: revised for a second edition in 1855.
+“Fresh, generous and never dull.”
+—Oskar Veldt writing in his Chamber Music Guide
+Sandal studied in Copenhagen before settling in Leipzig.
+In four movements, it opens with a stormy Allegro; an Andante follows.
+We also offer the parts in a new edition.
+3 recordings, 2 videos
+Ada Kell (piano), Quartetto Bruma
+9:58 I. Allegro con fuoco - Più mosso
+7:12 II. Andante
+4:40 III. Scherzo. Presto
+8:03 IV. Finale. Allegro non troppo
+Ensemble Lodestar
+30:02
+Petra Sund (piano), Vela Quartet
+glossary
+quintet, Quintett [G], quintette [F]—a work for five players. explore"""
+
+
+def test_a_text_copy_of_a_real_shaped_page():
+    body = "".join(f"<p>{line}</p>" for line in TEXT_COPY.splitlines())
+    items, stats = crawl_page(f"<html><head><title>x</title></head><body>{body}</body></html>",
+                              url=f"{BASE}/chamber-music/Henrik-Sandal-Piano-Quintet-in-E-minor-Op-31/")
+    (work,) = [i for i in items if isinstance(i, Work)]
+    assert (work.composer, work.title, work.instrumentation) == ("Henrik Sandal", "Piano Quintet in E minor, Op. 31",
+                                                                 "piano, 2 violins, viola and cello")
+    assert (work.nationality, work.composer_death_place, work.approx_duration_s, work.year) == ("Danish", "Leipzig",
+                                                                                                1860.0, 1849)
+    assert work.article.split("\n\n")[0] == "“Fresh, generous and never dull.”"
+    assert work.article.endswith("We also offer the parts in a new edition.") and "glossary" not in work.article
+    assert work.page_movement_titles == ("I. Allegro con fuoco - Più mosso", "II. Andante", "III. Scherzo. Presto",
+                                         "IV. Finale. Allegro non troppo")
+    assert work.page_movement_titles_ri == 0
+    assert not [i for i in items if isinstance(i, Recording)]  # a text copy has no video to download
+    assert "earsense/recordings_count_mismatch" not in stats and stats["earsense/fallback_pages"] == 1
