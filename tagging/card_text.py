@@ -20,6 +20,11 @@ def tempo_rules_markdown() -> str:
         phrases = [p for lang in d["phrases"].get(cls, {}).values() for p in lang]
         shown = ", ".join([*terms, *(f"“{p}”" for p in phrases)][:40])
         lines.append(f"| `{cls}` | {shown} | {', '.join(forms_by_class.get(cls, [])[:12])} |")
+    lines += ["", "Character words (they decide only when their section has no tempo word): "
+              + ", ".join(d["character_terms"]) + ". Mood words that imply no tempo on their own: "
+              + ", ".join(d["character_without_tempo"]) + ".",
+              "", "Each entry names its sources: " + " ".join(
+                  f"`{key}`: {text}" for key, text in d["term_sources"].items())]
     lines += ["", "Rules, in the order they apply:", ""]
     lines += [f"{i}. {rule}" for i, rule in enumerate(d["rules"], 1)]
     lines += ["", "Titles that name only a form without a usual tempo (" + ", ".join(d["no_tempo_forms"][:8])

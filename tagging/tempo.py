@@ -24,12 +24,19 @@ RULES: tuple[str, ...] = (
     "The title is cut into sections at dashes, semicolons and run-together words (\"AndanteAllegro\"), and "
     "each of those at \". \". A section that starts with a relative word (Trio, Coda, Tempo I, più, a tempo, "
     "da capo, come prima, ...) is ignored together with the rest of its dash-delimited part.",
-    "Within a section the first tempo term decides, and at each word the longest table phrase wins "
-    "(\"tempo di minuetto\", \"sehr langsam\", \"assez vif\").",
-    "An intensifier (molto, assai, très, sehr, very, ...) that modifies a fast term raises it to super_fast; "
-    "one that modifies another word does not (\"Allegro molto moderato\" is fast). A negation written before "
-    "a fast term lowers it by one class (\"non troppo presto\" is fast, \"nicht zu schnell\" medium); a "
-    "restraint written after it does not (\"Allegro ma non troppo\" is fast). Slow and medium terms never move.",
+    "Within a section the first tempo word decides, and at each word the longest table phrase wins "
+    "(\"tempo di minuetto\", \"sehr langsam\", \"assez vif\"). A character word (feierlich, lustig, calme, "
+    "maestoso, ...) decides only when its section has no tempo word (\"Lustig, nicht zu schnell\" is medium); "
+    "mood words that the glossaries give no tempo for (innig, zart, kräftig, léger, ...) decide nothing.",
+    "Italian endings: a diminutive (-etto, -ino) of a fast tempo word is one class slower (\"vivacetto\" is "
+    "medium), a superlative (-issimo) of a fast tempo word is super_fast (\"vivissimo\"); slow, medium and "
+    "character words keep their class (\"lentissimo\" is slow). Words listed in the table win over this rule.",
+    "An intensifier (molto, assai, très, sehr, very, ...) that modifies a fast tempo word raises it to "
+    "super_fast; one that modifies another word does not (\"Allegro molto moderato\" is fast). A negation or "
+    "softener written before a fast tempo word lowers it by one class (\"non troppo presto\" is fast, \"nicht "
+    "zu schnell\", \"etwas lebhaft\", \"un peu animé\" and \"poco allegro\" medium); a restraint written "
+    "after it does not (\"Allegro ma non troppo\" is fast). Slow and medium terms and character words never "
+    "move; ziemlich and assez (rather) change nothing.",
     "Across sections the first marked one decides, unless it is slow or medium and the next marked one is "
     "faster: then it is an introduction and the next one decides (\"Adagio - Allegro vivace\" is super_fast).",
     "A title without any tempo term takes the usual tempo of its form word (source \"form\"); a title with "
@@ -90,6 +97,7 @@ class _Entry:
     words: tuple[str, ...]
     tag: str
     endings: tuple[str, ...]
+    kind: str  # "tempo" | "character"
 
 
 @dataclass(frozen=True)
@@ -99,17 +107,53 @@ class _Hit:
     end: int
 
 
+_TEMPO_KINDS = ("tempo",)
+_ALL_KINDS = ("tempo", "character")
+
+
+def italian_forms(word: str) -> dict[str, str]:
+    """Diminutive and superlative forms of an Italian word -> "diminutive" | "superlative".
+
+    The final vowel goes (``-io`` may go whole: adagio → adagietto, adagissimo) and a hard ``c``/``g``
+    keeps its sound with an ``h`` (largo → larghetto); forms nobody writes are harmless.
+    """
+    word = fold(word)
+    if len(word) < 4 or word[-1] not in "aeiou":
+        return {}
+    stems = {word[:-1]} | ({word[:-2]} if word.endswith("io") else set())
+    forms: dict[str, str] = {}
+    for stem in sorted(stems):
+        for suffix, degree in table.ITALIAN_SUFFIXES.items():
+            hard = stem[-1] in "cg" and word[len(stem):] in ("a", "o", "u") and suffix[0] in "ei"
+            forms.setdefault(stem + ("h" if hard else "") + suffix, degree)
+    return forms
+
+
+def derived_tag(tag: str, kind: str, degree: str) -> str:
+    """The class of an Italian diminutive/superlative: only fast tempo words move (see the table's decision)."""
+    if kind != "tempo" or tag not in _FAST:
+        return tag
+    rank = min(max(_RANK[tag] + table.SUFFIX_SHIFT[degree], 0), len(TEMPO_ORDER) - 1)
+    return TEMPO_ORDER[rank]
+
+
 @cache
 def _term_index() -> Mapping[str, tuple[_Entry, ...]]:
-    """Entries by first word, longest first, built once from the table."""
+    """Entries by first word, longest first, built once from the table (listed entries, then derived forms)."""
     index: dict[str, list[_Entry]] = {}
-    for source in (table.TEMPO_WORDS, table.TEMPO_PHRASES):
-        for tag, by_language in source.items():
-            for language, terms in by_language.items():
-                endings = table.INFLECTED_ENDINGS.get(language, ())
-                for term in terms:
-                    entry = _Entry(words(term), tag, endings)
-                    index.setdefault(entry.words[0], []).append(entry)
+    listed: set[tuple[str, ...]] = set()
+    for term in table.TERMS:
+        entry = _Entry(words(term.term), term.tempo, table.INFLECTED_ENDINGS.get(term.language, ()), term.kind)
+        listed.add(entry.words)
+        index.setdefault(entry.words[0], []).append(entry)
+    for term in table.TERMS:
+        if term.language != "it" or len(words(term.term)) != 1 or fold(term.term).endswith("mente"):
+            continue
+        for form, degree in italian_forms(term.term).items():
+            if (form,) not in listed:
+                listed.add((form,))
+                index.setdefault(form, []).append(_Entry((form,), derived_tag(term.tempo, term.kind, degree), (),
+                                                         term.kind))
     return {k: tuple(sorted(v, key=lambda e: -len(e.words))) for k, v in index.items()}
 
 
@@ -181,11 +225,12 @@ def _candidates(token: str) -> Iterator[_Entry]:
             yield from index.get(stem, ())
 
 
-def _term_at(title: str, tokens: Sequence[_Token], i: int) -> tuple[_Entry, int] | None:
-    """Longest table entry starting at ``tokens[i]`` (and the index just past it)."""
+def _term_at(title: str, tokens: Sequence[_Token], i: int,
+             kinds: tuple[str, ...] = _ALL_KINDS) -> tuple[_Entry, int] | None:
+    """Longest table entry of one of ``kinds`` starting at ``tokens[i]`` (and the index just past it)."""
     intensifiers = _phrases(table.INTENSIFIERS)
     for entry in sorted(_candidates(tokens[i].word), key=lambda e: -len(e.words)):
-        if not _run_matches(title, tokens, i, entry.words, entry.endings):
+        if entry.kind not in kinds or not _run_matches(title, tokens, i, entry.words, entry.endings):
             continue
         end = i + len(entry.words)
         # "Allegro molto moderato": a trailing intensifier that has a word of its own to modify is
@@ -217,9 +262,10 @@ def _joiner_words() -> frozenset[str]:
 
 
 def _marking(title: str, tokens: Sequence[_Token]) -> _Hit | None:
-    """The first tempo term of one section, after its intensifier or negation is applied."""
+    """The first tempo word of one section, after its intensifier or negation is applied; failing
+    that, the first character word, as written."""
     for i in range(len(tokens)):
-        found = _term_at(title, tokens, i)
+        found = _term_at(title, tokens, i, _TEMPO_KINDS)
         if found is None:
             continue
         entry, end = found
@@ -237,6 +283,11 @@ def _marking(title: str, tokens: Sequence[_Token]) -> _Hit | None:
             if negation is not None:
                 tag, start = TEMPO_ORDER[_RANK[tag] - 1], negation
         return _Hit(tag, tokens[start].start, tokens[end - 1].end)
+    for i in range(len(tokens)):
+        found = _term_at(title, tokens, i, ("character",))
+        if found is not None:
+            entry, end = found
+            return _Hit(entry.tag, tokens[i].start, tokens[end - 1].end)
     return None
 
 
@@ -330,6 +381,11 @@ class TempoRules(TypedDict):
     rules: list[str]
     terms: dict[str, dict[str, list[str]]]  # tag -> language -> terms
     phrases: dict[str, dict[str, list[str]]]  # tag -> language -> phrases
+    character_terms: list[str]  # the entries that decide only without a tempo word
+    character_without_tempo: list[str]  # mood words left out on purpose
+    italian_suffixes: dict[str, str]  # ending -> "diminutive" | "superlative"
+    term_sources: dict[str, str]  # source key -> citation
+    table: list[dict[str, object]]  # every entry: term, class, language, kind, sources
     intensifiers: list[str]
     lowering: list[str]
     relative_section_starts: list[str]
@@ -347,6 +403,12 @@ def describe_tempo_rules() -> TempoRules:
                   for tag, by_lang in table.TEMPO_WORDS.items()},
         "phrases": {tag: {lang: list(terms) for lang, terms in by_lang.items()}
                     for tag, by_lang in table.TEMPO_PHRASES.items()},
+        "character_terms": [t.term for t in table.TERMS if t.kind == "character"],
+        "character_without_tempo": [w for ws in table.CHARACTER_WITHOUT_TEMPO.values() for w in ws],
+        "italian_suffixes": dict(table.ITALIAN_SUFFIXES),
+        "term_sources": dict(table.SOURCES),
+        "table": [{"term": t.term, "class": t.tempo, "language": t.language, "kind": t.kind,
+                   "sources": list(t.sources)} for t in table.TERMS],
         "intensifiers": list(table.INTENSIFIERS),
         "lowering": list(table.LOWERING),
         "relative_section_starts": list(table.RELATIVE_STARTS),
