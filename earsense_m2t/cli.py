@@ -85,12 +85,16 @@ def tag_tempo() -> None:
 
 
 @app.command("parse-chapters")
-def parse_chapters() -> None:
+def parse_chapters(
+    movements: Annotated[int | None, typer.Option(
+        min=1, help="The work's number of movements, if known: a list timed only from the second movement on "
+                    "then gets the first movement at 0:00.")] = None,
+) -> None:
     """Read a video description on stdin; print its movement time stamps as a JSON list."""
     from earsense_m2t.movements.chapters import chapters_to_json
     from earsense_m2t.movements.chapters import parse_chapters as parse
 
-    typer.echo(chapters_to_json(parse(sys.stdin.read())))
+    typer.echo(chapters_to_json(parse(sys.stdin.read(), movements=movements)))
 
 
 @app.command("serve-site")

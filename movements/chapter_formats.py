@@ -71,6 +71,16 @@ TRAIL = rf"[{DASHES}\s.,;:|]*"
 # Without (b) and (c) a header such as "Tracklist:" or the work's title would become a chapter.
 UNTIMED_FIRST_LINE_EXAMPLE = "I Moderato"
 
+# When the caller knows the number of movements N and the list has N - 1 chapters, the first after
+# 0:00 and numbered 2 ("II.", "2.", "Second movement"), with no later chapter numbered against its
+# place, the list was timed from the second movement on: movement 1 starts at 0:00. It is named by
+# the last untimed line before the list that starts with the numbering of movement 1 (a program
+# listed above the time stamps), else by this name. Example with N = 3:
+#     II. Adagio 8:12
+#     III. Finale 15:40
+# gives "Movement 1" at 0:00, "II. Adagio" at 8:12, "III. Finale" at 15:40.
+IMPLIED_FIRST_NAME = "Movement 1"
+
 # ---- lines that carry a time but are not chapters ----------------------------------------------
 # Folded names (lower case, no accents) of totals: "Total time: 35:12" is a duration, not a start.
 TOTAL_NAMES: tuple[str, ...] = (

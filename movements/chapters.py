@@ -18,6 +18,11 @@ This module reads that table and holds the rules a table cannot say:
   tuning, applause) is not part of any movement.
 - **An untimed first line** starts at 0:00 only when it carries the numbering of movement 1 and the
   first timed line the numbering of movement 2 (see ``UNTIMED_FIRST_LINE_EXAMPLE``).
+- **A list timed from the second movement on** implies movement 1 at 0:00, but only when the caller
+  knows the number of movements (``parse_chapters(text, movements=N)``): the list must have N - 1
+  chapters, start after 0:00 with movement 2's numbering, and number no later chapter against its
+  place. Without the count nothing is added — an unnumbered or short list may as well have lost its
+  last movement, or start after an introduction (see ``IMPLIED_FIRST_NAME``).
 - **Ranges** ("0:00 - 8:41 Allegro") give their start; a second, trailing time on a time-first line
   ("0:00 I. Allegro (8:41)") is a duration and is cut from the name.
 - **A time alone on its line** takes the next line as its name when that line is not a chapter line.
@@ -257,8 +262,15 @@ def _increasing(chapters: Sequence[Chapter]) -> bool:
     return all(b.start_s > a.start_s for a, b in zip(chapters, chapters[1:], strict=False))
 
 
-def parse_chapters(description: str) -> list[Chapter]:
-    """Movement starts listed in a video description, in order; [] when it holds no usable list."""
+def parse_chapters(description: str, movements: int | None = None) -> list[Chapter]:
+    """Movement starts listed in a video description, in order; [] when it holds no usable list.
+
+    ``movements`` is the work's number of movements when the caller knows it: a list timed only from
+    the second movement on then gets movement 1 at 0:00 (see the module docstring). ``None`` (unknown)
+    changes nothing.
+    """
+    if movements is not None and (isinstance(movements, bool) or not isinstance(movements, int) or movements < 1):
+        raise ValueError(f"movements must be a whole number >= 1 or None, got {movements!r}")
     lines = description.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     for style in fmt.TIME_STYLE_ORDER:
         lists = _lists(lines, style)
@@ -266,10 +278,36 @@ def parse_chapters(description: str) -> list[Chapter]:
             continue
         joined = [c for lst in lists for c in lst]
         if _increasing(joined):
-            return joined
+            return _with_implied_first(joined, lines, style, movements)
         valid = [lst for lst in lists if _increasing(lst)]
-        return max(valid, key=len) if valid else []
+        return _with_implied_first(max(valid, key=len), lines, style, movements) if valid else []
     return []
+
+
+def _with_implied_first(chapters: list[Chapter], lines: Sequence[str], style: str,
+                        movements: int | None) -> list[Chapter]:
+    """Adds movement 1 at 0:00 to a list timed from movement 2 on, when the movement count says one is missing."""
+    if movements is None or not chapters or len(chapters) != movements - 1 or chapters[0].start_s <= 0:
+        return chapters
+    numbers = [movement_number(c.name) for c in chapters]
+    if numbers[0] != 2 or any(n is not None and n != i + 2 for i, n in enumerate(numbers)):
+        return chapters
+    name = _untimed_first_name(lines, chapters[0], style) or fmt.IMPLIED_FIRST_NAME
+    return [Chapter(start_s=0.0, name=name), *chapters]
+
+
+def _untimed_first_name(lines: Sequence[str], first: Chapter, style: str) -> str | None:
+    """The last line before ``first``'s line that has no time and starts with movement 1's numbering."""
+    found: str | None = None
+    for line in lines:
+        for piece in _expand_inline(line, style):
+            chapter = _parse_line(piece, style)
+            if chapter is not None and chapter.start_s == first.start_s:
+                return found
+            name = _clean_name(piece)
+            if chapter is None and name and not _is_prose_or_total(name) and _leading_number(name) == 1:
+                found = name
+    return found
 
 
 def chapters_to_json(chapters: Sequence[Chapter]) -> str:

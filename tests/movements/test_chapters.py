@@ -352,3 +352,86 @@ def test_segments_from_chapters_rejects(chapters: list[Chapter], total: float, m
 def test_chapter_rejects_bad_start(start: float) -> None:
     with pytest.raises(ValueError, match="start_s"):
         Chapter(start_s=start, name="x")
+
+
+# ---- the first movement at 0:00 when the count is known ------------------------------------------
+
+PROGRAM = "Program:\nI. Allegro moderato\nII. Adagio\nIII. Scherzo\nIV. Finale\n\n"
+FROM_II = "II. Adagio 8:12\nIII. Scherzo 15:40\nIV. Finale 21:03"
+FROM_II_EXPECTED = [(492, "II. Adagio"), (940, "III. Scherzo"), (1263, "IV. Finale")]
+
+# (id, description, movements, expected [(start_s, name)])
+IMPLIED_FIRST: list[tuple[str, str, int | None, list[tuple[float, str]]]] = [
+    ("numbered_from_II", FROM_II, 4, [(0, fmt.IMPLIED_FIRST_NAME), *FROM_II_EXPECTED]),
+    ("numbered_from_2_time_last",
+     "2. Andante – 7:05\n3. Rondo – 13:40", 3,
+     [(0, fmt.IMPLIED_FIRST_NAME), (425, "2. Andante"), (820, "3. Rondo")]),
+    ("numbered_from_II_time_first",
+     "08:12 II. Adagio\n15:40 III. Presto", 3,
+     [(0, fmt.IMPLIED_FIRST_NAME), (492, "II. Adagio"), (940, "III. Presto")]),
+    ("ordinal_words_from_second",
+     "Second movement: 9:58\nThird movement: 17:02", 3,
+     [(0, fmt.IMPLIED_FIRST_NAME), (598, "Second movement"), (1022, "Third movement")]),
+    ("missing_only_the_first_later_ones_unnumbered",
+     "II. Adagio 8:12\nScherzo 15:40\nFinale 21:03", 4,
+     [(0, fmt.IMPLIED_FIRST_NAME), (492, "II. Adagio"), (940, "Scherzo"), (1263, "Finale")]),
+    ("first_named_by_a_program_line_above",
+     PROGRAM + FROM_II, 4, [(0, "I. Allegro moderato"), *FROM_II_EXPECTED]),
+    ("first_named_by_its_untimed_line_right_above",
+     "I. Allegro moderato\n" + FROM_II, 4, [(0, "I. Allegro moderato"), *FROM_II_EXPECTED]),
+    ("unnumbered_line_above_is_not_the_name",
+     "Allegro\nII Adagio 8:41\nIII Presto 15:00", 3,
+     [(0, fmt.IMPLIED_FIRST_NAME), (521, "II Adagio"), (900, "III Presto")]),
+    ("work_title_above_is_not_the_name",
+     "String Quartet No. 1 in G major\n" + FROM_II, 4, [(0, fmt.IMPLIED_FIRST_NAME), *FROM_II_EXPECTED]),
+    # negative: nothing is added
+    ("count_unknown_unchanged", FROM_II, None, FROM_II_EXPECTED),
+    ("count_equals_lines_unchanged", FROM_II, 3, FROM_II_EXPECTED),
+    ("two_missing_unchanged", FROM_II, 5, FROM_II_EXPECTED),
+    ("gap_after_II_unchanged",
+     "II. Adagio 8:12\nIV. Finale 21:03", 3, [(492, "II. Adagio"), (1263, "IV. Finale")]),
+    ("first_not_numbered_2_unchanged",
+     "Adagio 8:12\nFinale 15:40", 3, [(492, "Adagio"), (940, "Finale")]),
+    ("first_already_at_zero_unchanged",
+     "0:00 II. Adagio\n8:12 III. Finale", 3, [(0, "II. Adagio"), (492, "III. Finale")]),
+    ("complete_list_unchanged",
+     "0:00 I. Allegro\n8:12 II. Adagio\n15:40 III. Finale", 3, [(0, "I. Allegro"), (492, "II. Adagio"),
+                                                               (940, "III. Finale")]),
+    ("lone_line_is_still_not_a_list", "II. Adagio 8:12", 2, []),
+    ("durations_still_rejected", "II. Adagio 8:12\nIII. Scherzo 5:40\nIV. Finale 7:03", 4, []),
+    ("no_list", "A lovely performance, at 3:15 the cello enters.", 3, []),
+]
+
+
+@pytest.mark.parametrize("description, movements, expected", [(d, n, e) for _, d, n, e in IMPLIED_FIRST],
+                         ids=[i for i, _, _, _ in IMPLIED_FIRST])
+def test_first_movement_implied_at_zero(description: str, movements: int | None,
+                                        expected: list[tuple[float, str]]) -> None:
+    got = parse_chapters(description, movements=movements)
+    assert [(c.start_s, c.name) for c in got] == [(float(s), n) for s, n in expected]
+
+
+@pytest.mark.parametrize("_id, description, expected", DESCRIPTIONS, ids=[i for i, _, _ in DESCRIPTIONS])
+def test_a_count_that_matches_the_list_changes_nothing(_id: str, description: str,
+                                                       expected: list[tuple[float, str]]) -> None:
+    assert parse_chapters(description, movements=max(len(expected), 1)) == parse_chapters(description)
+
+
+@pytest.mark.parametrize("bad", [0, -2, True, 2.0])
+def test_movements_must_be_a_positive_whole_number(bad: object) -> None:
+    with pytest.raises(ValueError, match="movements"):
+        parse_chapters(FROM_II, movements=bad)  # type: ignore[arg-type]
+
+
+def test_cli_movements_option() -> None:
+    from typer.testing import CliRunner
+
+    from earsense_m2t.cli import app
+
+    result = CliRunner().invoke(app, ["parse-chapters", "--movements", "4"], input=FROM_II)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == [{"start": 0.0, "name": fmt.IMPLIED_FIRST_NAME},
+                                         *({"start": float(s), "name": n} for s, n in FROM_II_EXPECTED)]
+    unchanged = CliRunner().invoke(app, ["parse-chapters"], input=FROM_II)
+    assert [c["start"] for c in json.loads(unchanged.output)] == [492.0, 940.0, 1263.0]
+    assert CliRunner().invoke(app, ["parse-chapters", "--movements", "0"], input=FROM_II).exit_code == 2
