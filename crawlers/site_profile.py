@@ -1,8 +1,10 @@
 """Everything the crawler knows about EarSense's markup, in one place.
 
 The spider only asks this profile where things are. When the real site's markup differs from the
-mini site's (or changes), adapting the crawler is a change to this file alone. Selectors are CSS
-(Scrapy ``Selector.css``); each one is documented by the field it fills.
+mini site's (or changes), adapting the selectors is a change to this file alone. Selectors are CSS
+(Scrapy ``Selector.css``); each one is documented by the field it fills. The real markup is unknown
+(issue 10: the stored pages are text), so a field whose selector matches nothing is read from the
+page's visible text by the rules of :mod:`earsense_m2t.crawlers.page_text`, which need no markup at all.
 """
 
 from __future__ import annotations

@@ -1,8 +1,16 @@
 """The EarSense spider: discovers work pages and yields ``Work``, ``Recording`` and ``Failure`` records.
 
 It only parses. Where things are on a page is the site profile's business
-(:mod:`earsense_m2t.crawlers.site_profile`); tags are added by pipelines; writing is Scrapy's feed exports.
-A bad page becomes a ``Failure`` record with the URL and the reason, and the crawl goes on.
+(:mod:`earsense_m2t.crawlers.site_profile`), field by field, and what the page's visible text says when a
+selector finds nothing is :mod:`earsense_m2t.crawlers.page_text`'s (counted in the stats as
+``earsense/fallback_pages`` and ``earsense/fallback_fields/<field>``); tags are added by pipelines; writing
+is Scrapy's feed exports. A bad page becomes a ``Failure`` record with the URL and the reason, and the
+crawl goes on.
+
+URL forms of one work (issue 10) collapse to one id, the slug: ``?ri=N`` links are requested as the
+canonical page, whose text wins (a variant is read, under the canonical id, only when the canonical page
+fails); an article view or a database entry (``SiteProfile.alias_path_re``) leads to the work page through
+its canonical link, else a link to a work page, else it is a ``no_canonical`` Failure naming its URL.
 """
 
 from __future__ import annotations
