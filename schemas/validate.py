@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
 from earsense_m2t.schemas.records import (
     TEMPO_CLASSES,
@@ -19,12 +19,14 @@ from earsense_m2t.schemas.records import (
     Record,
     Recording,
     Segment,
+    SegmentMethod,
+    TempoSource,
     Work,
 )
 from earsense_m2t.text import is_slug
 
-TEMPO_SOURCES = ("marking", "form", "none")
-SEGMENT_METHODS = ("chapters", "description", "silence", "per_movement")
+TEMPO_SOURCES: tuple[str, ...] = get_args(TempoSource)  # one definition: the Literal in records.py
+SEGMENT_METHODS: tuple[str, ...] = get_args(SegmentMethod)
 MODES = ("major", "minor")
 
 

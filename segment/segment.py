@@ -31,7 +31,7 @@ def _whole_work_segments(movements: Sequence[Movement], media: Media, decode: De
     candidates: list[tuple[str, list[Chapter]]] = []
     if len(media.chapters) >= 2:
         candidates.append(("chapters", [Chapter(start_s=s, name=n) for s, n in media.chapters]))
-    described = parse_chapters(media.description or "")
+    described = parse_chapters(media.description or "", movements=len(movements) or None)
     if len(described) >= 2:
         candidates.append(("description", described))
     for method, chapters in candidates:

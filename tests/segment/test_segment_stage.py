@@ -39,3 +39,13 @@ def test_segments_failures_and_movements_without_audio(tmp_path: Path):
     assert {f.item_id: f.code for f in got.failures} == {"Broken#1": "not_placed", "Broken#2": "not_placed"}
     assert all(str(not_audio) in f.reason for f in got.failures)
     assert got.counts == {"computed": 2, "reused": 0, "dropped": 2, "no_audio": 1}
+
+
+def test_description_timed_from_the_second_movement_on_starts_the_first_at_zero():
+    description = "Live in Basel.\nII. Adagio 2:10\nIII. Presto 4:30"
+    md = Media(source_id="d2", source_url="http://127.0.0.1/watch/d2", path="/nope", sha256=SHA, downloaded_at=NOW,
+               duration_s=400.0, description=description)
+    got = prepare_segments(movements("Desc", "Allegro", "Adagio", "Presto"), [whole("Desc", "d2")], [md])
+    assert [(s.id, s.method, s.start_s, s.end_s) for s in got.of(Segment)] == [
+        ("Desc#1", "description", 0.0, 130.0), ("Desc#2", "description", 130.0, 270.0),
+        ("Desc#3", "description", 270.0, 400.0)]
