@@ -1,19 +1,38 @@
 """Split an EarSense article into per-movement passages.
 
-An EarSense introduction usually walks through the movements ("The opening Allegro …", "The second
-movement, an Andante, …", "the light-hearted finale, a buoyant rondo"). The dataset pairs each
-movement with the sentences about it, so this module decides, sentence by sentence, which movement
-(if any) a sentence talks about. It works on whole sentences only and never rewrites text.
+An EarSense article usually opens with a quotation and its attribution, gives the composer's
+biography and the work's history, and then walks through the movements, most often all of them in
+one paragraph ("In four movements, it begins with …", "Next comes …", "The finale, Presto, …"). It
+may end with publisher text ("© Edition …. Used by permission.", "Our edition …"). The dataset pairs
+each movement with the sentences about it, so this module decides, sentence by sentence, which
+movement (if any) a sentence talks about. It works on whole sentences only and never rewrites text.
 
-Rules (quoted by the dataset card; word lists live in ``crawlers/align_rules.py``)
--------------------------------------------------------------------------------------
+Rules (quoted by the dataset card; word lists live in ``movements/align_rules.py``)
+--------------------------------------------------------------------------------------
+0. Text about no movement. A paragraph that opens with a quotation mark and closes the quotation
+   (or is followed by an attribution) is a quotation; a paragraph starting with a dash ("—Jane Roe
+   writing in …") is an attribution; a paragraph whose first sentence holds life dates ("(1811-1874)")
+   or a life event ("was born", "studied") is biography, up to the first sentence that speaks of a
+   movement. Their sentences are work text and hold no cues, so "in the last decade of her life", "A
+   second marriage" or a quoted "The Adagio is sublime" never reach a passage. A sentence with
+   publisher wording ("©", "Used by permission", "Our edition", "We also offer", "available from")
+   and the rest of its paragraph are publisher text: in no passage and not in the work text, but
+   listed apart (``Alignment.excluded``). A sentence that starts with another work of the composer
+   ("His first quartet …", "Her opera …") holds no cues either.
 1. Cues. A sentence *names* a movement through
    - an ordinal with a movement noun ("the second movement", "the third piece", "movement II",
-     "the first and second movements"), or a sentence-initial bare ordinal ("The fourth is lively",
-     "In the second, the cello answers", but not "The first violin");
+     "the first and second movements"), or a sentence-initial bare ordinal followed by a comma or a
+     verb ("The fourth is lively", "In the second, the cello answers", but not "The first violin",
+     "The first concert she gave" or "The last decade of his life"), or "the fourth," after an
+     ordinal with a movement noun in the same sentence ("The third movement, …, and the fourth, …");
    - a position: "opening" (first), "the finale" / "the last (or final, closing) movement" (last),
      "the penultimate movement", "the middle movement" (only when the count is odd), "the next
-     movement" (the one after the movement being discussed);
+     movement" (the one after the movement being discussed), and as a sentence's subject "the
+     (two) inner or middle movements" (2 to n-1) and "the outer movements" (1 and n), not "the
+     weight falls on the outer movements";
+   - a whole-work subject opening the work: "The quartet begins with …", "In four movements, it
+     opens with …", "This four-movement work begins with …" name movement 1 ("it" only when no
+     movement is being discussed; "the trio" not while a minuet or scherzo is, whose trio it is);
    - "the slow movement": the one movement whose title's main section (after its last dash) is slow
      (Adagio, Largo, Lento, Lent, Langsam, … preferred over Andante, Larghetto, …; inner movements
      preferred over outer ones); when no single title is slow, it is placed like an unmatched form
@@ -22,41 +41,57 @@ Rules (quoted by the dataset card; word lists live in ``crawlers/align_rules.py`
      ignored, "Menuetto" = "minuet", "variazioni" = "variations"). Connectives and numbering never
      count; a single word counts only if it is a tempo term or a form word ("the Adagio", "the
      minuet", "lebhaft"), while ordinary words count only in runs of two ("slow and expressive").
-     "Trio" is never a cue: it also names the genre.
+     "Trio" and "serenade" are never cues on their own: they also name the genre. Recording titles
+     may disagree with the article's names: a title word in apposition right after an ordinal or
+     position ("The finale, Allegro assai, …", "The second movement, an Allegretto, …") that
+     names another movement is dropped, and the ordinal or position places the sentence;
    - a form word no title contains ("scherzo" when the titles only say "Allegro vivo") counts when
      it is the sentence's subject or follows an order phrase ("is followed by a scherzo"). It stands
      for a movement an earlier sentence tied it to, else for the next movement after the one being
-     discussed that no cue anywhere in the article claims. Without titles it cannot be placed.
-   A cue is ignored when negated ("There is no slow movement") or about another work ("the Adagio
-   of his Op. 59 quartet", "the finale of the Fifth Symphony"), and a form word is ignored when
-   descriptive ("sonata form", "minuet-like").
+     discussed that no cue anywhere in the article claims.
+   A cue is ignored when negated ("There is no slow movement") or about another work or event ("the
+   Adagio of his Op. 59 quartet", "the finale of the Fifth Symphony", "the finale of a concert"),
+   and a form word is ignored when descriptive ("sonata form", "minuet-like").
 2. Ambiguous title words ("the Allegro" when two titles say Allegro) go to the candidate an
-   ordinal in the same sentence names, else to the movement being discussed, else to the only
-   candidate no other cue claims, else to the next candidate in order (low confidence).
+   ordinal in the same sentence names (not one it names as a reference point), else — after an
+   order phrase ("Next comes an Allegro") — to the next candidate after the movement being
+   discussed, else to the movement being discussed, else to the only candidate no other cue
+   claims, else to the next candidate in order (low confidence).
 3. A sentence that names several movements goes to *each* of them ("The first and second movements
    share a theme", "The Andante offers calm, and the finale drives the work home"), except that a
-   movement named only as a reference point, right after "after", "of", "like", "than", "from", …
-   ("After the Allegro comes a tender Andante", "the theme of the first movement returns in the
-   finale") is dropped when another movement remains. The last movement named is then the one
-   being discussed.
-4. Continuation. A sentence without a cue continues the movement being discussed, within its
-   paragraph, unless it speaks about the whole work ("as a whole", "every movement", "the outer
-   movements"). A paragraph whose first sentence has no cue is work-level, unless it opens like a
-   continuation ("It", "Its", "Here", "The coda", …) with no whole-work noun ("the work", "the
-   quartet"), or mentions the trio right after a minuet or scherzo: then it continues the previous
-   paragraph's movement.
-5. A cue that cannot be placed (an ordinal beyond the count, "the finale" when the titles are
-   unknown) ends the current passage: the sentence is work-level. With no titles, only ordinals and
-   "opening" are placed, because the number of movements is unknown.
-6. Everything else (introduction, history, conclusion, sentences before the first cue) is work
-   text. Every sentence ends up exactly once, in article order, except rule-3 sentences, which are
-   repeated in each passage they name.
-7. Confidence per passage: the best cue among its sentences: ordinal or position agreeing with a
-   title word 0.95; two or more title words 0.9; one tempo term, or an ordinal or position alone
-   0.85; a form word 0.8; an ordinal without titles, "slow movement", "middle movement" 0.7; a form
-   word tied by an earlier sentence 0.65; "next movement" or an ambiguous title word resolved by
-   exclusion 0.6; by order 0.5; a form word placed by order alone 0.4. A cue from a sentence shared
-   with another movement counts 0.85 times its value.
+   movement named only as a reference point, right after "after", "of", "like", "than", "from",
+   "recalls", … or as a possessive ("the opening movement's theme returns") is dropped when another
+   movement remains. The last movement named is then the one being discussed. A sentence whose only
+   cues are such back-references stays with the movement being discussed ("Its theme recalls the
+   opening movement"); with no movement being discussed, they count.
+4. Sequence. A sentence with no placeable cue that has an order phrase ("next comes", "then a",
+   "… follows", "after that") and names something movement-like (a tempo term, a form word,
+   "movement", a title word written as a name) is about the movement after the one being discussed:
+   "Next comes a Lento" places the second movement even when the recording calls it Adagio. A
+   sentence opening "Next comes" or "Then comes" needs only that what comes is not a section ("Then
+   comes a lament"). "A short development follows" and "Then comes the development" do not move on.
+5. Continuation. A sentence without a cue continues the movement being discussed, within its
+   paragraph, unless it speaks about the whole work ("as a whole", "every movement"). A paragraph
+   whose first sentence has no cue is work-level, unless it opens like a continuation ("It", "Its",
+   "Here", "The coda", …) with no whole-work noun ("the work", "a quartet"), or mentions the trio
+   right after a minuet or scherzo: then it continues the previous paragraph's movement.
+6. Count. The number of movements is the number of titles; without titles, the count the caller
+   gives; without either, the count the article states ("In four movements", "a three-movement
+   work"), else the highest movement its ordinal, position and sequence cues reach, "the finale"
+   counting as one after the highest before it (see ``infer_movement_count``). A cue that cannot be
+   placed (an ordinal beyond the count, "the finale" when no count can be found) ends the current
+   passage: the sentence is work-level.
+7. Everything else (introduction, history, conclusion, sentences before the first cue) is work
+   text. Every sentence ends up exactly once, in article order — in one passage, in the work text,
+   or among the excluded publisher sentences — except rule-3 sentences, which are repeated in each
+   passage they name.
+8. Confidence per passage: the best cue among its sentences: ordinal or position agreeing with a
+   title word 0.95; two or more title words 0.9; one tempo term, or an ordinal, position or work
+   opening alone 0.85; a form word 0.8; an ordinal or position without titles when the count was
+   inferred, "slow movement", "middle movement" 0.7; a form word tied by an earlier sentence 0.65;
+   "next movement", a sequence phrase, or an ambiguous title word resolved by exclusion 0.6; by
+   order 0.5; a form word placed by order alone 0.4. A cue from a sentence shared with another
+   movement counts 0.85 times its value.
 """
 
 from __future__ import annotations
@@ -79,6 +114,7 @@ CONF_SLOW = 0.7
 CONF_MIDDLE = 0.7
 CONF_LEARNED_FORM = 0.65
 CONF_NEXT = 0.6
+CONF_SEQUENCE = 0.6
 CONF_TITLE_EXCLUSION = 0.6
 CONF_TITLE_ORDER = 0.5
 CONF_ORDER = 0.4
@@ -99,7 +135,8 @@ class Alignment:
     """Passages plus the rest, so no sentence of the article is lost (the rest describes the work)."""
 
     passages: tuple[Passage, ...]  # one per movement that got text, sorted by number
-    work_text: str  # sentences that belong to no movement, article order
+    work_text: str  # sentences that belong to no movement, article order (publisher text left out)
+    excluded: tuple[str, ...] = ()  # publisher sentences, article order: in no passage and not in work_text
 
 
 # ----------------------------------------------------------------------------------------------
@@ -110,7 +147,7 @@ _PARAGRAPH_RE = re.compile(r"\n[ \t\r\f\v]*\n\s*")
 _BOUNDARY_RE = re.compile(r"([.!?…]+)([\"'”’»)\]]*)(\s+)(?=\S)")
 _WORD_BEFORE_RE = re.compile(r"[\w.'’]*$")
 _WORD_AFTER_RE = re.compile(r"[\"'“‘«(\[]*([\w']+)")
-_OPENING_MARKS = "\"'“‘«(["
+_OPENING_MARKS = "\"'“‘«([©"
 _SLOW_MOVEMENT_RE = re.compile(
     r"\b(?:" + "|".join(re.escape(p) for p in rules.SLOW_MOVEMENT_PHRASES) + r")s?\b")
 _DASH_SPLIT_RE = re.compile(r"\s+-+\s+|\s*-{2,}\s*")
@@ -220,28 +257,113 @@ def _slow_target(titles: list[_Title]) -> int | None:
 
 
 # ----------------------------------------------------------------------------------------------
+# Text about no movement (rule 0)
+
+QUOTATION, ATTRIBUTION, BIOGRAPHY, PUBLISHER, TEXT = "quotation", "attribution", "biography", "publisher", "text"
+_LIFE_DATES_RE = re.compile(rules.LIFE_DATES_PATTERN)
+
+
+def _is_attribution(paragraph: str) -> bool:
+    return paragraph.lstrip().startswith(rules.ATTRIBUTION_DASHES)
+
+
+def _is_quotation(paragraph: str, next_paragraph: str | None) -> bool:
+    """ "“…”" on its own, "“…” —Name", or "“…" followed by an attribution paragraph."""
+    text = paragraph.strip()
+    if not text or text[0] not in rules.QUOTE_OPENERS:
+        return False
+    if next_paragraph is not None and _is_attribution(next_paragraph):
+        return True
+    closes = [k for k, c in enumerate(text) if c in rules.QUOTE_CLOSERS and k > 0]
+    return bool(closes) and (closes[-1] >= len(text) - 2 or _is_attribution(text[closes[-1] + 1:]))
+
+
+def _is_publisher(sentence: str) -> bool:
+    folded = fold(sentence)
+    return any(marker in folded for marker in rules.PUBLISHER_MARKERS)
+
+
+def _opens_biography(sentence: str) -> bool:
+    folded = fold(sentence)
+    return bool(_LIFE_DATES_RE.search(sentence)) or any(
+        re.search(rf"\b{re.escape(m)}\b", folded) for m in rules.BIOGRAPHY_MARKERS)
+
+
+def _ends_biography(sentence: str) -> bool:
+    folded = fold(sentence)
+    return any(marker in folded for marker in rules.BIOGRAPHY_ENDS)
+
+
+def _roles(paragraphs: list[list[str]], texts: list[str]) -> list[list[str]]:
+    """Per sentence: QUOTATION, ATTRIBUTION, BIOGRAPHY, PUBLISHER or TEXT (the only role with cues)."""
+    out: list[list[str]] = []
+    for p_index, sentences in enumerate(paragraphs):
+        following = texts[p_index + 1] if p_index + 1 < len(texts) else None
+        if _is_attribution(texts[p_index]):
+            out.append([ATTRIBUTION] * len(sentences))
+            continue
+        if _is_quotation(texts[p_index], following):
+            out.append([QUOTATION] * len(sentences))
+            continue
+        roles = [TEXT] * len(sentences)
+        if sentences and _opens_biography(sentences[0]):
+            for k, sentence in enumerate(sentences):
+                if _ends_biography(sentence):
+                    break
+                roles[k] = BIOGRAPHY
+        publisher = next((k for k, s in enumerate(sentences) if _is_publisher(s)), None)
+        if publisher is not None:
+            roles[publisher:] = [PUBLISHER] * (len(sentences) - publisher)
+        out.append(roles)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
 # Mentions
 
 
 @dataclass(frozen=True)
 class _Mention:
     start: int  # token index in the sentence
-    kind: str  # "position" | "title" | "slow" | "next" | "form"
-    candidates: frozenset[int]  # empty: a movement reference that cannot be placed
+    kind: str  # "position" | "title" | "slow" | "next" | "form" | "begin" | "group" | "last"
+    candidates: frozenset[int]  # empty: a movement reference that cannot be placed (yet)
     confidence: float
     backref: bool = False
-    form_word: str | None = None  # for kind "form": the canonical form word
+    form_word: str | None = None  # "form": the canonical form word; "begin": the subject word
+    end: int = -1  # token index just after the mention's words
 
 
-def _preceding(tokens: list[tuple[str, int, int]], index: int, words: frozenset[str], span: int = 3) -> bool:
+@dataclass(frozen=True)
+class _Cues:
+    """What one sentence says about movements, before the article's state is known."""
+
+    mentions: tuple[_Mention, ...] = ()
+    descriptive: frozenset[str] = frozenset()  # form words it uses descriptively ("sonata form")
+    sequence: bool = False  # an order phrase and a movement-like word (rule 4)
+
+
+_Tokens = list[tuple[str, int, int]]
+
+
+def _preceding(tokens: _Tokens, index: int, words: frozenset[str], span: int = 3) -> bool:
     return any(t in words for t, _, _ in tokens[max(0, index - span):index])
 
 
-def _negated(tokens: list[tuple[str, int, int]], index: int) -> bool:
+def _negated(tokens: _Tokens, index: int) -> bool:
     return _preceding(tokens, index, rules.NEGATION_WORDS)
 
 
-def _title_mentions(tokens: list[tuple[str, int, int]], titles: list[_Title]) -> list[tuple[int, int, frozenset[int], float]]:
+def _reference_point(tokens: _Tokens, index: int) -> bool:
+    """ "recalls the opening movement", "of the first movement", "As in the Scherzo", not "After this the minuet"."""
+    for k in range(max(0, index - 3), index):
+        if tokens[k][0] in rules.BACK_REFERENCE_WORDS and tokens[k + 1][0] not in rules.PRONOUN_OBJECTS:
+            return True
+        if k + 1 < index and (tokens[k][0], tokens[k + 1][0]) in rules.BACK_REFERENCE_PAIRS:
+            return True
+    return False
+
+
+def _title_mentions(tokens: _Tokens, titles: list[_Title]) -> list[tuple[int, int, frozenset[int], float]]:
     """(start, end, candidate movements, confidence) for each run of title words in the sentence."""
     words = [_canon(t) for t, _, _ in tokens]
     runs: list[tuple[int, int, int, tuple[int, int]]] = []  # (start, end, movement, score)
@@ -266,7 +388,8 @@ def _title_mentions(tokens: list[tuple[str, int, int]], titles: list[_Title]) ->
                 hi -= 1
             significant = [w for w in words[lo:hi] if w not in rules.GENERIC_TITLE_WORDS]
             if len(significant) >= 2 or (
-                    len(significant) == 1 and (significant[0] in rules.TEMPO_TERMS or significant[0] in rules.FORM_WORDS)):
+                    len(significant) == 1 and (significant[0] in rules.TEMPO_TERMS or significant[0] in rules.FORM_WORDS)
+                    and significant[0] not in rules.GENRE_FORM_WORDS):
                 runs.append((lo, hi, title.number, (len(significant), hi - lo)))
             i += best
     runs.sort()
@@ -298,23 +421,37 @@ def _title_mentions(tokens: list[tuple[str, int, int]], titles: list[_Title]) ->
 
 
 _POSITION_WORDS = frozenset(rules.ORDINALS) | rules.FIRST_WORDS | rules.LAST_WORDS
+_MOVEMENT_LIKE = (rules.TEMPO_TERMS | rules.FORM_WORDS | {"movement", "piece"}) - rules.SECTION_WORDS - rules.GENRE_FORM_WORDS
+_NOT_A_MOVEMENT = (rules.NON_MOVEMENT_NOUNS | rules.MOVEMENT_SECTION_NOUNS) - {
+    "of", "to", "in", "on", "at", "for", "and", "or", "with", "by", "from", "few"}
+_ORDER_RE = re.compile(r"\b(?:" + "|".join(re.escape(c) for c in rules.ORDER_CUES) + r")\b")
+_GROUP_RE = re.compile(r"\b(" + "|".join(re.escape(g) for g in rules.GROUP_REFERENCES) + r")\b")
 
 
-def _ordinal(word: str, last: int | None) -> int | None:
-    """None for "last" when the count is unknown: the reference is real but cannot be placed."""
-    if word in rules.ORDINALS:
-        return rules.ORDINALS[word]
-    if word in rules.FIRST_WORDS:
-        return 1
-    return last if word in rules.LAST_WORDS else None
+def _bare_reference(tokens: _Tokens, i: int, folded: str) -> bool:
+    """Sentence-initial "The fourth is lively" / "In the second, …", not "The first violin" or "A second marriage".
 
-
-def _bare_reference(tokens: list[tuple[str, int, int]], i: int) -> bool:
-    """Sentence-initial "The fourth is lively" / "In the second, …" but not "The first violin"."""
+    A leading "Of the three movements," may come first: "Of the three movements, the first is …".
+    """
     words = [t for t, _, _ in tokens]
-    opens = (i == 1 and words[0] in rules.BARE_ORDINAL_HEADS) or (
-        i == 2 and words[0] in rules.BARE_ORDINAL_PREPOSITIONS and words[1] == "the")
-    return opens and (i + 1 >= len(words) or words[i + 1] not in rules.NON_MOVEMENT_NOUNS)
+    lead = re.match(r"of (?:the|its|these) (?:[a-z]+ )?movements\s*,\s*", folded)
+    offset = len(_tokens(lead.group())) if lead else 0
+    opens = (i == offset + 1 and words[offset] in rules.BARE_ORDINAL_HEADS) or (
+        i == offset + 2 and words[offset] in rules.BARE_ORDINAL_PREPOSITIONS and words[offset + 1] == "the")
+    if not opens:
+        return False
+    if i + 1 >= len(words) or folded[tokens[i][2]:].lstrip().startswith(","):
+        return True
+    after = words[i + 1]
+    if after in rules.NON_MOVEMENT_NOUNS:
+        return False
+    return after in rules.BARE_ORDINAL_VERBS or (after.endswith("s") and not after.endswith(("ss", "us")))
+
+
+def _elliptical_reference(tokens: _Tokens, i: int, folded: str, covered: set[int]) -> bool:
+    """ "The third movement, a Scherzo, and the fourth, a Rondo, …": "the fourth," after a movement ordinal."""
+    return (i >= 1 and tokens[i - 1][0] == "the" and folded[tokens[i][2]:].lstrip().startswith(",")
+            and any(k < i for k in covered))
 
 
 def _about_another_work(words: list[str], index: int) -> bool:
@@ -327,14 +464,46 @@ def _about_another_work(words: list[str], index: int) -> bool:
     return False
 
 
-def _sentence_mentions(sentence: str, titles: list[_Title], count: int | None) -> tuple[list[_Mention], set[str]]:
-    """All movement mentions of a sentence (state-free) and the form words it uses descriptively."""
+def _starts_with_another_work(words: list[str]) -> bool:
+    """ "His first quartet had been criticised …", "Her opera …": the sentence is about another work."""
+    for k, word in enumerate(words[:4]):
+        if word not in rules.POSSESSIVES:
+            continue
+        window = words[k + 1:k + 3]
+        if any(w in rules.OTHER_GENRES for w in window):
+            return True
+        if len(window) == 2 and window[1] in rules.WORK_GENRES and (
+                window[0] in rules.ORDINALS or window[0] in rules.OTHER_WORK_ADJECTIVES):
+            return True
+    return False
+
+
+def _possessive_reference(words: list[str], start: int, end: int, title_words: set[str]) -> bool:
+    """ "…, the opening movement's theme returns": a movement named as the owner of something else."""
+    if start <= 1 or end >= len(words) or words[end] != "s":
+        return False
+    after = words[end + 1] if end + 1 < len(words) else ""
+    return _canon(after) not in title_words and after not in rules.TEMPO_TERMS and _canon(after) not in rules.FORM_WORDS
+
+
+def _work_opening(words: list[str]) -> tuple[int, str] | None:
+    """ "The quartet begins with …" → (index of the subject word, the subject word)."""
+    for v in range(1, len(words) - 1):
+        if words[v] in rules.WORK_OPENING_VERBS and words[v + 1] == "with" and words[v - 1] in rules.WORK_SUBJECTS:
+            return v - 1, words[v - 1]
+    return None
+
+
+def _sentence_cues(sentence: str, titles: list[_Title], count: int | None, inferred: bool = False) -> _Cues:
+    """All movement cues of a sentence (state-free); count None: the count is not known yet."""
     folded = fold(sentence)
     tokens = _tokens(folded)
     words = [t for t, _, _ in tokens]
+    if _starts_with_another_work(words):
+        return _Cues()
     mentions: list[_Mention] = []
     known = count is not None
-    pos_conf = CONF_POSITION if known else CONF_POSITION_NO_TITLES
+    pos_conf = CONF_POSITION if known and not inferred else CONF_POSITION_NO_TITLES
     title_words = {w for t in titles for w in t.tokens if w not in rules.GENERIC_TITLE_WORDS}
 
     def place(number: int | None) -> frozenset[int]:
@@ -342,13 +511,21 @@ def _sentence_mentions(sentence: str, titles: list[_Title], count: int | None) -
             return frozenset()
         return frozenset({number})
 
-    def add(index: int, kind: str, candidates: frozenset[int], conf: float, form: str | None = None) -> None:
+    def add(index: int, kind: str, candidates: frozenset[int], conf: float, form: str | None = None,
+            end: int | None = None) -> None:
         if _negated(tokens, index) or _about_another_work(words, index):
             return
-        mentions.append(_Mention(index, kind, candidates, conf,
-                                 _preceding(tokens, index, rules.BACK_REFERENCE_WORDS), form))
+        stop = index + 1 if end is None else end
+        backref = _reference_point(tokens, index) or _possessive_reference(
+            words, index, stop, title_words)
+        mentions.append(_Mention(index, kind, candidates, conf, backref, form, stop))
 
-    last = count if known else None
+    def add_last(index: int, end: int | None = None) -> None:
+        if known:
+            add(index, "position", place(count), pos_conf, end=end)
+        else:  # placed after the highest movement so far while the count is being inferred
+            add(index, "last", frozenset(), pos_conf, end=end)
+
     covered: set[int] = set()  # token indices already part of a positional mention
     i = 0
     while i < len(words):
@@ -363,59 +540,81 @@ def _sentence_mentions(sentence: str, titles: list[_Title], count: int | None) -
                 j += 2
             if j < len(words) and words[j] in rules.MOVEMENT_NOUNS:
                 for g in group:
-                    add(g, "position", place(_ordinal(words[g], last)), pos_conf)
+                    if words[g] in rules.LAST_WORDS:
+                        add_last(g, end=j + 1)
+                    else:
+                        add(g, "position", place(1 if words[g] in rules.FIRST_WORDS else rules.ORDINALS[words[g]]),
+                            pos_conf, end=j + 1)
                 covered.update(range(i, j + 1))
                 i = j + 1
                 continue
         if w in rules.ORDINALS:
-            if _bare_reference(tokens, i):
+            if _bare_reference(tokens, i, folded) or _elliptical_reference(tokens, i, folded, covered):
                 add(i, "position", place(rules.ORDINALS[w]), pos_conf)
                 covered.add(i)
         elif w == "movement" and nxt in rules.MOVEMENT_NUMBERS and not (i > 0 and words[i - 1] in rules.ORDINALS):
-            add(i, "position", place(rules.MOVEMENT_NUMBERS[nxt]), pos_conf)
+            add(i, "position", place(rules.MOVEMENT_NUMBERS[nxt]), pos_conf, end=i + 2)
             covered.update((i, i + 1))
         elif w in rules.FIRST_WORDS or w in rules.LAST_WORDS:
-            target = 1 if w in rules.FIRST_WORDS else last
-            conf = pos_conf if target is not None else 0.0
             names_movement = nxt not in rules.NON_MOVEMENT_NOUNS and (
                 _canon(nxt) in rules.FORM_WORDS or _canon(nxt) in title_words or nxt in rules.TEMPO_TERMS)
-            if names_movement or (w in rules.BARE_LAST_WORDS and _bare_reference(tokens, i)):
-                add(i, "position", place(target), conf)
+            if names_movement or (w in rules.BARE_LAST_WORDS and _bare_reference(tokens, i, folded)):
+                if w in rules.FIRST_WORDS:
+                    add(i, "position", place(1), pos_conf, end=i + 2)
+                else:
+                    add_last(i, end=i + 2)
                 covered.add(i)
         elif w in rules.PENULTIMATE_WORDS and nxt in rules.MOVEMENT_NOUNS:
-            add(i, "position", place(last - 1 if last else None), pos_conf)
+            add(i, "position", place(count - 1 if count else None), pos_conf, end=i + 2)
         elif w in rules.MIDDLE_WORDS and nxt in rules.MOVEMENT_NOUNS and nxt != "movements":
-            middle = (last + 1) // 2 if last and last % 2 == 1 else None
-            add(i, "position", place(middle), CONF_MIDDLE)
+            middle = (count + 1) // 2 if count and count % 2 == 1 else None
+            add(i, "position", place(middle), CONF_MIDDLE, end=i + 2)
         elif w in rules.NEXT_WORDS and nxt in ("movement", "piece"):
-            add(i, "next", frozenset(), CONF_NEXT)
+            add(i, "next", frozenset(), CONF_NEXT, end=i + 2)
         elif w in rules.FINALE_WORDS:
-            add(i, "position", place(last), pos_conf)
+            add_last(i)
             covered.add(i)
         i += 1
+
+    for m in _GROUP_RE.finditer(folded):
+        index = next(k for k, (_, s, _) in enumerate(tokens) if s == m.start())
+        if any(w not in rules.GROUP_SUBJECT_LEADS for w in words[:index]):
+            continue  # "… so the weight falls on the outer movements": a remark about the work's shape
+        which = rules.GROUP_REFERENCES[m.group(1)]
+        if count is not None and which == "inner" and count >= 3:
+            add(index, "group", frozenset(range(2, count)), pos_conf, end=index + 2)
+        elif count is not None and which == "outer" and count >= 2:
+            add(index, "group", frozenset({1, count}), pos_conf, end=index + 2)
+        else:
+            add(index, "group", frozenset(), 0.0, end=index + 2)
+
+    opening = _work_opening(words)
+    if opening is not None:
+        add(opening[0], "begin", frozenset({1}), pos_conf, opening[1], end=opening[0] + 3)
 
     for m in _SLOW_MOVEMENT_RE.finditer(folded):
         index = next(k for k, (_, s, _) in enumerate(tokens) if s == m.start())
         target = _slow_target(titles) if known else None
         if target is not None:
-            add(index, "slow", frozenset({target}), CONF_SLOW)
+            add(index, "slow", frozenset({target}), CONF_SLOW, end=index + 2)
         elif known:
-            add(index, "form", frozenset(), CONF_ORDER, "slow movement")
+            add(index, "form", frozenset(), CONF_ORDER, "slow movement", end=index + 2)
         else:
-            add(index, "slow", frozenset(), 0.0)
+            add(index, "slow", frozenset(), 0.0, end=index + 2)
 
     title_spans: set[int] = set()
     for lo, hi, candidates, conf in _title_mentions(tokens, titles):
         title_spans.update(range(lo, hi))
-        add(lo, "title", candidates, conf)
+        add(lo, "title", candidates, conf, end=hi)
 
     descriptive: set[str] = set()
-    order_at = min((m.start() for cue in rules.ORDER_CUES for m in re.finditer(rf"\b{re.escape(cue)}\b", folded)),
-                   default=len(folded) + 1)
+    order = _ORDER_RE.search(folded)
+    order_at = order.start() if order else len(folded) + 1
+    cue_tokens = title_spans | covered
     for k, (w, start, _) in enumerate(tokens):
         form = _canon(w)
-        if (form not in rules.FORM_WORDS or form in rules.SECTION_WORDS or form == "finale"
-                or k in title_spans or k in covered):
+        if (form not in rules.FORM_WORDS or form in rules.SECTION_WORDS or form in rules.GENRE_FORM_WORDS
+                or form == "finale" or k in title_spans or k in covered):
             continue
         after = words[k + 1] if k + 1 < len(words) else ""
         if after in rules.FORM_DESCRIPTIVE_FOLLOWERS:
@@ -423,10 +622,45 @@ def _sentence_mentions(sentence: str, titles: list[_Title], count: int | None) -
             continue
         subject = k <= 3 and words[0] in _DETERMINERS and all(
             x not in rules.MOVEMENT_NOUNS for x in words[1:k])
-        if subject or order_at < start:
+        # "is followed by a scherzo", but not "Next comes an Andante … close to a barcarolle"
+        introduced = order_at < start and not any(order_at < tokens[c][1] < start for c in cue_tokens)
+        if subject or introduced:
             add(k, "form", frozenset(), CONF_ORDER, form)
-    mentions.sort(key=lambda m: m.start)
-    return mentions, descriptive
+    return _Cues(tuple(sorted(_drop_appositions(mentions), key=lambda m: m.start)), frozenset(descriptive),
+                 _has_sequence(sentence, folded, words, order is not None, title_words))
+
+
+def _has_sequence(sentence: str, folded: str, words: list[str], ordered: bool, title_words: set[str]) -> bool:
+    """Rule 4: an order phrase and something movement-like ("Next comes a Lento", "A Very fast follows").
+
+    Movement-like: a tempo term or form word, "movement" (not "the movement": that is the current
+    one), or a title word written as a name (capitalised, not first). A sentence-initial "Next comes"
+    or "Then comes" needs only that what comes is not a section of a movement ("Then comes a
+    lament", not "Then comes the development").
+    """
+    raw = _TOKEN_RE.findall(sentence)
+    named = {k for k, w in enumerate(raw) if k and w[:1].isupper()} if len(raw) == len(words) else set()
+    def movement_like(k: int, w: str) -> bool:
+        if k and words[k - 1] in rules.ANAPHORIC_DETERMINERS and w in rules.MOVEMENT_NOUNS:
+            return False  # "the movement closes quietly": the one being discussed
+        if _canon(w) in _MOVEMENT_LIKE:
+            return True
+        if k in named and w in rules.GENERIC_TITLE_WORDS and k + 1 < len(words):
+            return _canon(words[k + 1]) in title_words  # "A Very fast follows": the title "Very fast" as a name
+        return k in named and _canon(w) in title_words
+
+    if ordered and any(movement_like(k, w) for k, w in enumerate(words)):
+        return True
+    if folded.startswith(rules.STRONG_ORDER_OPENERS):
+        return not any(w in _NOT_A_MOVEMENT for w in words[2:6])
+    return False
+
+
+def _drop_appositions(mentions: list[_Mention]) -> list[_Mention]:
+    """ "The finale, Allegro assai, …" where the recording calls another movement Allegro: trust the position."""
+    anchors = [m for m in mentions if m.kind in ("position", "begin") and m.candidates and not m.backref]
+    return [m for m in mentions if not (
+        m.kind == "title" and any(a.start < m.start <= a.end + 3 and not (m.candidates & a.candidates) for a in anchors))]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -436,24 +670,45 @@ def _sentence_mentions(sentence: str, titles: list[_Title], count: int | None) -
 @dataclass
 class _State:
     count: int | None
+    titles: list[_Title]
     claimed: frozenset[int]
+    open_ended: bool = False  # the count is being inferred: "the finale" is one after the highest so far
     current: int | None = None
     last_assigned: int | None = None
+    highest: int = 0
     forms: dict[str, int] = field(default_factory=dict)  # form word → movement an earlier cue tied it to
 
 
-def _resolve(mentions: list[_Mention], state: _State) -> tuple[list[tuple[int, float]], bool]:
-    """The movements a sentence is about, in the order named, and whether it named one it could not place."""
+@dataclass(frozen=True)
+class _Resolved:
+    movements: tuple[tuple[int, float], ...] = ()  # (movement, confidence), in the order named
+    unplaceable: bool = False  # it named a movement that cannot be placed: the passage ends
+    continues: bool = False  # only back-references: it stays with the movement being discussed
+
+
+def _resolve(cues: _Cues, state: _State) -> _Resolved:
+    """The movements a sentence is about (rules 1-4)."""
     resolved: list[tuple[int, int, float, str, bool]] = []  # (start, movement, conf, kind, backref)
     unplaceable = False
-    explicit = {n for m in mentions if m.kind in ("position", "slow") for n in m.candidates}
-    for m in mentions:
+    explicit = {n for m in cues.mentions if m.kind in ("position", "slow", "begin") and not m.backref for n in m.candidates}
+    for m in cues.mentions:
         base = max((r[1] for r in resolved), default=state.current or state.last_assigned or 0)
-        if m.kind in ("position", "slow"):
+        if m.kind in ("position", "slow", "group"):
             if not m.candidates:
                 unplaceable = True
                 continue
-            resolved.append((m.start, next(iter(m.candidates)), m.confidence, "position", m.backref))
+            for n in sorted(m.candidates):
+                resolved.append((m.start, n, m.confidence, "position", m.backref))
+        elif m.kind == "begin":
+            if state.current is not None and (m.form_word == "it" or (
+                    m.form_word == "trio" and _is_dance(state.current, state.titles, state))):
+                continue
+            resolved.append((m.start, 1, m.confidence, "position", m.backref))
+        elif m.kind == "last":
+            if state.open_ended and state.highest:
+                resolved.append((m.start, state.highest + 1, m.confidence, "position", m.backref))
+            else:
+                unplaceable = True
         elif m.kind == "next":
             target = (state.current or state.last_assigned or 0) + 1
             if state.count is not None and target > state.count:
@@ -467,6 +722,8 @@ def _resolve(mentions: list[_Mention], state: _State) -> tuple[list[tuple[int, f
             elif candidates & explicit:
                 for n in sorted(candidates & explicit):
                     resolved.append((m.start, n, m.confidence, "title", m.backref))
+            elif cues.sequence and any(n > base for n in candidates):  # "Next comes an Allegro": not the current one
+                resolved.append((m.start, min(n for n in candidates if n > base), CONF_TITLE_ORDER, "title", m.backref))
             elif state.current is not None and state.current in candidates:
                 resolved.append((m.start, state.current, CONF_TITLE_EXCLUSION, "title", m.backref))
             else:
@@ -480,6 +737,8 @@ def _resolve(mentions: list[_Mention], state: _State) -> tuple[list[tuple[int, f
         elif m.kind == "form":
             if m.form_word in state.forms:
                 resolved.append((m.start, state.forms[m.form_word], CONF_LEARNED_FORM, "title", m.backref))
+            elif state.open_ended:
+                continue  # a form word alone does not extend the count; an order phrase may (rule 4)
             elif state.count is None:
                 unplaceable = True
             else:
@@ -488,6 +747,13 @@ def _resolve(mentions: list[_Mention], state: _State) -> tuple[list[tuple[int, f
                 if free:
                     resolved.append((m.start, free[0], CONF_ORDER, "order", m.backref))
     topical = [r for r in resolved if not r[4]]
+    if not topical and cues.sequence and not unplaceable:
+        base = max([state.current or state.last_assigned or 0] + [r[1] for r in resolved])
+        if state.count is not None and base + 1 > state.count:
+            return _Resolved(unplaceable=True)
+        return _Resolved(((base + 1, CONF_SEQUENCE),))
+    if not topical and resolved and state.current is not None:
+        return _Resolved(continues=True)
     chosen = topical or resolved
     out: dict[int, float] = {}
     kinds: dict[int, set[str]] = {}
@@ -497,71 +763,146 @@ def _resolve(mentions: list[_Mention], state: _State) -> tuple[list[tuple[int, f
     for number, ks in kinds.items():
         if {"position", "title"} <= ks:
             out[number] = CONF_AGREE
-    return list(out.items()), unplaceable
+    return _Resolved(tuple(out.items()), unplaceable)
 
 
-def _claimed(all_mentions: list[list[list[_Mention]]]) -> frozenset[int]:
+def _claimed(cues: list[list[_Cues]]) -> frozenset[int]:
     """Movements some unambiguous, topical cue names: order inference must not hand them out again."""
     return frozenset(
         next(iter(m.candidates))
-        for paragraph in all_mentions for mentions in paragraph for m in mentions
-        if len(m.candidates) == 1 and not m.backref and m.kind in ("position", "slow", "title"))
+        for paragraph in cues for sentence in paragraph for m in sentence.mentions
+        if len(m.candidates) == 1 and not m.backref and m.kind in ("position", "slow", "title", "begin"))
 
 
 def _starts_like_continuation(folded: str) -> bool:
-    return folded.startswith(rules.CONTINUATION_OPENERS) and not any(n in folded for n in rules.WORK_NOUNS)
+    if not folded.startswith(rules.CONTINUATION_OPENERS):
+        return False
+    words = [t for t, _, _ in _tokens(folded)]
+    return not any(w in rules.WORK_NOUN_WORDS and any(d in rules.WORK_NOUN_DETERMINERS for d in words[max(0, k - 3):k])
+                   for k, w in enumerate(words))
 
 
 def _is_work_level(folded: str) -> bool:
     return any(marker in folded for marker in rules.WORK_LEVEL_MARKERS)
 
 
-def align_article(article: str, movement_titles: Sequence[str]) -> Alignment:
-    """Per-movement passages of one article; see the module docstring for the rules and confidences."""
-    titles = _analyse_titles(movement_titles)
-    count = len(titles) if titles else None
-    paragraphs = [_split_paragraph(p) for p in _paragraphs(article or "")]
-    mentions = [[_sentence_mentions(s, titles, count) for s in sentences] for sentences in paragraphs]
-    state = _State(count=count, claimed=_claimed([[m for m, _ in p] for p in mentions]))
+@dataclass
+class _Assignment:
+    placed: dict[int, list[tuple[int, str]]] = field(default_factory=dict)  # movement → (paragraph, sentence)
+    anchors: dict[int, float] = field(default_factory=dict)
+    work: list[tuple[int, str]] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)
 
-    placed: dict[int, list[tuple[int, str]]] = {}  # movement → (paragraph index, sentence)
-    anchors: dict[int, float] = {}
-    work: list[tuple[int, str]] = []
+
+def _assign(paragraphs: list[list[str]], roles: list[list[str]], titles: list[_Title], count: int | None,
+            inferred: bool = False, open_ended: bool = False) -> _Assignment:
+    """Sentence by sentence, in article order (rules 0-5)."""
+    cues = [[_sentence_cues(s, titles, count, inferred) if role == TEXT else _Cues()
+             for s, role in zip(sentences, p_roles, strict=True)]
+            for sentences, p_roles in zip(paragraphs, roles, strict=True)]
+    state = _State(count=count, titles=titles, claimed=_claimed(cues), open_ended=open_ended)
+    out = _Assignment()
     for p_index, sentences in enumerate(paragraphs):
         previous = state.current
         state.current = None
         for s_index, sentence in enumerate(sentences):
+            role = roles[p_index][s_index]
+            if role == PUBLISHER:
+                out.excluded.append(sentence)
+                continue
+            if role != TEXT:
+                state.current = None
+                out.work.append((p_index, sentence))
+                continue
             folded = fold(sentence)
-            sentence_mentions, descriptive = mentions[p_index][s_index]
-            movements, unplaceable = _resolve(sentence_mentions, state)
-            if movements:
-                shared = len(movements) > 1
-                for number, conf in movements:
-                    placed.setdefault(number, []).append((p_index, sentence))
-                    anchors[number] = max(anchors.get(number, 0.0), conf * (SHARED_FACTOR if shared else 1.0))
-                topic = movements[-1][0]
+            sentence_cues = cues[p_index][s_index]
+            result = _resolve(sentence_cues, state)
+            if result.movements:
+                shared = len(result.movements) > 1
+                for number, conf in result.movements:
+                    out.placed.setdefault(number, []).append((p_index, sentence))
+                    out.anchors[number] = max(out.anchors.get(number, 0.0), conf * (SHARED_FACTOR if shared else 1.0))
+                    state.highest = max(state.highest, number)
+                topic = result.movements[-1][0]
                 state.current = state.last_assigned = topic
                 if not shared:
-                    _learn_forms(folded, descriptive, state, topic)
+                    _learn_forms(folded, sentence_cues.descriptive, state, topic)
                 continue
-            if unplaceable or _is_work_level(folded):
+            if not result.continues and (result.unplaceable or _is_work_level(folded)):
                 state.current = None
             elif s_index == 0 and previous is not None and (
                     _starts_like_continuation(folded) or (
                         re.search(r"\btrio\b", folded) and _is_dance(previous, titles, state))):
                 state.current = previous
             if state.current is None:
-                work.append((p_index, sentence))
+                out.work.append((p_index, sentence))
             else:
-                placed[state.current].append((p_index, sentence))
+                out.placed[state.current].append((p_index, sentence))
+    return out
 
+
+_COUNT_NUMBER = "|".join(re.escape(w) for w in rules.COUNT_WORDS)
+_COUNT_PHRASE_RE = re.compile(
+    rf"\b(?:{'|'.join(sorted(rules.COUNT_LEADS))}) ({_COUNT_NUMBER})(?: [a-z]+)? movements\b|\b({_COUNT_NUMBER})[- ]movement\b")
+
+
+def _stated_count(paragraphs: list[list[str]], roles: list[list[str]]) -> int | None:
+    """ "In four movements, …", "This three-movement work …" in the article's own text."""
+    for sentences, p_roles in zip(paragraphs, roles, strict=True):
+        for sentence, role in zip(sentences, p_roles, strict=True):
+            if role != TEXT:
+                continue
+            folded = fold(sentence)
+            if _starts_with_another_work([t for t, _, _ in _tokens(folded)]):
+                continue
+            match = _COUNT_PHRASE_RE.search(folded)
+            if match:
+                return rules.COUNT_WORDS[match.group(1) or match.group(2)]
+    return None
+
+
+def _infer_count(paragraphs: list[list[str]], roles: list[list[str]]) -> int | None:
+    stated = _stated_count(paragraphs, roles)
+    if stated is not None:
+        return stated
+    reached = _assign(paragraphs, roles, [], None, open_ended=True).placed
+    return max(reached) if reached else None
+
+
+def _prepare(article: str) -> tuple[list[list[str]], list[list[str]]]:
+    texts = _paragraphs(article or "")
+    paragraphs = [_split_paragraph(p) for p in texts]
+    return paragraphs, _roles(paragraphs, texts)
+
+
+def infer_movement_count(article: str) -> int | None:
+    """How many movements an article implies when nothing else says (rule 6); None when it gives no cue."""
+    return _infer_count(*_prepare(article))
+
+
+def align_article(article: str, movement_titles: Sequence[str], count: int | None = None) -> Alignment:
+    """Per-movement passages of one article; see the module docstring for the rules and confidences.
+
+    ``count`` is the number of movements when the caller knows it but has no titles; it is ignored
+    when there are titles (their number is the count), and inferred from the article when neither is
+    given.
+    """
+    titles = _analyse_titles(movement_titles)
+    paragraphs, roles = _prepare(article)
+    inferred = False
+    if titles:
+        count = len(titles)
+    elif count is None or count < 1:
+        count = _infer_count(paragraphs, roles)
+        inferred = count is not None
+    result = _assign(paragraphs, roles, titles, count, inferred=inferred)
     passages = tuple(
-        Passage(number, _join(placed[number]), anchors.get(number, CONF_ORDER))
-        for number in sorted(placed))
-    return Alignment(passages=passages, work_text=_join(work))
+        Passage(number, _join(result.placed[number]), result.anchors.get(number, CONF_ORDER))
+        for number in sorted(result.placed))
+    return Alignment(passages=passages, work_text=_join(result.work), excluded=tuple(result.excluded))
 
 
-def _learn_forms(folded: str, descriptive: set[str], state: _State, number: int) -> None:
+def _learn_forms(folded: str, descriptive: frozenset[str], state: _State, number: int) -> None:
     """A form word in a sentence about one movement names that movement later ("Its minuet …")."""
     tokens = _tokens(folded)
     for k, (token, _, _) in enumerate(tokens):

@@ -1,11 +1,12 @@
-"""Word lists the article aligner (``crawlers/align.py``) reads; data only, no logic.
+"""Word lists the article aligner (``movements/align.py``) reads; data only, no logic.
 
 Every word here is written *folded*: lower case, accents removed, "ß" as "ss" (the aligner folds the
 article and the movement titles the same way before comparing), so "Très lent", "TRES LENT" and
 "tres lent" are one phrase. Lists are deliberately small: each entry should be a word an EarSense
 author actually uses to point at a movement, and adding a common English word costs precision
-everywhere. Change a list here, re-run ``tests/crawlers/test_align.py``, and say so in the dataset
-card, which quotes these rules.
+everywhere. Change a list here, re-run ``tests/movements/test_align.py`` and
+``scripts/align_accuracy.py`` (the real-article table), and say so in the dataset card, which quotes
+these rules.
 """
 
 from __future__ import annotations
@@ -49,6 +50,37 @@ MIDDLE_WORDS: frozenset[str] = frozenset({"middle", "central", "centre", "center
 #: "the next movement", "the following movement" → the movement after the one being discussed.
 NEXT_WORDS: frozenset[str] = frozenset({"next", "following"})
 
+#: "the two middle movements", "the inner movements" → movements 2..n-1; "the outer movements" → 1
+#: and n (only when the count is known, and only as the sentence's subject: "The two middle
+#: movements are conventional", not "the weight falls on the outer movements"). Matched on folded text.
+GROUP_REFERENCES: dict[str, str] = {
+    "inner movements": "inner", "middle movements": "inner", "central movements": "inner",
+    "outer movements": "outer",
+}
+
+#: the words that may precede such a subject group reference at the start of a sentence.
+GROUP_SUBJECT_LEADS: frozenset[str] = frozenset({"the", "both", "two", "its", "all", "of"})
+
+#: "The quartet begins with …", "In four movements, it opens with …", "This four-movement work
+#: begins with …": a whole-work subject, one of these verbs, then "with" names movement 1.
+WORK_OPENING_VERBS: frozenset[str] = frozenset({"begins", "opens", "starts", "commences"})
+#: the subjects of such a sentence ("it" only when no movement is being discussed; "trio" only when
+#: the movement being discussed is not a minuet or scherzo, whose trio section it would be).
+WORK_SUBJECTS: frozenset[str] = frozenset({
+    "it", "work", "quartet", "quintet", "sextet", "septet", "octet", "nonet", "trio", "sonata",
+    "sonatina", "serenade", "suite", "divertimento", "piece", "duo", "cassation", "notturno",
+})
+
+#: number words of "In four movements", "a three-movement work", "all five movements": the count of
+#: movements when the caller knows neither titles nor count.
+COUNT_WORDS: dict[str, int] = {
+    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "2": 2, "3": 3, "4": 4, "5": 5, "6": 6, "7": 7, "8": 8, "9": 9, "10": 10,
+}
+#: … and the words that may stand right before the number ("in four movements", "its three
+#: movements", "a four-movement work" is matched by the hyphen).
+COUNT_LEADS: frozenset[str] = frozenset({"in", "its", "all", "has", "of", "with", "into"})
+
 #: nouns that make an ordinal a movement reference ("second movement", "third piece").
 MOVEMENT_NOUNS: frozenset[str] = frozenset({
     "movement", "movements", "mvt", "mvts", "piece", "pieces", "number", "numbers",
@@ -76,6 +108,13 @@ BARE_ORDINAL_HEADS: frozenset[str] = frozenset({"the", "a"})
 #: … and "In the second, the cello answers": a preposition, "the", the ordinal.
 BARE_ORDINAL_PREPOSITIONS: frozenset[str] = frozenset({"in", "by", "for", "throughout", "during"})
 BARE_LAST_WORDS: frozenset[str] = frozenset({"last"})
+#: … and only when the ordinal is followed by a comma ("The second, a tender song, …") or by one of
+#: these verbs ("The fourth is lively"): "The first concert she gave", "A second marriage" and "The
+#: last decade of his life" are not movement references.
+BARE_ORDINAL_VERBS: frozenset[str] = frozenset({
+    "is", "was", "has", "begins", "opens", "starts", "brings", "offers", "follows", "comes", "returns",
+    "sets", "dances", "sings", "ends", "closes", "moves", "takes", "turns", "features", "presents",
+})
 
 #: "the slow movement" → the movement whose title is slow (see SLOW_WORDS).
 SLOW_MOVEMENT_PHRASES: tuple[str, ...] = (
@@ -128,11 +167,16 @@ FORM_ALIASES: dict[str, str] = {
     "capriccio": "capriccio", "burlesque": "burlesque", "burlesca": "burlesque",
     "dumka": "dumka", "siciliano": "siciliano", "siciliana": "siciliano", "pastorale": "pastorale",
     "recitative": "recitative", "recitativo": "recitative", "aria": "aria", "arioso": "arioso",
-    "chorale": "chorale", "choral": "chorale",
+    "chorale": "chorale", "choral": "chorale", "sicilienne": "siciliano",
 }
 
 #: canonical form words (values of FORM_ALIASES), for "is this token a form word?"
 FORM_WORDS: frozenset[str] = frozenset(FORM_ALIASES.values())
+
+#: form words that also name the genre of a whole work ("His Serenade in E-flat", "The serenade is
+#: not difficult"): like "trio", they find a title that contains them but never stand for a movement
+#: no title names.
+GENRE_FORM_WORDS: frozenset[str] = frozenset({"serenade"})
 
 #: form words that name a *section* inside a movement as often as a movement ("a slow
 #: introduction", "a hushed chorale", "a fugal coda"): they find a title that contains them, but
@@ -180,11 +224,24 @@ BACK_REFERENCE_WORDS: frozenset[str] = frozenset({
     "echoes", "echoing", "echo", "before", "preceding", "quotes", "quoting", "since", "resembles",
 })
 
+#: … and these word pairs do the same: "As in the Scherzo, dance rhythms dominate the finale".
+BACK_REFERENCE_PAIRS: frozenset[tuple[str, str]] = frozenset({("as", "in"), ("as", "at"), ("as", "with")})
+
+#: … except when the word has its own pronoun object: in "After this the minuet brings us back" the
+#: minuet is the topic.
+PRONOUN_OBJECTS: frozenset[str] = frozenset({"this", "that", "it", "which", "these", "those", "them"})
+
+#: "the movement", "this movement": the one being discussed, not a new one (rule 4 of align.py:
+#: "A graceful second subject follows, and the movement closes quietly" does not move on).
+ANAPHORIC_DETERMINERS: frozenset[str] = frozenset({"the", "this", "that", "its"})
+
 #: a mention followed closely by "of"/"from" and one of these words is about *another* work ("the
 #: Adagio of his Op. 59 quartet", "the finale of the Fifth Symphony") and is no cue at all.
 OTHER_WORK_WORDS: frozenset[str] = frozenset({
     "op", "opus", "opp", "symphony", "symphonies", "concerto", "concertos", "opera", "operas",
     "other", "earlier", "previous", "another", "bwv", "kv", "hob", "woo",
+    # "the finale of a concert", "the opening of the season": an event, not a movement
+    "concert", "concerts", "evening", "programme", "program", "recital", "season", "festival",
 })
 #: "… of his first quartet": an ordinal followed by one of these also names another work.
 WORK_GENRES: frozenset[str] = frozenset({
@@ -192,15 +249,40 @@ WORK_GENRES: frozenset[str] = frozenset({
     "concerto", "serenade", "suite", "divertimento", "quartets", "sonatas", "trios", "symphonies",
 })
 
+#: a sentence that *starts* with another work of the composer ("His first quartet had been
+#: criticised for the length of its opening movement", "Her opera's finale …") has no cues: a
+#: possessive, then within two words a genre that is another work outright (OTHER_GENRES), or a genre
+#: from WORK_GENRES after one of OTHER_WORK_ADJECTIVES or an ordinal.
+POSSESSIVES: frozenset[str] = frozenset({"his", "her", "their"})
+OTHER_GENRES: frozenset[str] = frozenset({
+    "opera", "operas", "symphony", "symphonies", "concerto", "concertos", "oratorio", "mass",
+    "cantata", "ballet", "overture",
+})
+OTHER_WORK_ADJECTIVES: frozenset[str] = frozenset({"earlier", "previous", "other", "later", "next", "last", "early"})
+
 #: a movement mention right after one of these is negated and ignored ("There is no slow movement").
 NEGATION_WORDS: frozenset[str] = frozenset({"no", "without", "not", "lacks", "instead", "rather", "nor"})
 
-#: phrases that announce the next movement; they let a form word that matches no title ("is followed
-#: by a quicksilver scherzo") stand for the next movement no other cue claims.
+#: phrases that announce the next movement. They let a form word that matches no title ("is followed
+#: by a quicksilver scherzo") stand for the next movement no other cue claims, and a sentence with no
+#: placeable cue that names a movement-like thing (a tempo term, a form word, "movement": "Next comes
+#: a Lento" when the recording says Adagio) stand for the movement after the one being discussed.
+#: "A short development follows" names no such thing and stays where it is.
 ORDER_CUES: tuple[str, ...] = (
     "next comes", "then comes", "comes next", "there follows", "that follows", "which follows",
-    "follows", "followed by", "after this", "after that", "then a", "next a", "next, a",
+    "follows", "followed by", "after this", "after that", "then a", "next a", "next, a", "then an",
+    "next is", "then follows",
 )
+
+#: a sentence opening with one of these walks on to the next movement unless what comes (the next
+#: five words) is a section of a movement or another non-movement noun: "Then comes a lament, not
+#: fast" moves on, "Then comes the development" does not.
+STRONG_ORDER_OPENERS: tuple[str, ...] = ("next comes ", "then comes ", "next there is ", "after that comes ")
+MOVEMENT_SECTION_NOUNS: frozenset[str] = frozenset({
+    "development", "recapitulation", "reprise", "coda", "codetta", "exposition", "transition",
+    "bridge", "cadenza", "fugato", "introduction", "return", "passage", "climax", "interlude",
+    "trio", "middle", "second", "contrasting", "solo", "outburst", "surprise",
+})
 
 #: words right after a form word that make it descriptive, not a reference ("sonata form",
 #: "a minuet-like lilt", "rondo rhythm").
@@ -215,25 +297,29 @@ WORK_LEVEL_MARKERS: tuple[str, ...] = (
     "as a whole", "whole work", "entire work", "the work as", "every movement", "each movement",
     "all the movements", "all of the movements", "all four movements", "all three movements",
     "all five movements", "the four movements", "the three movements", "the five movements",
-    "across the movements", "the outer movements", "the inner movements", "the middle movements",
-    "both movements", "the movements", "taken together", "in sum", "in short", "overall",
+    "across the movements", "both movements", "the movements", "taken together", "in sum", "in short",
+    "overall",
 )
 
 #: a paragraph whose first sentence has no cue continues the previous paragraph's movement only
 #: when it opens with one of these (folded, matched against the sentence start) and names no
 #: whole-work noun from WORK_NOUNS.
+#: ("the trio" is not here: a trio continues the previous paragraph only after a minuet or scherzo,
+#: see DANCE_WORDS; in a piano trio article "The trio is well worth exploring" is about the work.)
 CONTINUATION_OPENERS: tuple[str, ...] = (
     "it ", "its ", "it's ", "here ", "here,", "this movement", "the movement", "then ", "later ",
     "soon ", "now ", "again ", "meanwhile", "towards the end", "toward the end", "at the end",
-    "in the middle", "the middle section", "its middle section", "the coda", "the trio", "its trio",
-    "in the trio", "the reprise", "the recapitulation", "the development", "the return", "when the",
+    "in the middle", "the middle section", "its middle section", "the coda", "its trio",
+    "the reprise", "the recapitulation", "the development", "the return", "when the",
 )
 
-#: nouns that show a sentence is about the whole work (used only for cue-less paragraph openers).
-WORK_NOUNS: tuple[str, ...] = (
-    "the work", "this work", "the quartet", "the quintet", "the sextet", "the septet", "the octet",
-    "the sonata", "the suite", "the set", "the cycle", "the composer", "the piece as", "the whole",
-)
+#: nouns that show a sentence is about the whole work (used only for cue-less paragraph openers):
+#: "the work", "a quartet", "a fine work", … (a noun within three words after a determiner).
+WORK_NOUN_DETERMINERS: frozenset[str] = frozenset({"the", "this", "a", "an", "that"})
+WORK_NOUN_WORDS: frozenset[str] = frozenset({
+    "work", "quartet", "quintet", "sextet", "septet", "octet", "sonata", "sonatina", "suite", "set",
+    "cycle", "composer", "whole", "serenade", "divertimento", "trio",
+})
 
 #: movements whose title holds one of these have a trio; "trio" in a new paragraph continues them.
 DANCE_WORDS: frozenset[str] = frozenset({"minuet", "scherzo", "landler", "waltz", "trio"})
@@ -264,3 +350,37 @@ SENTENCE_STARTERS: frozenset[str] = frozenset({
     "his", "her", "their", "our", "we", "you", "he", "she", "they", "one", "each", "every", "both",
     "all", "no", "nothing", "few", "many", "most", "some", "next", "finally", "later",
 })
+
+# ----------------------------------------------------------------------------------------------
+# Text that belongs to no movement: quotations, attributions, biography, publisher text
+
+#: a paragraph that opens with one of these and closes a quotation (or is followed by an attribution
+#: paragraph) is a quotation about the work: work text, never a cue ("“The Adagio is one of the
+#: loveliest slow movements …”").
+QUOTE_OPENERS: str = "“\"„«‘"
+QUOTE_CLOSERS: str = "”\"»’“"
+#: a paragraph that starts with one of these is an attribution ("—Jane Roe writing in her Handbook").
+ATTRIBUTION_DASHES: tuple[str, ...] = ("—", "–", "―", "--", "- ", "~")
+
+#: a sentence holding one of these (folded) is publisher text: it goes to no passage and not to the
+#: work text either (``Alignment.excluded``), and so does the rest of its paragraph.
+PUBLISHER_MARKERS: tuple[str, ...] = (
+    "©", "(c) ", "copyright", "used by permission", "reprinted by permission", "by kind permission",
+    "our edition", "our new edition", "our reprint", "we also offer", "we are pleased to", "we offer",
+    "also available from", "available from", "parts are available", "score and parts are",
+)
+
+#: a paragraph whose first sentence holds life dates ("Anton Feldmayer (1811-1874) was …") or one
+#: of these phrases is the composer's biography: its sentences are work text and hold no cues ("in
+#: the last decade of her life", "A second marriage", "a Rondo for piano brought her first fame"),
+#: up to the first sentence that speaks of movements (BIOGRAPHY_ENDS).
+LIFE_DATES_PATTERN: str = r"\(\s*(?:c\.\s*|ca\.\s*|b\.\s*)?\d{4}\s*[-–—]\s*(?:c\.\s*)?\d{2,4}\s*\)"
+BIOGRAPHY_MARKERS: tuple[str, ...] = (
+    "was born", "born in", "born at", "studied", "took lessons", "the son of", "the daughter of",
+    "his father", "her father", "his mother", "her mother", "his parents", "her parents", "married",
+    "his career", "her career", "his life", "her life", "grew up", "childhood", "emigrated",
+    "was appointed", "pupil of",
+)
+BIOGRAPHY_ENDS: tuple[str, ...] = (
+    "movement", "begins with", "opens with", "starts with",
+)
