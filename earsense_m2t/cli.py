@@ -97,6 +97,23 @@ def parse_chapters(
     typer.echo(chapters_to_json(parse(sys.stdin.read(), movements=movements)))
 
 
+@app.command("align-text")
+def align_text(path: Annotated[Path | None, typer.Argument(
+        help="JSON Lines file, one work per line (default or '-': stdin).")] = None) -> None:
+    """Read {"article": [paragraphs], "titles": [...]} per line; print {"texts": [...], "confidence": [...]} per line."""
+    from earsense_m2t.movements.align_text import AlignTextError, align_lines
+
+    try:
+        source = sys.stdin.buffer if path is None or str(path) == "-" else path.read_bytes().splitlines()
+        output = list(align_lines(source))
+    except OSError as exc:
+        fail(f"{path}: cannot read it ({exc.strerror or exc})")
+    except AlignTextError as exc:
+        fail(f"align-text: {exc}")
+    for line in output:
+        typer.echo(line)
+
+
 @app.command("serve-site")
 def serve_site(port: Annotated[int, typer.Option(min=0, max=65535,
                                                  help="Port on 127.0.0.1 (0 = any free port).")] = 8000) -> None:
