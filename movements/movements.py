@@ -125,7 +125,7 @@ def prepare_movements(works: Iterable[Work], chosen: Sequence[Recording], media:
         if work.article:
             # not counted: the stage's counts are movements
             result.records.append(WorkText(id=work.id, work_id=work.id, text=alignment.work_text,
-                                           excluded=tuple(getattr(alignment, "excluded", ()))))
+                                           excluded=alignment.excluded))
         for number, title in enumerate(titles.titles, 1):
             tempo = tag_tempo(title)
             passage = passages.get(number)

@@ -78,12 +78,19 @@ def dataset_stats(default: pl.DataFrame, works: pl.DataFrame) -> dict[str, Any]:
     }
 
 
+#: a loopback server (the mini site, a local API) takes a free port on each start: the card names it
+#: without the port, so the same failure on a rebuild renders the same card (the rule of media identity)
+_LOOPBACK_PORT_RE = r"(https?://(?:127(?:\.\d{1,3}){3}|localhost|\[::1\])):\d+"
+
+
 def failure_stats(failures: Sequence[Failure], top: int = 30) -> dict[str, Any]:
     """Failures counted per stage and per (stage, reason code), each group with one example item and
     its reason, so one broken host is one line of the card however many items it cost."""
     if not failures:
         return {"total": 0, "by_stage": {}, "by_reason": []}
-    df = pl.DataFrame([f.to_dict() for f in failures]).sort("item_id")
+    df = (pl.DataFrame([f.to_dict() for f in failures])
+          .with_columns(pl.col("item_id", "reason").str.replace_all(_LOOPBACK_PORT_RE, "${1}"))
+          .sort("item_id"))
     by_reason = (df.group_by("stage", "code")
                  .agg(count=pl.len(), example=pl.col("item_id").first(),
                       example_reason=pl.col("reason").first().str.slice(0, 160))

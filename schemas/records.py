@@ -162,8 +162,8 @@ class WorkText(Record):
     kind: ClassVar[str] = "work_text"
     id: str  # the work id (one per work with an article)
     work_id: str
-    text: str  # whole sentences, article order; quotations, attributions and publisher text left out
-    #: sentences kept out of every passage and out of ``text``: quotation, attribution, publisher
+    text: str  # whole sentences, article order: history, biography, quotations and their attributions
+    #: publisher sentences ("© … Used by permission"), kept out of every passage and out of ``text``
     excluded: tuple[str, ...] = ()
 
 

@@ -112,3 +112,30 @@ def test_a_work_without_any_title_source_is_a_failure_not_a_gap():
     [failure] = result.failures
     assert (failure.stage, failure.item_id, failure.code) == ("movements", "W", "no_titles")
     assert "no movement titles" in failure.reason
+
+
+REAL_SHAPE = "\n\n".join([
+    "“Few quartets of the period wear their learning so lightly.”",
+    "—Hedda Morrow writing in her Notes for Quartet Players.",
+    "Anselm Kerber (1791-1853) was born in Linz and studied with his uncle, the cathedral organist. "
+    "In the last decade of his life he taught at the conservatory.",
+    "In three movements, the quartet begins with an Allegro of quiet momentum. Next comes an Adagio, "
+    "whose long melody recalls the opening movement. The finale, a Presto, races to a bright close.",
+    "© Edition Lindenhof. Used by permission. Our edition is the first in modern times.",
+])
+
+
+def test_work_text_keeps_what_no_movement_owns_and_leaves_out_publisher_text():
+    import dataclasses
+
+    work = dataclasses.replace(WORK, article=REAL_SHAPE, page_movement_titles=("I. Allegro", "II. Adagio", "III. Presto"))
+    result = prepare_movements([work], [whole()], [media("v")])
+    passages = [m.text or "" for m in result.of(Movement)]
+    assert [p.split(".")[0] for p in passages] == [
+        "In three movements, the quartet begins with an Allegro of quiet momentum",
+        "Next comes an Adagio, whose long melody recalls the opening movement",
+        "The finale, a Presto, races to a bright close"]
+    [work_text] = result.of(WorkText)
+    assert work_text.text.startswith("“Few quartets") and "was born in Linz" in work_text.text
+    assert "Edition Lindenhof" not in work_text.text and "Edition Lindenhof" not in " ".join(passages)
+    assert work_text.excluded == ("© Edition Lindenhof.", "Used by permission.", "Our edition is the first in modern times.")

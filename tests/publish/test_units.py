@@ -122,3 +122,17 @@ def test_failure_stats_group_by_stage_and_code():
     assert [(r["stage"], r["code"]) for r in stats["by_reason"][1:]] == [("crawl", "missing_field"),
                                                                        ("segment", "download_failed")]
     assert size_category(15) == "n<1K" and size_category(2000) == "1K<n<10K"
+
+
+def test_failure_examples_name_loopback_servers_without_their_ephemeral_port():
+    """The mini site takes a free port on each start: the same failure must render the same card."""
+    def stats(port: int) -> dict:
+        url = f"http://127.0.0.1:{port}/chamberbase/works/detail/?pkey=7"
+        return failure_stats([Failure(stage="crawl", item_id=url, code="no_canonical",
+                                      reason=f"{url} names no work; https://www.earsense.org:8443/x is kept")])
+
+    first, second = stats(45565), stats(43597)
+    assert first == second
+    [row] = first["by_reason"]
+    assert row["example"] == "http://127.0.0.1/chamberbase/works/detail/?pkey=7"
+    assert "https://www.earsense.org:8443/x" in row["example_reason"]
