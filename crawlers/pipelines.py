@@ -20,8 +20,8 @@ class TagWorkPipeline:
         if not isinstance(item, Work):
             return item
         key, mode = tag_key_mode(item.title)
-        ensemble = tag_ensemble(item.title, item.genre)
-        family = tag_instrument_family(item.title, item.genre)
+        ensemble = tag_ensemble(item.title, item.genre, item.instrumentation)
+        family = tag_instrument_family(item.title, item.genre, item.instrumentation)
         return dataclasses.replace(
             item, key=key.value, mode=mode.value, key_source=key.source if key.value else None,
             ensemble=ensemble.value, ensemble_source=ensemble.source if ensemble.value else None,

@@ -1,9 +1,10 @@
-"""Work-level tags read from a work's title (and, failing that, the page's genre line).
+"""Work-level tags read from a work's title (and, failing that, the page's instrumentation or genre line).
 
 Key and mode, ensemble size and instrument family are facts most titles state outright ("String Quartet
 No. 8 in A major", "Klaviertrio in Es-Dur", "Sonate pour violon et piano en ut mineur"), so reading
-them from the title is reliable and cheap; where a title is silent the genre string is read the same
-way, and each tag records which of the two it came from ("title", "genre") or "none".
+them from the title is reliable and cheap; where a title is silent ("Fünf Stücke im Volkston") the
+page's instrumentation ("for cello and piano") is read the same way, then the genre string, and each
+tag records which one it came from ("title", "instrumentation", "genre") or "none".
 
 Conventions a reader of the dataset should know (the dataset card quotes them):
 
@@ -33,7 +34,7 @@ class Tag:
     """One tag and where it came from, so a wrong tag can be traced to the title or the genre."""
 
     value: str | None
-    source: str  # "title" | "genre" | "none"
+    source: str  # "title" | "instrumentation" | "genre" | "none"
 
 
 NO_TAG = Tag(None, "none")
@@ -368,9 +369,13 @@ def _family_value(families: set[str]) -> str | None:
     return next(iter(families)) if len(families) == 1 else "mixed"
 
 
-def tag_ensemble(title: str, genre: str | None = None) -> Tag:
-    """Ensemble by number of players ("solo", "duo", …, "decet"); None when the title cannot say."""
-    for text, source in ((title, "title"), (genre, "genre")):
+def _sources(title: str, genre: str | None, instrumentation: str | None) -> tuple[tuple[str | None, str], ...]:
+    return (title, "title"), (instrumentation, "instrumentation"), (genre, "genre")
+
+
+def tag_ensemble(title: str, genre: str | None = None, instrumentation: str | None = None) -> Tag:
+    """Ensemble by number of players ("solo", "duo", …, "decet"); None when no source can say."""
+    for text, source in _sources(title, genre, instrumentation):
         if text:
             size = _read(text).size
             if size is not None and size in ENSEMBLE_NAMES:
@@ -378,9 +383,9 @@ def tag_ensemble(title: str, genre: str | None = None) -> Tag:
     return NO_TAG
 
 
-def tag_instrument_family(title: str, genre: str | None = None) -> Tag:
+def tag_instrument_family(title: str, genre: str | None = None, instrumentation: str | None = None) -> Tag:
     """Instrument family ("strings", "piano", "winds", "mixed"); None when the players are not named."""
-    for text, source in ((title, "title"), (genre, "genre")):
+    for text, source in _sources(title, genre, instrumentation):
         if text:
             value = _family_value(_read(text).families)
             if value is not None:

@@ -119,3 +119,25 @@ def test_every_ensemble_word(word: str, size: int) -> None:
 def test_every_instrument_names_its_family(instrument: str, family: str) -> None:
     expected = N if family == "other" else T(family)
     assert tag_instrument_family(f"Suite for {instrument}") == expected
+
+
+def I(value: str) -> Tag:  # noqa: N802, E743 - reads like a table cell
+    return Tag(value, "instrumentation")
+
+
+# A title that names no players ("Fünf Stücke im Volkston") is read from the page's "(for …)" line,
+# which the crawler keeps without "for" and the parentheses; the title still wins when it names them.
+@pytest.mark.parametrize(("title", "instrumentation", "genre", "ensemble", "family"), [
+    ("Fünf Stücke im Volkston, Op. 102", "cello and piano", None, I("duo"), I("mixed")),
+    ("Shining Gate", "horn, 2 violins, viola and cello", "Chamber Music", I("quintet"), I("mixed")),
+    ("Three Pieces", "flute, oboe, clarinet, horn and bassoon", None, I("quintet"), I("winds")),
+    ("Märchenbilder, Op. 113", "viola and piano", "Duo", I("duo"), I("mixed")),
+    ("Nocturne", "piano", None, I("solo"), I("piano")),
+    ("Souvenir", "2 violins, 2 violas and 2 cellos", None, I("sextet"), I("strings")),
+    ("String Quartet No. 3", "2 violins, viola and cello", None, T("quartet"), T("strings")),
+    ("Divertimento", None, "String Trio", G("trio"), G("strings")),
+    ("Divertimento", None, None, N, N),
+])
+def test_instrumentation_names_the_players_when_the_title_does_not(title, instrumentation, genre, ensemble, family):
+    assert tag_ensemble(title, genre, instrumentation) == ensemble
+    assert tag_instrument_family(title, genre, instrumentation) == family
