@@ -128,3 +128,43 @@ def test_changing_one_movement_text_is_a_minor_version(two_builds, catalogue):
     old_path = cwd / old.stdout.splitlines()[0].strip()
     old_rows = datasets.load_dataset(str(old_path), split="train")
     assert "long, quiet chord" not in ({r["id"]: r["text"] for r in old_rows}[f"{work.slug}#2"] or "")
+
+
+def test_published_texts_and_cuts_follow_the_real_page_shape(two_builds, catalogue):
+    """The mini site in the real shape: passages hold no biography, quotation, attribution or publisher
+    sentence; titles come from the page's recording lists; a whole-work video cut by the listed durations
+    starts each movement within a second and a half of where the audio really starts it."""
+    cwd, first, _ = two_builds
+    assert first.returncode == 0, first.stderr[-3000:]
+    rows = datasets.load_dataset(str(cwd / "local" / "earsense-m2t"), split="train")
+    works = {w["id"]: w for w in datasets.load_dataset(str(cwd / "local" / "earsense-m2t"), "works", split="train")}
+    by_work: dict[str, list[dict]] = {}
+    for row in rows:
+        by_work.setdefault(row["work_id"], []).append(row)
+    outside = {"bio", "quote", "attribution", "publisher"}
+    checked = 0
+    for spec in catalogue:
+        if spec.slug not in by_work or spec.article is None:
+            continue
+        passages = " ".join(r["text"] or "" for r in by_work[spec.slug])
+        for paragraph in spec.article_sentences():
+            for sentence in paragraph:
+                if sentence.role in outside:
+                    assert sentence.text not in passages, (spec.slug, sentence.role, sentence.text)
+                    checked += 1
+                if sentence.role == "publisher":
+                    assert sentence.text not in (works[spec.slug]["work_text"] or "")
+    assert checked >= 30
+    from_page = [r for r in rows if r["movement_title_source"] == "page"]
+    assert len(from_page) >= 45 and all(r["movement_titles_ri"] is not None for r in from_page)
+    # the one work whose recording shows only its total takes its titles from the video description
+    assert {r["work_id"] for r in rows if r["movement_title_source"] != "page"} == {
+        w.slug for w in catalogue if w.recordings and not any(r.listed for r in w.recordings)}
+    videos = {v.video_id: v for v in all_videos(catalogue)}
+    cut = [r for r in rows if r["segment_method"] == "durations"]
+    assert cut, "no whole-work video was cut by its listed durations"
+    for row in cut:
+        video = next(v for v in videos.values() if v.work_slug == row["work_id"] and len(v.movements) > 1
+                     and v.recording_index == row["recording_index"])
+        true_start = video.movement_starts_s[row["movement_number"] - 1]
+        assert abs(row["audio_start_s"] - true_start) <= 1.5, (row["id"], row["audio_start_s"], true_start)
