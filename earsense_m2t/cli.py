@@ -116,15 +116,21 @@ def align_text(path: Annotated[Path | None, typer.Argument(
 
 @app.command("serve-site")
 def serve_site(port: Annotated[int, typer.Option(min=0, max=65535,
-                                                 help="Port on 127.0.0.1 (0 = any free port).")] = 8000) -> None:
+                                                 help="Port on 127.0.0.1 (0 = any free port).")] = 8000,
+               markup: Annotated[str, typer.Option(help="Page markup: 'default' (the crawler's selectors match) "
+                                                        "or 'plain' (only its text rules can read the pages).")]
+               = "default") -> None:
     """Serve the bundled mini EarSense site (pages and media) until interrupted."""
     import time
 
     from earsense_m2t.offline.minisite import serve
+    from earsense_m2t.offline.minisite.render import MARKUPS
 
+    if markup not in MARKUPS:
+        fail(f"--markup {markup!r}: expected one of {', '.join(MARKUPS)}")
     with contextlib.ExitStack() as stack:
         try:
-            site = stack.enter_context(serve(cache_dir=BuildPaths().minisite_media, port=port))
+            site = stack.enter_context(serve(cache_dir=BuildPaths().minisite_media, port=port, markup=markup))
         except OSError as exc:
             fail(f"--port {port}: cannot serve on 127.0.0.1 ({exc.strerror or exc})")
         typer.echo(f"Mini EarSense site at {site.start_url} (Ctrl-C to stop)")

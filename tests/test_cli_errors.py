@@ -57,6 +57,10 @@ def test_serve_site_with_an_impossible_port(tmp_path):
     assert len(proc.stderr.splitlines()) < 10  # click's usage error, not a traceback
 
 
+def test_serve_site_with_an_unknown_markup(tmp_path):
+    short_error(cli("serve-site", "--port", "0", "--markup", "fancy", cwd=tmp_path), "--markup", "fancy", "plain")
+
+
 def test_a_second_build_on_the_same_output_root_says_who_holds_it(tmp_path):
     out = tmp_path / "local"
     with build_lock(out):
