@@ -67,7 +67,8 @@ def test_owners_are_validated() -> None:
 
 # The aligner's score on the table when issue 10's rules were committed (scripts/align_accuracy.py):
 # per-movement 1.000 (205/205), sentence 1.000 (957/957), 55/55 cases. Before them: per-movement
-# 0.624, sentence 0.793, 0/55 cases. A change that lowers the score must lower the floor on purpose,
+# 0.624, sentence 0.793, 0/55 cases. The five `fresh_` cases, added after the rules were final, scored
+# 18/18 movements at once (the aligner before issue 10: 14/18). A change that lowers the score must lower the floor on purpose,
 # in its own commit, saying which cases it gives up and why.
 MOVEMENT_ACCURACY_FLOOR = 1.0
 SENTENCE_ACCURACY_FLOOR = 1.0
