@@ -12,7 +12,8 @@ Why it is built this way:
   within ``snap_window_s`` (levels relative to the loud parts, as in :mod:`segment.silence`).
 - **Confidence** says how much of that held: ``BASE_CONFIDENCE`` plus ``SNAP_BONUS`` times the share of
   boundaries that found a gap, scaled down as the listed total and the video's length drift apart
-  (half at the mismatch limit).
+  (by up to half, at the mismatch limit) for the boundaries that found no gap: a boundary moved onto
+  a real gap no longer depends on the sums being exact.
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ def segment_by_durations(durations: Sequence[float], total_s: float, samples: np
     if any(b <= a for a, b in zip([0.0, *bounds], [*bounds, total_s], strict=True)):
         return None  # snapping crossed two boundaries: the list and the audio disagree
     edges = [0.0, *bounds, round(total_s, 3)]
-    fit = 1.0 - 0.5 * off / MAX_MISMATCH
-    confidence = (BASE_CONFIDENCE + SNAP_BONUS * moved / len(bounds)) * fit
+    share = moved / len(bounds)
+    fit = 1.0 - 0.5 * (off / MAX_MISMATCH) * (1.0 - share)
+    confidence = (BASE_CONFIDENCE + SNAP_BONUS * share) * fit
     return [(edges[i], edges[i + 1]) for i in range(len(durations))], round(confidence, 3)
