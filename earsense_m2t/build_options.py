@@ -3,11 +3,17 @@
 A wrong ``--search`` placeholder used to surface only after the crawl and every download; a URL
 with a password in it was echoed to the terminal and stored by Prefect. Here every option is read
 once, up front, and a bad one is one line that names it (and never repeats a credential).
+
+The same checks guard the ``build-dataset`` flow's parameters (a deployment run is started with
+``--param NAME=VALUE``, so there the message names the parameter, not the command-line option), and
+say where a deployment's build writes when its run names no ``output_root``.
 """
 
 from __future__ import annotations
 
+import math
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,6 +22,14 @@ from earsense_m2t.egress import redact
 
 #: ``--search`` values that are not templates
 SEARCH_KEYWORDS = ("auto", "off", "none", "")
+#: where a deployment's build writes when its run gives no ``output_root``: this environment variable of
+#: the process that runs the flow (``deployments serve`` or a worker), else this Prefect Variable. Both
+#: must hold an absolute path: a relative one would land in whatever folder that process works in.
+OUTPUT_ROOT_ENV = "EARSENSE_M2T_OUT"
+OUTPUT_ROOT_VARIABLE = "earsense_m2t_out"
+#: the command line's name for each option the flow takes as a parameter (``build`` names these)
+CLI_OPTIONS: Mapping[str, str] = {"site_url": "--site", "output_root": "--out", "search": "--search",
+                                  "deadline_s": "--deadline"}
 
 
 class BadOption(ValueError):
@@ -72,10 +86,67 @@ def check_deadline(deadline_s: float | None, option: str = "--deadline") -> None
         raise BadOption(option, f"{deadline_s!r} is not a positive number of seconds")
 
 
+def check_positive(value: object, option: str, *, integer: bool = False) -> None:
+    """A limit: a finite number above zero (a whole one when ``integer``)."""
+    if (isinstance(value, bool) or not isinstance(value, int | float) or (integer and not isinstance(value, int))
+            or not math.isfinite(value) or value <= 0):
+        raise BadOption(option, f"{value!r} is not a positive {'whole number' if integer else 'number'}")
+
+
+def check_train_deployment(name: str, option: str = "train_deployment") -> None:
+    """``FLOW/DEPLOYMENT`` (what ``run_deployment`` and ``prefect deployment run`` take), or empty for none."""
+    if name == "":
+        return
+    flow_name, slash, deployment = name.partition("/")
+    if not slash or not flow_name.strip() or not deployment.strip() or "/" in deployment or name != name.strip():
+        raise BadOption(option, f"{name!r} is not FLOW/DEPLOYMENT (e.g. 'train-gtp/gpu'), or '' to trigger nothing")
+
+
+def resolve_output_root(output_root: str | None, *, deployment_run: bool, env: Mapping[str, str] = os.environ,
+                        variable: Callable[[str], object] | None = None) -> str:
+    """The output root a flow run uses: its ``output_root`` parameter, else ``EARSENSE_M2T_OUT``, else the
+    Prefect Variable ``earsense_m2t_out`` (``variable`` reads one by name; None when it is not set).
+
+    A deployment run (``deployment_run``) must end up with an absolute path: it runs in the folder of
+    whichever process picked it up (``deployments serve``, a worker), which is nobody's choice.
+    """
+    if output_root:
+        if deployment_run and not Path(output_root).is_absolute():
+            raise BadOption("output_root", f"{output_root!r} is a relative path; a deployment's run works in the folder of "
+                                           "the process that runs it, so give an absolute path")
+        return output_root
+    from_env = env.get(OUTPUT_ROOT_ENV, "")
+    if from_env:
+        if not Path(from_env).is_absolute():
+            raise BadOption(OUTPUT_ROOT_ENV, f"{from_env!r} is a relative path; set it to an absolute one")
+        return from_env
+    from_variable = variable(OUTPUT_ROOT_VARIABLE) if variable is not None else None
+    if from_variable:
+        if not isinstance(from_variable, str) or not Path(from_variable).is_absolute():
+            raise BadOption(f"Prefect Variable {OUTPUT_ROOT_VARIABLE}", f"{from_variable!r} is not an absolute path")
+        return from_variable
+    raise BadOption("output_root", f"not given, and neither the environment variable {OUTPUT_ROOT_ENV} nor the Prefect "
+                                   f"Variable {OUTPUT_ROOT_VARIABLE} is set; set one of them to an absolute path (e.g. "
+                                   f"`export {OUTPUT_ROOT_ENV}=$PWD/local` before `earsense-m2t deployments serve`, or "
+                                   f"`prefect variable set {OUTPUT_ROOT_VARIABLE} /data/earsense-m2t`)")
+
+
 def check_build_options(*, site_url: str, output_root: str | os.PathLike[str], search: str,
-                        deadline_s: float | None = None) -> Path:
-    """All the build's options at once, before any work; returns the (created) output root."""
-    check_deadline(deadline_s)
-    check_site(site_url)
-    check_search(search)
-    return check_output_root(output_root)
+                        deadline_s: float | None = None, limits: Mapping[str, float] | None = None,
+                        train_deployment: str = "", names: Mapping[str, str] = CLI_OPTIONS) -> Path:
+    """All the build's options at once, before any work; returns the (created) output root.
+
+    ``names`` says what to call each option in a message: the command line's ``--site`` (the default)
+    or, from the flow, the parameter's own name. ``limits`` are download limits by parameter name
+    (``max_bytes`` must be a whole number); each must be above zero.
+    """
+    def name(parameter: str) -> str:
+        return names.get(parameter, parameter)
+
+    check_deadline(deadline_s, name("deadline_s"))
+    for parameter, value in (limits or {}).items():
+        check_positive(value, name(parameter), integer=parameter == "max_bytes")
+    check_train_deployment(train_deployment, name("train_deployment"))
+    check_site(site_url, name("site_url"))
+    check_search(search, name("search"))
+    return check_output_root(output_root, name("output_root"))

@@ -45,6 +45,7 @@ def build(
     # a person at a terminal reads the summary; Prefect's run log stays available with PREFECT_LOGGING_LEVEL=INFO
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no telemetry calls from a research build
+    os.environ.setdefault("DO_NOT_TRACK", "1")  # the client's switch: the server's alone still let it try
     import datasets
 
     from earsense_m2t.crawlers.crawl import CrawlError
@@ -154,6 +155,78 @@ def checkout_version(
     except (PublishError, ValueError) as exc:
         fail(f"checkout-version {version}: {exc}")
     typer.echo(f"{path}\n  python -c 'import datasets; print(datasets.load_dataset(\"{path}\"))'")
+
+
+deployments_app = typer.Typer(no_args_is_help=True, help="The Prefect deployments of build-dataset (earsense-m2t, "
+                              "mini-site, scheduled-refresh): serve them here, or register them to a work pool.")
+app.add_typer(deployments_app, name="deployments")
+
+RefreshCron = Annotated[str | None, typer.Option(
+    help="Cron schedule of build-dataset/scheduled-refresh (default: weekly, '0 3 * * 1', Mondays 03:00).")]
+RefreshTimezone = Annotated[str, typer.Option(help="Time zone of --refresh-cron (IANA name).")]
+
+
+def prefect_api() -> str:
+    """The Prefect server the deployments go to; without one, each process would start its own throwaway server."""
+    from earsense_m2t.flows.deployments import no_telemetry
+
+    no_telemetry()
+    from prefect.settings import get_current_settings
+
+    url = get_current_settings().api.url
+    if not url:
+        fail("PREFECT_API_URL is not set: start a server (`prefect server start`) and point at it, e.g. "
+             "`prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api`")
+    return url
+
+
+def refresh_schedule(cron: str | None, timezone: str) -> tuple[str, str]:
+    from prefect.schedules import Cron
+    from pydantic import ValidationError
+
+    from earsense_m2t.flows.deployments import REFRESH_CRON
+
+    cron = cron or REFRESH_CRON
+    try:
+        Cron(cron, timezone=timezone)
+    except (ValidationError, ValueError) as exc:
+        reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+        fail(f"--refresh-cron {cron!r} / --refresh-timezone {timezone!r}: {reason}")
+    return cron, timezone
+
+
+@deployments_app.command("serve")
+def deployments_serve(refresh_cron: RefreshCron = None, refresh_timezone: RefreshTimezone = "UTC") -> None:
+    """Create the deployments on the Prefect server and run their flow runs here until interrupted (Ctrl-C)."""
+    url = prefect_api()
+    cron, timezone = refresh_schedule(refresh_cron, refresh_timezone)
+    from earsense_m2t.flows.deployments import output_root_note, serve
+
+    typer.echo(f"Serving the build-dataset deployments on {url}")
+    note = output_root_note()
+    if note:
+        typer.echo(note, err=True)
+    serve(cron, timezone)
+
+
+@deployments_app.command("register")
+def deployments_register(
+    pool: Annotated[str, typer.Option(help="A process work pool (`prefect work-pool create NAME --type process`).")],
+    refresh_cron: RefreshCron = None, refresh_timezone: RefreshTimezone = "UTC",
+) -> None:
+    """Create (or update) the deployments in a process work pool; `prefect worker start --pool NAME` runs them."""
+    url = prefect_api()
+    cron, timezone = refresh_schedule(refresh_cron, refresh_timezone)
+    from earsense_m2t.build_options import OUTPUT_ROOT_ENV, OUTPUT_ROOT_VARIABLE
+    from earsense_m2t.flows.deployments import register
+
+    try:
+        register(pool, cron, timezone)
+    except ValueError as exc:
+        fail(f"--pool {pool}: {exc} (a process pool: `prefect work-pool create {pool} --type process`)")
+    typer.echo(f"Registered build-dataset/earsense-m2t, mini-site and scheduled-refresh in work pool {pool!r} on {url}.\n"
+               f"Start a worker where {OUTPUT_ROOT_ENV} is set (or set the Prefect Variable {OUTPUT_ROOT_VARIABLE}):\n"
+               f"  prefect worker start --pool {pool}")
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

@@ -24,10 +24,14 @@ class BuildSummary:
     site_url: str
     results: dict[str, StageResult] = field(default_factory=dict)
     leftovers_removed: int = 0  # temporary files of an interrupted build, removed at the start
+    #: what the release trigger did, for the ``training:`` line ('' when no training deployment was asked for)
+    training: str = ""
 
     @classmethod
-    def of(cls, site_url: str, results: Sequence[StageResult], *, leftovers_removed: int = 0) -> BuildSummary:
-        return cls(site_url=site_url, results={r.stage: r for r in results}, leftovers_removed=leftovers_removed)
+    def of(cls, site_url: str, results: Sequence[StageResult], *, leftovers_removed: int = 0,
+           training: str = "") -> BuildSummary:
+        return cls(site_url=site_url, results={r.stage: r for r in results}, leftovers_removed=leftovers_removed,
+                   training=training)
 
     def _result(self, stage: str) -> StageResult:
         return self.results.get(stage) or StageResult(stage=stage)
@@ -81,6 +85,9 @@ class BuildSummary:
             state = "new version" if release.created else "no change, version kept"
             lines.append(f"  published:            {release.dataset_dir} v{release.version} ({state}, "
                          f"{release.rows} movement rows)")
+        if self.training:
+            lines.append(f"  training:             {self.training}")
+        if release is not None:
             lines.append("")
             lines.append("Try it (from this folder):")
             lines.append(f"  python -c 'import datasets; print(datasets.load_dataset(\"{release.dataset_dir}\"))'")

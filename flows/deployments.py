@@ -1,0 +1,116 @@
+"""The deployments of ``build-dataset``: served by ``earsense-m2t deployments serve``, or registered to a
+process work pool by ``earsense-m2t deployments register --pool NAME`` for ``prefect worker start``.
+
+- ``build-dataset/earsense-m2t``: the real site, run when someone asks for it.
+- ``build-dataset/mini-site``: the bundled mini site, offline (what the tests and the README demo run).
+- ``build-dataset/scheduled-refresh``: the real site on a cron schedule (weekly by default). A refresh is
+  incremental through what the build already keeps: the crawl sends each page's ETag and compares the
+  extracted content with the previous crawl, downloads and spectrograms come from the content-addressed
+  caches, and a dataset with nothing changed publishes no new version.
+
+None of them fixes an output root: a run writes where its ``output_root`` parameter says, else where
+``EARSENSE_M2T_OUT`` of the process that runs it says, else the Prefect Variable ``earsense_m2t_out``;
+an absolute path, resolved when the run starts, on the machine that runs it
+(``earsense_m2t.build_options.resolve_output_root``). The entry point is a module path
+(``earsense_m2t.flows.build.build_dataset``), so whatever runs a flow run (this process, or a worker
+on another machine) needs the package installed, not this repository's folder.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
+from uuid import UUID
+
+from earsense_m2t.build_options import OUTPUT_ROOT_ENV, OUTPUT_ROOT_VARIABLE
+from earsense_m2t.config import EMBEDDED_SITE, REAL_SITE_URL
+
+if TYPE_CHECKING:
+    from prefect.deployments.runner import RunnerDeployment
+
+#: when the scheduled refresh runs by default: Mondays at 03:00 (in REFRESH_TIMEZONE)
+REFRESH_CRON = "0 3 * * 1"
+REFRESH_TIMEZONE = "UTC"
+#: on every deployment, to find them among others on a shared server
+TAGS = ("earsense-m2t",)
+#: no telemetry from the processes that run the flows (a worker's flow runs get these too)
+NO_TELEMETRY = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    name: str
+    description: str
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    scheduled: bool = False
+
+
+SPECS = (
+    DeploymentSpec("earsense-m2t", f"Build the dataset from the real EarSense site ({REAL_SITE_URL}) under "
+                   f"{OUTPUT_ROOT_ENV} or the Prefect Variable {OUTPUT_ROOT_VARIABLE} (an absolute path).",
+                   {"site_url": REAL_SITE_URL}),
+    DeploymentSpec("mini-site", "Build the dataset from the bundled mini EarSense site (offline, on 127.0.0.1).",
+                   {"site_url": EMBEDDED_SITE}),
+    # wait: a refresh that finds a build running on the same output root runs after it, instead of failing
+    DeploymentSpec("scheduled-refresh", "Refresh the dataset from the real EarSense site on a schedule: only what "
+                   "changed is fetched and computed again, and nothing is published when nothing changed.",
+                   {"site_url": REAL_SITE_URL, "wait": True}, scheduled=True),
+)
+
+
+def no_telemetry() -> None:
+    """Turn Prefect's telemetry off in this process and the ones it starts (before Prefect is imported)."""
+    for name, value in NO_TELEMETRY.items():
+        os.environ.setdefault(name, value)
+
+
+def deployments(refresh_cron: str = REFRESH_CRON, timezone: str = REFRESH_TIMEZONE,
+                job_env: Mapping[str, str] | None = None) -> list[RunnerDeployment]:
+    """The three deployments; ``job_env`` is the environment of a worker's flow runs (None when served)."""
+    from prefect.deployments.runner import EntrypointType
+    from prefect.schedules import Cron
+
+    from earsense_m2t.flows.build import build_dataset
+
+    made = []
+    for spec in SPECS:  # called from sync code, to_deployment returns the deployment, not a coroutine
+        made.append(cast("RunnerDeployment", build_dataset.to_deployment(
+            name=spec.name, description=spec.description, parameters=dict(spec.parameters), tags=list(TAGS),
+            schedules=[Cron(refresh_cron, timezone=timezone)] if spec.scheduled else None,
+            job_variables={"env": dict(job_env)} if job_env is not None else None,
+            entrypoint_type=EntrypointType.MODULE_PATH)))
+    return made
+
+
+def serve(refresh_cron: str = REFRESH_CRON, timezone: str = REFRESH_TIMEZONE) -> None:
+    """Create the deployments and run their flow runs in this process's children until interrupted."""
+    import prefect
+
+    prefect.serve(*deployments(refresh_cron, timezone))
+
+
+def register(pool: str, refresh_cron: str = REFRESH_CRON, timezone: str = REFRESH_TIMEZONE) -> list[UUID]:
+    """Create (or update) the deployments in the process work pool ``pool``; ``prefect worker start --pool``
+    runs them. Raises ValueError when the pool does not exist."""
+    import prefect
+
+    made = deployments(refresh_cron, timezone, job_env=NO_TELEMETRY)
+    ids = cast(list[UUID], prefect.deploy(*made, work_pool_name=pool, print_next_steps_message=False,
+                                          ignore_warnings=True))
+    if len(ids) != len(made):
+        raise RuntimeError(f"only {len(ids)} of {len(made)} deployments were created in work pool {pool!r} (see above)")
+    return ids
+
+
+def output_root_note() -> str | None:
+    """A line for the person starting the deployments when runs without ``output_root`` have nowhere to go."""
+    if os.environ.get(OUTPUT_ROOT_ENV):
+        return None
+    from prefect.variables import Variable
+
+    if Variable.get(OUTPUT_ROOT_VARIABLE, default=None):
+        return None
+    return (f"note: neither {OUTPUT_ROOT_ENV} nor the Prefect Variable {OUTPUT_ROOT_VARIABLE} is set, so every run "
+            "must pass --param output_root=/an/absolute/path")
