@@ -31,12 +31,21 @@ def build(
     deadline: Annotated[float | None, typer.Option(help="Seconds the build may take: when they have passed, no new "
                                                    "work starts, what is left is listed as failures, and what "
                                                    "finished is published.")] = None,
+    workers: Annotated[int, typer.Option(help="Threads for the per-work segment and features tasks (and Dask "
+                                         "processes for --dask local).")] = 2,
+    dask: Annotated[str | None, typer.Option(help="Run the segment and features tasks on Dask: 'local' or "
+                                             "'local:N' (N processes here), or a scheduler address "
+                                             "'tcp://host:8786' (see the README).")] = None,
+    download_concurrency: Annotated[int, typer.Option(help="Works whose recordings are downloaded at once.")] = 2,
 ) -> None:
     """Run the whole build-dataset flow (crawl → acquire → movements → segment → features → publish) here."""
     from earsense_m2t.build_options import BadOption, check_build_options
+    from earsense_m2t.flows.runners import check_scale_out
     from earsense_m2t.workdir import BuildLocked, ensure_free
 
     try:  # before Prefect starts: it stores flow parameters, and a bad option or a busy --out should cost nothing
+        check_scale_out(dask, workers, download_concurrency,
+                        {"dask": "--dask", "workers": "--workers", "download_concurrency": "--download-concurrency"})
         root = check_build_options(site_url=site, output_root=out, search=search, deadline_s=deadline)
         if not wait:
             ensure_free(root)
@@ -57,7 +66,8 @@ def build(
 
     try:
         summary = build_dataset(site_url=site, output_root=str(out), publish=publish, push_to_hub=push_to_hub,
-                                search=search, wait=wait, deadline_s=deadline)
+                                search=search, wait=wait, deadline_s=deadline, workers=workers, dask=dask,
+                                download_concurrency=download_concurrency)
     except (BadOption, BuildLocked) as exc:
         fail(str(exc))
     except CrawlError as exc:

@@ -1,9 +1,13 @@
-"""The run summary a person reads at the end of a build, made from the stages' results alone."""
+"""The run summary a person reads at the end of a build, made from the stages' results alone.
+
+``render()`` is the text the command prints; ``markdown()`` the same facts as the Prefect artifact of
+the run (counts per stage, failures with their reasons, time per stage, the version published).
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from earsense_m2t.schemas import Failure, Movement, Recording, Release, Segment, StageResult, Work
@@ -26,12 +30,14 @@ class BuildSummary:
     leftovers_removed: int = 0  # temporary files of an interrupted build, removed at the start
     #: what the release trigger did, for the ``training:`` line ('' when no training deployment was asked for)
     training: str = ""
+    #: wall-clock seconds per stage, as the flow measured them (empty: not measured)
+    durations: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def of(cls, site_url: str, results: Sequence[StageResult], *, leftovers_removed: int = 0,
-           training: str = "") -> BuildSummary:
+           training: str = "", durations: Mapping[str, float] | None = None) -> BuildSummary:
         return cls(site_url=site_url, results={r.stage: r for r in results}, leftovers_removed=leftovers_removed,
-                   training=training)
+                   training=training, durations=dict(durations or {}))
 
     def _result(self, stage: str) -> StageResult:
         return self.results.get(stage) or StageResult(stage=stage)
@@ -87,6 +93,8 @@ class BuildSummary:
                          f"{release.rows} movement rows)")
         if self.training:
             lines.append(f"  training:             {self.training}")
+        if self.durations:
+            lines.append(f"  time:                 {self._time_line()}")
         if release is not None:
             lines.append("")
             lines.append("Try it (from this folder):")
@@ -103,3 +111,46 @@ class BuildSummary:
                  "    by reason: " + ", ".join(f"{s}/{c} {n}" for (s, c), n in sorted(self.failure_counts().items()))]
         lines += [f"    - [{f.stage}] {f.item_id}: {f.reason}" for f in failures]
         return lines
+
+    def _time_line(self) -> str:
+        stages = [s for s in STAGES if s in self.durations]
+        total = sum(self.durations[s] for s in stages)
+        return ", ".join(f"{s} {self.durations[s]:.1f} s" for s in stages) + f" (total {total:.1f} s)"
+
+    def stage_rows(self) -> list[tuple[str, int, int, int, int, float | None]]:
+        """Per stage that ran: (stage, records, computed, reused, dropped, seconds or None)."""
+        return [(stage, len(r.records), r.counts["computed"], r.counts["reused"], r.counts["dropped"],
+                 self.durations.get(stage)) for stage in STAGES if (r := self.results.get(stage)) is not None]
+
+    def markdown(self, max_failures: int = 200) -> str:
+        """The summary as markdown: the Prefect artifact of the run (counts, failures with reasons, times, version)."""
+        release = self.release
+        if release is None:
+            published = "nothing published"
+        else:
+            state = "new version" if release.created else "no change, version kept"
+            published = f"**v{release.version}** ({state}, {release.rows} movement rows) at `{release.dataset_dir}`"
+        lines = [f"# earsense-m2t build of {self.site_url}", "", f"Published: {published}", ""]
+        if self.training:
+            lines += [f"Training: {self.training}", ""]
+        lines += ["| stage | records | computed | reused | dropped | seconds |", "|---|---:|---:|---:|---:|---:|"]
+        for stage, records, computed, reused, dropped, seconds in self.stage_rows():
+            lines.append(f"| {stage} | {records} | {computed} | {reused} | {dropped} | "
+                         f"{'' if seconds is None else f'{seconds:.1f}'} |")
+        if self.leftovers_removed:
+            lines += ["", f"Cleaned up {self.leftovers_removed} leftovers of an interrupted build."]
+        failures = self.failures
+        lines += ["", f"## Failures: {len(failures)}"]
+        if failures:
+            lines += ["", "| stage | reason code | count |", "|---|---|---:|"]
+            lines += [f"| {s} | {c} | {n} |" for (s, c), n in sorted(self.failure_counts().items())]
+            lines += ["", "| stage | item | code | reason |", "|---|---|---|---|"]
+            lines += [f"| {f.stage} | {_cell(f.item_id)} | {f.code} | {_cell(f.reason)} |" for f in failures[:max_failures]]
+            if len(failures) > max_failures:
+                lines.append(f"\n… and {len(failures) - max_failures} more (all of them: build/failures.jsonl)")
+        return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    """Text for one markdown table cell: one line, pipes escaped."""
+    return " ".join(text.split()).replace("|", "\\|")

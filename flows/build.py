@@ -2,10 +2,18 @@
 
 Wiring only: each task calls one stage entrypoint and writes that stage's manifests; every stage
 returns a ``StageResult`` (records, failures, counts) and the summary is made from those alone.
+Acquire, segment and features run as one task per work, each calling the stage's entrypoint on that
+work's records; their results are merged in work-id order, the order the stage itself walks the works,
+so the manifests equal those of one call on all works. Downloads run on ``download_concurrency``
+threads here, with retries and a timeout; segment and features on ``workers`` threads or on Dask
+(``flows/runners.py``). Crawl, movements and publish are single tasks.
+
 Prefect's own task caching is off: every stage caches by content itself (downloads by source id,
-derived files by input hash, parameters and code version), which survives across runs and machines.
-A failure of one work or recording is a ``Failure`` carried to the summary; only a crawl that cannot
-be trusted (site unreachable) stops the build, before anything is published.
+derived files by input hash, parameters and code version), which survives across runs and machines,
+and is what makes a build started again after a kill skip the work that was done (each cached file is
+verified before it is reused). A failure of one work or recording is a ``Failure`` carried to the
+summary (a per-work task that fails after its retries too); only a crawl that cannot be trusted (site
+unreachable) stops the build, before anything is published.
 
 Every parameter is checked before any work (a bad one fails the run with a message naming it), and no
 parameter carries a credential: Prefect stores parameters. A publish that creates a version starts
@@ -15,16 +23,23 @@ the training deployment named by ``train_deployment`` (``flows/deployments.py`` 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
-from typing import cast
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
 
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound
+from prefect.futures import PrefectFuture
 from prefect.runtime import deployment as current_deployment
 from prefect.runtime import flow_run as current_flow_run
+from prefect.task_runners import TaskRunner
 from prefect.variables import Variable
 
 from earsense_m2t.acquire import acquire_media
@@ -38,12 +53,21 @@ from earsense_m2t.crawlers import crawl_site
 from earsense_m2t.egress import EgressPolicy
 from earsense_m2t.features import prepare_clips
 from earsense_m2t.features.params import AudioParams
+from earsense_m2t.flows.progress import BuildProgress, build_progress
+from earsense_m2t.flows.runners import (
+    DEFAULT_DOWNLOAD_CONCURRENCY,
+    DEFAULT_WORKERS,
+    audio_runner,
+    check_scale_out,
+    download_runner,
+)
 from earsense_m2t.movements import prepare_movements
 from earsense_m2t.publish import publish_release
 from earsense_m2t.schemas import (
     AlbumTrack,
     Clip,
     Deadline,
+    Failure,
     Media,
     Movement,
     Record,
@@ -53,14 +77,22 @@ from earsense_m2t.schemas import (
     StageResult,
     Work,
     WorkText,
+    by_work,
 )
 from earsense_m2t.schemas.io import write_records
 from earsense_m2t.segment import prepare_segments
-from earsense_m2t.summary import BuildSummary
+from earsense_m2t.summary import STAGES, BuildSummary
 from earsense_m2t.workdir import build_lock, sweep_leftovers
 
 #: the deployment a new version starts (``FLOW/DEPLOYMENT``; the model issue adds it to ``deployments serve``)
 TRAIN_DEPLOYMENT = "train-gtp/gpu"
+#: a per-work acquire task that raises (not a recording that fails: that is a Failure) is tried again
+ACQUIRE_RETRIES = 2
+ACQUIRE_RETRY_DELAY_S = 5.0
+#: tests only: ``EARSENSE_M2T_TEST_PAUSE_AT=<point>`` makes a build stop for good at that point (see pause_point)
+PAUSE_ENV = "EARSENSE_M2T_TEST_PAUSE_AT"
+PAUSE_POINTS = ("crawl", "acquire", "segment", "features", "publish")
+PAUSED_MARKER = ".test-paused-at"
 
 #: the manifest each stage's records are written to, under the build folder (publish reads them)
 MANIFESTS: Mapping[str, Mapping[type[Record], str]] = {
@@ -78,19 +110,79 @@ def save(result: StageResult, paths: BuildPaths) -> StageResult:
     return result
 
 
+def pause_point(point: str, paths: BuildPaths) -> None:
+    """Tests only, inert unless ``EARSENSE_M2T_TEST_PAUSE_AT`` names ``point``: write ``<out>/.test-paused-at``
+    (the point's name) and sleep until killed, so a test can SIGKILL the build at a known stage.
+
+    Points: ``crawl`` (the site is crawled, its manifest not yet written), ``acquire``, ``segment`` and
+    ``features`` (one work's task has done its work and not yet returned), ``publish`` (before publish starts).
+    """
+    if os.environ.get(PAUSE_ENV) != point:
+        return
+    (paths.root / PAUSED_MARKER).write_text(point, encoding="utf-8")
+    while True:
+        time.sleep(3600)
+
+
+class _ThreadTimeoutNotice(logging.Filter):
+    """Drops Prefect's notice, on every acquire task, that a timeout in a worker thread cannot interrupt a
+    blocking call. It holds here: yt-dlp reads in 64 KiB chunks in Python (the timeout lands between two),
+    ffprobe has its own timeout, and a stalled read is ended by ``Limits.read_timeout_s`` first."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Timeout of %s seconds configured for this task, but the task is "
+                                              "running in a worker thread")
+
+
+def route_stage_logs() -> None:
+    """The stages log through the standard library (``earsense_m2t.*``); send those records where Prefect's
+    own go (the run's log on the server, and the console), in whatever process runs the task."""
+    ours, prefects = logging.getLogger("earsense_m2t"), logging.getLogger("prefect.extra")
+    for handler in prefects.handlers:
+        if handler not in ours.handlers:
+            ours.addHandler(handler)
+    task_runs = logging.getLogger("prefect.task_runs")
+    if not any(isinstance(f, _ThreadTimeoutNotice) for f in task_runs.filters):
+        task_runs.addFilter(_ThreadTimeoutNotice())
+
+
+@dataclass(frozen=True)
+class BuildDeadline:
+    """The build's deadline in wall-clock time, so a task in another process (Dask) sees the same one."""
+
+    seconds: float | None = None
+    started_at: float = field(default_factory=time.time)  # epoch seconds
+
+    def here(self) -> Deadline:
+        """The stages' ``Deadline``, started when the build started (in this process's monotonic clock)."""
+        return Deadline(self.seconds, started=time.monotonic() - (time.time() - self.started_at))
+
+
 @task(name="crawl", cache_policy=NO_CACHE, persist_result=False)
 def crawl_task(site_url: str, paths: BuildPaths, local: bool, egress: EgressPolicy) -> StageResult:
     crawled = crawl_site(site_url, paths.build_dir, local=local, httpcache_dir=None if local else paths.httpcache,
                          egress=egress)
+    pause_point("crawl", paths)
     return save(crawled, paths)
 
 
-@task(name="acquire-audio", cache_policy=NO_CACHE, persist_result=False)
-def acquire_task(crawl: StageResult, paths: BuildPaths, search_template: str | None,
-                 egress: EgressPolicy, deadline: Deadline, limits: Limits = Limits()) -> StageResult:
-    acquired = acquire_media(crawl.of(Work), crawl.of(Recording), paths.media_cache, DownloadOptions(limits=limits),
-                             search_template=search_template, spotify=spotify_client(), egress=egress, deadline=deadline)
-    return save(acquired, paths)
+@task(name="acquire", cache_policy=NO_CACHE, persist_result=False, retries=ACQUIRE_RETRIES,
+      retry_delay_seconds=ACQUIRE_RETRY_DELAY_S, task_run_name="acquire-{work.id}")
+def acquire_work_task(work: Work, recordings: list[Recording], paths: BuildPaths, search_template: str | None,
+                      egress: EgressPolicy, deadline: BuildDeadline, limits: Limits) -> StageResult:
+    """One work's media, chosen recordings and album tracks (``acquire_media`` on that work)."""
+    route_stage_logs()
+    acquired = acquire_media([work], recordings, paths.media_cache, DownloadOptions(limits=limits),
+                             search_template=search_template, spotify=spotify_client(), egress=egress,
+                             deadline=deadline.here())
+    pause_point("acquire", paths)
+    return acquired
+
+
+def acquire_timeout_s(limits: Limits, recordings_per_work: int) -> float:
+    """A per-work acquire task's timeout: every recording of the work (and a search) at its download deadline
+    and probe limit, plus a minute. A backstop for a hang the download guard cannot see, not the usual limit."""
+    return (recordings_per_work + 1) * (limits.deadline_s + limits.probe_timeout_s) + 60.0
 
 
 @task(name="movements", cache_policy=NO_CACHE, persist_result=False)
@@ -99,25 +191,133 @@ def movements_task(crawl: StageResult, acquired: StageResult, paths: BuildPaths)
     return save(movements, paths)
 
 
-@task(name="segment", cache_policy=NO_CACHE, persist_result=False)
-def segment_task(movements: StageResult, acquired: StageResult, paths: BuildPaths, deadline: Deadline) -> StageResult:
-    segmented = prepare_segments(movements.of(Movement), acquired.of(Recording), acquired.of(Media), deadline=deadline)
-    return save(segmented, paths)
+@task(name="segment", cache_policy=NO_CACHE, persist_result=False, task_run_name="segment-{work_id}")
+def segment_work_task(work_id: str, movements: list[Movement], chosen: list[Recording], media: list[Media],
+                      paths: BuildPaths, deadline: BuildDeadline) -> StageResult:
+    """One work's segments (``prepare_segments`` on that work's movements, recordings and media)."""
+    route_stage_logs()
+    segmented = prepare_segments(movements, chosen, media, deadline=deadline.here())
+    pause_point("segment", paths)
+    return segmented
 
 
-@task(name="features", cache_policy=NO_CACHE, persist_result=False)
-def features_task(segmented: StageResult, acquired: StageResult, movements: StageResult, paths: BuildPaths,
-                  params: AudioParams, deadline: Deadline) -> StageResult:
-    clips = prepare_clips(segmented.of(Segment), acquired.of(Media), movements.of(Movement),
-                          derived_dir=paths.derived_cache, params=params, deadline=deadline)
-    return save(clips, paths)
+@task(name="features", cache_policy=NO_CACHE, persist_result=False, task_run_name="features-{work_id}")
+def features_work_task(work_id: str, segments: list[Segment], media: list[Media], movements: list[Movement],
+                       paths: BuildPaths, params: AudioParams, deadline: BuildDeadline) -> StageResult:
+    """One work's clips (``prepare_clips`` on that work's segments): spectrograms come from the derived
+    cache when their files pass verification, and are computed otherwise."""
+    route_stage_logs()
+    clips = prepare_clips(segments, media, movements, derived_dir=paths.derived_cache, params=params,
+                          deadline=deadline.here())
+    pause_point("features", paths)
+    return clips
 
 
 @task(name="publish", cache_policy=NO_CACHE, persist_result=False)
 def publish_task(paths: BuildPaths, site_url: str, local: bool, params: AudioParams,
                  push_to_hub: str | None) -> StageResult:
+    pause_point("publish", paths)
     return publish_release(paths.build_dir, paths.dataset_dir, site_url=site_url, embedded=local, params=params,
                            push_to_hub=push_to_hub)
+
+
+def task_failure(stage: str, item_ids: Sequence[str], exc: BaseException) -> StageResult:
+    """The result of a per-work task that raised after its retries: each of its items is a failure."""
+    result = StageResult(stage=stage)
+    reason = (str(exc).splitlines() or [""])[0][:300]
+    for item_id in item_ids:
+        result.drop(Failure(stage=stage, item_id=item_id, code="task_failed",
+                            reason=f"the {stage} task of this work failed: {type(exc).__name__}: {reason}"))
+    return result
+
+
+def run_per_work(stage: str, runner: TaskRunner, work_task: Any, items: Sequence[Mapping[str, Any]],
+                 failed_ids: Callable[[Mapping[str, Any]], Sequence[str]], common: Mapping[str, Any],
+                 progress: BuildProgress) -> StageResult:
+    """Map ``work_task`` over ``items`` (one mapping of parameters per work, in work-id order) on ``runner`` and
+    merge the results in that order; a task that raised is a ``task_failed`` failure of its items."""
+    progress.stage(stage)
+    if not items:
+        return StageResult(stage=stage)
+    mapped = {name: [item[name] for item in items] for name in items[0]}
+    futures = cast(list[PrefectFuture[StageResult]], list(runner.map(work_task, {**mapped, **common})))
+    for _ in progress.track(futures, stage):
+        pass
+    parts = []
+    for item, future in zip(items, futures, strict=True):
+        try:
+            parts.append(future.result())
+        except Exception as exc:  # after its retries: the rest of the build goes on
+            get_run_logger().warning("%s of %s failed: %s", stage, ", ".join(failed_ids(item)), exc)
+            parts.append(task_failure(stage, failed_ids(item), exc))
+    return StageResult.merge(stage, parts)
+
+
+def acquire_per_work(crawl: StageResult, paths: BuildPaths, search_template: str | None, egress: EgressPolicy,
+                     deadline: BuildDeadline, limits: Limits, download_concurrency: int,
+                     progress: BuildProgress) -> StageResult:
+    works = sorted(crawl.of(Work), key=lambda w: w.id)
+    recordings = by_work(crawl.of(Recording))
+    items = [{"work": w, "recordings": recordings.get(w.id, [])} for w in works]
+    most = max((len(recordings.get(w.id, [])) for w in works), default=0)
+    work_task = acquire_work_task.with_options(timeout_seconds=acquire_timeout_s(limits, most))
+    with download_runner(download_concurrency) as runner:
+        acquired = run_per_work("acquire", runner, work_task, items, lambda i: [i["work"].id],
+                                {"paths": paths, "search_template": search_template, "egress": egress,
+                                 "deadline": deadline, "limits": limits}, progress)
+    return save(acquired, paths)
+
+
+def segment_per_work(movements: StageResult, acquired: StageResult, paths: BuildPaths, deadline: BuildDeadline,
+                     runner: TaskRunner, progress: BuildProgress) -> StageResult:
+    chosen = by_work(acquired.of(Recording))
+    media = {m.source_id: m for m in acquired.of(Media)}
+    items = []
+    for work_id, mvs in sorted(by_work(movements.of(Movement)).items()):
+        recs = chosen.get(work_id, [])
+        sources = dict.fromkeys(r.source_id for r in recs)
+        items.append({"work_id": work_id, "movements": mvs, "chosen": recs,
+                      "media": [media[s] for s in sources if s in media]})
+    segmented = run_per_work("segment", runner, segment_work_task, items, lambda i: [m.id for m in i["movements"]],
+                             {"paths": paths, "deadline": deadline}, progress)
+    return save(segmented, paths)
+
+
+def features_per_work(segmented: StageResult, acquired: StageResult, movements: StageResult, paths: BuildPaths,
+                      params: AudioParams, deadline: BuildDeadline, runner: TaskRunner,
+                      progress: BuildProgress) -> StageResult:
+    work_of = {m.id: m.work_id for m in movements.of(Movement)}
+    mvs = by_work(movements.of(Movement))
+    media = {m.source_id: m for m in acquired.of(Media)}
+    segments: dict[str, list[Segment]] = {}
+    for segment in segmented.of(Segment):  # in the segment stage's order, which is by work
+        segments.setdefault(work_of.get(segment.movement_id, segment.movement_id.split("#")[0]), []).append(segment)
+    items = []
+    for work_id, segs in segments.items():
+        sources = dict.fromkeys(s.source_id for s in segs)
+        items.append({"work_id": work_id, "segments": segs, "media": [media[s] for s in sources if s in media],
+                      "movements": mvs.get(work_id, [])})
+    clips = run_per_work("features", runner, features_work_task, items, lambda i: [s.movement_id for s in i["segments"]],
+                         {"paths": paths, "params": params, "deadline": deadline}, progress)
+    return save(clips, paths)
+
+
+@contextlib.contextmanager
+def timed(durations: dict[str, float], stage: str) -> Iterator[None]:
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        durations[stage] = time.monotonic() - started
+
+
+def publish_artifact(summary: BuildSummary) -> None:
+    """The run's summary as a markdown artifact on the Prefect server (the ephemeral one too); never fails the build."""
+    try:
+        create_markdown_artifact(markdown=summary.markdown(), key="build-dataset-summary",
+                                 description=f"earsense-m2t build of {summary.site_url}")
+    except Exception as exc:  # a summary the server did not take is a log line, not a failed build
+        get_run_logger().warning("the run's summary artifact was not created: %s: %s", type(exc).__name__, exc)
 
 
 @task(name="trigger-training", cache_policy=NO_CACHE, persist_result=False)
@@ -167,7 +367,8 @@ def build_dataset(site_url: str = EMBEDDED_SITE, output_root: str | None = None,
                   deadline_s: float | None = None, max_bytes: int = Limits.max_bytes,
                   max_duration_s: float = Limits.max_duration_s, read_timeout_s: float = Limits.read_timeout_s,
                   download_deadline_s: float = Limits.deadline_s, probe_timeout_s: float = Limits.probe_timeout_s,
-                  train_deployment: str = TRAIN_DEPLOYMENT) -> BuildSummary:
+                  train_deployment: str = TRAIN_DEPLOYMENT, workers: int = DEFAULT_WORKERS, dask: str | None = None,
+                  download_concurrency: int = DEFAULT_DOWNLOAD_CONCURRENCY) -> BuildSummary:
     """Build (or refresh) the dataset. Credentials are never parameters (Prefect stores parameters): they
     come from the environment or a Prefect Secret block. (Written as ``Args:`` so that Prefect shows each
     description next to its parameter.)
@@ -190,7 +391,14 @@ def build_dataset(site_url: str = EMBEDDED_SITE, output_root: str | None = None,
         probe_timeout_s: seconds ffprobe may take to read a downloaded file.
         train_deployment: the FLOW/DEPLOYMENT a new version starts, with the version as its 'version'
             parameter; '' starts nothing.
+        workers: threads for the per-work segment and features tasks (without dask), and Dask worker
+            processes for dask='local'.
+        dask: run the segment and features tasks on Dask: 'local' or 'local:N' (a cluster of N processes on
+            the machine that runs the flow), or a scheduler address 'tcp://host:8786' (its workers need
+            the package and the output root at the same path on a shared filesystem).
+        download_concurrency: works whose recordings are downloaded at once.
     """
+    check_scale_out(dask, workers, download_concurrency)
     given = {"max_bytes": max_bytes, "max_duration_s": max_duration_s, "read_timeout_s": read_timeout_s,
              "download_deadline_s": download_deadline_s, "probe_timeout_s": probe_timeout_s}
     root = check_build_options(
@@ -202,24 +410,38 @@ def build_dataset(site_url: str = EMBEDDED_SITE, output_root: str | None = None,
                     deadline_s=download_deadline_s, probe_timeout_s=probe_timeout_s)
     paths = BuildPaths(root)
     params = AudioParams()
-    deadline = Deadline(deadline_s)
-    with build_lock(root, wait=wait):
+    deadline = BuildDeadline(deadline_s)
+    durations: dict[str, float] = {}
+    route_stage_logs()
+    with build_lock(root, wait=wait), build_progress(STAGES if publish else STAGES[:-1]) as progress:
         swept = sweep_leftovers(root)
         if swept:
             get_run_logger().warning("removed %d leftovers of an interrupted build under %s", len(swept), root)
         with site_for(site_url, paths) as (start_url, local):
             egress = EgressPolicy.for_site(start_url)  # loopback is reachable only when the site itself is local
-            crawl = crawl_task(start_url, paths, local, egress)
-            acquired = acquire_task(crawl, paths, search_template_for(search, local), egress, deadline, limits)
-        movements = movements_task(crawl, acquired, paths)
-        segmented = segment_task(movements, acquired, paths, deadline)
-        clips = features_task(segmented, acquired, movements, paths, params, deadline)
+            with timed(durations, "crawl"):
+                progress.stage("crawl")
+                crawl = crawl_task(start_url, paths, local, egress)
+            with timed(durations, "acquire"):
+                acquired = acquire_per_work(crawl, paths, search_template_for(search, local), egress, deadline,
+                                            limits, download_concurrency, progress)
+        with timed(durations, "movements"):
+            progress.stage("movements")
+            movements = movements_task(crawl, acquired, paths)
+        with audio_runner(dask, workers) as runner:
+            with timed(durations, "segment"):
+                segmented = segment_per_work(movements, acquired, paths, deadline, runner, progress)
+            with timed(durations, "features"):
+                clips = features_per_work(segmented, acquired, movements, paths, params, deadline, runner, progress)
         results = [crawl, acquired, movements, segmented, clips]
         write_records(paths.build_dir / "failures.jsonl", [f for r in results for f in r.failures])
         if publish:
-            results.append(publish_task(paths, start_url, local, params, push_to_hub))
-    summary = BuildSummary.of(start_url, results, leftovers_removed=len(swept))
+            with timed(durations, "publish"):
+                progress.stage("publish")
+                results.append(publish_task(paths, start_url, local, params, push_to_hub))
+    summary = BuildSummary.of(start_url, results, leftovers_removed=len(swept), durations=durations)
     if publish and train_deployment:
         summary.training = trigger_training_task(train_deployment, summary.release)
+    publish_artifact(summary)
     get_run_logger().info("%s", summary.render())
     return summary

@@ -82,6 +82,30 @@ class StageResult:
     def failures_by_code(self) -> Counter[str]:
         return Counter(f.code for f in self.failures)
 
+    @classmethod
+    def merge(cls, stage: str, parts: Iterable[StageResult]) -> StageResult:
+        """One stage's result from the results of its parts (e.g. one per work), in the order given.
+
+        Records and failures are concatenated, counts added, and each note lists an id once (a part that
+        notes what every part notes, such as ``spotify_skipped``, does not repeat it). Given the parts in
+        the order the stage itself walks its items, the merged result equals the stage run on all of them.
+        """
+        merged = cls(stage=stage)
+        seen: dict[str, set[str]] = {}
+        for part in parts:
+            if part.stage != stage:
+                raise ValueError(f"a {part.stage!r} result merged into the {stage!r} stage")
+            merged.records.extend(part.records)
+            merged.failures.extend(part.failures)
+            merged.counts.update(part.counts)
+            for key, ids in part.notes.items():
+                listed, known = merged.notes.setdefault(key, []), seen.setdefault(key, set())
+                for item_id in ids:
+                    if item_id not in known:
+                        known.add(item_id)
+                        listed.append(item_id)
+        return merged
+
 
 __all__ = ["ALBUM_TRACKS_FOUND", "BASE_COUNTS", "Deadline", "FLAG_NOTE_PREFIX", "FOUND_BY_SEARCH", "SPOTIFY_SKIPPED",
            "WORKS_WITHOUT_RECORDING", "StageResult"]

@@ -47,3 +47,32 @@ def test_summary_counts_by_stage_and_reason():
 def test_a_build_without_publish_or_failures_says_so():
     text = BuildSummary.of("http://x/", results()[:1]).render()
     assert "failures:             0" in text and "published:" not in text
+
+
+def test_time_per_stage_is_a_line_when_measured():
+    assert "time:" not in BuildSummary.of("http://x/chamber-music/", results()).render()
+    timed = BuildSummary.of("http://x/chamber-music/", results(), durations={"crawl": 1.25, "features": 10.0})
+    assert "  time:                 crawl 1.2 s, features 10.0 s (total 11.2 s)" in timed.render()
+
+
+def test_markdown_has_counts_per_stage_failures_with_reasons_times_and_the_version():
+    summary = BuildSummary.of("http://x/chamber-music/", results(), durations={"acquire": 3.0},
+                              training="deployment 'train-gtp/gpu' not found; nothing triggered")
+    md = summary.markdown()
+    assert md.startswith("# earsense-m2t build of http://x/chamber-music/\n")
+    assert "Published: **v1.1.0** (new version, 1 movement rows) at `out/earsense-m2t`" in md
+    assert "| acquire | 0 | 2 | 3 | 2 | 3.0 |" in md  # records, computed, reused, dropped, seconds
+    assert "| crawl | 2 | 2 | 0 | 0 |  |" in md  # not timed: an empty cell
+    assert "## Failures: 3" in md and "| acquire | download_failed | 2 |" in md
+    assert "| acquire | A#1 | download_failed | http://x/1: HTTP 404 |" in md
+    assert "Training: deployment 'train-gtp/gpu' not found" in md
+
+
+def test_markdown_cells_stay_one_line_and_the_failure_list_is_capped():
+    pipe = StageResult(stage="features")
+    for n in range(5):
+        pipe.drop(Failure(stage="features", item_id=f"A#{n}", code="decode_failed", reason="bad | file\nsecond line"))
+    md = BuildSummary.of("http://x/", [pipe]).markdown(max_failures=3)
+    assert "| features | A#0 | decode_failed | bad \\| file second line |" in md
+    assert "A#3" not in md and "… and 2 more (all of them: build/failures.jsonl)" in md
+    assert "Published: nothing published" in md

@@ -33,6 +33,10 @@ BAD_PARAMETERS = [
     ("train_deployment", "train-gtp", "not FLOW/DEPLOYMENT"),
     ("train_deployment", "train-gtp/gpu/x", "not FLOW/DEPLOYMENT"),
     ("train_deployment", " train-gtp/gpu", "not FLOW/DEPLOYMENT"),
+    ("workers", 0, "not a whole number of at least 1"),
+    ("download_concurrency", 1.5, "not a whole number of at least 1"),
+    ("dask", "local:0", "neither 'local', 'local:N'"),
+    ("dask", "127.0.0.1:8786", "scheduler address such as 'tcp://host:8786'"),
 ]
 
 
@@ -41,7 +45,7 @@ def no_work(monkeypatch):
     """Any stage that starts fails the test: a bad parameter must stop the flow before the first one."""
     def started(*args, **kwargs):
         raise AssertionError("a stage started")
-    for name in ("crawl_task", "acquire_task", "publish_task", "site_for", "build_lock"):
+    for name in ("crawl_task", "acquire_per_work", "publish_task", "site_for", "build_lock"):
         monkeypatch.setattr(build, name, started)
 
 
@@ -58,7 +62,8 @@ def test_a_bad_parameter_stops_the_flow_before_any_work_and_names_itself(tmp_pat
 def test_no_parameter_is_a_credential():
     names = set(build_dataset.parameters.properties)
     assert {"site_url", "output_root", "publish", "push_to_hub", "search", "wait", "deadline_s", "max_bytes",
-            "max_duration_s", "read_timeout_s", "download_deadline_s", "probe_timeout_s", "train_deployment"} == names
+            "max_duration_s", "read_timeout_s", "download_deadline_s", "probe_timeout_s", "train_deployment", "workers",
+            "dask", "download_concurrency"} == names
     assert not [n for n in names if any(word in n for word in ("token", "secret", "password", "key", "credential"))]
     assert build_dataset.parameters.properties["train_deployment"]["default"] == TRAIN_DEPLOYMENT == "train-gtp/gpu"
 
