@@ -55,6 +55,7 @@ def build(
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no telemetry calls from a research build
     os.environ.setdefault("DO_NOT_TRACK", "1")  # the client's switch: the server's alone still let it try
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")  # --dask: no scheduler and worker chatter
     import datasets
 
     from earsense_m2t.crawlers.crawl import CrawlError

@@ -1,0 +1,55 @@
+"""The scale-out options: checked before any work (naming the option or parameter), and the runners they choose."""
+
+from __future__ import annotations
+
+import pytest
+from prefect.task_runners import ThreadPoolTaskRunner
+from prefect_dask import DaskTaskRunner
+
+from earsense_m2t.build_options import BadOption
+from earsense_m2t.flows.build import BuildDeadline
+from earsense_m2t.flows.runners import audio_runner, check_scale_out, download_runner
+from tests.test_cli_errors import cli, short_error
+
+
+@pytest.mark.parametrize("dask", [None, "", "local", "local:1", "local:16", "tcp://10.0.0.5:8786", "tls://sched:8786"])
+def test_accepted_dask_values(dask):
+    check_scale_out(dask, 2, 2)
+
+
+@pytest.mark.parametrize("dask, workers, downloads, bad", [
+    ("local:0", 2, 2, "--dask"), ("remote", 2, 2, "--dask"), ("tcp://host", 2, 2, "--dask"),
+    (None, 0, 2, "--workers"), (None, True, 2, "--workers"), (None, 2, -1, "--download-concurrency"),
+])
+def test_refused_values_name_the_option(dask, workers, downloads, bad):
+    names = {"dask": "--dask", "workers": "--workers", "download_concurrency": "--download-concurrency"}
+    with pytest.raises(BadOption) as err:
+        check_scale_out(dask, workers, downloads, names)
+    assert err.value.option == bad and str(err.value).startswith(f"{bad}: ")
+
+
+def test_the_runners_each_value_chooses():
+    threads = audio_runner(None, 3)
+    assert isinstance(threads, ThreadPoolTaskRunner) and threads._max_workers == 3
+    local = audio_runner("local:4", 2)
+    assert isinstance(local, DaskTaskRunner) and local.cluster_kwargs["n_workers"] == 4
+    assert audio_runner("local", 3).cluster_kwargs["n_workers"] == 3
+    remote = audio_runner("tcp://10.0.0.5:8786", 2)
+    assert isinstance(remote, DaskTaskRunner) and remote.address == "tcp://10.0.0.5:8786"
+    assert download_runner(5)._max_workers == 5
+
+
+def test_the_deadline_is_the_build_s_in_any_process():
+    deadline = BuildDeadline(60.0, started_at=0.0)  # started long ago (epoch 0): passed wherever it is read
+    assert deadline.here().passed() and deadline.here().seconds == 60.0
+    assert not BuildDeadline(60.0).here().passed() and not BuildDeadline(None).here().passed()
+
+
+@pytest.mark.parametrize("args, needles", [
+    (["build", "--dask", "local:0"], ["--dask", "'local:0'"]),
+    (["build", "--workers", "0"], ["--workers"]),
+    (["build", "--download-concurrency", "0"], ["--download-concurrency"]),
+])
+def test_bad_scale_out_options_are_one_line_errors_before_any_work(tmp_path, args, needles):
+    short_error(cli(*args, cwd=tmp_path), *needles)
+    assert not (tmp_path / "local").exists()
