@@ -25,6 +25,7 @@ import spotipy
 
 from earsense_m2t.acquire.discovery import DiscoveryError, search_recordings
 from earsense_m2t.acquire.download import DownloadError, DownloadOptions, obtain_media, source_identity
+from earsense_m2t.acquire.limits import Limits
 from earsense_m2t.acquire.spotify import SpotifyTrack, lookup_works, movement_title
 from earsense_m2t.egress import EgressPolicy
 from earsense_m2t.schemas import AlbumTrack, Deadline, Failure, Recording, StageResult, Work, movement_id, recording_id
@@ -51,11 +52,12 @@ def recordings_by_choice(recordings: Iterable[Recording]) -> dict[str, list[list
 
 
 def search_fallback(work: Work, search_template: str, result: StageResult,
-                    egress: EgressPolicy | None = None) -> list[list[Recording]]:
+                    egress: EgressPolicy | None = None, limits: Limits = Limits()) -> list[list[Recording]]:
     """Recordings found by searching for a work its page lists none for (one candidate group, or none)."""
     n_movements = len(work.page_movement_titles) or None
     try:
-        found, candidates = search_recordings(work, n_movements, search_template=search_template, egress=egress)
+        found, candidates = search_recordings(work, n_movements, search_template=search_template, egress=egress,
+                                              limits=limits)
     except DiscoveryError as exc:
         result.drop(exc.failure())
         return []
@@ -141,7 +143,7 @@ def acquire_media(works: Iterable[Work], recordings: Iterable[Recording], cache_
             continue
         options = by_work.get(work.id)
         if not options and search_template:
-            options = search_fallback(work, search_template, result, egress)
+            options = search_fallback(work, search_template, result, egress, opts.limits)
         if not options:
             result.note(WORKS_WITHOUT_RECORDING, work.id)
             continue

@@ -117,3 +117,15 @@ def test_limits_have_one_home_and_refuse_nonsense():
         Limits(max_bytes=0)
     with pytest.raises(ValueError, match="deadline_s"):
         Limits(deadline_s=-1)
+
+
+def test_the_search_for_a_work_without_recordings_keeps_the_build_limits(host, tmp_path):
+    """A work whose page lists no recording is searched for; that request obeys the build's time limit."""
+    host.routes["/search"] = Route(body=b"<html>" + b" " * 34, content_type="text/html", drip_s=0.25)  # never ends
+    opts = DownloadOptions(limits=Limits(deadline_s=3.0), retries=1)
+    started = time.monotonic()
+    result = acquire_media([work("Unlisted-Work")], [], tmp_path, opts, search_template=f"{host.base_url}/search?q={{query}}",
+                           egress=LOCAL)
+    [failure] = result.failures
+    assert failure.item_id == "Unlisted-Work" and failure.code == "timed_out", failure
+    assert time.monotonic() - started < 30
