@@ -11,7 +11,7 @@ publish tell a card-only change (PATCH) from no change at all.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -28,7 +28,7 @@ from datasets.info import DatasetInfosDict  # noqa: E402
 from huggingface_hub import DatasetCard, DatasetCardData  # noqa: E402
 
 from earsense_m2t.config import REAL_SITE_URL  # noqa: E402
-from earsense_m2t.schemas import TEMPO_CLASSES, Clip  # noqa: E402
+from earsense_m2t.schemas import TEMPO_CLASSES  # noqa: E402
 
 #: shipped as package data (``earsense_m2t.datacards``), so a wheel install renders the same card
 TEMPLATE = Path(str(resources.files("earsense_m2t.datacards").joinpath("README.md.jinja")))
@@ -206,11 +206,22 @@ def frames_per_second(spectrogram_params: Mapping[str, Any]) -> float | None:
     return float(sr) / float(hop) if sr and hop else None
 
 
+def example_rows(default: pl.DataFrame) -> dict[str, dict[str, Any]]:
+    """The movement drawn as the example of each tempo class present: the first with audio in id order."""
+    with_audio = default.filter(pl.col("has_audio") & pl.col("tempo_tag").is_not_null()).sort("id")
+    examples = {}
+    for tag in TEMPO_CLASSES:
+        rows = with_audio.filter(pl.col("tempo_tag") == tag)
+        if not rows.is_empty():
+            examples[tag] = rows.row(0, named=True)
+    return examples
+
+
 def make_plots(out_dir: Path, default: pl.DataFrame, stats: Mapping[str, Any], context: Mapping[str, Any],
-               clips: Mapping[str, Clip], load: Any) -> list[dict[str, str]]:
+               load: Callable[[str], np.ndarray]) -> list[dict[str, str]]:
     """Write the card's PNGs under ``out_dir/plots``; returns (title, relative path) for the template.
 
-    ``load(clip)`` returns a clip's spectrogram array; one example per tempo class present is drawn,
+    ``load(row_id)`` returns a row's spectrogram array; one example per tempo class present is drawn,
     the first such movement in id order so the choice is stable.
     """
     plot_dir = out_dir / PLOT_DIR
@@ -224,13 +235,8 @@ def make_plots(out_dir: Path, default: pl.DataFrame, stats: Mapping[str, Any], c
     plot_tags(stats.get("tempo_tags", {}), plot_dir / "tempo_tags.png")
     plot_loudness(default, audio.get("target_lufs"), plot_dir / "loudness_hist.png")
     fps = frames_per_second(context.get("spectrogram") or {})
-    with_audio = default.filter(pl.col("has_audio") & pl.col("tempo_tag").is_not_null()).sort("id")
-    for tag in TEMPO_CLASSES:
-        rows = with_audio.filter(pl.col("tempo_tag") == tag)
-        if rows.is_empty():
-            continue
-        row = rows.row(0, named=True)
-        array = load(clips[row["id"]])
+    for tag, row in example_rows(default).items():
+        array = load(row["id"])
         name = f"spectrogram_{tag}.png"
         plot_spectrogram(array, f"{tag}: {row['id']} ({row['movement_title']})", fps, plot_dir / name)
         plots.append({"title": f"Example spectrogram, {tag}: {row['id']}", "path": f"{PLOT_DIR}/{name}"})
@@ -250,4 +256,4 @@ def human_bytes(n: int) -> str:
     return f"{size:.1f} GB"
 
 
-__all__ = ["CITATION", "ConfigSummary", "card_data", "card_fingerprint", "make_plots", "render_card"]
+__all__ = ["CITATION", "ConfigSummary", "card_data", "card_fingerprint", "example_rows", "make_plots", "render_card"]

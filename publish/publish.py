@@ -13,6 +13,11 @@ On-disk layout (``dataset_dir = local/earsense-m2t``)::
         publish.lock                 one publish at a time (flock; released by the kernel on kill)
         .staging-<pid>/              the version being built (gone after a publish, or swept by the next)
 
+Versions share files: the rows, hashes and file plan of the next version are decided in memory
+(:func:`plan_configs`) before anything is written; with nothing changed nothing is written at all, and
+otherwise only the files whose rows changed are written into the staging tree, the others hard-linked
+from the live tree (copied where the filesystem cannot link). Published parquet files are read-only.
+
 Why a symlink: a reader opens ``local/earsense-m2t`` and sees either the whole old version or the
 whole new one, because the only step that changes what it sees is ``os.replace`` of the link, which
 is atomic. Everything before it (writing, validating with ``datasets.load_dataset``, committing and
@@ -29,24 +34,35 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import shutil
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypedDict
 
 import polars as pl
+from datasets import Features
 
 from earsense_m2t.acquire.download import SOURCE_IDENTITY_RULE
 from earsense_m2t.config import BuildPaths
-from earsense_m2t.publish.card import ConfigSummary, card_fingerprint, make_plots, plot_files, render_card
+from earsense_m2t.publish.card import (
+    PLOT_DIR,
+    ConfigSummary,
+    card_fingerprint,
+    example_rows,
+    make_plots,
+    plot_files,
+    render_card,
+)
 from earsense_m2t.publish.folds import assign_folds
-from earsense_m2t.publish.rows import CONFIGS, Bundle, Inputs, Previous, load_bundle, load_spectrogram
+from earsense_m2t.publish.rows import CONFIGS, Bundle, Inputs, Plan, Previous, load_bundle, spectrogram_of
+from earsense_m2t.publish.shards import ConfigFiles, FilePlan, FileStat, features_json, plan_files
 from earsense_m2t.publish.stats import dataset_stats, failure_stats, size_category
 from earsense_m2t.publish.versions import (
     Git,
@@ -58,7 +74,7 @@ from earsense_m2t.publish.versions import (
     next_version,
     prepend_changelog,
 )
-from earsense_m2t.publish.writer import ShardedParquetWriter
+from earsense_m2t.publish.writer import ParquetFileWriter, link_or_copy
 from earsense_m2t.schemas import SCHEMA_VERSION, RecordError, validate_bundle
 
 #: set to a stage name to make publish wait there (the kill-safety tests kill it while it waits)
@@ -101,6 +117,10 @@ class PublishResult:
     reason: str = ""
     pushed_to: str | None = None
     push_error: str | None = None  # the upload failed (the local version is published all the same)
+    carried: list[str] = field(default_factory=list)  # works the build lacks, kept from the live version
+    gone: list[str] = field(default_factory=list)  # works that left because the crawl confirmed them gone
+    written: list[str] = field(default_factory=list)  # parquet files written ("<config>/<file>")
+    reused: list[str] = field(default_factory=list)  # parquet files taken over from the live version
 
 
 # ---------------------------------------------------------------------------------------------- layout
@@ -377,13 +397,30 @@ def _fsync_dir(path: Path) -> None:
 # ---------------------------------------------------------------------------------------------- building
 
 @dataclass
-class Built:
-    features: Any
-    ids: list[str]
-    hashes: list[str]
-    num_rows: int
-    num_bytes: int
-    download_size: int
+class ConfigBuild:
+    """One config of the next version: its rows (in memory), the files they go in, and what was written."""
+
+    name: str
+    features: Features
+    plan: Plan
+    files: FilePlan
+    written: dict[str, FileStat] = field(default_factory=dict)
+
+    @property
+    def stats(self) -> dict[str, FileStat]:
+        return {**self.files.reuse, **self.written}
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.plan.ids)
+
+    @property
+    def layout(self) -> ConfigFiles:
+        return ConfigFiles(self.files.n_shards, self.stats, self.files.config_num_bytes)
+
+    def row_files(self) -> dict[int, str]:
+        """Row index -> the file holding it (unknown for files taken over from a version before keyed files)."""
+        return {i: name for name, indices in self.files.rows.items() for i in indices}
 
 
 def _movement_counts(bundle: Bundle) -> dict[str, int]:
@@ -401,25 +438,74 @@ def bundle_context(bundle: Bundle) -> dict[str, Any]:
             "works_without_recording": sorted(w.id for w in bundle.works if w.id not in with_audio)}
 
 
-def write_configs(staging: Path, inputs: Inputs) -> dict[str, Built]:
-    built: dict[str, Built] = {}
+def plan_configs(inputs: Inputs, previous: Previous | None) -> dict[str, ConfigBuild]:
+    """Every config's rows and hashes, in memory, and which files they need; nothing is written.
+
+    Raises :class:`RecordError` listing every row that cannot be published.
+    """
+    builds: dict[str, ConfigBuild] = {}
+    old_features: Mapping[str, Any] = previous.meta.get("features", {}) if previous else {}
     for name, spec in CONFIGS.items():
         features = spec.features(inputs)
-        ids: list[str] = []
-        hashes: list[str] = []
-        writer = ShardedParquetWriter(staging / "data" / name, features, n_shards=spec.n_shards(inputs),
-                                      row_group_rows=spec.row_group_rows, row_group_bytes=spec.row_group_bytes)
-        with writer:
-            for batch in spec.batches(inputs, features):
-                writer.write(batch.table, batch.shard)
-                ids += batch.ids
-                hashes += batch.hashes
-        if inputs.problems:
-            raise RecordError(inputs.problems)
-        built[name] = Built(features, ids, hashes, writer.num_rows, writer.bytes_written,
-                            sum(p.stat().st_size for p in writer.paths))
+        inputs.features_changed[name] = name in old_features and old_features[name] != _json_roundtrip(features.to_dict())
+    for name, spec in CONFIGS.items():
+        features = spec.features(inputs)
+        plan = spec.plan(inputs, features)
+        if not plan.ids and name != "default":
+            continue  # a config without rows (no clip finished) does not load with datasets: this version leaves it out
+        feats = features_json(_json_roundtrip(features.to_dict()))
+        prev_feats = features_json(old_features[name]) if name in old_features else None
+        unchanged = previous is not None and not diff_hashes(
+            previous.config_hashes(name), pl.DataFrame({"id": plan.ids, "hash": plan.hashes},
+                                                       schema={"id": pl.String, "hash": pl.String})).any
+        files = plan_files(ids=plan.ids, hashes=plan.hashes, works=plan.works, total_bytes=plan.total_bytes,
+                           features=feats, previous=previous.files(name) if previous else None,
+                           previous_features=prev_feats, rows_unchanged=unchanged,
+                           present=previous.present(name) if previous else {})
+        builds[name] = ConfigBuild(name, features, plan, files)
+    if inputs.problems:
+        raise RecordError(inputs.problems)
+    return builds
+
+
+def write_files(staging: Path, builds: Mapping[str, ConfigBuild]) -> None:
+    """Write the files no live file can stand for (none when nothing changed) into the staging tree."""
+    for name, build in builds.items():
+        spec = CONFIGS[name]
+        for file in build.files.to_write:
+            with ParquetFileWriter(staging / "data" / name / file, build.features, row_group_rows=spec.row_group_rows,
+                                   row_group_bytes=spec.row_group_bytes) as writer:
+                build.plan.write(build.files.rows[file], writer)
+            build.written[file] = FileStat(writer.num_rows, writer.bytes_written, writer.size, build.files.keys[file])
         _checkpoint(f"wrote:{name}")
-    return built
+
+
+def link_reused(staging: Path, previous: Previous | None, builds: Mapping[str, ConfigBuild]) -> None:
+    """Put the live version's files that the next version keeps into its tree (hard links where possible)."""
+    for name, build in builds.items():
+        for file in build.files.reuse:
+            if previous is None:
+                raise PublishError(f"{name}/{file}: planned for reuse but no version is live")
+            link_or_copy(previous.config_dir(name) / file, staging / "data" / name / file)
+
+
+def plots_key(default: pl.DataFrame, stats: Mapping[str, Any], ctx: Mapping[str, Any],
+              contents: Mapping[str, str | None]) -> str:
+    """Everything the card's plots are drawn from (and the code that draws them): equal keys, equal PNGs.
+
+    ``contents`` maps spectrogram row ids to the sha256 of their array; only the examples' count.
+    """
+    import matplotlib
+
+    from earsense_m2t.publish import card as card_module
+
+    columns = ["id", "has_audio", "duration_s", "loudness_before_lufs", "tempo_tag", "movement_title"]
+    rows = default.select(columns).sort("id").to_dicts()
+    examples = {tag: contents.get(row["id"]) for tag, row in example_rows(default).items()}
+    payload = {"code": hashlib.sha256(Path(card_module.__file__).read_bytes()).hexdigest(),
+               "matplotlib": matplotlib.__version__, "rows": rows, "tempo_tags": stats.get("tempo_tags"),
+               "audio": ctx.get("audio"), "spectrogram": ctx.get("spectrogram"), "examples": examples}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
 
 def validate_tree(tree: Path, summaries: list[ConfigSummary], cache_dir: Path) -> None:
@@ -494,8 +580,13 @@ def push(tree: Path, repo_id: str, version: str, token: str) -> None:
 
 def publish_dataset(build_dir: Path, dataset_dir: Path = BuildPaths().dataset_dir, *,
                     card_context: dict | None = None, push_to_hub: str | None = None,
-                    now: datetime | None = None) -> PublishResult:
+                    now: datetime | None = None, gone: Collection[str] | None = None) -> PublishResult:
     """Publish the build in ``build_dir`` as the next version of ``dataset_dir`` if anything changed.
+
+    ``gone``: the work ids the crawl confirmed gone (their page answered 404 or 410). A work of the live
+    version that the build lacks leaves the next version only when it is listed there; any other (its
+    page timed out or answered 5xx) keeps its rows, carried forward unchanged. Nothing is written when
+    nothing changed; a change writes only the files whose rows changed and hard-links the others.
 
     Raises :class:`schemas.RecordError` listing every invalid row (nothing is published),
     :class:`PublishError` when the folder or the staged version is not as expected, and
@@ -510,7 +601,7 @@ def publish_dataset(build_dir: Path, dataset_dir: Path = BuildPaths().dataset_di
         layout.recover()
         layout.init()
         previous = layout.previous()
-        result = _publish_locked(Path(build_dir), layout, previous, ctx, now)
+        result = _publish_locked(Path(build_dir), layout, previous, ctx, now, gone)
         if result.created:
             layout.prune()
     if push_to_hub and token:
@@ -535,53 +626,61 @@ class _CardArgs(TypedDict):
 
 
 def _publish_locked(build_dir: Path, layout: Layout, previous: Previous | None, ctx: dict[str, Any],
-                    now: datetime) -> PublishResult:
+                    now: datetime, gone: Collection[str] | None) -> PublishResult:
     bundle = load_bundle(build_dir)
     problems = validate_bundle(bundle.works, bundle.movements, bundle.segments, bundle.clips)
     if problems:
         raise RecordError(problems)
     ctx = {**bundle_context(bundle), **ctx}
+    # a live work the build lacks leaves only when the crawl confirmed it gone (404/410); otherwise its page
+    # could not be had this time (timeout, 5xx) and its rows are carried forward unchanged
+    present = {w.id for w in bundle.works}
+    live_works = previous.work_ids() if previous else set()
+    left = sorted((live_works & set(gone or ())) - present)
+    carried_works = frozenset(live_works - present - set(left))
     prev_folds: dict[str, int] = {}
+    sizes = _movement_counts(bundle)
     if previous is not None:
-        old = previous.read("works", ["id", "fold"])
+        old = previous.read("works", ["id", "fold", "n_movements"])
         if old is not None:
             prev_folds = {k: v for k, v in zip(old["id"].to_list(), old["fold"].to_list(), strict=False) if v is not None}
-    folds = assign_folds(_movement_counts(bundle), prev_folds)
+            sizes.update({k: n for k, n in zip(old["id"].to_list(), old["n_movements"].to_list(), strict=False)
+                          if k in carried_works})
+    folds = assign_folds(sizes, prev_folds)
     spec_params = dict(ctx.get("spectrogram") or {})
     inputs = Inputs(bundle=bundle, folds=folds, spectrogram_parameters=spec_params, previous=previous,
-                    n_bins=int(spec_params.get("n_bins", 256)))
+                    n_bins=int(spec_params.get("n_bins", 256)), carried_works=carried_works)
+    builds = plan_configs(inputs, previous)
+    hashes = pl.concat([b.plan.row_meta(name, b.row_files()) for name, b in builds.items()])
+    changes = {name: diff_hashes(previous.config_hashes(name) if previous else None,
+                                 pl.DataFrame({"id": b.plan.ids, "hash": b.plan.hashes},
+                                              schema={"id": pl.String, "hash": pl.String}))
+               for name, b in builds.items()}
+    counts = {name: b.num_rows for name, b in builds.items()}
+    carried = sorted(carried_works & {w for b in builds.values() for w in b.plan.works})
+
     staging = layout.new_staging()
     committed = False
     try:
-        built = write_configs(staging, inputs)
-        for name in [n for n, b in built.items() if b.num_rows == 0 and n != "default"]:
-            # a config without rows (no clip finished) does not load with datasets: this version leaves it out
-            shutil.rmtree(staging / "data" / name, ignore_errors=True)
-            del built[name]
-        hashes = pl.DataFrame({"config": [n for n, b in built.items() for _ in b.ids],
-                               "id": [i for b in built.values() for i in b.ids],
-                               "hash": [h for b in built.values() for h in b.hashes]},
-                              schema={"config": pl.String, "id": pl.String, "hash": pl.String})
-        (staging / META_DIR).mkdir()
-        hashes.write_parquet(staging / ROW_HASHES)
-        changes = {name: diff_hashes(previous.config_hashes(name) if previous else None,
-                                     hashes.filter(pl.col("config") == name).select("id", "hash"))
-                   for name in built}
-        counts = {name: b.num_rows for name, b in built.items()}
-
+        write_files(staging, builds)
         default, works = inputs.frames["default"], inputs.frames["works"]
         stats = dataset_stats(default, works)
         failures = failure_stats(bundle.failures)
-        clips = {c.movement_id: c for c in bundle.clips}
-        plots = make_plots(staging, default, stats, ctx, clips,
-                           lambda clip: load_spectrogram(clip, bundle.root, inputs.n_bins)[0])
-        summaries = [ConfigSummary(name, CONFIGS[name].description, b.features, b.num_rows, b.num_bytes,
-                                   b.download_size, CONFIGS[name].default) for name, b in built.items()]
+        spectrograms = builds.get("spectrograms")
+        contents = dict(zip(spectrograms.plan.ids, spectrograms.plan.contents, strict=True)) if spectrograms else {}
+        key = plots_key(default, stats, ctx, contents)
+        reuse_plots = (previous is not None and previous.meta.get("plots_key") == key
+                       and bool(plot_files(previous.path)))
+        if reuse_plots and previous is not None:
+            plots, plot_dir = previous.meta.get("plots") or [], previous.path
+        else:
+            plots, plot_dir = make_plots(staging, default, stats, ctx, lambda row_id: spectrogram_of(inputs, row_id)), staging
+        summaries = [ConfigSummary(name, CONFIGS[name].description, b.features, b.num_rows, b.layout.num_bytes,
+                                   b.layout.download_size, CONFIGS[name].default) for name, b in builds.items()]
         card_args = _CardArgs(configs=summaries, stats=stats, failures=failures, context=ctx, plots=plots,
                               dataset_dir=str(layout.dataset_dir), size_category=size_category(counts.get("default", 0)))
-        fingerprint = card_fingerprint(render_card(version="{version}", date="{date}", **card_args),
-                                       plot_files(staging))
-        features = _json_roundtrip({name: b.features.to_dict() for name, b in built.items()})
+        fingerprint = card_fingerprint(render_card(version="{version}", date="{date}", **card_args), plot_files(plot_dir))
+        features = _json_roundtrip({name: b.features.to_dict() for name, b in builds.items()})
         part, reason = decide_bump(previous.meta if previous else None, SCHEMA_VERSION, features, changes,
                                    fingerprint)
         prev_version = previous.version if previous else None
@@ -589,22 +688,34 @@ def _publish_locked(build_dir: Path, layout: Layout, previous: Previous | None, 
                                path=layout.dataset_dir, counts=counts,
                                added={n: c.added for n, c in changes.items()},
                                changed={n: c.changed for n, c in changes.items()},
-                               removed={n: c.removed for n, c in changes.items()}, bump=part, reason=reason)
+                               removed={n: c.removed for n, c in changes.items()}, bump=part, reason=reason,
+                               carried=carried, gone=left,
+                               written=[f"{n}/{f}" for n, b in builds.items() for f in sorted(b.written)],
+                               reused=[f"{n}/{f}" for n, b in builds.items() for f in sorted(b.files.reuse)])
         if part is None:
             shutil.rmtree(staging, ignore_errors=True)
             return result
         version = next_version(prev_version, part)
         result.version, result.created = version, True
 
+        link_reused(staging, previous, builds)
+        if reuse_plots:
+            for png in plot_files(plot_dir):
+                link_or_copy(png, staging / PLOT_DIR / png.name)
+        (staging / META_DIR).mkdir()
+        hashes.write_parquet(staging / ROW_HASHES)
         (staging / "README.md").write_text(render_card(version=version, date=now.date().isoformat(), **card_args))
         old_log = (previous.path / "CHANGELOG.md").read_text() if previous else None
         why = changed_rules(previous.meta if previous else None, RULES) if part in ("minor", "major") else []
-        entry = changelog_entry(version, now, part, reason, prev_version, changes, counts, why)
+        notes = _carry_notes(prev_version, carried, left, inputs.uncarried)
+        entry = changelog_entry(version, now, part, reason, prev_version, changes, counts, why, notes)
         (staging / "CHANGELOG.md").write_text(prepend_changelog(old_log, entry))
         (staging / PUBLISH_JSON).write_text(json.dumps(
             {"version": version, "previous": prev_version, "date": now.isoformat(), "bump": part, "reason": reason,
              "schema_version": SCHEMA_VERSION, "counts": counts, "card_fingerprint": fingerprint,
-             "features": features, "rules": {name: v for name, (v, _) in RULES.items()}},
+             "features": features, "rules": {name: v for name, (v, _) in RULES.items()},
+             "files": {name: b.layout.to_json() for name, b in builds.items()}, "plots_key": key, "plots": plots,
+             "carried": carried},
             indent=1, sort_keys=True) + "\n")
         _checkpoint("written")
 
@@ -633,6 +744,20 @@ def _publish_locked(build_dir: Path, layout: Layout, previous: Previous | None, 
             with contextlib.suppress(Exception):
                 layout.recover()
         raise
+
+
+def _carry_notes(previous: str | None, carried: Sequence[str], left: Sequence[str],
+                 uncarried: Mapping[str, Sequence[str]]) -> list[str]:
+    """Changelog lines about works whose page was not fetched this time, or was confirmed gone."""
+    notes = []
+    if carried:
+        notes.append(f"Kept unchanged from {previous} (their page could not be fetched this time; they leave only "
+                     f"when the site answers 404/410): {', '.join(f'`{w}`' for w in carried)}.")
+    if left:
+        notes.append(f"Gone from the site (404/410): {', '.join(f'`{w}`' for w in left)}.")
+    for name, ids in sorted(uncarried.items()):
+        notes.append(f"Not kept in `{name}` (its features changed, the old rows do not fit): {len(ids)} rows.")
+    return notes
 
 
 def load_version(dataset_dir: Path, version: str) -> Path:

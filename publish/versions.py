@@ -120,11 +120,14 @@ def _id_list(ids: Sequence[str]) -> str:
 
 
 def changelog_entry(version: str, date: datetime, part: str, reason: str, previous: str | None,
-                    changes: Mapping[str, ConfigChanges], counts: Mapping[str, int], why: Sequence[str] = ()) -> str:
-    """``why``: the rule changes (see :func:`changed_rules`) that explain rows changing without new data."""
+                    changes: Mapping[str, ConfigChanges], counts: Mapping[str, int], why: Sequence[str] = (),
+                    notes: Sequence[str] = ()) -> str:
+    """``why``: the rule changes (see :func:`changed_rules`) that explain rows changing without new data;
+    ``notes``: further lines (works kept from the previous version, works gone from the site)."""
     what = f"{part.upper()} against {previous}: {reason}." if previous else "First version."
     lines = [f"## {version} — {date.date().isoformat()}", "", what, ""]
     lines += [f"Why: {note}." for note in why] + ([""] if why else [])
+    lines += list(notes) + ([""] if notes else [])
     for name, ch in changes.items():
         lines.append(f"- **{name}** ({counts.get(name, 0)} rows): {len(ch.added)} added, {len(ch.changed)} changed, "
                      f"{len(ch.removed)} removed")
@@ -171,7 +174,11 @@ class Git:
         cmd = ["git", "--git-dir", str(self.git_dir)]
         if work_tree is not None:
             cmd += ["--work-tree", str(work_tree)]
-        cmd += ["-c", "commit.gpgsign=false", "-c", "tag.gpgSign=false", "-c", "core.hooksPath=/dev/null", *args]
+        # trustctime off: a file hard-linked from the previous version's tree has a new ctime but the same
+        # inode, size and mtime, so add and commit see it unchanged instead of hashing gigabytes again (every
+        # other file of a new tree is a new inode, which git does compare)
+        cmd += ["-c", "commit.gpgsign=false", "-c", "tag.gpgSign=false", "-c", "core.hooksPath=/dev/null",
+                "-c", "core.trustctime=false", *args]
         full_env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", **(env or {})}
         proc = subprocess.run(cmd, stdout=stdout, stderr=subprocess.PIPE, env=full_env, check=False)
         if proc.returncode != 0:
@@ -184,10 +191,11 @@ class Git:
         self.git_dir.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(["git", "init", "--bare", "-q", "-b", "main", str(self.git_dir)], check=True,
                        capture_output=True)
-        # a bare git dir used with explicit work trees; big binary files are already compressed
+        # a bare git dir used with explicit work trees; big binary files are already compressed; trustctime
+        # off for a user's git commands in a tree too (see ``run``)
         for key, value in (("core.bare", "false"), ("core.compression", "0"), ("core.looseCompression", "0"),
                            ("gc.auto", "0"), ("user.name", "earsense-m2t publish"),
-                           ("user.email", "publish@earsense-m2t.invalid")):
+                           ("user.email", "publish@earsense-m2t.invalid"), ("core.trustctime", "false")):
             self.run("config", key, value)
 
     def commit_all(self, work_tree: Path, message: str, tag: str, date: datetime) -> str:

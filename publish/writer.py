@@ -1,13 +1,22 @@
-"""Streaming parquet writer for one config: ``data/<config>/<split>-NNNNN-of-NNNNN.parquet``.
+"""Streaming parquet writer for one file of a config: ``data/<config>/<split>-NNNNN-of-NNNNN.parquet``.
 
 Rows arrive in batches and leave in row groups, so memory is one row group whatever the dataset
 size. The arrow schema is ``Features.arrow_schema``, which carries the HF features as ``huggingface``
 schema metadata: ``datasets`` reads it back (``Features.from_arrow_schema``) and restores ``ClassLabel``
 and ``Array2D`` instead of plain ints and nested lists.
+
+Every parquet file a publish creates is opened by :class:`ParquetFileWriter` (one file) and
+counted in :data:`FILES_OPENED`, so a test can tell that a publish with nothing changed wrote none.
+A published file is made read-only: later versions share it by hard link (:func:`link_or_copy`), so
+writing into it in place would change every version that holds it.
 """
 
 from __future__ import annotations
 
+import errno
+import os
+import shutil
+from collections import Counter
 from pathlib import Path
 from types import TracebackType
 
@@ -16,91 +25,78 @@ import pyarrow.parquet as pq
 from datasets import Features
 
 SHARD_NAME = "{split}-{index:05d}-of-{total:05d}.parquet"
+#: parquet files opened for writing in this process (path -> count); tests read it, nothing else does
+FILES_OPENED: Counter[str] = Counter()
+READ_ONLY = 0o444
 
 
 def shard_path(config_dir: Path, split: str, index: int, total: int) -> Path:
     return config_dir / SHARD_NAME.format(split=split, index=index, total=total)
 
 
-class ShardedParquetWriter:
-    """Writes one split of one config; call :meth:`write` with shard indices that never decrease."""
+def _storage(tp: pa.DataType) -> pa.DataType:
+    return tp.storage_type if isinstance(tp, pa.ExtensionType) else tp
 
-    def __init__(self, config_dir: Path, features: Features, *, n_shards: int = 1, split: str = "train",
-                 row_group_rows: int = 1000, row_group_bytes: int = 64 << 20, compression: str = "zstd"):
-        if n_shards < 1:
-            raise ValueError(f"{config_dir}: n_shards must be >= 1, got {n_shards}")
-        self.config_dir, self.features, self.n_shards, self.split = Path(config_dir), features, n_shards, split
+
+class ParquetFileWriter:
+    """Writes one parquet file in row groups of at most ``row_group_rows`` rows or ``row_group_bytes``."""
+
+    def __init__(self, path: Path, features: Features, *, row_group_rows: int = 1000,
+                 row_group_bytes: int = 64 << 20, compression: str = "zstd"):
+        self.path, self.features = Path(path), features
         self.row_group_rows, self.row_group_bytes, self.compression = row_group_rows, row_group_bytes, compression
         self.schema = features.arrow_schema
-        self.rows_per_shard = [0] * n_shards
-        self.bytes_written = 0
-        self._shard = -1
-        self._writer: pq.ParquetWriter | None = None
+        self.num_rows = 0
+        self.bytes_written = 0  # arrow bytes, as datasets reports num_bytes
         self._buffer: list[pa.Table] = []
         self._buffer_rows = 0
         self._buffer_bytes = 0
         # array columns gain nothing from dictionaries or min/max statistics, and both cost time
         flat = [f.name for f in self.schema if not pa.types.is_list(_storage(f.type))]
-        self._dictionary, self._statistics = flat, flat
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        FILES_OPENED[str(self.path)] += 1
+        self._writer: pq.ParquetWriter | None = pq.ParquetWriter(
+            self.path, self.schema, compression=compression, use_dictionary=flat, write_statistics=flat)
 
-    # -- writing
-    def write(self, table: pa.Table, shard: int = 0) -> None:
+    def write(self, table: pa.Table) -> None:
         if not table.schema.equals(self.schema, check_metadata=False):
-            raise ValueError(f"{self.config_dir}: batch schema {table.schema} differs from the features' schema")
-        if not 0 <= shard < self.n_shards:
-            raise ValueError(f"{self.config_dir}: shard {shard} outside 0..{self.n_shards - 1}")
-        if shard < self._shard:
-            raise ValueError(f"{self.config_dir}: shard {shard} after shard {self._shard}; shards must not decrease")
-        if shard != self._shard:
-            self._flush()
-            self._open(shard)
+            raise ValueError(f"{self.path}: batch schema {table.schema} differs from the features' schema")
+        if self._writer is None:
+            raise ValueError(f"{self.path}: written after it was closed")
         self._buffer.append(table)
         self._buffer_rows += table.num_rows
         self._buffer_bytes += table.nbytes
-        self.rows_per_shard[shard] += table.num_rows
+        self.num_rows += table.num_rows
         if self._buffer_rows >= self.row_group_rows or self._buffer_bytes >= self.row_group_bytes:
             self._flush()
 
-    def close(self) -> list[Path]:
-        """Finish the last file and create empty ones for shards that got no rows (the names promise them)."""
-        self._flush()
+    def close(self) -> Path:
+        """Finish the file (an empty one still holds the schema) and make it read-only."""
+        if self._writer is not None:
+            self._flush()
+            self._writer.close()
+            self._writer = None
+            os.chmod(self.path, READ_ONLY)
+        return self.path
+
+    def abort(self) -> None:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
-        for index in range(self.n_shards):
-            path = shard_path(self.config_dir, self.split, index, self.n_shards)
-            if not path.exists():
-                self.config_dir.mkdir(parents=True, exist_ok=True)
-                pq.write_table(self.schema.empty_table(), path, compression=self.compression)
-        return self.paths
 
     @property
-    def paths(self) -> list[Path]:
-        return [shard_path(self.config_dir, self.split, i, self.n_shards) for i in range(self.n_shards)]
+    def size(self) -> int:
+        return self.path.stat().st_size
 
-    @property
-    def num_rows(self) -> int:
-        return sum(self.rows_per_shard)
-
-    def __enter__(self) -> ShardedParquetWriter:
+    def __enter__(self) -> ParquetFileWriter:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         if exc_type is None:
             self.close()
-        elif self._writer is not None:
-            self._writer.close()
-
-    # -- internals
-    def _open(self, shard: int) -> None:
-        if self._writer is not None:
-            self._writer.close()
-        self.config_dir.mkdir(parents=True, exist_ok=True)
-        self._shard = shard
-        self._writer = pq.ParquetWriter(
-            shard_path(self.config_dir, self.split, shard, self.n_shards), self.schema,
-            compression=self.compression, use_dictionary=self._dictionary, write_statistics=self._statistics)
+        else:
+            self.abort()
 
     def _flush(self) -> None:
         if not self._buffer or self._writer is None:
@@ -111,5 +107,14 @@ class ShardedParquetWriter:
         self.bytes_written += table.nbytes
 
 
-def _storage(tp: pa.DataType) -> pa.DataType:
-    return tp.storage_type if isinstance(tp, pa.ExtensionType) else tp
+def link_or_copy(src: Path, dst: Path) -> bool:
+    """Put ``src`` at ``dst`` as a hard link (True), or as a copy where the filesystem cannot link (False)."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(src, dst)
+        return True
+    except OSError as exc:
+        if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP):
+            raise
+    shutil.copy2(src, dst)
+    return False

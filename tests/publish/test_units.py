@@ -10,6 +10,7 @@ from datasets import Features, Value
 
 from earsense_m2t.publish.folds import assign_folds
 from earsense_m2t.publish.rows import carry_forward, row_hash, spectrogram_storage
+from earsense_m2t.publish.shards import ConfigFiles, FileStat, bucket_of, content_key, plan_files, shard_count
 from earsense_m2t.publish.stats import failure_stats, size_category
 from earsense_m2t.publish.versions import (
     Version,
@@ -19,7 +20,7 @@ from earsense_m2t.publish.versions import (
     next_version,
     prepend_changelog,
 )
-from earsense_m2t.publish.writer import ShardedParquetWriter
+from earsense_m2t.publish.writer import ParquetFileWriter
 from earsense_m2t.schemas import Failure
 from earsense_m2t.schemas.features import as_features, spectrogram_feature
 from tests.publish._bundle import NOW
@@ -92,22 +93,60 @@ def test_row_hash_ignores_volatile_columns_and_carry_forward_keeps_old_provenanc
 def test_writer_streams_row_groups_with_hf_metadata(tmp_path):
     features = as_features({"id": Value("string"), "spectrogram": spectrogram_feature(4)})
     ext = features.arrow_schema.field("spectrogram").type
-    writer = ShardedParquetWriter(tmp_path / "data" / "s", features, n_shards=3, row_group_rows=2)
     import pyarrow as pa
 
-    with writer:
-        for shard, n in ((0, 3), (2, 1)):  # shard 1 gets nothing: it is still written, empty
+    paths = []
+    for index, n in ((0, 3), (1, 0)):  # a file with no rows is still written, with its schema
+        path = tmp_path / "data" / "s" / f"train-{index:05d}-of-00002.parquet"
+        with ParquetFileWriter(path, features, row_group_rows=2) as writer:
             arrays = [np.full((k + 1, 4), k, np.float16) for k in range(n)]
-            writer.write(pa.Table.from_arrays([pa.array([f"r{shard}{k}" for k in range(n)]),
-                                               spectrogram_storage(arrays, ext)], schema=features.arrow_schema), shard)
-    names = [p.name for p in writer.paths]
-    assert names == ["train-00000-of-00003.parquet", "train-00001-of-00003.parquet", "train-00002-of-00003.parquet"]
-    first = pq.ParquetFile(writer.paths[0])
+            writer.write(pa.Table.from_arrays([pa.array([f"r{index}{k}" for k in range(n)], pa.string()),
+                                               spectrogram_storage(arrays, ext)], schema=features.arrow_schema))
+        assert writer.num_rows == n and writer.size == path.stat().st_size
+        paths.append(path)
+    first = pq.ParquetFile(paths[0])
     assert first.metadata.num_rows == 3 and first.metadata.num_row_groups == 2
-    assert pq.ParquetFile(writer.paths[1]).metadata.num_rows == 0
+    assert pq.ParquetFile(paths[1]).metadata.num_rows == 0
     assert Features.from_arrow_schema(first.schema_arrow) == features
-    table = pq.read_table(writer.paths[0])
+    table = pq.read_table(paths[0])
     assert np.asarray(table.column("spectrogram").to_pylist()[2], dtype=np.float16).shape == (3, 4)
+    assert not paths[0].stat().st_mode & 0o222  # published files are read-only: later versions share them
+
+
+def test_shards_are_buckets_of_works_and_keep_their_count():
+    assert [shard_count(n << 20, target=128 << 20) for n in (0, 128, 129, 1000, 4000)] == [1, 1, 2, 8, 32]
+    assert shard_count(100 << 20, previous=4, target=128 << 20) == 4  # 1 is within 4x of the live count: kept
+    assert shard_count(100 << 20, previous=8, target=128 << 20) == 1  # more than 4x below it: counted again
+    assert shard_count(300 << 20, previous=1, target=128 << 20) == 1  # within 4x of the live count: kept
+    assert shard_count(600 << 20, previous=1, target=128 << 20) == 8
+    assert bucket_of("Some-Work", 8) == bucket_of("Some-Work", 8) and 0 <= bucket_of("x", 3) < 3
+    assert content_key("f", ["a", "b"], ["1", "2"]) != content_key("f", ["b", "a"], ["2", "1"])
+
+
+def test_file_plan_reuses_files_whose_rows_did_not_change():
+    ids, works = ["a#1", "a#2", "b#1", "c#1"], ["a", "a", "b", "c"]
+    first = plan_files(ids=ids, hashes=["1", "2", "3", "4"], works=works, total_bytes=4 << 20, features="f",
+                       previous=None, previous_features=None, rows_unchanged=False, present={})
+    assert first.n_shards == 1 and first.to_write == ["train-00000-of-00001.parquet"]
+    planned = plan_files(ids=ids, hashes=["1", "2", "3", "4"], works=works, total_bytes=600 << 20, features="f",
+                         previous=None, previous_features=None, rows_unchanged=False, present={})
+    assert planned.n_shards == 8
+    live = ConfigFiles(8, {name: FileStat(len(rows), 10, 100, planned.keys[name]) for name, rows in planned.rows.items()})
+    present = dict.fromkeys(planned.rows, 100)
+    changed = plan_files(ids=ids, hashes=["1", "2", "3", "x"], works=works, total_bytes=600 << 20, features="f",
+                         previous=live, previous_features="f", rows_unchanged=False, present=present)
+    [name] = changed.to_write  # the file of work c's bucket, with every row of that bucket
+    assert changed.rows[name] == [i for i, w in enumerate(works) if bucket_of(w, 8) == bucket_of("c", 8)]
+    assert set(changed.reuse) == set(planned.rows) - {name}
+    same = plan_files(ids=ids, hashes=["1", "2", "3", "4"], works=works, total_bytes=600 << 20, features="f",
+                      previous=live, previous_features="f", rows_unchanged=True, present=present)
+    assert same.to_write == [] and same.reuse == live.files
+    damaged = plan_files(ids=ids, hashes=["1", "2", "3", "4"], works=works, total_bytes=600 << 20, features="f",
+                         previous=live, previous_features="f", rows_unchanged=True, present={**present, name: 7})
+    assert damaged.to_write == [name]  # a live file that is not the size it was written with is not reused
+    other = plan_files(ids=ids, hashes=["1", "2", "3", "4"], works=works, total_bytes=600 << 20, features="g",
+                       previous=live, previous_features="f", rows_unchanged=True, present=present)
+    assert sorted(other.to_write) == sorted(planned.rows)  # new features: every file is new
 
 
 def test_failure_stats_group_by_stage_and_code():
