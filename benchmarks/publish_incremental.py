@@ -224,6 +224,7 @@ def main() -> None:
             for (label, new), (_, old) in zip(results, before, strict=True)))
         if not args.keep:
             shutil.rmtree(before_dataset.parent, ignore_errors=True)
+            shutil.rmtree(code.parent, ignore_errors=True)
     if not args.keep:
         shutil.rmtree(dataset.parent, ignore_errors=True)
     print(f"  total: {time.perf_counter() - total_t0:.1f} s")
