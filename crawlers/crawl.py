@@ -25,8 +25,9 @@ class CrawlError(RuntimeError):
     """The crawl as a whole cannot be trusted (site unreachable, selectors no longer match)."""
 
 
-#: ``StageResult.notes`` keys: the work ids in each state since the previous crawl
-CHANGE_KINDS = ("new", "changed", "unchanged", "gone")
+#: ``StageResult.notes`` keys: the work ids in each state since the previous crawl ("gone": its page
+#: answered 404/410; "unreached": its page could not be had this time, so it is kept, not dropped)
+CHANGE_KINDS = ("new", "changed", "unchanged", "gone", "unreached")
 
 
 def crawl_result(works: list[Work], recordings: list[Recording], failures: list[Failure],

@@ -100,7 +100,9 @@ class EarSenseSpider(scrapy.Spider):
         self.works_seen: set[str] = set()
         #: what the last crawl saw, for conditional requests and change detection
         self.previous = PreviousCrawl.load(previous)
-        self.changes: dict[str, list[str]] = {"new": [], "changed": [], "unchanged": [], "gone": []}
+        #: "gone" only on a 404/410 of a work the last crawl had; "unreached": a work the last crawl had whose
+        #: page this crawl could not get (timeout, 5xx, refused): it is not gone, and publish keeps its rows
+        self.changes: dict[str, list[str]] = {"new": [], "changed": [], "unchanged": [], "gone": [], "unreached": []}
         #: links off the site to refused addresses, reported once each
         self.refused_links: set[str] = set()
         #: the "?ri=N" variants of each work page seen in links: tried when the canonical page cannot be had
@@ -111,7 +113,7 @@ class EarSenseSpider(scrapy.Spider):
 
     def closed(self, reason: str) -> None:
         seen_or_gone = self.works_seen | set(self.changes["gone"])
-        self.changes["gone"] += sorted(set(self.previous.works) - seen_or_gone)
+        self.changes["unreached"] += sorted(set(self.previous.works) - seen_or_gone)
         self.crawler.stats.set_value("earsense/changes", {k: sorted(v) for k, v in self.changes.items()})
 
     def _inc(self, key: str, count: int = 1) -> None:
@@ -125,6 +127,11 @@ class EarSenseSpider(scrapy.Spider):
                              meta={"start": True}, dont_filter=True)
         yield scrapy.Request(urljoin(self.origin, self.profile.sitemap_path), callback=self.parse_sitemap,
                              errback=self.on_sitemap_error)
+        # every work the last crawl had is asked for by name, so one no page links to any more is still
+        # confirmed (unchanged, changed, or gone on a 404/410), never taken for gone because it went unseen
+        for slug in sorted(self.previous.works):
+            yield scrapy.Request(self.canonical_work_url(slug), callback=self.parse, errback=self.on_error,
+                                 headers=self.previous.conditional_headers(slug))
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         if response.status != 200:
@@ -492,6 +499,10 @@ class EarSenseSpider(scrapy.Spider):
             return
         error = (failure.type or type(failure.value)).__name__  # Twisted types `type` as optional
         reason = failure.getErrorMessage() or error
+        response = getattr(failure.value, "response", None)  # HttpError: a status Scrapy did not pass on
+        code = "request_failed"
+        if response is not None and getattr(response, "status", None):
+            error, reason, code = f"HTTP {response.status}", "the site answered with an error, after retries", "http_error"
         if request.meta.get("start"):
             self.crawler.stats.set_value("earsense/start_failed", f"{request.url}: {reason}")
         slug = self._work_slug(request.url)
@@ -499,7 +510,7 @@ class EarSenseSpider(scrapy.Spider):
         if retry is not None:
             yield retry
             return
-        yield Failure(stage="crawl", item_id=request.url, url=request.url, code="request_failed",
+        yield Failure(stage="crawl", item_id=request.url, url=request.url, code=code,
                       reason=f"{error}: {reason}{self._variant_note(request)}")
 
     def _refused(self, request: scrapy.Request, refusal: EgressRefused) -> Failure:

@@ -6,7 +6,7 @@ import pytest
 
 from earsense_m2t.crawlers.crawl import CrawlError, crawl_site
 from earsense_m2t.offline.minisite import serve
-from earsense_m2t.offline.minisite.catalogue import with_article
+from earsense_m2t.offline.minisite.catalogue import all_videos, with_article
 from earsense_m2t.schemas import Work
 
 
@@ -26,6 +26,34 @@ def refreshed(catalogue, tmp_path_factory):
     with serve(catalogue=edited, gone={gone_slug}) as site:
         third = crawl_site(site.start_url, build, local=True)
     return first, second, second_requests, third, changed_slug, gone_slug
+
+
+def test_a_work_whose_page_fails_for_now_is_unreached_not_gone(catalogue, tmp_path):
+    """Only a 404/410 confirms a work gone; a 5xx (or a timeout) leaves it "unreached", and publish keeps it."""
+    slug = sorted(w.slug for w in catalogue)[2]
+    with serve(catalogue=catalogue) as site:
+        crawl_site(site.start_url, tmp_path, local=True)
+    down = {f"/chamber-music/{slug}/": (503, {"Content-Type": "text/html"}, b"<h1>Service Unavailable</h1>")}
+    with serve(catalogue=catalogue, extra_routes=down) as site:
+        again = crawl_site(site.start_url, tmp_path, local=True)
+    assert again.notes["gone"] == [] and again.notes["unreached"] == [slug]
+    [failure] = [f for f in again.failures if f.item_id.endswith(f"/{slug}/")]
+    assert failure.code in ("http_error", "request_failed") and "503" in failure.reason, failure
+
+
+def test_a_work_no_page_links_any_more_is_still_asked_for(catalogue, tmp_path):
+    """The last crawl's works are requested by name: one that lost every link is unchanged, not gone.
+
+    The second crawl starts on a video page, which links no work, so only the sitemap and the last
+    crawl's list can lead to work pages; the works left out of the sitemap are reached by name alone."""
+    hidden = sorted(w.slug for w in catalogue if not w.in_sitemap)
+    assert hidden
+    with serve(catalogue=catalogue) as site:
+        crawl_site(site.start_url, tmp_path, local=True)
+        video = all_videos(catalogue)[0].video_id
+        again = crawl_site(f"{site.base_url}/watch/{video}", tmp_path, local=True)
+    assert set(hidden) <= set(again.notes["unchanged"])
+    assert again.notes["gone"] == [] and again.notes["unreached"] == []
 
 
 def test_first_crawl_sees_everything_new(refreshed, catalogue):
