@@ -25,6 +25,8 @@ ffmpeg), which would open connections of its own.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import hashlib
 import http.client
@@ -35,9 +37,10 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -486,24 +489,39 @@ def cached_media(cache_dir: Path, source_id: str) -> Media | None:
     return _cache_problem(cache_dir, source_id)[0]
 
 
+_ARCHIVE_THREADS = threading.Lock()
+
+
+@contextlib.contextmanager
+def _archive_locked(cache_dir: Path) -> Iterator[Path]:
+    """The archive, held by this thread and process alone: downloads of several works run at once (threads, or
+    processes sharing the cache), and each rewrite of the archive reads it first, so two would lose a line."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with _ARCHIVE_THREADS, open(cache_dir / f".{ARCHIVE}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released by the kernel if the process dies
+        yield cache_dir / ARCHIVE
+
+
 def _record_in_archive(cache_dir: Path, identity: str) -> None:
-    archive, line = cache_dir / ARCHIVE, archive_id(identity)
-    lines = archive.read_text(encoding="utf-8").splitlines() if archive.exists() else []
-    if line not in lines:
-        atomic_write_text(archive, "".join(f"{x}\n" for x in [*lines, line]))
+    line = archive_id(identity)
+    with _archive_locked(cache_dir) as archive:
+        lines = archive.read_text(encoding="utf-8").splitlines() if archive.exists() else []
+        if line not in lines:
+            atomic_write_text(archive, "".join(f"{x}\n" for x in [*lines, line]))
 
 
 def _forget_in_archive(cache_dir: Path, identity: str) -> bool:
     """Drop this identity's line from the archive; True when there was one."""
-    archive, line = cache_dir / ARCHIVE, archive_id(identity)
-    if not archive.exists():
-        return False
-    lines = archive.read_text(encoding="utf-8").splitlines()
-    kept = [x for x in lines if x.strip() != line]
-    if len(kept) == len(lines):
-        return False
-    atomic_write_text(archive, "".join(f"{x}\n" for x in kept))
-    return True
+    line = archive_id(identity)
+    with _archive_locked(cache_dir) as archive:
+        if not archive.exists():
+            return False
+        lines = archive.read_text(encoding="utf-8").splitlines()
+        kept = [x for x in lines if x.strip() != line]
+        if len(kept) == len(lines):
+            return False
+        atomic_write_text(archive, "".join(f"{x}\n" for x in kept))
+        return True
 
 
 # ---- probing and records --------------------------------------------------------------------------
