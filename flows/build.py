@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger, task, unmapped
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import FlowRun
@@ -240,7 +240,8 @@ def run_per_work(stage: str, runner: TaskRunner, work_task: Any, items: Sequence
     if not items:
         return StageResult(stage=stage)
     mapped = {name: [item[name] for item in items] for name in items[0]}
-    futures = cast(list[PrefectFuture[StageResult]], list(runner.map(work_task, {**mapped, **common})))
+    shared = {name: unmapped(value) for name, value in common.items()}
+    futures = cast(list[PrefectFuture[StageResult]], list(runner.map(work_task, {**mapped, **shared})))
     for _ in progress.track(futures, stage):
         pass
     parts = []
