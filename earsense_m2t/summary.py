@@ -74,7 +74,8 @@ class BuildSummary:
             f"earsense-m2t build of {self.site_url}",
             f"  works crawled:        {n_works} ({len(without)} without a recording)",
             "  since last crawl:     " + ", ".join(f"{k} {len(crawl.notes.get(k, []))}"
-                                                  for k in ("new", "changed", "unchanged", "gone")),
+                                                  for k in ("new", "changed", "unchanged", "gone"))
+            + (f" (unreached {len(crawl.notes['unreached'])}: kept as published)" if crawl.notes.get("unreached") else ""),
             f"  recordings listed:    {len(crawl.of(Recording))} (+{len(searched)} found by search)",
             f"  Spotify:              {spotify}",
             f"  media downloaded:     {acquire.counts['computed']} new, {acquire.counts['reused']} reused from cache",

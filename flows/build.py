@@ -215,10 +215,12 @@ def features_work_task(work_id: str, segments: list[Segment], media: list[Media]
 
 @task(name="publish", cache_policy=NO_CACHE, persist_result=False)
 def publish_task(paths: BuildPaths, site_url: str, local: bool, params: AudioParams,
-                 push_to_hub: str | None) -> StageResult:
+                 push_to_hub: str | None, gone: Sequence[str] = ()) -> StageResult:
+    """``gone``: the works whose page answered 404/410 (the crawl's ``gone``); a work the build lacks for any
+    other reason (its page failed for now: the crawl's ``unreached``) keeps its published rows."""
     pause_point("publish", paths)
     return publish_release(paths.build_dir, paths.dataset_dir, site_url=site_url, embedded=local, params=params,
-                           push_to_hub=push_to_hub)
+                           push_to_hub=push_to_hub, gone=list(gone))
 
 
 def task_failure(stage: str, item_ids: Sequence[str], exc: BaseException) -> StageResult:
@@ -439,7 +441,7 @@ def build_dataset(site_url: str = EMBEDDED_SITE, output_root: str | None = None,
         if publish:
             with timed(durations, "publish"):
                 progress.stage("publish")
-                results.append(publish_task(paths, start_url, local, params, push_to_hub))
+                results.append(publish_task(paths, start_url, local, params, push_to_hub, crawl.notes.get("gone", [])))
     summary = BuildSummary.of(start_url, results, leftovers_removed=len(swept), durations=durations)
     if publish and train_deployment:
         summary.training = trigger_training_task(train_deployment, summary.release)
