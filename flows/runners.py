@@ -52,6 +52,10 @@ def check_scale_out(dask: str | None, workers: int, download_concurrency: int,
                                                "this machine) nor a scheduler address such as 'tcp://host:8786'")
 
 
+#: where a local cluster listens (see audio_runner)
+LOCAL_CLUSTER_ADDRESSES = {"host": "127.0.0.1", "dashboard_address": "127.0.0.1:0"}
+
+
 def audio_runner(dask: str | None, workers: int) -> TaskRunner:
     """A task runner (not started) for the segment and features tasks."""
     from prefect.task_runners import ThreadPoolTaskRunner
@@ -63,10 +67,12 @@ def audio_runner(dask: str | None, workers: int) -> TaskRunner:
     local = _LOCAL.fullmatch(dask)
     if local is None:
         return DaskTaskRunner(address=dask)
-    # one thread per process: the audio work is CPU-bound, and a process per worker is what scales
+    # one thread per process: the audio work is CPU-bound, and a process per worker is what scales. The
+    # scheduler and its dashboard listen on loopback only, the dashboard on a free port: a local cluster's
+    # defaults (0.0.0.0, dashboard on :8787) would open a scheduler that runs code to the whole network
     return DaskTaskRunner(cluster_class="distributed.LocalCluster", cluster_kwargs={
         "n_workers": int(local.group(1) or workers), "threads_per_worker": 1, "processes": True,
-        "dashboard_address": None})
+        **LOCAL_CLUSTER_ADDRESSES})
 
 
 def download_runner(download_concurrency: int) -> TaskRunner:

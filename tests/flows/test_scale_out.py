@@ -53,3 +53,24 @@ def test_the_deadline_is_the_build_s_in_any_process():
 def test_bad_scale_out_options_are_one_line_errors_before_any_work(tmp_path, args, needles):
     short_error(cli(*args, cwd=tmp_path), *needles)
     assert not (tmp_path / "local").exists()
+
+
+def test_a_local_cluster_listens_on_loopback_only():
+    """A Dask scheduler runs whatever it is sent: the local one must not listen beyond this machine."""
+    import os
+    import shutil
+    import subprocess
+
+    from distributed import LocalCluster
+
+    from earsense_m2t.flows.runners import LOCAL_CLUSTER_ADDRESSES
+
+    if shutil.which("ss") is None:
+        pytest.skip("ss (iproute2) is not installed")
+    kwargs = audio_runner("local:1", 1).cluster_kwargs
+    assert {k: kwargs[k] for k in LOCAL_CLUSTER_ADDRESSES} == LOCAL_CLUSTER_ADDRESSES
+    with LocalCluster(**kwargs) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        listening = [line.split()[3] for line in subprocess.run(["ss", "-ltnp"], capture_output=True, text=True).stdout
+                     .splitlines() if f"pid={os.getpid()}," in line]
+    assert listening and all(address.startswith("127.0.0.1:") for address in listening), listening
