@@ -8,6 +8,7 @@ recording per movement. A movement that cannot be placed is a ``Failure``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -27,6 +28,7 @@ Decoder = Callable[[str, int], np.ndarray]
 def _whole_work_segments(movements: Sequence[Movement], media: Media, decode: Decoder,
                          recording: Recording | None = None) -> tuple[list[Segment], str | None]:
     total = media.duration_s or 0.0
+    decode = functools.lru_cache(maxsize=1)(decode)  # the durations cut and silence detection share one decode
     titles = [m.title for m in movements]
     candidates: list[tuple[str, list[Chapter]]] = []
     if len(media.chapters) >= 2:

@@ -102,3 +102,26 @@ def test_the_stage_cuts_by_the_listed_durations_of_the_recording_the_titles_came
 def test_durations_of_another_recording_are_not_a_cut(tmp_path: Path):
     got, _ = _stage(tmp_path, LISTED, titles_ri=0)  # the titles came from recording 0's list
     assert {s.method for s in got.of(Segment)} == {"silence"}
+
+
+def test_a_list_that_does_not_fit_falls_back_to_silence_with_one_decode(tmp_path: Path):
+    from earsense_m2t.acquire.decode import decode_mono
+
+    durations = [52.0, 41.0, 63.0]
+    audio = performance(durations, gap_s=2.0)
+    path = tmp_path / "whole.wav"
+    wavfile.write(path, SR, (audio * 32767).astype(np.int16))
+    calls: list[str] = []
+
+    def counting(p: str, rate: int) -> np.ndarray:
+        calls.append(p)
+        return decode_mono(p, rate)
+
+    listed = (("I. Allegro", 80.0), ("II. Adagio", 41.0), ("III. Presto", 63.0))  # 24 s too long
+    mvs = [Movement(id=f"W#{n}", work_id="W", number=n, title=t, title_source="page", titles_ri=0)
+           for n, (t, _) in enumerate(listed, 1)]
+    rec = Recording(id="W@v", work_id="W", source_url="http://127.0.0.1/watch/v", source_id="v", listed_movements=listed)
+    md = Media(source_id="v", source_url=rec.source_url, path=str(path), sha256=SHA, downloaded_at=NOW,
+               duration_s=audio.size / SR)
+    got = prepare_segments(mvs, [rec], [md], decode=counting)
+    assert {s.method for s in got.of(Segment)} == {"silence"} and len(calls) == 1
