@@ -1,5 +1,13 @@
 """Typed records: the only currency between stages, and the one result shape every stage returns."""
 
+from earsense_m2t.schemas.annotation import (
+    ANNOTATION_RECORD_TYPES,
+    Judgment,
+    PoolExcerpt,
+    RelativeAnnotation,
+    Triplet,
+    pair_id,
+)
 from earsense_m2t.schemas.records import (
     RECORD_TYPES,
     SCHEMA_VERSION,
@@ -23,6 +31,12 @@ from earsense_m2t.schemas.results import Deadline, StageResult
 from earsense_m2t.schemas.validate import RecordError, validate_bundle, validate_record
 
 __all__ = [
+    "ANNOTATION_RECORD_TYPES",
+    "Judgment",
+    "PoolExcerpt",
+    "RelativeAnnotation",
+    "Triplet",
+    "pair_id",
     "RECORD_TYPES",
     "SCHEMA_VERSION",
     "TEMPO_CLASSES",

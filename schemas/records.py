@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Protocol, TypeVar, get_args
 
 # MAJOR: a field is removed or changes meaning/type; MINOR: a field is added; PATCH: docs only.
-SCHEMA_VERSION = "1.2.0"  # 1.2: the page's facts and per-recording movement lists, WorkText
+SCHEMA_VERSION = "1.3.0"  # 1.3: the relative annotations (PoolExcerpt, Triplet, Judgment, RelativeAnnotation)
+# 1.2: the page's facts and per-recording movement lists, WorkText
 # 1.1: Failure.code, Movement.expected_duration_s, AlbumTrack, Release
 
 TempoTag = Literal["slow", "medium", "fast", "super_fast"]
