@@ -168,6 +168,32 @@ def checkout_version(
     typer.echo(f"{path}\n  python -c 'import datasets; print(datasets.load_dataset(\"{path}\"))'")
 
 
+@app.command()
+def annotate(
+    out: Annotated[Path, typer.Option(help="Output root of a build: its annotation/ folder holds the pool, the "
+                                      "triplets and the judgments.")] = OUTPUT_ROOT,
+    host: Annotated[str, typer.Option(help="Address to listen on; loopback only unless --allow-remote.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port (0 = any free port).")] = 8765,
+    allow_remote: Annotated[bool, typer.Option(help="Allow a --host other than loopback (the page has no login: "
+                                               "anyone who reaches it can submit judgments).")] = False,
+) -> None:
+    """Serve the annotation page: people compare pairs of excerpts; judgments go to <out>/annotation/judgments.sqlite."""
+    from earsense_m2t.annotation.store import StoreError
+    from earsense_m2t.annotation.webapp import NoPool, check_host, serve_forever
+
+    refusal = check_host(host, allow_remote)
+    if refusal:
+        fail(refusal)
+    try:
+        serve_forever(out / "annotation", host=host, port=port, announce=typer.echo)
+    except NoPool as exc:
+        fail(str(exc))
+    except (StoreError, ValueError) as exc:
+        fail(f"annotate: {exc}")
+    except OSError as exc:
+        fail(f"--host {host} --port {port}: cannot listen there ({exc.strerror or exc})")
+
+
 deployments_app = typer.Typer(no_args_is_help=True, help="The Prefect deployments of build-dataset (earsense-m2t, "
                               "mini-site, scheduled-refresh): serve them here, or register them to a work pool.")
 app.add_typer(deployments_app, name="deployments")
