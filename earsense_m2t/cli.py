@@ -10,6 +10,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from earsense_m2t.annotation.cli import app as annotations_app
 from earsense_m2t.config import EMBEDDED_SITE, OUTPUT_ROOT, BuildPaths
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -197,6 +198,7 @@ def annotate(
 deployments_app = typer.Typer(no_args_is_help=True, help="The Prefect deployments of build-dataset (earsense-m2t, "
                               "mini-site, scheduled-refresh): serve them here, or register them to a work pool.")
 app.add_typer(deployments_app, name="deployments")
+app.add_typer(annotations_app, name="annotations")  # aggregate, evaluate, MusAV and Label Studio files
 
 RefreshCron = Annotated[str | None, typer.Option(
     help="Cron schedule of build-dataset/scheduled-refresh (default: weekly, '0 3 * * 1', Mondays 03:00).")]
