@@ -24,15 +24,17 @@ PACKAGES = {
 #: the import names the project had before it had one root: none may come back
 OLD_TOP_LEVEL = {"annotation", "audio", "crawlers", "devservers", "flows", "minisite", "model", "publish", "schemas",
                  "tagging"}
-#: the pipeline in order; a stage may import only the stages before it
-STAGES = ("crawlers", "acquire", "movements", "segment", "features", "publish", "annotation", "model")
+#: the pipeline in order; a stage may import only the stages before it (annotate runs before publish, which
+#: publishes its configs and computes the card's agreement figures with its modules)
+STAGES = ("crawlers", "acquire", "movements", "segment", "features", "annotation", "publish", "model")
 #: shared libraries any stage may import; they import no stage
 SHARED = ("earsense_m2t.schemas", "earsense_m2t.tagging", "earsense_m2t.config", "earsense_m2t.text", "earsense_m2t.egress")
 #: the command line's helpers that the flow may use too; they import only shared libraries
 CORE = ("earsense_m2t.summary", "earsense_m2t.build_options", "earsense_m2t.workdir")
 #: the stage entrypoints, as each stage package's __init__ names them
 ENTRYPOINTS = {"crawlers": "crawl_site", "acquire": "acquire_media", "movements": "prepare_movements",
-               "segment": "prepare_segments", "features": "prepare_clips", "publish": "publish_release"}
+               "segment": "prepare_segments", "features": "prepare_clips", "annotation": "prepare_annotations",
+               "publish": "publish_release"}
 
 
 def source_files(*folders: str) -> list[Path]:
