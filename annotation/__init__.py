@@ -1,6 +1,27 @@
-"""MusAV-style relative arousal/valence annotations of published clips.
+"""Annotate stage: MusAV-style relative arousal/valence annotations of the movements.
 
-Not built yet: this stage gets its code with the annotation issue. It will read a published version
-and write a pool, triplets, pairs, raw judgments, agreement and ground-truth subsets, published as the
-``relative_annotations`` and ``annotation_pool`` configs.
+Entrypoint: :func:`prepare_annotations` (:mod:`earsense_m2t.annotation.stage`): the pool of excerpts, the
+triplets (append-only rounds), silver labels, and the human judgments collected on the annotation page,
+aggregated as MusAV does. Published by the publish stage as the ``annotation_pool`` and
+``relative_annotations`` configs.
+
+The entrypoint is imported on first use, so that the page, the store and the command line (which import
+submodules of this package) do not pull in the whole stage.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from earsense_m2t.annotation.stage import prepare_annotations
+
+__all__ = ["prepare_annotations"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "prepare_annotations":
+        from earsense_m2t.annotation.stage import prepare_annotations
+
+        return prepare_annotations
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
