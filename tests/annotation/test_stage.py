@@ -1,0 +1,134 @@
+"""The annotate stage end to end on real files: pool, excerpts, triplets, silver, human labels, failures, reruns."""
+
+import dataclasses
+import shutil
+
+import pytest
+
+from earsense_m2t.annotation import prepare_annotations
+from earsense_m2t.annotation.excerpts import RenderParams
+from earsense_m2t.annotation.paths import AnnotationPaths
+from earsense_m2t.annotation.pool import PoolParams
+from earsense_m2t.annotation.stage import AnnotationConfig
+from earsense_m2t.annotation.store import JudgmentStore
+from earsense_m2t.schemas import Judgment, PoolExcerpt, RelativeAnnotation, Triplet, validate_record
+from earsense_m2t.schemas.io import read_records
+from tests.annotation._builds import MovementAudio, make_build
+
+CONFIG = AnnotationConfig(pool=PoolParams(excerpt_s=3.0, min_duration_s=2.0), render=RenderParams(opus_bitrate="32k"))
+HAPPY, SAD = "A joyful, radiant dance full of delight.", "A mournful lament of grief and despair."
+
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("build")
+    slow = MovementAudio(5.0, attacks_hz=0.5, level_db=-30.0, tempo_tag="slow", text=SAD)
+    fast = MovementAudio(5.0, attacks_hz=5.0, level_db=-12.0, tempo_tag="fast", text=HAPPY)
+    return make_build(tmp_path / "media", {
+        "A": [fast, slow, fast], "B": [slow, fast, slow], "C": [fast, slow, dataclasses.replace(fast, text=None)],
+        "D": [slow, fast, dataclasses.replace(slow, loudness_lufs=-60.0)]}, ensemble={"C": "trio", "D": "trio"})
+
+
+def run(build, folder, **kw):
+    return prepare_annotations(build.movements, build.clips, build.media, folder, segments=build.segments,
+                               works=build.works, config=CONFIG, **kw)
+
+
+@pytest.fixture(scope="module")
+def first(build, tmp_path_factory):
+    """The first build's annotation folder and result: the only run that renders every excerpt."""
+    folder = tmp_path_factory.mktemp("first") / "annotation"
+    return folder, run(build, folder, version="1.3.0")
+
+
+@pytest.fixture
+def folder(first, tmp_path):
+    """A fresh annotation folder holding only the rendered excerpts of the first build (a warm cache)."""
+    target = tmp_path / "annotation"
+    shutil.copytree(AnnotationPaths.at(first[0]).excerpts, AnnotationPaths.at(target).excerpts)
+    return target
+
+
+def test_first_build(first):
+    folder, result = first
+    pool, triplets, rows = result.of(PoolExcerpt), result.of(Triplet), result.of(RelativeAnnotation)
+    assert result.stage == "annotate" and result.failures == []
+    assert len(pool) == 11 and result.counts["excluded:too_quiet"] == 1  # D#3 is below the range
+    assert result.counts["computed"] == 11 and result.counts["reused"] == 0 and result.counts["pool"] == 11
+    assert len(triplets) == 3 and result.counts["triplets_new"] == 3  # 11 movements: two wait for a later build
+    assert len(rows) == 3 * 3 * 2 and all(r.source == "silver" for r in rows)
+    assert all(validate_record(r) == [] for r in [*pool, *triplets, *rows])
+    paths = AnnotationPaths.at(folder)
+    assert read_records(paths.pool, PoolExcerpt) == pool and read_records(paths.triplets, Triplet) == triplets
+    assert all((paths.excerpts / e.excerpt_file).is_file() for e in pool)
+    by_id = {e.id: e for e in pool}
+    assert by_id["A#1"].silver_arousal > by_id["A#2"].silver_arousal + 1  # loud, busy, fast vs quiet, sparse, slow
+    assert by_id["A#1"].silver_valence == 1.0 and by_id["A#2"].silver_valence < 0
+    assert by_id["C#3"].silver_valence is None and by_id["C#1"].ensemble == "trio"
+    assert all(t.created_version == "1.3.0" and t.round == 1 for t in triplets)
+
+
+def test_rerun_reuses_excerpts_and_triplets(build, first):
+    folder, result = first
+    before = AnnotationPaths.at(folder).triplets.read_bytes()
+    again = run(build, folder)
+    assert again.counts["computed"] == 0 and again.counts["reused"] == 11 and again.counts["triplets_new"] == 0
+    assert AnnotationPaths.at(folder).triplets.read_bytes() == before
+    assert again.of(RelativeAnnotation) == result.of(RelativeAnnotation)
+
+
+def test_one_broken_recording_is_a_failure_not_fatal(build, folder, tmp_path):
+    broken = dataclasses.replace(build.media[0], path=str(tmp_path / "missing.flac"),
+                                 sha256="f" * 64)  # another file: its cached excerpts are not its own
+    segments = [dataclasses.replace(s, media_sha256="f" * 64) if s.source_id == broken.source_id else s
+                for s in build.segments]
+    result = prepare_annotations(build.movements, build.clips, [broken, *build.media[1:]], folder,
+                                 segments=segments, works=build.works, config=CONFIG)
+    assert sorted(f.item_id for f in result.failures) == ["A#1", "A#2", "A#3"]
+    assert {f.code for f in result.failures} == {"excerpt_failed"} and result.counts["dropped"] == 3
+    assert "missing.flac" in result.failures[0].reason
+    assert len(result.of(PoolExcerpt)) == 8
+
+
+def test_human_labels_replace_silver_ones_pair_by_pair(build, folder):
+    triplet = run(build, folder).of(Triplet)[0]
+    (a, b), (c, d) = triplet.pairs()[0], triplet.pairs()[1]
+    store = JudgmentStore(AnnotationPaths.at(folder).judgments)
+    judged = [Judgment(triplet_id=triplet.id, a=a, b=b, question="arousal", answer=x, annotator=f"p{i}",
+                       submitted_at="2026-01-02T00:00:00+00:00") for i, x in enumerate(["a", "a", "ab"])]
+    waiting = [Judgment(triplet_id=triplet.id, a=c, b=d, question="arousal", answer="b", annotator=f"p{i}",
+                        submitted_at="2026-01-02T00:00:00+00:00") for i in range(2)]
+    stray = Judgment(triplet_id="t999999999999", a="A#1", b="B#1", question="arousal", answer="a", annotator="p9")
+    assert store.add([*judged, *waiting, stray]) == 6
+    result = run(build, folder)
+    rows = {(r.pair_id, r.question): r for r in result.of(RelativeAnnotation)}
+    human = rows[(f"{a}-{b}", "arousal")]
+    assert (human.source, human.agreement, human.outcome, human.annotators) == ("human", "majority-agreement", "a", 3)
+    assert "gt" in human.subsets and human.triplet_consistency is not None
+    assert rows[(f"{a}-{b}", "valence")].source == "silver"
+    assert rows[(f"{c}-{d}", "arousal")].source == "silver"  # two of three answers: still silver
+    assert result.counts["rows_human"] == 1 and result.counts["pairs_in_progress"] == 1
+    assert result.counts["judgments"] == 5 and result.counts["judgments_ignored"] == 1
+    assert len(result.of(Judgment)) == 5
+
+
+def test_a_movement_that_leaves_keeps_its_triplet_marked(build, folder):
+    triplets = run(build, folder).of(Triplet)
+    gone = triplets[0].movement_ids[0]
+    kept = [m for m in build.movements if m.id != gone]
+    result = prepare_annotations(kept, build.clips, build.media, folder, segments=build.segments, works=build.works,
+                                 config=CONFIG)
+    assert result.of(Triplet)[: len(triplets)] == triplets
+    marked = [r for r in result.of(RelativeAnnotation) if gone in (r.a, r.b)]
+    assert len(marked) == 4 and not any(r.in_dataset for r in marked)
+    assert all(r.in_dataset for r in result.of(RelativeAnnotation) if gone not in (r.a, r.b))
+    assert result.counts["not_in_dataset"] == 1
+
+
+def test_an_unreadable_triplets_file_is_left_alone(build, folder):
+    paths = AnnotationPaths.at(folder)
+    paths.triplets.write_text("not json\n")
+    result = run(build, folder)
+    assert [f.code for f in result.failures] == ["triplets_unreadable"]
+    assert "triplets.jsonl" in result.failures[0].reason and paths.triplets.read_text() == "not json\n"
+    assert result.of(RelativeAnnotation) == [] and len(result.of(PoolExcerpt)) == 11
