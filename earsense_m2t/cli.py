@@ -179,6 +179,7 @@ def annotate(
                                                "anyone who reaches it can submit judgments).")] = False,
 ) -> None:
     """Serve the annotation page: people compare pairs of excerpts; judgments go to <out>/annotation/judgments.sqlite."""
+    from earsense_m2t.annotation.paths import AnnotationPaths
     from earsense_m2t.annotation.store import StoreError
     from earsense_m2t.annotation.webapp import NoPool, check_host, serve_forever
 
@@ -186,7 +187,7 @@ def annotate(
     if refusal:
         fail(refusal)
     try:
-        serve_forever(out / "annotation", host=host, port=port, announce=typer.echo)
+        serve_forever(AnnotationPaths(out).dir, host=host, port=port, announce=typer.echo)
     except NoPool as exc:
         fail(str(exc))
     except (StoreError, ValueError) as exc:
