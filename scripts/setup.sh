@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install everything earsense-m2t needs on a fresh Debian/Ubuntu machine, idempotently:
-# system tools (ffmpeg/ffprobe, git) via apt when missing, a venv in .venv, the project and its deps.
+# system tools (ffmpeg/ffprobe, git; with --dev also chromium and chromium-driver) via apt when missing, a venv
+# in .venv, the project and its deps.
 #   bash scripts/setup.sh                 core install
 #   bash scripts/setup.sh --dev           also what the tests, lint and type checks need (README's test command)
 #   bash scripts/setup.sh --model         also the model extra (CPU torch)
@@ -8,6 +9,16 @@
 # Flags combine: bash scripts/setup.sh --dev --model
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+extras=()
+for arg in "$@"; do
+  case "$arg" in
+    --dev) extras+=(dev) ;;
+    --model) extras+=(model) ;;
+    --bench) extras+=(bench) ;;
+    *) echo "setup: unknown option '$arg' (use --dev, --model, --bench)" >&2; exit 2 ;;
+  esac
+done
 
 need_apt=()
 command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || need_apt+=(ffmpeg)
@@ -19,20 +30,30 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
+# --dev: the annotation page's browser test drives Debian's chromium through its matching chromium-driver
+# (Selenium; Playwright's own browser download is not an option offline). Without root or sudo, say how.
+if [[ " ${extras[*]:-} " == *" dev "* ]]; then
+  need_browser=()
+  command -v chromium >/dev/null 2>&1 || need_browser+=(chromium)
+  command -v chromedriver >/dev/null 2>&1 || need_browser+=(chromium-driver)
+  if [ ${#need_browser[@]} -gt 0 ]; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    if [ -n "$SUDO" ] && ! command -v sudo >/dev/null 2>&1; then
+      echo "setup: ${need_browser[*]} missing and no root or sudo here; tests/annotation/test_browser.py will be" \
+           "skipped until someone runs: apt-get update && apt-get install -y ${need_browser[*]}" >&2
+    else
+      echo "setup: installing ${need_browser[*]} with apt-get"
+      $SUDO apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_browser[@]}" >/dev/null
+    fi
+  fi
+fi
+
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv"
   "$PY" -m venv .venv
 fi
-extras=()
-for arg in "$@"; do
-  case "$arg" in
-    --dev) extras+=(dev) ;;
-    --model) extras+=(model) ;;
-    --bench) extras+=(bench) ;;
-    *) echo "setup: unknown option '$arg' (use --dev, --model, --bench)" >&2; exit 2 ;;
-  esac
-done
 spec="."
 [ ${#extras[@]} -gt 0 ] && spec=".[$(IFS=,; echo "${extras[*]}")]"
 stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)-$(IFS=-; echo "${extras[*]:-core}")"
