@@ -58,8 +58,11 @@ def reliability_matrix(judgments: Iterable[Judgment], question: str) -> tuple[np
     return matrix, list(annotators), unit_ids
 
 
-def krippendorff_alpha(judgments: Iterable[Judgment], question: str, level: Level = "nominal") -> float | None:
-    """Krippendorff's alpha of one question's human judgments (units = pairs), or None when undefined."""
+def krippendorff_alpha(judgments: Iterable[Judgment], question: str, level: str = "nominal") -> float | None:
+    """Krippendorff's alpha of one question's human judgments (units = pairs), or None when undefined.
+
+    ``level`` is "nominal" or "ordinal" (checked here, so callers may pass a plain string).
+    """
     if level not in LEVELS:
         raise ValueError(f"level {level!r} is not one of {list(LEVELS)}")
     matrix, _, _ = reliability_matrix(judgments, question)

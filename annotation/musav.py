@@ -7,14 +7,15 @@
 * aggregated, ``annotations.<type>.all.agreement`` and its ground-truth subsets ``.agreement.gt``,
   ``.agreement.gt.ct``, ``.agreement.gt.fa``, ``.agreement.gt.ct.fa``: ``tripletid``, ``triplet_type``,
   ``pairid`` ("<a>-<b>"), ``agreement``, ``higher_value`` (``undefined`` when no answer was given
-  twice), plus ``triplet_consistency`` in the gt files.
+  twice), plus ``triplet_consistency`` in the gt, gt.ct and gt.ct.fa files.
 
 Written as MusAV's scripts write them (``json.dumps`` defaults: ``", "`` and ``": "`` separators,
 non-ASCII escaped, keys in that order). The ``.all.agreement`` file lists pairs in first-judged order;
 a gt file lists triplets in the order of their first ground-truth pair and each triplet's pairs
 together (MusAV's script prints a triplet's pairs in Python set order, which varies from run to run;
-here they keep their ``.all.agreement`` order). ``gt.ct``, ``gt.fa`` and ``gt.ct.fa`` are the ``gt``
-lines filtered, in the same order.
+here they keep their ``.all.agreement`` order). ``gt.ct`` and ``gt.ct.fa`` are the ``gt`` lines
+filtered, in the same order; ``gt.fa`` is, as in MusAV's published files, the full-agreement lines of
+``.all.agreement`` in that file's order and without ``triplet_consistency``.
 
 MusAV's published gt files hold some lines as Python dict literals (single quotes) rather than JSON;
 :func:`read_aggregated` reads both. Anything else malformed, an unknown answer or a missing field is a
@@ -272,11 +273,15 @@ def write_aggregated(rows: Sequence[RelativeAnnotation], out_dir: Path, question
     gt = gt_order(human)
     written = {aggregated_name(question): _write_lines(out_dir / aggregated_name(question),
                                                        (aggregated_line(r, with_consistency=False) for r in human))}
-    for subset in (GT, GT_CT, GT_FA, GT_CT_FA):
+    for subset in (GT, GT_CT, GT_CT_FA):
         name = aggregated_name(question, subset)
         written[name] = _write_lines(out_dir / name, (aggregated_line(r, with_consistency=True) for r in gt
                                                       if subset in r.subsets))
-    return written
+    # MusAV's published gt.fa is the full-agreement lines of .all.agreement: that order, no consistency field
+    name = aggregated_name(question, GT_FA)
+    written[name] = _write_lines(out_dir / name, (aggregated_line(r, with_consistency=False) for r in human
+                                                  if GT_FA in r.subsets))
+    return {aggregated_name(question, s): written[aggregated_name(question, s)] for s in AGGREGATED_FILES.values()}
 
 
 def split_pair_id(pairid: str, known: Iterable[str] | Mapping[str, Any] = ()) -> tuple[str, str] | None:
