@@ -70,7 +70,8 @@ class EmotionScores:
 
 
 class EmotionModel(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def __call__(self, text: str) -> EmotionScores: ...
 
