@@ -28,6 +28,8 @@ from datasets.info import DatasetInfosDict  # noqa: E402
 from huggingface_hub import DatasetCard, DatasetCardData  # noqa: E402
 
 from earsense_m2t.config import REAL_SITE_URL  # noqa: E402
+from earsense_m2t.publish.annotations import PLOT_NAME as ANNOTATION_PLOT  # noqa: E402
+from earsense_m2t.publish.annotations import plot_annotations  # noqa: E402
 from earsense_m2t.schemas import TEMPO_CLASSES  # noqa: E402
 
 #: shipped as package data (``earsense_m2t.datacards``), so a wheel install renders the same card
@@ -240,6 +242,9 @@ def make_plots(out_dir: Path, default: pl.DataFrame, stats: Mapping[str, Any], c
         name = f"spectrogram_{tag}.png"
         plot_spectrogram(array, f"{tag}: {row['id']} ({row['movement_title']})", fps, plot_dir / name)
         plots.append({"title": f"Example spectrogram, {tag}: {row['id']}", "path": f"{PLOT_DIR}/{name}"})
+    if context.get("annotations"):
+        plot_annotations(context["annotations"], plot_dir / ANNOTATION_PLOT)
+        plots.append({"title": "Relative annotations: agreement and silver outcomes", "path": f"{PLOT_DIR}/{ANNOTATION_PLOT}"})
     return plots
 
 

@@ -51,6 +51,7 @@ from datasets import Features
 
 from earsense_m2t.acquire.download import SOURCE_IDENTITY_RULE
 from earsense_m2t.config import BuildPaths
+from earsense_m2t.publish.annotations import annotation_context
 from earsense_m2t.publish.card import (
     PLOT_DIR,
     ConfigSummary,
@@ -75,7 +76,7 @@ from earsense_m2t.publish.versions import (
     prepend_changelog,
 )
 from earsense_m2t.publish.writer import ParquetFileWriter, link_or_copy
-from earsense_m2t.schemas import SCHEMA_VERSION, RecordError, validate_bundle
+from earsense_m2t.schemas import SCHEMA_VERSION, RecordError, validate_bundle, validate_record
 
 #: set to a stage name to make publish wait there (the kill-safety tests kill it while it waits)
 PAUSE_ENV = "EARSENSE_PUBLISH_PAUSE_AT"
@@ -435,7 +436,9 @@ def bundle_context(bundle: Bundle) -> dict[str, Any]:
     """What the card says about the build's data, read from the manifests themselves."""
     with_audio = {r.work_id for r in bundle.recordings}
     return {"segmentation": dict(sorted(Counter(s.method for s in bundle.segments).items())),
-            "works_without_recording": sorted(w.id for w in bundle.works if w.id not in with_audio)}
+            "works_without_recording": sorted(w.id for w in bundle.works if w.id not in with_audio),
+            "annotations": annotation_context(bundle.annotation_pool, bundle.relative_annotations,
+                                              bundle.annotation_judgments)}
 
 
 def plan_configs(inputs: Inputs, previous: Previous | None) -> dict[str, ConfigBuild]:
@@ -504,7 +507,8 @@ def plots_key(default: pl.DataFrame, stats: Mapping[str, Any], ctx: Mapping[str,
     examples = {tag: contents.get(row["id"]) for tag, row in example_rows(default).items()}
     payload = {"code": hashlib.sha256(Path(card_module.__file__).read_bytes()).hexdigest(),
                "matplotlib": matplotlib.__version__, "rows": rows, "tempo_tags": stats.get("tempo_tags"),
-               "audio": ctx.get("audio"), "spectrogram": ctx.get("spectrogram"), "examples": examples}
+               "audio": ctx.get("audio"), "spectrogram": ctx.get("spectrogram"), "examples": examples,
+               "annotations": ctx.get("annotations")}
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
 
@@ -629,6 +633,7 @@ def _publish_locked(build_dir: Path, layout: Layout, previous: Previous | None, 
                     now: datetime, gone: Collection[str] | None) -> PublishResult:
     bundle = load_bundle(build_dir)
     problems = validate_bundle(bundle.works, bundle.movements, bundle.segments, bundle.clips)
+    problems += [p for r in [*bundle.annotation_pool, *bundle.relative_annotations] for p in validate_record(r)]
     if problems:
         raise RecordError(problems)
     ctx = {**bundle_context(bundle), **ctx}

@@ -35,7 +35,21 @@ from datasets import ClassLabel, Features, Value
 
 from earsense_m2t.publish.shards import ConfigFiles, FileStat
 from earsense_m2t.publish.writer import ParquetFileWriter
-from earsense_m2t.schemas import Clip, Failure, Media, Movement, Record, RecordError, Recording, Segment, Work, WorkText
+from earsense_m2t.schemas import (
+    Clip,
+    Failure,
+    Judgment,
+    Media,
+    Movement,
+    PoolExcerpt,
+    Record,
+    RecordError,
+    Recording,
+    RelativeAnnotation,
+    Segment,
+    Work,
+    WorkText,
+)
 from earsense_m2t.schemas.features import as_features, record_features, spectrogram_feature
 from earsense_m2t.schemas.io import read_records, verify_spectrogram
 from earsense_m2t.schemas.validate import Problem
@@ -44,6 +58,9 @@ DEFAULT_N_BINS = 256
 MANIFESTS: Mapping[str, type[Record]] = {
     "works": Work, "recordings": Recording, "media": Media, "movements": Movement,
     "segments": Segment, "clips": Clip, "failures": Failure, "work_texts": WorkText,
+    # the annotate stage's: the pool, every pair's relative annotation, and the human judgments (read for
+    # Krippendorff's alpha in the card; never published)
+    "annotation_pool": PoolExcerpt, "relative_annotations": RelativeAnnotation, "annotation_judgments": Judgment,
 }
 #: manifests a publish cannot do without; the others may be absent (a text-only build)
 REQUIRED_MANIFESTS = ("works", "movements")
@@ -91,6 +108,9 @@ class Bundle:
     clips: list[Clip] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     work_texts: list[WorkText] = field(default_factory=list)
+    annotation_pool: list[PoolExcerpt] = field(default_factory=list)
+    relative_annotations: list[RelativeAnnotation] = field(default_factory=list)
+    annotation_judgments: list[Judgment] = field(default_factory=list)
     root: Path | None = None  # relative spectrogram paths are resolved against it
 
 
@@ -301,6 +321,32 @@ def spectrogram_features(inputs: Inputs | None = None) -> Features:
         record_features(Clip, include=["spectrogram_frames"]),
         {"spectrogram_sha256": Value("string"), "parameters": Value("string")},
     )
+
+
+def annotation_pool_features(_inputs: Inputs | None = None) -> Features:
+    return as_features(record_features(PoolExcerpt))
+
+
+#: a row of ``relative_annotations`` is one pair and one question: its id is ``<pair id>/<question>``
+RELATIVE_EXTRA = {"id": Value("string")}
+
+
+def relative_annotations_features(_inputs: Inputs | None = None) -> Features:
+    return as_features(RELATIVE_EXTRA, record_features(RelativeAnnotation))
+
+
+def annotation_pool_frame(bundle: Bundle, _folds: Mapping[str, int]) -> pl.DataFrame:
+    """One row per pooled movement: its excerpt, the loudness it was admitted by, its playback gain."""
+    names = list(record_features(PoolExcerpt))
+    return part_frame(bundle.annotation_pool, PoolExcerpt, {n: n for n in names}).sort("id")
+
+
+def relative_annotations_frame(bundle: Bundle, _folds: Mapping[str, int]) -> pl.DataFrame:
+    """One row per pair and question, in the order the stage gives them (triplets by round, then pairs)."""
+    names = list(record_features(RelativeAnnotation))
+    df = part_frame(bundle.relative_annotations, RelativeAnnotation, {n: n for n in names})
+    ids = pl.Series("id", [r.id for r in bundle.relative_annotations], dtype=pl.String)
+    return df.with_columns(ids).select(list(relative_annotations_features()))
 
 
 def default_frame(bundle: Bundle, folds: Mapping[str, int]) -> pl.DataFrame:
@@ -752,6 +798,19 @@ CONFIGS: dict[str, ConfigSpec] = {
                                    "biography and metadata",
         features=works_features, volatile=WORKS_VOLATILE,
         plan=_table_plan("works", works_frame, WORKS_VOLATILE, "id", ("id",))),
+    # the annotate stage's configs; a build without annotations leaves them out (a config needs rows)
+    "annotation_pool": ConfigSpec(
+        name="annotation_pool",
+        description="one row per movement in the annotation pool: its listening excerpt (start, length, file "
+                    "sha256), loudness before normalization, playback gain, strata and silver predictor scores",
+        features=annotation_pool_features,
+        plan=_table_plan("annotation_pool", annotation_pool_frame, (), "work_id", ("id",))),
+    "relative_annotations": ConfigSpec(
+        name="relative_annotations",
+        description="one row per pair of a triplet and question (arousal, valence): which excerpt is higher, "
+                    "agreement, ground-truth subsets, triplet consistency, human or silver, number of annotators",
+        features=relative_annotations_features,
+        plan=_table_plan("relative_annotations", relative_annotations_frame, (), "triplet_id", ())),
 }
 
 
