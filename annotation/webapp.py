@@ -42,7 +42,14 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from earsense_m2t.annotation.paths import POOL_FILE, TRIPLETS_FILE, AnnotationPaths
-from earsense_m2t.annotation.store import BadAnnotatorId, JudgmentStore, Submitted, open_store, pseudonymize
+from earsense_m2t.annotation.store import (
+    BadAnnotatorId,
+    JudgmentStore,
+    StoreError,
+    Submitted,
+    open_store,
+    pseudonymize,
+)
 from earsense_m2t.schemas.annotation import QUESTIONS, Judgment, PoolExcerpt, Triplet, pair_id
 from earsense_m2t.schemas.io import read_records
 
@@ -305,6 +312,10 @@ def create_app(annotation_dir: Path) -> FastAPI:
     @app.exception_handler(BadRequest)
     async def bad_request(request: Request, exc: BadRequest) -> JSONResponse:
         return error(exc.status, exc.message)
+
+    @app.exception_handler(StoreError)
+    async def store_error(request: Request, exc: StoreError) -> JSONResponse:
+        return error(503, f"the judgments store cannot be used right now ({exc}); nothing was stored, try again")
 
     app.add_middleware(Guard)
 

@@ -57,7 +57,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    _, triplets = build_folder(tmp_path / "annotation", n_triplets=1, seconds=1.0)
+    _, triplets = build_folder(tmp_path / "annotation", n_triplets=1, seconds=4.0)
     (tmp_path / "first_pair").write_text("\n".join((triplets[0].id, *triplets[0].movement_ids[:2])))
     return tmp_path / "annotation"
 
@@ -92,14 +92,16 @@ def test_an_annotator_judges_a_pair_with_the_keyboard_and_it_lands_in_sqlite(bro
         field.send_keys("Browser Person", Keys.ENTER)
         wait_for(browser, lambda d: text_of(d, "progress") == "Judged 0 of 3 pairs", "the first pair")
 
-        # both players got their excerpt, and the browser decoded it (1 s of Ogg Vorbis)
+        # both players got their excerpt, and the browser decoded it (4 s of Ogg Vorbis)
         duration = wait_for(browser, lambda d: d.execute_script(
             "const a = document.getElementById('audio-a'); return a.readyState >= 1 && a.duration;"), "audio A")
-        assert abs(duration - 1.0) < 0.05
+        assert abs(duration - 4.0) < 0.05
         press(browser, "z")  # play A
         wait_for(browser, lambda d: d.execute_script("return !document.getElementById('audio-a').paused;"), "A playing")
-        press(browser, " ")  # space: pause the player last used
-        wait_for(browser, lambda d: d.execute_script("return document.getElementById('audio-a').paused;"), "A paused")
+        press(browser, " ")  # space: pause the player last used (long before the excerpt ends by itself)
+        wait_for(browser, lambda d: d.execute_script(
+            "const a = document.getElementById('audio-a'); return a.paused && !a.ended && a.currentTime < 3;"),
+            "A paused by the space bar")
 
         press(browser, "1")  # arousal: A
         assert browser.find_element("css selector", 'input[name="arousal"][value="a"]').is_selected()

@@ -124,6 +124,17 @@ def test_one_question_at_a_time_and_the_other_is_asked_next(page: Page):
     assert page.next("Halfway")["progress"]["judged"] == 1
 
 
+def test_a_submission_with_one_conflicting_answer_stores_none_of_it(page: Page):
+    pair = page.next("Mixed")["pair"]
+    assert page.submit(body_for(pair, "Mixed", valence="a")).status_code == 201
+    count = page.store.count()
+    response = page.submit(body_for(pair, "Mixed", arousal="ab", valence="b"))  # arousal new, valence changed
+    assert response.status_code == 409 and "(valence=a)" in response.json()["error"]
+    assert response.json()["results"] == {"arousal": "not stored", "valence": "conflict"}
+    assert page.store.count() == count
+    assert page.next("Mixed")["pair"]["answered"] == {"valence": "a"}
+
+
 def valid(page: Page) -> dict[str, Any]:
     return body_for(page.next("Probe")["pair"], "Probe", arousal="a", valence="b")
 
@@ -226,6 +237,30 @@ def test_pairs_come_in_round_order_and_a_new_round_is_picked_up_while_running(tm
         os.utime(paths.triplets, ns=(time.time_ns(), time.time_ns() + 10**9))  # a coarse clock still sees a change
         again = requests.post(url + "/api/next", json={"annotator": "R"}, timeout=10).json()
         assert again["progress"]["total"] == 9 and again["pair"]["triplet_id"] == triplets[1].id
+
+
+def test_a_store_locked_too_long_is_a_503_and_the_retry_is_stored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import sqlite3
+
+    from earsense_m2t.annotation import store as store_module
+
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 200)  # connections read it when they open
+    folder = tmp_path / "annotation"
+    build_folder(folder, n_triplets=1, seconds=0.2)
+    with running_page(folder) as url:
+        pair = requests.post(url + "/api/next", json={"annotator": "L"}, timeout=10).json()["pair"]
+        blocker = sqlite3.connect(AnnotationPaths.at(folder).judgments, isolation_level=None)
+        blocker.execute("BEGIN EXCLUSIVE")  # another program holding the write lock
+        try:
+            locked = requests.post(url + "/api/judgments", json=body_for(pair, "L", arousal="a"), timeout=10)
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        assert locked.status_code == 503
+        assert "the judgments store cannot be used right now" in locked.json()["error"]
+        assert "nothing was stored, try again" in locked.json()["error"]
+        retry = requests.post(url + "/api/judgments", json=body_for(pair, "L", arousal="a"), timeout=10)
+        assert retry.status_code == 201
 
 
 def test_the_last_pair_judged_leaves_no_next_pair(tmp_path: Path):
