@@ -28,9 +28,10 @@ OLD_TOP_LEVEL = {"annotation", "audio", "crawlers", "devservers", "flows", "mini
 #: publishes its configs and computes the card's agreement figures with its modules)
 STAGES = ("crawlers", "acquire", "movements", "segment", "features", "annotation", "publish", "model")
 #: shared libraries any stage may import; they import no stage
-SHARED = ("earsense_m2t.schemas", "earsense_m2t.tagging", "earsense_m2t.config", "earsense_m2t.text", "earsense_m2t.egress")
+SHARED = ("earsense_m2t.schemas", "earsense_m2t.tagging", "earsense_m2t.config", "earsense_m2t.text", "earsense_m2t.egress",
+          "earsense_m2t.code_version")
 #: the command line's helpers that the flow may use too; they import only shared libraries
-CORE = ("earsense_m2t.summary", "earsense_m2t.build_options", "earsense_m2t.workdir")
+CORE = ("earsense_m2t.summary", "earsense_m2t.build_options", "earsense_m2t.workdir", "earsense_m2t.memo")
 #: the stage entrypoints, as each stage package's __init__ names them
 ENTRYPOINTS = {"crawlers": "crawl_site", "acquire": "acquire_media", "movements": "prepare_movements",
                "segment": "prepare_segments", "features": "prepare_clips", "annotation": "prepare_annotations",

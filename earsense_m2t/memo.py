@@ -1,0 +1,171 @@
+"""Per-work stage memos: what a refresh reuses instead of running a stage again for an unchanged work.
+
+A per-work stage task (acquire, segment, features) is a function of its inputs (the work's records
+from the stages before), its parameters, and its code. After it succeeds for a work, the memo keeps its
+result under ``<build>/memo/<stage>/`` keyed by all three: the key hashes the input records, the
+parameters, and the stage's computed code version (``earsense_m2t.code_version``). A later run whose key
+for that work is the same takes the result from the memo and does not run the task: no download check,
+no decode, no task run on the server. This is what makes a refresh in which nothing changed cost
+little more than the crawl, and a refresh in which one work changed run only that work.
+
+The memo never vouches for a file on its own: it records the size and modification time of every file
+the result points at (media, spectrograms, normalized audio) as they were when the stage had verified
+them, and a file that is missing or whose size or time differ makes the memo void, so the stage runs
+and verifies (or remakes) it in full. This is the check git makes of its work tree. Only results with no
+failure are kept: a failure may be transient (a timeout, the deadline), and is retried.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from earsense_m2t.code_version import code_version
+from earsense_m2t.schemas import ANNOTATION_RECORD_TYPES, RECORD_TYPES, Clip, Media, Record, Release, StageResult
+from earsense_m2t.schemas.io import atomic_write_text, content_key
+
+MEMO_FORMAT = 1
+_BY_KIND: dict[str, type[Record]] = {cls.kind: cls for cls in (*RECORD_TYPES, *ANNOTATION_RECORD_TYPES)}
+
+
+def _record_files(record: Record) -> list[str]:
+    """The local files a record points at, which must be as they were for a memo of it to hold."""
+    if isinstance(record, Media):
+        return [p for p in (record.path, record.info_json_path) if p]
+    if isinstance(record, Clip):
+        return [p for p in (record.spectrogram_path, record.audio_path) if p]
+    if isinstance(record, Release):  # the live version it names is still the one published
+        return [os.path.join(record.dataset_dir, "meta", "publish.json")]
+    return []
+
+
+def _stat(path: str) -> list[int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns]
+
+
+def _memo_name(work_id: str) -> str:
+    """A file name for any work id (ids are slugs, but a name never comes from the site unchecked)."""
+    return content_key("work", work_id)[:32] + ".json"
+
+
+@dataclass(frozen=True)
+class StageMemo:
+    """The memos of one stage of one build folder; ``module`` is the stage entrypoint's module, whose code
+    version is part of every key."""
+
+    directory: Path
+    stage: str
+    module: str
+
+    @classmethod
+    def of(cls, build_dir: Path, stage: str, module: str) -> StageMemo:
+        return cls(build_dir / "memo" / stage, stage, module)
+
+    def key(self, inputs: Mapping[str, Any]) -> str:
+        """The key of one work's task: its inputs (records as dicts, parameters) and the stage's code version."""
+        return content_key(MEMO_FORMAT, self.stage, code_version(self.module), _plain(inputs))
+
+    def load(self, work_id: str, key: str) -> StageResult | None:
+        """The work's memo as a result in which everything counts as reused, or None when there is none for
+        this key, or one of the files it points at is not as it was."""
+        path = self.directory / _memo_name(work_id)
+        try:
+            memo = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if memo.get("key") != key or memo.get("work_id") != work_id:
+            return None
+        for name, recorded in memo.get("files", {}).items():
+            if _stat(name) != recorded:
+                return None
+        try:
+            records = [_BY_KIND[item["kind"]].from_dict(item["record"]) for item in memo["records"]]
+        except (KeyError, TypeError, ValueError):
+            return None
+        result = StageResult(stage=self.stage, records=records, notes={k: list(v) for k, v in memo["notes"].items()})
+        counts = Counter({k: int(v) for k, v in memo["counts"].items()})
+        counts["reused"] += counts["computed"]  # made then, reused now
+        counts["computed"] = 0
+        counts["memo_works"] = 1
+        result.counts = counts
+        return result
+
+    def save(self, work_id: str, key: str, result: StageResult, files_too: Iterable[Path] = ()) -> bool:
+        """Keep ``result`` for this key when it has no failure; True when kept. ``files_too``: files the result
+        stands for that its records do not name with a path (they are checked like the others)."""
+        if result.failures:
+            return False
+        files: dict[str, list[int]] = {}
+        names = [name for record in result.records for name in _record_files(record)]
+        for name in [*names, *map(str, files_too)]:
+            stat = _stat(name)
+            if stat is None:
+                return False  # it points at a file that is not there: nothing to vouch for
+            files[name] = stat
+        memo = {"format": MEMO_FORMAT, "work_id": work_id, "key": key, "files": files,
+                "records": [{"kind": r.kind, "record": r.to_dict()} for r in result.records],
+                "counts": {k: v for k, v in result.counts.items() if k != "memo_works"}, "notes": result.notes}
+        self.directory.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(self.directory / _memo_name(work_id), json.dumps(memo, ensure_ascii=False, default=str))
+        return True
+
+
+def _plain(value: Any) -> Any:
+    """Inputs as JSON-ready values: records as their dicts (with their kind), containers element by element."""
+    if isinstance(value, Record):
+        return {"kind": value.kind, **value.to_dict()}
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _plain(dataclasses.asdict(value))
+    return value
+
+
+def manifests_digest(build_dir: Path) -> str:
+    """One hash of every manifest in ``build_dir`` (``*.jsonl``: what publish reads): names and the set of
+    their lines. A manifest's line order follows the order pages answered in; publish orders rows by id."""
+    digest = hashlib.sha256()
+    for path in sorted(build_dir.glob("*.jsonl")):
+        digest.update(path.name.encode("utf-8") + b"\0")
+        for line in sorted(path.read_bytes().splitlines()):
+            digest.update(line + b"\n")
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def file_states(paths: Iterable[Path]) -> dict[str, list[int] | None]:
+    """(size, modification time) of each file, None when absent: a key part for state kept in files (a database)."""
+    return {str(p): _stat(str(p)) for p in paths}
+
+
+def split_by_memo(memo: StageMemo, items: Iterable[Mapping[str, Any]], work_of: Callable[[Mapping[str, Any]], str],
+                  inputs_of: Callable[[Mapping[str, Any]], Mapping[str, Any]]
+                  ) -> tuple[dict[str, StageResult], list[dict[str, Any]]]:
+    """(results taken from memos by work id, the items still to run, each with its ``memo_key``)."""
+    reused: dict[str, StageResult] = {}
+    to_run: list[dict[str, Any]] = []
+    for item in items:
+        work_id = work_of(item)
+        key = memo.key(inputs_of(item))
+        found = memo.load(work_id, key)
+        if found is not None:
+            reused[work_id] = found
+        else:
+            to_run.append({**item, "memo_key": key})
+    return reused, to_run
+
+
+__all__ = ["MEMO_FORMAT", "StageMemo", "file_states", "manifests_digest", "split_by_memo"]
