@@ -20,7 +20,7 @@ from earsense_m2t.schemas.results import (
 )
 
 #: the stages in pipeline order, as the summary lists them
-STAGES = ("crawl", "acquire", "movements", "segment", "features", "publish")
+STAGES = ("crawl", "acquire", "movements", "segment", "features", "annotate", "publish")
 
 
 @dataclass
@@ -84,6 +84,17 @@ class BuildSummary:
             f"  spectrograms:         {features.counts['computed']} computed, {features.counts['reused']} reused from cache",
             "  quality flags:        " + (", ".join(f"{k} {v}" for k, v in flags.items()) or "none"),
         ]
+        annotate = self.results.get("annotate")
+        if annotate is not None:
+            c = annotate.counts
+            lines.append(f"  annotations:          pool {c['pool']} excerpts ({c['computed']} rendered), {c['triplets']} "
+                         f"triplets in {c['rounds']} rounds, {c['pairs']} pairs; rows: {c['rows_human']} human, "
+                         f"{c['rows_silver']} silver ({c['judgments']} judgments so far)")
+        skipped = [(stage, self._result(stage).counts.get("memo_works", 0)) for stage in ("acquire", "segment", "features")
+                   if self.results.get(stage) is not None]
+        if any(n for _, n in skipped):
+            lines.append("  unchanged, not rerun: " + ", ".join(f"{stage} {n} works" for stage, n in skipped)
+                         + " (their inputs, parameters and code are as when last done)")
         if self.leftovers_removed:
             lines.append(f"  cleaned up:           {self.leftovers_removed} leftovers of an interrupted build")
         lines += self._failure_lines()

@@ -1,4 +1,4 @@
-"""The ``build-dataset`` flow: crawl → acquire → movements → segment → features → publish.
+"""The ``build-dataset`` flow: crawl → acquire → movements → segment → features → annotate → publish.
 
 Wiring only: each task calls one stage entrypoint and writes that stage's manifests; every stage
 returns a ``StageResult`` (records, failures, counts) and the summary is made from those alone.
@@ -23,11 +23,14 @@ the training deployment named by ``train_deployment`` (``flows/deployments.py`` 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, cast
 
 from prefect import flow, get_run_logger, task, unmapped
@@ -47,7 +50,10 @@ from earsense_m2t.acquire.discovery import search_template_for
 from earsense_m2t.acquire.download import DownloadOptions
 from earsense_m2t.acquire.limits import Limits
 from earsense_m2t.acquire.spotify import spotify_client
+from earsense_m2t.annotation import prepare_annotations
+from earsense_m2t.annotation.paths import AnnotationPaths
 from earsense_m2t.build_options import check_build_options, resolve_output_root
+from earsense_m2t.code_version import package_data_version
 from earsense_m2t.config import EMBEDDED_SITE, BuildPaths, is_loopback
 from earsense_m2t.crawlers import crawl_site
 from earsense_m2t.egress import EgressPolicy
@@ -61,17 +67,20 @@ from earsense_m2t.flows.runners import (
     check_scale_out,
     download_runner,
 )
+from earsense_m2t.memo import StageMemo, file_states, manifests_digest, split_by_memo
 from earsense_m2t.movements import prepare_movements
-from earsense_m2t.publish import publish_release
 from earsense_m2t.schemas import (
     AlbumTrack,
     Clip,
     Deadline,
     Failure,
+    Judgment,
     Media,
     Movement,
+    PoolExcerpt,
     Record,
     Recording,
+    RelativeAnnotation,
     Release,
     Segment,
     StageResult,
@@ -101,6 +110,9 @@ MANIFESTS: Mapping[str, Mapping[type[Record], str]] = {
     "movements": {Movement: "movements.jsonl", WorkText: "work_texts.jsonl"},
     "segment": {Segment: "segments.jsonl"},
     "features": {Clip: "clips.jsonl"},
+    # written on every build, empty ones too: publish reads exactly these, and must not find a former build's
+    "annotate": {PoolExcerpt: "annotation_pool.jsonl", RelativeAnnotation: "relative_annotations.jsonl",
+                 Judgment: "annotation_judgments.jsonl"},
 }
 
 
@@ -168,13 +180,15 @@ def crawl_task(site_url: str, paths: BuildPaths, local: bool, egress: EgressPoli
 
 @task(name="acquire", cache_policy=NO_CACHE, persist_result=False, retries=ACQUIRE_RETRIES,
       retry_delay_seconds=ACQUIRE_RETRY_DELAY_S, task_run_name="acquire-{work.id}")
-def acquire_work_task(work: Work, recordings: list[Recording], paths: BuildPaths, search_template: str | None,
-                      egress: EgressPolicy, deadline: BuildDeadline, limits: Limits) -> StageResult:
+def acquire_work_task(work: Work, recordings: list[Recording], memo_key: str, paths: BuildPaths,
+                      search_template: str | None, egress: EgressPolicy, deadline: BuildDeadline, limits: Limits,
+                      memo: StageMemo) -> StageResult:
     """One work's media, chosen recordings and album tracks (``acquire_media`` on that work)."""
     route_stage_logs()
     acquired = acquire_media([work], recordings, paths.media_cache, DownloadOptions(limits=limits),
                              search_template=search_template, spotify=spotify_client(), egress=egress,
                              deadline=deadline.here())
+    memo.save(work.id, memo_key, acquired)
     pause_point("acquire", paths)
     return acquired
 
@@ -193,34 +207,100 @@ def movements_task(crawl: StageResult, acquired: StageResult, paths: BuildPaths)
 
 @task(name="segment", cache_policy=NO_CACHE, persist_result=False, task_run_name="segment-{work_id}")
 def segment_work_task(work_id: str, movements: list[Movement], chosen: list[Recording], media: list[Media],
-                      paths: BuildPaths, deadline: BuildDeadline) -> StageResult:
+                      memo_key: str, paths: BuildPaths, deadline: BuildDeadline, memo: StageMemo) -> StageResult:
     """One work's segments (``prepare_segments`` on that work's movements, recordings and media)."""
     route_stage_logs()
     segmented = prepare_segments(movements, chosen, media, deadline=deadline.here())
+    memo.save(work_id, memo_key, segmented)
     pause_point("segment", paths)
     return segmented
 
 
 @task(name="features", cache_policy=NO_CACHE, persist_result=False, task_run_name="features-{work_id}")
 def features_work_task(work_id: str, segments: list[Segment], media: list[Media], movements: list[Movement],
-                       paths: BuildPaths, params: AudioParams, deadline: BuildDeadline) -> StageResult:
+                       memo_key: str, paths: BuildPaths, params: AudioParams, deadline: BuildDeadline,
+                       memo: StageMemo) -> StageResult:
     """One work's clips (``prepare_clips`` on that work's segments): spectrograms come from the derived
     cache when their files pass verification, and are computed otherwise."""
     route_stage_logs()
     clips = prepare_clips(segments, media, movements, derived_dir=paths.derived_cache, params=params,
                           deadline=deadline.here())
+    memo.save(work_id, memo_key, clips)
     pause_point("features", paths)
     return clips
+
+
+@task(name="annotate", cache_policy=NO_CACHE, persist_result=False)
+def annotate_task(crawl: StageResult, acquired: StageResult, movements: StageResult, segmented: StageResult,
+                  clips: StageResult, paths: BuildPaths, deadline: BuildDeadline) -> StageResult:
+    """The annotation pool, triplets, silver labels and the judgments collected so far (``prepare_annotations``),
+    from what this build will publish; its manifests are what publish puts in the two annotation configs."""
+    route_stage_logs()
+    where = AnnotationPaths(paths.root)
+    inputs = {"movements": movements.of(Movement), "clips": clips.of(Clip), "media": acquired.of(Media),
+              "segments": segmented.of(Segment), "works": crawl.of(Work), "root": str(paths.root)}
+    memo = StageMemo.of(paths.build_dir, "annotate", ANNOTATE_MODULE)
+
+    def key() -> str:  # the collected judgments and the triplets drawn so far are inputs too
+        state = file_states([where.triplets, where.judgments, Path(f"{where.judgments}-wal")])
+        return memo.key({**inputs, "state": state})
+
+    kept = memo.load("all", key())
+    if kept is not None:
+        return save(kept, paths)
+    annotated = prepare_annotations(inputs["movements"], inputs["clips"], inputs["media"], where.dir,
+                                    segments=inputs["segments"], works=inputs["works"], deadline=deadline.here())
+    excerpts = [where.excerpts / e.excerpt_file for e in annotated.of(PoolExcerpt)]
+    memo.save("all", key(), annotated, files_too=excerpts)  # keyed by the triplets as this run left them
+    return save(annotated, paths)
+
+
+#: the annotate stage's entrypoint module (its code version keys the stage's memo)
+ANNOTATE_MODULE = "earsense_m2t.annotation.stage"
+#: the publish stage's entrypoint module (imported when publish runs: a refresh with nothing to publish
+#: never loads the datasets and plotting stack) and the package whose files the card is rendered from
+PUBLISH_MODULE = "earsense_m2t.publish.release"
+CARD_PACKAGE = "earsense_m2t.datacards"
 
 
 @task(name="publish", cache_policy=NO_CACHE, persist_result=False)
 def publish_task(paths: BuildPaths, site_url: str, local: bool, params: AudioParams,
                  push_to_hub: str | None, gone: Sequence[str] = ()) -> StageResult:
     """``gone``: the works whose page answered 404/410 (the crawl's ``gone``); a work the build lacks for any
-    other reason (its page failed for now: the crawl's ``unreached``) keeps its published rows."""
+    other reason (its page failed for now: the crawl's ``unreached``) keeps its published rows.
+
+    When the manifests, the options, the publish code and the live version are those of the last publish,
+    its result stands (the memo): nothing is read, nothing is written. A push is never taken from the memo.
+    """
     pause_point("publish", paths)
-    return publish_release(paths.build_dir, paths.dataset_dir, site_url=site_url, embedded=local, params=params,
-                           push_to_hub=push_to_hub, gone=list(gone))
+    memo = StageMemo.of(paths.build_dir, "publish", PUBLISH_MODULE)
+
+    def key() -> str:
+        return memo.key({"manifests": manifests_digest(paths.build_dir), "site_url": site_url, "local": local,
+                         "params": params, "gone": sorted(gone), "card": package_data_version(CARD_PACKAGE),
+                         "live": os.path.realpath(paths.dataset_dir)})
+
+    if push_to_hub is None:
+        kept = memo.load("release", key())
+        if kept is not None:
+            return kept_release(kept)
+    from earsense_m2t.publish import publish_release
+
+    published = publish_release(paths.build_dir, paths.dataset_dir, site_url=site_url, embedded=local, params=params,
+                                push_to_hub=push_to_hub, gone=list(gone))
+    memo.save("release", key(), published)  # keyed by the live version as it is now
+    return published
+
+
+def kept_release(kept: StageResult) -> StageResult:
+    """The memo's publish result as this run's: the same version, kept, published_at now."""
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    result = StageResult(stage="publish", notes=kept.notes)
+    for release in kept.of(Release):
+        result.add(dataclasses.replace(release, created=False, previous=release.version, bump=None,
+                                       reason="nothing changed", published_at=now, pushed_to=None), reused=True)
+    result.counts["memo_works"] = 1
+    return result
 
 
 def task_failure(stage: str, item_ids: Sequence[str], exc: BaseException) -> StageResult:
@@ -233,27 +313,45 @@ def task_failure(stage: str, item_ids: Sequence[str], exc: BaseException) -> Sta
     return result
 
 
-def run_per_work(stage: str, runner: TaskRunner, work_task: Any, items: Sequence[Mapping[str, Any]],
-                 failed_ids: Callable[[Mapping[str, Any]], Sequence[str]], common: Mapping[str, Any],
-                 progress: BuildProgress) -> StageResult:
-    """Map ``work_task`` over ``items`` (one mapping of parameters per work, in work-id order) on ``runner`` and
-    merge the results in that order; a task that raised is a ``task_failed`` failure of its items."""
+@dataclass(frozen=True)
+class PerWork:
+    """How a stage's per-work task is fed: its items (one mapping of task parameters per work, in work-id
+    order), the work each item is, the ids a failed task's items fail under, and the inputs its memo key is
+    made of (the item's records and the stage's parameters)."""
+
+    stage: str
+    memo: StageMemo
+    work_of: Callable[[Mapping[str, Any]], str]
+    failed_ids: Callable[[Mapping[str, Any]], Sequence[str]]
+    inputs_of: Callable[[Mapping[str, Any]], Mapping[str, Any]]
+
+
+def run_per_work(per_work: PerWork, runner: TaskRunner, work_task: Any, items: Sequence[Mapping[str, Any]],
+                 common: Mapping[str, Any], progress: BuildProgress) -> StageResult:
+    """Map ``work_task`` over the items whose memo does not hold (``earsense_m2t.memo``) on ``runner``, take
+    the others' results from their memos, and merge all in the items' order; a task that raised is a
+    ``task_failed`` failure of its items."""
+    stage = per_work.stage
     progress.stage(stage)
-    if not items:
-        return StageResult(stage=stage)
-    mapped = {name: [item[name] for item in items] for name in items[0]}
-    shared = {name: unmapped(value) for name, value in common.items()}
-    futures = cast(list[PrefectFuture[StageResult]], list(runner.map(work_task, {**mapped, **shared})))
-    for _ in progress.track(futures, stage):
-        pass
-    parts = []
-    for item, future in zip(items, futures, strict=True):
-        try:
-            parts.append(future.result())
-        except Exception as exc:  # after its retries: the rest of the build goes on
-            get_run_logger().warning("%s of %s failed: %s", stage, ", ".join(failed_ids(item)), exc)
-            parts.append(task_failure(stage, failed_ids(item), exc))
-    return StageResult.merge(stage, parts)
+    reused, to_run = split_by_memo(per_work.memo, items, per_work.work_of, per_work.inputs_of)
+    computed: dict[str, StageResult] = {}
+    if to_run:
+        mapped = {name: [item[name] for item in to_run] for name in to_run[0]}
+        shared = {name: unmapped(value) for name, value in {**common, "memo": per_work.memo}.items()}
+        futures = cast(list[PrefectFuture[StageResult]], list(runner.map(work_task, {**mapped, **shared})))
+        for _ in progress.track(futures, stage):
+            pass
+        for item, future in zip(to_run, futures, strict=True):
+            try:
+                computed[per_work.work_of(item)] = future.result()
+            except Exception as exc:  # after its retries: the rest of the build goes on
+                ids = per_work.failed_ids(item)
+                get_run_logger().warning("%s of %s failed: %s", stage, ", ".join(ids), exc)
+                computed[per_work.work_of(item)] = task_failure(stage, ids, exc)
+    if reused:
+        get_run_logger().info("%s: %d of %d works unchanged since they were last done (taken from their memos)",
+                              stage, len(reused), len(items))
+    return StageResult.merge(stage, [reused.get(w) or computed[w] for w in map(per_work.work_of, items)])
 
 
 def acquire_per_work(crawl: StageResult, paths: BuildPaths, search_template: str | None, egress: EgressPolicy,
@@ -264,11 +362,22 @@ def acquire_per_work(crawl: StageResult, paths: BuildPaths, search_template: str
     items = [{"work": w, "recordings": recordings.get(w.id, [])} for w in works]
     most = max((len(recordings.get(w.id, [])) for w in works), default=0)
     work_task = acquire_work_task.with_options(timeout_seconds=acquire_timeout_s(limits, most))
+    # what else decides a work's downloads: the options, where the cache is, what egress allows, Spotify or not
+    options = {"search_template": search_template, "limits": limits, "root": str(paths.root),
+               "egress": [egress.allow_loopback, sorted(egress.treat_as_public)], "spotify": spotify_configured()}
+    per_work = PerWork("acquire", StageMemo.of(paths.build_dir, "acquire", acquire_media.__module__),
+                       work_of=lambda i: i["work"].id, failed_ids=lambda i: [i["work"].id],
+                       inputs_of=lambda i: {"work": i["work"], "recordings": i["recordings"], **options})
     with download_runner(download_concurrency) as runner:
-        acquired = run_per_work("acquire", runner, work_task, items, lambda i: [i["work"].id],
+        acquired = run_per_work(per_work, runner, work_task, items,
                                 {"paths": paths, "search_template": search_template, "egress": egress,
                                  "deadline": deadline, "limits": limits}, progress)
     return save(acquired, paths)
+
+
+def spotify_configured() -> bool:
+    """Whether acquire can ask Spotify (credentials found): a work done without it is done again with it."""
+    return spotify_client() is not None
 
 
 def segment_per_work(movements: StageResult, acquired: StageResult, paths: BuildPaths, deadline: BuildDeadline,
@@ -281,8 +390,11 @@ def segment_per_work(movements: StageResult, acquired: StageResult, paths: Build
         sources = dict.fromkeys(r.source_id for r in recs)
         items.append({"work_id": work_id, "movements": mvs, "chosen": recs,
                       "media": [media[s] for s in sources if s in media]})
-    segmented = run_per_work("segment", runner, segment_work_task, items, lambda i: [m.id for m in i["movements"]],
-                             {"paths": paths, "deadline": deadline}, progress)
+    per_work = PerWork("segment", StageMemo.of(paths.build_dir, "segment", prepare_segments.__module__),
+                       work_of=lambda i: i["work_id"], failed_ids=lambda i: [m.id for m in i["movements"]],
+                       inputs_of=lambda i: {k: i[k] for k in ("movements", "chosen", "media")})
+    segmented = run_per_work(per_work, runner, segment_work_task, items, {"paths": paths, "deadline": deadline},
+                             progress)
     return save(segmented, paths)
 
 
@@ -300,7 +412,11 @@ def features_per_work(segmented: StageResult, acquired: StageResult, movements: 
         sources = dict.fromkeys(s.source_id for s in segs)
         items.append({"work_id": work_id, "segments": segs, "media": [media[s] for s in sources if s in media],
                       "movements": mvs.get(work_id, [])})
-    clips = run_per_work("features", runner, features_work_task, items, lambda i: [s.movement_id for s in i["segments"]],
+    per_work = PerWork("features", StageMemo.of(paths.build_dir, "features", prepare_clips.__module__),
+                       work_of=lambda i: i["work_id"], failed_ids=lambda i: [s.movement_id for s in i["segments"]],
+                       inputs_of=lambda i: {"segments": i["segments"], "media": i["media"], "movements": i["movements"],
+                                            "params": params, "root": str(paths.root)})
+    clips = run_per_work(per_work, runner, features_work_task, items,
                          {"paths": paths, "params": params, "deadline": deadline}, progress)
     return save(clips, paths)
 
@@ -331,7 +447,7 @@ def trigger_training_task(train_deployment: str, release: Release | None) -> str
     any other refusal of the Prefect API, since the version is published either way.
     """
     if release is None or not release.created:
-        return f"no new version; '{train_deployment}' not triggered"
+        return no_training_line(train_deployment)
     this_run = current_flow_run.get_id()
     try:
         # timeout=0: start it and return; as_subflow=False: training outlives this run and is not part of it;
@@ -345,6 +461,10 @@ def trigger_training_task(train_deployment: str, release: Release | None) -> str
         reason = (str(exc).splitlines() or [""])[0][:200]
         return f"could not start '{train_deployment}' ({type(exc).__name__}: {reason}); nothing triggered"
     return f"started flow run '{run.name}' ({run.id}) of '{train_deployment}' for v{release.version}"
+
+
+def no_training_line(train_deployment: str) -> str:
+    return f"no new version; '{train_deployment}' not triggered"
 
 
 def output_root_setting(name: str) -> object:
@@ -436,7 +556,10 @@ def build_dataset(site_url: str = EMBEDDED_SITE, output_root: str | None = None,
                 segmented = segment_per_work(movements, acquired, paths, deadline, runner, progress)
             with timed(durations, "features"):
                 clips = features_per_work(segmented, acquired, movements, paths, params, deadline, runner, progress)
-        results = [crawl, acquired, movements, segmented, clips]
+        with timed(durations, "annotate"):
+            progress.stage("annotate")
+            annotated = annotate_task(crawl, acquired, movements, segmented, clips, paths, deadline)
+        results = [crawl, acquired, movements, segmented, clips, annotated]
         write_records(paths.build_dir / "failures.jsonl", [f for r in results for f in r.failures])
         if publish:
             with timed(durations, "publish"):
@@ -444,7 +567,9 @@ def build_dataset(site_url: str = EMBEDDED_SITE, output_root: str | None = None,
                 results.append(publish_task(paths, start_url, local, params, push_to_hub, crawl.notes.get("gone", [])))
     summary = BuildSummary.of(start_url, results, leftovers_removed=len(swept), durations=durations)
     if publish and train_deployment:
-        summary.training = trigger_training_task(train_deployment, summary.release)
+        release = summary.release
+        summary.training = (trigger_training_task(train_deployment, release) if release is not None and release.created
+                            else no_training_line(train_deployment))
     publish_artifact(summary)
     get_run_logger().info("%s", summary.render())
     return summary

@@ -1,18 +1,22 @@
 """Per-work tasks: results merged in the works' order whatever order they finish in; a task that raises is a
-``task_failed`` failure of its items and the other works go on."""
+``task_failed`` failure of its items and the other works go on; a work whose memo holds is not run again."""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from earsense_m2t.flows.build import run_per_work
+from earsense_m2t.flows.build import PerWork, run_per_work
 from earsense_m2t.flows.progress import BuildProgress
+from earsense_m2t.memo import StageMemo
 from earsense_m2t.schemas import StageResult
+
+CALLS: list[str] = []  # the works whose task ran (the tasks run in threads of this process)
 
 pytestmark = pytest.mark.slow  # a Prefect flow run, on a temporary server
 
@@ -27,7 +31,8 @@ def prefect_server():
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
-def one_work(work_id: str, broken: str, slow: str) -> StageResult:
+def one_work(work_id: str, memo_key: str, broken: str, slow: str, memo: StageMemo) -> StageResult:
+    CALLS.append(work_id)
     if work_id == broken:
         raise RuntimeError("disk full\nsecond line")
     if work_id == slow:
@@ -35,20 +40,39 @@ def one_work(work_id: str, broken: str, slow: str) -> StageResult:
     result = StageResult(stage="segment")
     result.counts["computed"] += 1
     result.note("done", work_id)
+    memo.save(work_id, memo_key, result)
     return result
 
 
 @flow(persist_result=False)
-def per_work(ids: list[str]) -> StageResult:
+def per_work(ids: list[str], memo_dir: str, version: int = 1) -> StageResult:
+    memo = StageMemo(Path(memo_dir), "segment", "earsense_m2t.segment.segment")
+    spec = PerWork("segment", memo, work_of=lambda i: i["work_id"], failed_ids=lambda i: [f"{i['work_id']}#1"],
+                   inputs_of=lambda i: {"work_id": i["work_id"], "version": version})
     with ThreadPoolTaskRunner(max_workers=2) as runner:
-        return run_per_work("segment", runner, one_work, [{"work_id": i} for i in ids], lambda i: [f"{i['work_id']}#1"],
-                            {"broken": "b", "slow": "a"}, BuildProgress([], enabled=False))
+        return run_per_work(spec, runner, one_work, [{"work_id": i} for i in ids], {"broken": "b", "slow": "a"},
+                            BuildProgress([], enabled=False))
 
 
-def test_results_in_work_order_and_a_failed_task_is_a_failure_of_its_items():
-    result = per_work(["a", "b", "c", "d"])
+def test_results_in_work_order_and_a_failed_task_is_a_failure_of_its_items(tmp_path):
+    result = per_work(["a", "b", "c", "d"], str(tmp_path))
     assert result.notes["done"] == ["a", "c", "d"]
     assert result.counts["computed"] == 3 and result.counts["dropped"] == 1
     (failure,) = result.failures
     assert (failure.stage, failure.item_id, failure.code) == ("segment", "b#1", "task_failed")
     assert failure.reason == "the segment task of this work failed: RuntimeError: disk full"
+
+
+def test_a_work_done_with_the_same_inputs_is_taken_from_its_memo_and_a_failed_one_runs_again(tmp_path):
+    CALLS.clear()
+    first = per_work(["a", "b", "c", "d"], str(tmp_path))
+    assert sorted(CALLS) == ["a", "b", "c", "d"] and first.counts["computed"] == 3
+    CALLS.clear()
+    again = per_work(["a", "b", "c", "d"], str(tmp_path))
+    assert CALLS == ["b"]  # only the work that failed (a failure may be transient: it is never memoized)
+    assert again.notes["done"] == ["a", "c", "d"]  # in the works' order, memo or not
+    assert (again.counts["computed"], again.counts["reused"], again.counts["dropped"]) == (0, 3, 1)
+    assert again.counts["memo_works"] == 3
+    CALLS.clear()
+    per_work(["a", "b", "c", "d"], str(tmp_path), version=2)  # other inputs: every work runs
+    assert sorted(CALLS) == ["a", "b", "c", "d"]
