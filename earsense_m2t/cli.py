@@ -57,14 +57,11 @@ def build(
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no telemetry calls from a research build
     os.environ.setdefault("DO_NOT_TRACK", "1")  # the client's switch: the server's alone still let it try
     os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")  # --dask: no scheduler and worker chatter
-    import datasets
-
+    # read by `datasets` when publish imports it (a refresh with nothing to publish never does)
+    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
     from earsense_m2t.crawlers.crawl import CrawlError
     from earsense_m2t.flows.build import build_dataset
-    from earsense_m2t.publish import PublishError
     from earsense_m2t.schemas import RecordError
-
-    datasets.disable_progress_bars()
 
     try:
         summary = build_dataset(site_url=site, output_root=str(out), publish=publish, push_to_hub=push_to_hub,
@@ -77,7 +74,11 @@ def build(
     except RecordError as exc:
         fail(f"publish: {len(exc.problems)} invalid record(s), e.g. {exc.problems[0]}; nothing was published "
              f"(all of them: {out}/build/)")
-    except PublishError as exc:
+    except Exception as exc:
+        from earsense_m2t.publish import PublishError  # here: importing publish loads the datasets stack
+
+        if not isinstance(exc, PublishError):
+            raise
         fail(f"publish: {exc}")
     typer.echo(summary.render())
     if publish and summary.rows == 0:

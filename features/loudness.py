@@ -27,12 +27,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyloudnorm
-import scipy.signal
 
 from earsense_m2t.features.params import AudioParams
+
+if TYPE_CHECKING:
+    pass
 
 CHUNK_SAMPLES = 1 << 18  # 2 MB of float64: stays in cache between filtering, squaring and summing
 PEAK_BLOCK_SAMPLES = 512
@@ -65,6 +67,7 @@ class Loudness:
 @lru_cache(maxsize=8)
 def k_weighting_sos(rate: int) -> np.ndarray:
     """pyloudnorm's K-weighting stages (high shelf, then high pass) as one second-order-section cascade."""
+    import pyloudnorm  # here, not at the top: a refresh with nothing to measure never imports scipy.signal
     meter = pyloudnorm.Meter(rate)
     sections = []
     for stage in meter._filters.values():  # noqa: SLF001 - the filters are the part we reuse
@@ -80,6 +83,8 @@ def integrated_loudness(samples: np.ndarray, rate: int) -> float:
     Same result as ``pyloudnorm.Meter(rate).integrated_loudness(samples)``, in one pass over chunks.
     Raises ``ValueError`` for audio shorter than one 400 ms block, as pyloudnorm does.
     """
+    import pyloudnorm
+    import scipy.signal
     if samples.ndim != 1:
         raise ValueError(f"integrated_loudness expects mono samples, got shape {samples.shape}")
     meter = pyloudnorm.Meter(rate)
@@ -130,6 +135,7 @@ def interpolation_filter(oversampling: int, taps_per_phase: int) -> tuple[np.nda
     is mostly low-frequency, so sample-to-sample steps are small and this bound is tight (about 2 %
     of blocks need oversampling on a melodic test signal, instead of 12 % with ``sum|w_p| * max|x|``).
     """
+    import scipy.signal
     h = scipy.signal.firwin(oversampling * taps_per_phase + 1, 1.0 / oversampling, window=("kaiser", 5.0))
     scaled = h * oversampling  # resample_poly scales the filter by the up factor
     half = (h.size - 1) // 2
@@ -149,6 +155,7 @@ def true_peak(samples: np.ndarray, oversampling: int = 4, taps_per_phase: int = 
     Exact, but only the blocks whose bound could beat the best peak found so far are oversampled, in
     runs of at most PEAK_RUN_BLOCKS blocks, so the 4x signal never exists as a whole.
     """
+    import scipy.signal
     n = samples.shape[0]
     if n == 0:
         return 0.0
