@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import re
 import signal
@@ -117,10 +118,17 @@ def prefect_server(home: Path) -> Iterator[dict[str, str]]:
 
 
 def changed_one(catalogue: tuple[WorkSpec, ...]) -> tuple[tuple[WorkSpec, ...], str]:
-    work = next(w for w in catalogue if w.article)
+    """The catalogue with one work changed the way a real page changes: a sentence added to its article and its
+    first recording's videos replaced by new uploads (a new performance, 2 dB louder), so that work's page,
+    downloads, cut and spectrograms all have to run again, and no other work's."""
+    work = next(w for w in catalogue if w.article and w.recordings and w.recordings[0].layout == "tracks")
     assert work.article is not None
     article = (*work.article[:-1], work.article[-1] + " A later performance added a cadenza of its own.")
-    return replace_work(catalogue, work.slug, article=article, updated="2025-06-01"), work.slug
+    first = work.recordings[0]
+    new = dataclasses.replace(first, performers=f"{first.performers} (new recording)",
+                              level_lufs=first.level_lufs + 2.0, upload=1)
+    return replace_work(catalogue, work.slug, article=article, recordings=(new, *work.recordings[1:]),
+                        updated="2025-06-01"), work.slug
 
 
 def report(runs: dict[str, Run]) -> None:
@@ -173,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
             port = urlsplit(site.start_url).port
             site.close()  # the same port again: page bodies name it, and a new one would change every ETag
             with serve(catalogue=changed, cache_dir=MEDIA_CACHE, port=port or 0) as site:
+                site.prepare_media()  # the new recording's audio, synthesized before the timing as the rest was
                 runs["one work changed"] = build("one work changed", site.start_url, root / "a", 2, pages, prefect_env)
                 print(f"one work changed ({slug}): {runs['one work changed'].seconds:.1f} s\n", flush=True)
         report(runs)

@@ -117,6 +117,7 @@ class RecordingSpec:
     titles: tuple[str, ...] | None = None  # this recording's own movement titles (None = the catalogue's)
     durations_s: tuple[int, ...] | None = None  # videoless only: listed durations (None = the catalogue's)
     listed: bool = True  # the page lists the movements; False (whole only) = a bare total duration line
+    upload: int = 0  # another upload of the recording in this place (e.g. a new performance): other video ids
 
 
 @dataclass(frozen=True)
@@ -417,9 +418,10 @@ def work_slug(composer: str, title: str) -> str:
     return slugify(f"{composer} {title}")
 
 
-def video_id(slug: str, recording_index: int, index: int) -> str:
-    """An 11-character YouTube-like id, stable for (slug, recording, position)."""
-    digest = hashlib.sha256(f"{slug}|{recording_index}|{index}".encode()).digest()
+def video_id(slug: str, recording_index: int, index: int, upload: int = 0) -> str:
+    """An 11-character YouTube-like id, stable for (slug, recording, position, upload)."""
+    suffix = f"|{upload}" if upload else ""  # upload 0: the ids the catalogue always had
+    digest = hashlib.sha256(f"{slug}|{recording_index}|{index}{suffix}".encode()).digest()
     return base64.urlsafe_b64encode(digest).decode("ascii")[:11]
 
 
@@ -565,7 +567,7 @@ def videos_of(work: WorkSpec) -> tuple[VideoSpec, ...]:
                 )
                 out.append(
                     VideoSpec(
-                        video_id=video_id(work.slug, ri, i),
+                        video_id=video_id(work.slug, ri, i, rec.upload),
                         index=i,
                         title=f"{_short_title(work)}: {track}",
                         description=desc,
@@ -594,7 +596,7 @@ def videos_of(work: WorkSpec) -> tuple[VideoSpec, ...]:
             lines += ["", f"#chambermusic #{slugify(work.composer.split()[-1]).lower()}"]
             out.append(
                 VideoSpec(
-                    video_id=video_id(work.slug, ri, 0),
+                    video_id=video_id(work.slug, ri, 0, rec.upload),
                     index=0,
                     title=f"{_short_title(work)} (complete)",
                     description="\n".join(lines),

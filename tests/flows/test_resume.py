@@ -1,5 +1,6 @@
 """A build killed with SIGKILL and started again publishes what an uninterrupted build publishes, without redoing
-the work that was done; a 2-process local Dask cluster publishes it too.
+the work that was done; a 2-process local Dask cluster publishes it too; a refresh runs only the works that
+changed (the last test).
 
 Each build is ``earsense-m2t build`` as a process group of its own (Dask's workers are in it), reporting to one
 Prefect server the module starts (a build without one starts a temporary server of its own, ~9 s each time),
@@ -14,6 +15,7 @@ after the kill are what the next build must reuse, and all it may reuse.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.util
 import json
 import os
@@ -25,11 +27,13 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import polars as pl
 import pytest
 
 from earsense_m2t.flows.build import PAUSE_ENV, PAUSED_MARKER
-from earsense_m2t.offline.minisite import serve
+from earsense_m2t.offline.minisite import load_catalogue, replace_work, serve
 from tests.conftest import MINISITE_MEDIA, REPO
 from tests.flows.test_deployments import BIN, api_get, free_port, started, wait_until
 
@@ -223,3 +227,42 @@ def test_the_run_leaves_its_summary_as_a_markdown_artifact(baseline, prefect_ser
     assert artifacts and all(a["type"] == "markdown" for a in artifacts)
     md = artifacts[-1]["data"]
     assert "Published: **v1.0.0** (new version" in md and "| features |" in md and "## Failures: 0" in md
+
+
+def live_files(out: Path) -> dict[Path, tuple[int, int]]:
+    live = (out / "earsense-m2t").resolve()
+    return {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in live.rglob("*") if p.is_file()}
+
+
+def test_a_refresh_runs_only_the_works_that_changed(site, baseline):
+    """Last in this module: it refreshes the baseline's own output root, then restarts the site with one work
+    changed (a sentence of its article, and its recording's videos replaced by new uploads of a louder one)."""
+    out, first = baseline
+    before = live_files(out)
+    text = run_build(out, site.start_url)
+    assert "since last crawl:     new 0, changed 0, unchanged 3" in text
+    assert "unchanged, not rerun: acquire 3 works, segment 3 works, features 3 works" in text
+    assert "(no change, version kept" in text
+    (media_new, media_reused), (spec_new, spec_reused) = counts(text)
+    assert (media_new, spec_new) == (0, 0) and (media_reused, spec_reused) == (counts(first)[0][0], counts(first)[1][0])
+    assert live_files(out) == before  # nothing rewritten, not even the card
+
+    slug = "Amy-Beach-Three-Pieces-for-Wind-Quintet"  # one video per movement: 3 downloads, 3 spectrograms
+    work = next(w for w in load_catalogue() if w.slug == slug)
+    assert work.article is not None
+    changed = replace_work(load_catalogue(), slug, updated="2025-06-01",
+                           article=(*work.article[:-1], work.article[-1] + " A later edition added a coda."),
+                           recordings=(dataclasses.replace(work.recordings[0], upload=1,  # a new performance
+                                                               level_lufs=work.recordings[0].level_lufs + 2.0),
+                                           *work.recordings[1:]))
+    port = urlsplit(site.start_url).port
+    site.close()  # the same port again: page bodies name it, and a new one would change every page
+    with serve(catalogue=changed, cache_dir=MINISITE_MEDIA, only=SUBSET, port=port or 0) as again:
+        text = run_build(out, again.start_url)
+    assert "since last crawl:     new 0, changed 1, unchanged 2" in text
+    assert "unchanged, not rerun: acquire 2 works, segment 2 works, features 2 works" in text
+    (media_new, _), (spec_new, _) = counts(text)
+    assert (media_new, spec_new) == (3, 3)  # that work's, and no other's
+    assert "v1.1.0 (new version" in text
+    rows = pl.read_parquet(out / "earsense-m2t" / "data" / "default" / "*.parquet")
+    assert rows.filter(pl.col("work_id") == slug).height == 3

@@ -62,6 +62,8 @@ def test_slugs_and_ids() -> None:
     assert len(ids) == len(set(ids))
     assert all(re.fullmatch(r"[A-Za-z0-9_-]{11}", i) for i in ids)
     assert video_id("x", 0, 0) == video_id("x", 0, 0) != video_id("x", 0, 1)
+    # another upload in the same place has other ids; upload 0 keeps the ids the catalogue always had
+    assert video_id("x", 0, 0, upload=0) == video_id("x", 0, 0) != video_id("x", 0, 0, upload=1)
     assert case("second_recording").article_slug == "Haydn-String-Quartet-Op76-No5"
     assert len({w.pkey for w in CAT}) == len(CAT) and all(10_000 <= w.pkey < 100_000 for w in CAT)
 
