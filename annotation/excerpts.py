@@ -58,7 +58,9 @@ class RenderParams:
     peak_ceiling_dbfs: float = -1.0
     fade_s: float = 0.5  # fade in and out; at most a quarter of a short excerpt
     sample_rate_hz: int = 48000  # Opus runs at 48 kHz
-    channels: int = 2
+    #: None: as the source, at most 2 (a mono recording stays mono: the browser plays it on both sides as it
+    #: would play a copied stereo file, and Opus encodes it in two thirds of the time)
+    channels: int | None = None
     opus_bitrate: str = "96k"  # transparent enough for judging energy and mood, ~360 kB per 30 s
     mp3_bitrate: str = "128k"
     #: "auto": Ogg/Opus when ffmpeg has libopus, else MP3; or force "ogg" / "mp3"
@@ -135,7 +137,7 @@ def render_excerpt(candidate: Candidate, excerpts_dir: Path, params: RenderParam
     loudness_lufs = round(float(loudness), 3) if math.isfinite(loudness) else None
     gain_db = playback_gain(loudness_lufs, segment.max_dBFS, params)
     fade_ms = int(min(params.fade_s * 1000, len(segment) / 4))
-    out = (segment.set_frame_rate(params.sample_rate_hz).set_channels(params.channels)
+    out = (segment.set_frame_rate(params.sample_rate_hz).set_channels(params.channels or min(segment.channels, 2))
            .apply_gain(gain_db).fade_in(fade_ms).fade_out(fade_ms))
     codec, bitrate = ("libopus", params.opus_bitrate) if fmt == "ogg" else ("libmp3lame", params.mp3_bitrate)
     try:

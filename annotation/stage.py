@@ -29,13 +29,15 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from earsense_m2t.annotation.aggregate import aggregate
 from earsense_m2t.annotation.emotion import EmotionModel, emotion_model, text_emotion
-from earsense_m2t.annotation.excerpts import RenderError, RenderParams, render_excerpt
+from earsense_m2t.annotation.excerpts import Rendered, RenderError, RenderParams, render_excerpt
 from earsense_m2t.annotation.paths import AnnotationPaths
 from earsense_m2t.annotation.pool import Candidate, PoolParams, choose_pool
 from earsense_m2t.annotation.silver import SilverParams, arousal_score, merge_with_human, silver_annotations
@@ -75,6 +77,7 @@ class AnnotationConfig:
     triplets: TripletParams = TripletParams()
     silver: SilverParams = SilverParams()
     annotators: int = DEFAULT_ANNOTATORS  # answers a pair needs before its aggregation is complete
+    render_workers: int = min(4, os.cpu_count() or 1)  # excerpts rendered at once
     #: a local transformers emotion classifier (used only when its weights are in this folder); None: the NRC lexicon
     emotion_model_dir: Path | None = None
 
@@ -130,14 +133,26 @@ def prepare_annotations(movements: Iterable[Movement], clips: Iterable[Clip], me
 def _render_pool(candidates: Sequence[Candidate], paths: AnnotationPaths, config: AnnotationConfig,
                  model: EmotionModel, deadline: Deadline, result: StageResult) -> list[PoolExcerpt]:
     pool: list[PoolExcerpt] = []
-    for candidate in candidates:
-        movement = candidate.movement
+
+    def render(candidate: Candidate) -> Rendered | RenderError | None:
         if deadline.passed():
+            return None
+        try:
+            return render_excerpt(candidate, paths.excerpts, config.render)
+        except RenderError as exc:
+            return exc
+
+    # ffmpeg does the work (decode, encode) in a process of its own: threads keep every core busy, and the
+    # results come back in the candidates' order
+    with ThreadPoolExecutor(max_workers=max(1, config.render_workers)) as pool_threads:
+        outcomes = list(pool_threads.map(render, candidates))
+    for candidate, rendered in zip(candidates, outcomes, strict=True):
+        movement = candidate.movement
+        if rendered is None:
             result.drop(deadline.failure(STAGE, movement.id))
             continue
-        try:
-            rendered = render_excerpt(candidate, paths.excerpts, config.render)
-        except RenderError as exc:
+        if isinstance(rendered, RenderError):
+            exc = rendered
             log.warning("annotate: %s", exc)
             result.drop(Failure(stage=STAGE, item_id=movement.id, reason=str(exc), url=candidate.media.source_url,
                                 code="excerpt_failed"))
