@@ -150,8 +150,8 @@ def report(runs: dict[str, Run]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=int, default=10, help="the mini site's works ×SCALE (default 10: 140 works)")
-    # seed 2: generate_catalogue(140, 0) and (140, 1) give two works one article slug, which the site refuses
-    parser.add_argument("--seed", type=int, default=2, help="catalogue seed (default 2)")
+    parser.add_argument("--seed", type=int, default=2, help="catalogue seed (default 2, the catalogue of the figures "
+                                                              "in the README)")
     parser.add_argument("--keep", type=Path, default=None, help="build into this folder and keep it")
     args = parser.parse_args(argv)
     catalogue = generate_catalogue(BASE_WORKS * args.scale, args.seed)

@@ -220,9 +220,7 @@ class WorkSpec:
     @property
     def article_slug(self) -> str:
         """"Haydn-String-Quartet-Op76-No5": surname, title without its key, catalogue numbers joined."""
-        title = re.sub(r"\s+in\s+[A-G](?:-(?:flat|sharp))?\s+(?:major|minor)\b", "", self.title)
-        title = re.sub(r"\b(Op|No|K|BWV|D)\.\s*(\d+)", r"\1\2", title)
-        return slugify(f"{self.composer.split()[-1]} {title}")
+        return article_slug(self.composer, self.title)
 
     @property
     def article_path(self) -> str | None:
@@ -416,6 +414,13 @@ class BlogPost:
 
 def work_slug(composer: str, title: str) -> str:
     return slugify(f"{composer} {title}")
+
+
+def article_slug(composer: str, title: str) -> str:
+    """The slug of a work's ``/article/`` view: the composer's surname and the title without its key."""
+    title = re.sub(r"\s+in\s+[A-G](?:-(?:flat|sharp))?\s+(?:major|minor)\b", "", title)
+    title = re.sub(r"\b(Op|No|K|BWV|D)\.\s*(\d+)", r"\1\2", title)
+    return slugify(f"{composer.split()[-1]} {title}")
 
 
 def video_id(slug: str, recording_index: int, index: int, upload: int = 0) -> str:

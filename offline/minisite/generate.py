@@ -28,6 +28,7 @@ from earsense_m2t.offline.minisite.catalogue import (
     MovementSpec,
     RecordingSpec,
     WorkSpec,
+    article_slug,
     plain_text,
     validate_catalogue,
     work_slug,
@@ -206,9 +207,9 @@ def generate_catalogue(n_works: int, seed: int = 0) -> tuple[WorkSpec, ...]:
         while True:
             opus[composer] = opus.get(composer, rng.randint(1, 20)) + rng.randint(1, 4)
             title = f"{genre} No. {rng.randint(1, 9)} in {key} {mode}, Op. {opus[composer]}"
-            slug = work_slug(composer, title)
-            if slug not in slugs:
-                slugs.add(slug)
+            slug, article = work_slug(composer, title), article_slug(composer, title)
+            if slug not in slugs and article not in slugs:  # two works may not share an article view either
+                slugs.update((slug, article))
                 break
         movements = [
             MovementSpec(j + 1, _title(cls, j, n_mov, rng), cls, rng.randint(35, 75))  # type: ignore[arg-type]

@@ -314,3 +314,11 @@ def test_generated_catalogue_is_valid_and_deterministic() -> None:
     one_paragraph = [w for w in a if w.article and sum(any(s.about for s in p) for p in w.article_sentences() or ()) == 1]
     assert len(one_paragraph) > 0.6 * len([w for w in a if w.article])
     assert all(w.facts() and w.instrumentation for w in a)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_generated_catalogue_of_140_works_is_valid(seed) -> None:
+    """The refresh benchmark's ×10 site: two generated works used to get one article view (seeds 0 and 1)."""
+    catalogue = generate_catalogue(140, seed)
+    validate_catalogue(catalogue)
+    assert len({w.article_slug for w in catalogue}) == len(catalogue)
