@@ -29,7 +29,7 @@ OUTPUT_ROOT_ENV = "EARSENSE_M2T_OUT"
 OUTPUT_ROOT_VARIABLE = "earsense_m2t_out"
 #: the command line's name for each option the flow takes as a parameter (``build`` names these)
 CLI_OPTIONS: Mapping[str, str] = {"site_url": "--site", "output_root": "--out", "search": "--search",
-                                  "deadline_s": "--deadline"}
+                                  "deadline_s": "--deadline", "train_deployment": "--train-deployment"}
 
 
 class BadOption(ValueError):

@@ -38,8 +38,12 @@ def build(
                                              "'local:N' (N processes here), or a scheduler address "
                                              "'tcp://host:8786' (see the README).")] = None,
     download_concurrency: Annotated[int, typer.Option(help="Works whose recordings are downloaded at once.")] = 2,
+    train_deployment: Annotated[str, typer.Option(help="The Prefect deployment (FLOW/DEPLOYMENT) a new version "
+                                                  "starts, with the version as its 'version' parameter; '' starts "
+                                                  "nothing.")] = "train-gtp/gpu",
 ) -> None:
-    """Run the whole build-dataset flow (crawl → acquire → movements → segment → features → publish) here."""
+    """Run the whole build-dataset flow (crawl → acquire → movements → segment → features → annotate → publish)
+    here."""
     from earsense_m2t.build_options import BadOption, check_build_options
     from earsense_m2t.flows.runners import check_scale_out
     from earsense_m2t.workdir import BuildLocked, ensure_free
@@ -47,7 +51,8 @@ def build(
     try:  # before Prefect starts: it stores flow parameters, and a bad option or a busy --out should cost nothing
         check_scale_out(dask, workers, download_concurrency,
                         {"dask": "--dask", "workers": "--workers", "download_concurrency": "--download-concurrency"})
-        root = check_build_options(site_url=site, output_root=out, search=search, deadline_s=deadline)
+        root = check_build_options(site_url=site, output_root=out, search=search, deadline_s=deadline,
+                                   train_deployment=train_deployment)
         if not wait:
             ensure_free(root)
     except (BadOption, BuildLocked) as exc:
@@ -66,7 +71,7 @@ def build(
     try:
         summary = build_dataset(site_url=site, output_root=str(out), publish=publish, push_to_hub=push_to_hub,
                                 search=search, wait=wait, deadline_s=deadline, workers=workers, dask=dask,
-                                download_concurrency=download_concurrency)
+                                download_concurrency=download_concurrency, train_deployment=train_deployment)
     except (BadOption, BuildLocked) as exc:
         fail(str(exc))
     except CrawlError as exc:

@@ -31,6 +31,7 @@ def short_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
     (["build", "--site", "not a url"], ["--site"]),
     (["build", "--search", "ytsearch{count}:{query}"], ["--search", "{n} and {query}"]),
     (["build", "--search", "ytsearch8:{title}"], ["--search", "no {query} placeholder"]),
+    (["build", "--train-deployment", "nodash"], ["--train-deployment", "FLOW/DEPLOYMENT"]),
     (["checkout-version", "1.0.0", "--dataset-dir", "nowhere/earsense-m2t"], ["--dataset-dir", "nowhere"]),
 ])
 def test_bad_options_are_one_line_errors(tmp_path, args, needles):
