@@ -168,3 +168,38 @@ def test_published_texts_and_cuts_follow_the_real_page_shape(two_builds, catalog
                      and v.recording_index == row["recording_index"])
         true_start = video.movement_starts_s[row["movement_number"] - 1]
         assert abs(row["audio_start_s"] - true_start) <= 1.5, (row["id"], row["audio_start_s"], true_start)
+
+
+def test_judgments_made_on_the_annotation_page_are_published_by_the_next_build(two_builds):
+    """A person's route: build, `earsense-m2t annotate`, three people judge the first triplet's pairs on the
+    page, build again: those pairs are published as human labels with their agreement, the rest stay silver."""
+    import requests
+
+    from tests.annotation._webfixtures import page_process
+
+    cwd, first, second = two_builds
+    assert first.returncode == 0 and second.returncode == 0
+    answers = {"arousal": "a", "valence": "ab"}
+    judged: set[tuple[str, str, str]] = set()
+    with page_process(cwd / "local") as url:
+        for annotator in ("ana", "ben", "cleo"):
+            for _ in range(3):  # the three pairs of the first triplet, in the page's order
+                pair = requests.post(f"{url}/api/next", json={"annotator": annotator}, timeout=10).json()["pair"]
+                body = {"annotator": annotator, "triplet_id": pair["triplet_id"], "a": pair["a"], "b": pair["b"],
+                        "answers": answers}
+                response = requests.post(f"{url}/api/judgments", json=body, timeout=10)
+                assert response.status_code == 201, response.text
+                judged.add((pair["triplet_id"], pair["a"], pair["b"]))
+    assert len(judged) == 3 and len({t for t, _, _ in judged}) == 1
+
+    third = run_cli(cwd, "build")
+    assert third.returncode == 0, third.stderr[-3000:]
+    assert "rows: 6 human" in third.stdout and "(18 judgments so far)" in third.stdout
+    rows = datasets.load_dataset(str(cwd / "local" / "earsense-m2t"), "relative_annotations", split="train")
+    human = [r for r in rows if r["source"] == "human"]
+    assert {(r["triplet_id"], r["a"], r["b"]) for r in human} == judged
+    assert {(r["question"], r["outcome"], r["agreement"], r["annotators"]) for r in human} == {
+        ("arousal", "a", "full-agreement", 3), ("valence", "ab", "full-agreement", 3)}
+    assert all("gt" in r["subsets"] and "gt.fa" in r["subsets"] for r in human)
+    assert all(r["triplet_consistency"] == "consistent" for r in human if r["question"] == "valence")  # a = b = c
+    assert sum(r["source"] == "silver" for r in rows) > 0
