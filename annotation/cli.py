@@ -7,6 +7,7 @@ inside the commands, so ``earsense-m2t --help`` stays fast.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -204,6 +205,43 @@ def import_label_studio(
 
 def _pseudonym(pseudonymize: Callable[[str, bytes], str], salt: bytes, raw: str) -> str:
     return pseudonymize(raw, salt)
+
+
+@app.command("import-musav")
+def import_musav(
+    raw: Annotated[list[Path], typer.Argument(help="MusAV raw annotation files (JSON Lines: tripletid, songid_a, "
+                                              "songid_b, annotator, type, higher_value).")],
+    out: Annotated[Path, typer.Option(help="Output root of a build (the judgments go to its annotation/ folder).")]
+    = OUTPUT_ROOT,
+) -> None:
+    """Store raw judgments in MusAV's format whose triplets and pairs are this build's (e.g. collected with MusAV's
+    own tools on excerpts exported from here); annotators are pseudonymized; a bad file stores nothing."""
+    from earsense_m2t.annotation.musav import MusavFormatError, orient_to_triplets, read_raw
+    from earsense_m2t.annotation.paths import AnnotationPaths
+    from earsense_m2t.annotation.store import BadAnnotatorId, StoreError, open_store, pseudonymize
+    from earsense_m2t.schemas.annotation import Triplet
+    from earsense_m2t.schemas.io import read_records
+
+    paths = AnnotationPaths(out)
+    if not paths.triplets.is_file():
+        fail(f"{paths.triplets}: missing (build the dataset first: the annotation stage writes it)")
+    try:
+        triplets = read_records(paths.triplets, Triplet)
+        judgments = [j for path in raw for j in orient_to_triplets(read_raw(path), triplets, path)]
+        store, salt = open_store(paths.dir)
+        judgments = [dataclasses.replace(j, annotator=pseudonymize(j.annotator, salt)) for j in judgments]
+        results = store.submit(judgments, all_or_nothing=True)
+    except (MusavFormatError, BadAnnotatorId, StoreError, ValueError) as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot read {exc.filename}: {exc.strerror or exc}")
+    conflicts = [r for r in results if r.status == "conflict"]
+    if conflicts:
+        first = conflicts[0]
+        fail(f"{len(conflicts)} judgment(s) differ from ones already stored (e.g. {first.judgment.id}: "
+             f"{first.judgment.answer!r}, stored {first.stored_answer!r}); nothing was imported")
+    stored = sum(r.status == "stored" for r in results)
+    typer.echo(f"{stored} new judgment(s) stored in {paths.judgments}, {len(results) - stored} already there")
 
 
 @app.command("export-musav")

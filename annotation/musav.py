@@ -25,6 +25,7 @@ MusAV's published gt files hold some lines as Python dict literals (single quote
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -161,6 +162,29 @@ def read_raw(path: Path, question: str | None = None) -> list[Judgment]:
         judgments.append(Judgment(triplet_id=values["tripletid"], a=values["songid_a"], b=values["songid_b"],
                                   question=kind, answer=answer, annotator=values["annotator"], source="human"))
     return judgments
+
+
+_FLIPPED = {"a": "b", "b": "a"}
+
+
+def orient_to_triplets(judgments: Iterable[Judgment], triplets: Iterable[Triplet], path: Path) -> list[Judgment]:
+    """The judgments with each pair named in its triplet's order (MusAV's raw files name a pair either way round:
+    the answer is flipped with it); a triplet or pair these triplets do not have raises, naming the file."""
+    pairs = {t.id: set(t.pairs()) for t in triplets}
+    oriented = []
+    for judgment in judgments:
+        known = pairs.get(judgment.triplet_id)
+        if known is None:
+            raise MusavFormatError(f"{path}: triplet {judgment.triplet_id!r} is not one of this build's triplets")
+        if (judgment.a, judgment.b) in known:
+            oriented.append(judgment)
+        elif (judgment.b, judgment.a) in known:
+            oriented.append(dataclasses.replace(judgment, a=judgment.b, b=judgment.a,
+                                                answer=_FLIPPED.get(judgment.answer, judgment.answer)))
+        else:
+            raise MusavFormatError(f"{path}: {judgment.a!r} and {judgment.b!r} are not a pair of triplet "
+                                   f"{judgment.triplet_id!r}")
+    return oriented
 
 
 def read_triplets(path: Path) -> list[Triplet]:
