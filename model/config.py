@@ -1,0 +1,96 @@
+"""Sizes and weights of the GTP model: the paper's, and a tiny set that trains on a CPU in seconds.
+
+The ``paper`` values are those of Kuang et al. (2022) and their released code, as issue 13 lists them.
+``tiny`` keeps every structural choice that a shape depends on (8 convolutions with the paper's strides,
+so frequency 256 → 1 and time ÷ 64; 20 pooled segments; a group from a queue) and shrinks only widths,
+depths and the group size, so tests exercise the same code paths as a real run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+#: strides of the 8 encoder convolutions as (frequency, time): 2^8 = 256 bins → 1, 2^6 = 64 frames → 1 step
+PAPER_STRIDES: tuple[tuple[int, int], ...] = ((2, 2), (2, 2), (2, 2), (2, 2), (2, 2), (2, 1), (2, 2), (2, 1))
+PAPER_CHANNELS: tuple[int, ...] = (64, 128, 128, 128, 256, 512, 768, 768)
+
+
+@dataclass(frozen=True)
+class GTPConfig:
+    """Every size and loss weight of one model; ``paper()`` and ``tiny()`` are the two named sets."""
+
+    name: str
+    n_bins: int = 256
+    channels: tuple[int, ...] = PAPER_CHANNELS
+    strides: tuple[tuple[int, int], ...] = PAPER_STRIDES
+    hidden: int = 768
+    music_layers: int = 2  # transformer layers over encoder steps
+    text_layers: int = 5  # each of the text encoder and the text decoder
+    heads: int = 12
+    ffn: int = 3072
+    dropout: float = 0.1
+    segments: int = 20  # both modalities are pooled to this many segments of ``hidden``
+    max_encoder_steps: int = 2048  # the paper's cap: the first 2,048 steps (64 frames each) of a movement
+    recon_crop_steps: int = 16  # encoder steps decoded for the reconstruction loss (a random window)
+    max_text_tokens: int = 512  # BERT's position table; longer texts are truncated
+    group_k: int = 32  # GTP group size = queue length
+    momentum: float = 0.999
+    gtp_temperature: float = 32.0  # softmax(32 · sims)
+    alpha: float = 500.0  # GTP loss weight
+    beta: float = 5.0  # sentiment loss weight
+    lr: float = 5e-5
+    batch_size: int = 8
+
+    def __post_init__(self) -> None:
+        if len(self.channels) != len(self.strides):
+            raise ValueError(f"GTPConfig {self.name}: {len(self.channels)} channels but {len(self.strides)} strides")
+        freq = 1
+        for f, _ in self.strides:
+            freq *= f
+        if freq != self.n_bins:
+            raise ValueError(f"GTPConfig {self.name}: frequency strides multiply to {freq}, not n_bins={self.n_bins}")
+        if self.hidden % self.heads:
+            raise ValueError(f"GTPConfig {self.name}: hidden {self.hidden} is not a multiple of heads {self.heads}")
+        if not 0.0 < self.momentum < 1.0:
+            raise ValueError(f"GTPConfig {self.name}: momentum {self.momentum} outside (0, 1)")
+
+    @property
+    def time_factor(self) -> int:
+        """Spectrogram frames per encoder step (64 with the paper's strides)."""
+        factor = 1
+        for _, t in self.strides:
+            factor *= t
+        return factor
+
+    @property
+    def max_frames(self) -> int:
+        """Frames of a movement the encoder sees: the rest is cut (paper: 2,048 × 64 = 131,072, ~35 min)."""
+        return self.max_encoder_steps * self.time_factor
+
+    @classmethod
+    def paper(cls) -> GTPConfig:
+        return cls(name="paper")
+
+    @classmethod
+    def tiny(cls) -> GTPConfig:
+        return cls(name="tiny", channels=(4, 8, 8, 8, 8, 16, 16, 32), hidden=32, music_layers=1, text_layers=1,
+                   heads=2, ffn=64, dropout=0.0, max_encoder_steps=64, recon_crop_steps=4, max_text_tokens=64,
+                   group_k=8, lr=1e-3, batch_size=2)
+
+    def with_(self, **changes: object) -> GTPConfig:
+        """A copy with some values changed (validated again)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+CONFIGS = {"paper": GTPConfig.paper, "tiny": GTPConfig.tiny}
+
+
+def get_config(name: str) -> GTPConfig:
+    """The named config; an unknown name is an error that lists the known ones."""
+    try:
+        return CONFIGS[name]()
+    except KeyError:
+        raise ValueError(f"unknown model config {name!r}; known: {', '.join(sorted(CONFIGS))}") from None
+
+
+__all__ = ["CONFIGS", "GTPConfig", "PAPER_CHANNELS", "PAPER_STRIDES", "get_config"]

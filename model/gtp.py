@@ -1,0 +1,197 @@
+"""The GTP model (Kuang et al., 2022): music and text autoencoders, coordinated, with group topology preservation.
+
+Losses of one step (the full system):
+
+- music reconstruction (:mod:`earsense_m2t.model.music`) on a random window of encoder steps;
+- text autoencoder: the text encoder's output pooled to 20 segments, decoded by the text decoder (CE);
+- coordination: the music encoder's output pooled to 20 segments, decoded by the *same* text decoder (CE);
+- GTP, weight α = 500: for each sample a group of the k = 32 newest entries of a MoCo-style queue
+  (pooled music from a momentum encoder, momentum 0.999, with each entry's text). Music similarity =
+  cosine between the sample's pooled music (online encoder) and each entry's; text similarity = sentence
+  BLEU between the texts. Loss = MSE between softmax(32 · music sims) and softmax(32 · text sims): the
+  group's music should be arranged as its texts are. Entries of the sample's own movement are left out
+  of its group (the released code kept the sample in its own group);
+- sentiment, weight β = 5 (:mod:`earsense_m2t.model.sentiment`).
+
+The pooled representation compared by the cosine is the 20 × hidden segments flattened to one vector,
+so two movements are alike when they are alike segment by segment. :data:`SYSTEMS` turns losses off for
+the paper's ablations (encoder-decoder, coordinate, GTP without sentiment).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from earsense_m2t.model.batch import Batch
+from earsense_m2t.model.config import GTPConfig
+from earsense_m2t.model.music import MusicDecoder, MusicEncoder, masked_segments, reconstruct_window
+from earsense_m2t.model.sentiment import SentimentHead, sentiment_loss
+from earsense_m2t.model.similarity import group_similarities
+from earsense_m2t.model.text import TextDecoder, TextEmbeddings, TextEncoder
+from earsense_m2t.model.tokenizer import VOCAB_SIZE
+
+
+@dataclass(frozen=True)
+class System:
+    """Which losses a trained system uses (the paper's Table 1 rows that are neural)."""
+
+    reconstruction: bool = True
+    text_autoencoder: bool = True
+    gtp: bool = True
+    sentiment: bool = True
+
+
+SYSTEMS: dict[str, System] = {
+    "encoder_decoder": System(reconstruction=False, text_autoencoder=False, gtp=False, sentiment=False),
+    "coordinate": System(gtp=False, sentiment=False),
+    "gtp_no_sentiment": System(sentiment=False),
+    "gtp": System(),
+}
+
+
+def gtp_loss_from_similarities(music: Tensor, text: Tensor, valid: Tensor, temperature: float) -> Tensor:
+    """MSE between softmax(t · music) and softmax(t · text) over each row's valid group members.
+
+    Rows with fewer than two valid members carry no topology (a softmax over one entry is 1 on both
+    sides) and add nothing; the result is the mean over the other rows, 0 when there are none.
+    """
+    counts = valid.sum(dim=1)
+    rows = counts >= 2
+    if not bool(rows.any()):
+        return music.sum() * 0.0
+    neg = torch.finfo(music.dtype).min
+    p_music = torch.softmax((temperature * music).masked_fill(~valid, neg), dim=1)
+    p_text = torch.softmax((temperature * text).masked_fill(~valid, neg), dim=1)
+    per_row = ((p_music - p_text) ** 2 * valid).sum(dim=1) / counts.clamp(min=1)
+    return per_row[rows].mean()
+
+
+class GroupQueue:
+    """The newest ``k`` keys (pooled music from the momentum encoder) with their movement ids and texts."""
+
+    def __init__(self, k: int, dim: int) -> None:
+        self.k = k
+        self.keys = torch.zeros(0, dim)
+        self.ids: list[str] = []
+        self.texts: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def enqueue(self, keys: Tensor, ids: Sequence[str], texts: Sequence[str]) -> None:
+        """Append a batch and drop the oldest entries beyond ``k``."""
+        self.keys = torch.cat([self.keys.to(keys.device), keys.detach()])[-self.k:]
+        self.ids = [*self.ids, *ids][-self.k:]
+        self.texts = [*self.texts, *texts][-self.k:]
+
+    def valid(self, ids: Sequence[str]) -> Tensor:
+        """(B, len) True where a queue entry may be in sample b's group: any movement but its own."""
+        return torch.tensor([[q != i for q in self.ids] for i in ids], dtype=torch.bool, device=self.keys.device)
+
+    def state(self) -> dict[str, object]:
+        return {"k": self.k, "keys": self.keys.cpu(), "ids": list(self.ids), "texts": list(self.texts)}
+
+    def load(self, state: dict[str, object]) -> None:
+        keys = state["keys"]
+        if not isinstance(keys, Tensor):
+            raise TypeError("queue state: keys must be a tensor")
+        self.keys, self.ids, self.texts = keys, list(state["ids"]), list(state["texts"])  # type: ignore[call-overload]
+
+
+class GTPModel(nn.Module):
+    """Both autoencoders, the shared text decoder, the sentiment head, the momentum encoder and the queue."""
+
+    def __init__(self, cfg: GTPConfig, system: System | None = None, n_emotions: int = 0,
+                 vocab_size: int = VOCAB_SIZE) -> None:
+        super().__init__()
+        self.cfg, self.system = cfg, system or SYSTEMS["gtp"]
+        self.music_encoder = MusicEncoder(cfg)
+        self.music_decoder = MusicDecoder(cfg)
+        embeddings = TextEmbeddings(cfg, vocab_size)
+        self.text_encoder = TextEncoder(cfg, embeddings)
+        self.text_decoder = TextDecoder(cfg, embeddings)
+        self.sentiment = SentimentHead(cfg.hidden, n_emotions) if n_emotions and self.system.sentiment else None
+        # the momentum encoder: a copy that follows the online encoder slowly and is never trained directly
+        self.momentum_encoder = copy.deepcopy(self.music_encoder).requires_grad_(False).eval()
+        self.queue = GroupQueue(cfg.group_k, cfg.segments * cfg.hidden)
+
+    def train(self, mode: bool = True) -> GTPModel:
+        super().train(mode)
+        self.momentum_encoder.eval()  # keys without dropout noise
+        return self
+
+    def music_segments(self, spec: Tensor, frames: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Encoder steps, their mask, and the (B, segments, hidden) pooled music."""
+        steps, mask = self.music_encoder(spec, frames)
+        return steps, mask, masked_segments(steps, mask, self.cfg.segments)
+
+    def text_segments(self, tokens: Tensor, mask: Tensor) -> Tensor:
+        return masked_segments(self.text_encoder(tokens, mask), mask, self.cfg.segments)
+
+    @torch.no_grad()
+    def keys(self, spec: Tensor, frames: Tensor) -> Tensor:
+        """(B, segments × hidden) pooled music from the momentum encoder: what the queue holds."""
+        steps, mask = self.momentum_encoder(spec, frames)
+        return masked_segments(steps, mask, self.cfg.segments).flatten(1)
+
+    def losses(self, batch: Batch, generator: torch.Generator | None = None) -> tuple[dict[str, Tensor], Tensor]:
+        """Every loss of the system on one batch (``total`` weighted), and the batch's keys for the queue."""
+        cfg, system = self.cfg, self.system
+        steps, smask, music = self.music_segments(batch.spec, batch.frames)
+        out: dict[str, Tensor] = {"music_to_text": self.text_decoder.loss(batch.tokens, batch.token_mask, music)}
+        if system.reconstruction:
+            out["reconstruction"] = reconstruct_window(self.music_decoder, batch.spec, batch.frames, steps, smask, cfg,
+                                                       generator)
+        if system.text_autoencoder:
+            text = self.text_segments(batch.tokens, batch.token_mask)
+            out["text_autoencoder"] = self.text_decoder.loss(batch.tokens, batch.token_mask, text)
+        keys = self.keys(batch.spec, batch.frames)
+        if system.gtp:
+            out["gtp"] = self.gtp_loss(music.flatten(1), batch.ids, batch.texts)
+        if self.sentiment is not None and batch.emotion is not None and batch.has_emotion is not None:
+            out["sentiment"] = sentiment_loss(self.sentiment(music), batch.emotion, batch.has_emotion)
+        weights = {"gtp": cfg.alpha, "sentiment": cfg.beta}
+        out["total"] = sum((weights.get(k, 1.0) * v for k, v in out.items()), torch.zeros((), device=music.device))
+        return out, keys
+
+    def gtp_loss(self, query: Tensor, ids: Sequence[str], texts: Sequence[str]) -> Tensor:
+        """The GTP loss of a batch's pooled music against the queue's group (0 while the queue is empty)."""
+        if not len(self.queue):
+            return query.sum() * 0.0
+        keys = self.queue.keys.to(query.device)
+        music = F.normalize(query, dim=1) @ F.normalize(keys, dim=1).T
+        text = torch.tensor(group_similarities(texts, self.queue.texts), dtype=music.dtype, device=music.device)
+        return gtp_loss_from_similarities(music, text, self.queue.valid(ids).to(music.device), self.cfg.gtp_temperature)
+
+    @torch.no_grad()
+    def update_momentum(self) -> None:
+        """θ_k ← m θ_k + (1 − m) θ_q: the keys change slowly, so queue entries of different steps stay comparable."""
+        m = self.cfg.momentum
+        for k, q in zip(self.momentum_encoder.parameters(), self.music_encoder.parameters(), strict=True):
+            k.mul_(m).add_(q.detach(), alpha=1.0 - m)
+
+
+def train_step(model: GTPModel, optimizer: torch.optim.Optimizer, batch: Batch,
+               generator: torch.Generator | None = None) -> dict[str, float]:
+    """One optimizer step: losses, backward, step, momentum update, then the batch's keys join the queue.
+
+    The keys enter the queue after the loss, so a sample never meets its own key in this step, and the
+    queue's self-exclusion covers the same movement met again in a later epoch.
+    """
+    model.train()
+    optimizer.zero_grad(set_to_none=True)
+    losses, keys = model.losses(batch, generator)
+    losses["total"].backward()
+    optimizer.step()
+    model.update_momentum()
+    model.queue.enqueue(keys, batch.ids, batch.texts)
+    return {k: float(v.detach()) for k, v in losses.items()}
+
+
+__all__ = ["SYSTEMS", "GTPModel", "GroupQueue", "System", "gtp_loss_from_similarities", "train_step"]

@@ -1,0 +1,136 @@
+"""The music autoencoder: spectrogram → one vector per 64 frames → spectrogram again.
+
+Encoder (paper): 8 Conv2d (kernel 3, padding 1, LeakyReLU) with channels 1→64→128→128→128→256→512→768→768
+and strides 2,2,2,2,2,(2,1),2,(2,1) as (frequency, time), so 256 bins become 1 and time shrinks 64-fold;
+then Linear 768→768 and a 2-layer transformer over the steps. The decoder mirrors the convolutions with
+ConvTranspose2d. The reconstruction loss is MSE plus the MSE of the differences along frequency and
+along time (they make the decoder keep edges, not only levels), computed on a random window of encoder
+steps so its memory does not grow with the movement.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from earsense_m2t.model.config import GTPConfig
+
+
+def step_mask(lengths: Tensor, steps: int) -> Tensor:
+    """(B, steps) True where an encoder step covers real frames (a step is real if it has any)."""
+    return torch.arange(steps, device=lengths.device)[None, :] < lengths[:, None]
+
+
+class MusicEncoder(nn.Module):
+    """(B, bins, frames) standardized spectrograms → (B, frames / 64, hidden) contextual steps."""
+
+    def __init__(self, cfg: GTPConfig) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        in_ch = 1
+        for out_ch, stride in zip(cfg.channels, cfg.strides, strict=True):
+            layers += [nn.Conv2d(in_ch, out_ch, kernel_size=3, stride=stride, padding=1), nn.LeakyReLU()]
+            in_ch = out_ch
+        self.convs = nn.Sequential(*layers)
+        self.proj = nn.Linear(in_ch, cfg.hidden)
+        layer = nn.TransformerEncoderLayer(cfg.hidden, cfg.heads, cfg.ffn, cfg.dropout, batch_first=True)
+        self.transformer = nn.TransformerEncoder(layer, cfg.music_layers, enable_nested_tensor=False)
+        self.time_factor = cfg.time_factor
+
+    def convolve(self, spec: Tensor) -> Tensor:
+        """(B, bins, frames) → (B, steps, channels): the convolutions only (frequency collapsed to 1)."""
+        x = self.convs(spec.unsqueeze(1))  # (B, C, 1, steps)
+        if x.shape[2] != 1:
+            raise ValueError(f"music encoder: {spec.shape[1]} bins leave frequency {x.shape[2]}, expected 1")
+        return x.squeeze(2).transpose(1, 2)
+
+    def forward(self, spec: Tensor, frames: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """Steps and their mask; ``frames`` (B,) are the real frames of each padded spectrogram."""
+        x = self.proj(self.convolve(spec))
+        steps = x.shape[1]
+        if frames is None:
+            frames = torch.full((spec.shape[0],), spec.shape[2], device=spec.device)
+        mask = step_mask(torch.div(frames + self.time_factor - 1, self.time_factor, rounding_mode="floor"), steps)
+        return self.transformer(x, src_key_padding_mask=~mask), mask
+
+
+class MusicDecoder(nn.Module):
+    """(B, steps, hidden) → (B, bins, steps × 64): the encoder's convolutions mirrored."""
+
+    def __init__(self, cfg: GTPConfig) -> None:
+        super().__init__()
+        self.proj = nn.Linear(cfg.hidden, cfg.channels[-1])
+        outs = [*reversed(cfg.channels[:-1]), 1]
+        layers: list[nn.Module] = []
+        in_ch = cfg.channels[-1]
+        for i, (out_ch, stride) in enumerate(zip(outs, reversed(cfg.strides), strict=True)):
+            # output_padding = stride - 1 makes each layer undo its encoder twin's size exactly
+            layers.append(nn.ConvTranspose2d(in_ch, out_ch, kernel_size=3, stride=stride, padding=1,
+                                             output_padding=(stride[0] - 1, stride[1] - 1)))
+            if i < len(outs) - 1:
+                layers.append(nn.LeakyReLU())
+            in_ch = out_ch
+        self.deconvs = nn.Sequential(*layers)
+
+    def forward(self, steps: Tensor) -> Tensor:
+        x = self.proj(steps).transpose(1, 2).unsqueeze(2)  # (B, C, 1, steps)
+        return self.deconvs(x).squeeze(1)
+
+
+def reconstruction_loss(target: Tensor, output: Tensor, frame_mask: Tensor | None = None) -> Tensor:
+    """MSE + MSE of frequency differences + MSE of time differences, over real frames only."""
+    if frame_mask is None:
+        frame_mask = torch.ones(target.shape[0], target.shape[2], dtype=torch.bool, device=target.device)
+    m = frame_mask[:, None, :].to(target.dtype)
+
+    def mse(a: Tensor, b: Tensor, w: Tensor) -> Tensor:
+        w = w.expand_as(a)
+        return ((a - b) ** 2 * w).sum() / w.sum().clamp(min=1.0)
+
+    level = mse(output, target, m)
+    freq = mse(output.diff(dim=1), target.diff(dim=1), m)
+    time = mse(output.diff(dim=2), target.diff(dim=2), m[:, :, 1:] * m[:, :, :-1])
+    return level + freq + time
+
+
+def random_window(steps: Tensor, mask: Tensor, crop: int, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+    """Per sample, a start step and a window of ``crop`` steps within its real steps (shorter: from 0)."""
+    real = mask.sum(dim=1)
+    room = (real - crop).clamp(min=0) + 1
+    starts = (torch.rand(real.shape, generator=generator, device=steps.device) * room).floor().long()
+    index = starts[:, None] + torch.arange(crop, device=steps.device)[None, :]
+    index = index.clamp(max=steps.shape[1] - 1)
+    window = torch.gather(steps, 1, index[:, :, None].expand(-1, -1, steps.shape[2]))
+    return window, starts
+
+
+def reconstruct_window(decoder: MusicDecoder, spec: Tensor, frames: Tensor, steps: Tensor, mask: Tensor,
+                       cfg: GTPConfig, generator: torch.Generator | None = None) -> Tensor:
+    """The reconstruction loss on a random window of ``cfg.recon_crop_steps`` encoder steps."""
+    crop = min(cfg.recon_crop_steps, steps.shape[1])
+    window, starts = random_window(steps, mask, crop, generator)
+    out = decoder(window)  # (B, bins, crop × 64)
+    span = crop * cfg.time_factor
+    first = starts * cfg.time_factor
+    index = (first[:, None] + torch.arange(span, device=spec.device)[None, :]).clamp(max=spec.shape[2] - 1)
+    target = torch.gather(spec, 2, index[:, None, :].expand(-1, spec.shape[1], -1))
+    frame_mask = (first[:, None] + torch.arange(span, device=spec.device)[None, :]) < frames[:, None]
+    return reconstruction_loss(target, out, frame_mask)
+
+
+def masked_segments(x: Tensor, mask: Tensor, segments: int) -> Tensor:
+    """(B, L, H) with a (B, L) mask → (B, segments, H): each sample's real positions averaged into equal spans.
+
+    A sample shorter than ``segments`` repeats its positions (adaptive pooling upsamples), so both modalities
+    always give ``segments`` vectors whatever their length.
+    """
+    out = []
+    for row, keep in zip(x, mask, strict=True):
+        real = row[keep] if keep.any() else row[:1]
+        out.append(F.adaptive_avg_pool1d(real.T.unsqueeze(0), segments).squeeze(0).T)
+    return torch.stack(out)
+
+
+__all__ = ["MusicDecoder", "MusicEncoder", "masked_segments", "reconstruct_window", "reconstruction_loss",
+           "step_mask"]
