@@ -101,7 +101,7 @@ class GroupQueue:
         keys = state["keys"]
         if not isinstance(keys, Tensor):
             raise TypeError("queue state: keys must be a tensor")
-        self.keys, self.ids, self.texts = keys, list(state["ids"]), list(state["texts"])  # type: ignore[call-overload]
+        self.keys, self.ids, self.texts = keys, list(state["ids"]), list(state["texts"])  # type: ignore[call-overload, unused-ignore]  # torch-typed only with torch installed
 
 
 class GTPModel(nn.Module):
