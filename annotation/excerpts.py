@@ -1,7 +1,9 @@
 """Listening excerpts for the annotation page, rendered with pydub and kept in a content-addressed cache.
 
-For one pool candidate: load only the excerpt from the downloaded file (``AudioSegment.from_file(path,
-start_second=..., duration=...)``; pydub hands both to ffmpeg), measure it (integrated loudness as the
+For one pool candidate: load only the excerpt from the downloaded file (:func:`load_excerpt`: ffmpeg seeks
+in the input, so an excerpt late in an hour-long video costs what one at its start does, and writes a WAV
+that pydub reads as an ``AudioSegment``; ``AudioSegment.from_file(path, start_second=...)`` would decode
+everything before the excerpt and probe the file first), measure it (integrated loudness as the
 features stage measures it, on the mono mean of the channels; RMS level and onset rate for the silver
 arousal labels), apply one gain that brings it to ``target_lufs`` (lowered if the sample peak would
 pass ``peak_ceiling_dbfs``; that gain is the excerpt's ``playback_gain_db``), fade in and out briefly
@@ -23,6 +25,7 @@ import json
 import logging
 import math
 import subprocess
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -40,7 +43,9 @@ from earsense_m2t.schemas.io import atomic_path, atomic_write_text, content_key,
 log = logging.getLogger(__name__)
 
 #: bump when the same inputs and parameters would give another file (it is part of the cache key)
-RENDER_VERSION = 1
+RENDER_VERSION = 2  # 2: loaded by input seek at the render rate (was: pydub's output seek)
+#: decoding starts this much before an excerpt, for the decoder to settle (see load_excerpt)
+PREROLL_S = 0.5
 #: the measurements and the gain are taken on the mono mean at this rate (as cheap as it is accurate enough)
 MEASURE_RATE_HZ = 22050
 #: what loading or exporting one excerpt may raise besides pydub's own errors (ffprobe's output parsed, files)
@@ -125,8 +130,8 @@ def render_excerpt(candidate: Candidate, excerpts_dir: Path, params: RenderParam
     if cached is not None:
         return cached
     try:
-        segment = AudioSegment.from_file(candidate.media.path, start_second=candidate.media_start_s,
-                                         duration=candidate.duration_s)
+        segment = load_excerpt(candidate.media.path, candidate.media_start_s, candidate.duration_s,
+                               params.sample_rate_hz, Path(excerpts_dir))
     except (*_AUDIO_ERRORS, CouldntDecodeError) as exc:
         raise RenderError(f"{candidate.movement.id}: cannot load {candidate.duration_s:g} s at "
                           f"{candidate.media_start_s:g} s of {candidate.media.path}: {_first_line(exc)}") from exc
@@ -152,6 +157,29 @@ def render_excerpt(candidate: Candidate, excerpts_dir: Path, params: RenderParam
     record = {k: v for k, v in asdict(rendered).items() if k != "reused"}
     atomic_write_text(sidecar, json.dumps({"key": key, **record}, indent=1, sort_keys=True))  # last: completion marker
     return rendered
+
+
+def load_excerpt(path: str | Path, start_s: float, duration_s: float, sample_rate_hz: int,
+                 scratch_dir: Path) -> AudioSegment:
+    """``duration_s`` of ``path`` from ``start_s`` as a 16-bit ``AudioSegment`` at ``sample_rate_hz``, mono or
+    stereo as the source is (more channels are mixed down to stereo). The WAV in between is written in
+    ``scratch_dir`` (under the output root) and removed."""
+    scratch_dir.mkdir(parents=True, exist_ok=True)
+    # a decoder started at a seek point needs a moment to settle (Opus: ~200 ms of differing samples), so
+    # decoding starts up to half a second early and pydub cuts the excerpt out of that
+    preroll_s = min(PREROLL_S, start_s)
+    with tempfile.NamedTemporaryFile(dir=scratch_dir, prefix=".load-", suffix=".wav") as tmp:
+        cmd = [ffmpeg_binary(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+               "-ss", f"{start_s - preroll_s:.6f}", "-t", f"{duration_s + preroll_s:.6f}",
+               "-i", f"file:{Path(path).resolve()}",
+               "-map", "0:a:0", "-vn", "-af", "aformat=sample_fmts=s16:channel_layouts=mono|stereo",
+               "-ar", str(int(sample_rate_hz)), "-f", "wav", tmp.name]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=max(60.0, 4 * duration_s), check=False)
+        if proc.returncode != 0:
+            raise CouldntDecodeError((proc.stderr.strip().splitlines() or [f"ffmpeg exit {proc.returncode}"])[-1])
+        loaded = AudioSegment.from_wav(tmp.name)
+    start_ms = round(preroll_s * 1000)
+    return loaded[start_ms:start_ms + round(duration_s * 1000)]
 
 
 def playback_gain(loudness_lufs: float | None, peak_dbfs: float, params: RenderParams) -> float:

@@ -103,3 +103,22 @@ def test_unreadable_media_names_movement_and_file(tmp_path, candidates):
     with pytest.raises(RenderError, match=r"W#1: cannot load 4 s at .* of .*gone\.webm"):
         render_excerpt(candidate, tmp_path)
     assert not list(tmp_path.glob("*.ogg")) and not list(tmp_path.glob("*.part"))
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+def test_an_excerpt_is_loaded_by_seeking_with_the_sources_channels(tmp_path, channels):
+    import soundfile as sf
+
+    from earsense_m2t.annotation.excerpts import load_excerpt
+
+    rate = 48000
+    t = np.arange(12 * rate) / rate
+    left, right = 0.3 * np.sin(2 * np.pi * 440 * t), 0.2 * np.sin(2 * np.pi * 660 * t)
+    source = tmp_path / "source.flac"
+    sf.write(source, np.stack([left, right], axis=1)[:, :channels], rate, subtype="PCM_16")
+    excerpt = load_excerpt(source, 9.0, 2.0, rate, tmp_path / "scratch")
+    assert (excerpt.channels, excerpt.frame_rate, len(excerpt)) == (channels, rate, 2000)
+    got = np.asarray(excerpt.get_array_of_samples(), dtype=np.float64).reshape(-1, channels) / 2 ** 15
+    want = np.stack([left, right], axis=1)[9 * rate:11 * rate, :channels]
+    assert np.abs(got - want).max() < 2e-4  # the same samples, 16-bit apart, from the right place
+    assert not any((tmp_path / "scratch").iterdir())  # the WAV in between is gone
