@@ -32,7 +32,8 @@ def build(
     deadline: Annotated[float | None, typer.Option(help="Seconds the build may take: when they have passed, no new "
                                                    "work starts, what is left is listed as failures, and what "
                                                    "finished is published.")] = None,
-    workers: Annotated[int, typer.Option(help="Threads for the per-work segment and features tasks (and Dask "
+    workers: Annotated[int, typer.Option(help="Threads for the per-work segment and features tasks and the "
+                                         "annotation excerpts (and Dask "
                                          "processes for --dask local).")] = 2,
     dask: Annotated[str | None, typer.Option(help="Run the segment and features tasks on Dask: 'local' or "
                                              "'local:N' (N processes here), or a scheduler address "

@@ -52,6 +52,7 @@ from earsense_m2t.acquire.limits import Limits
 from earsense_m2t.acquire.spotify import spotify_client
 from earsense_m2t.annotation import prepare_annotations
 from earsense_m2t.annotation.paths import AnnotationPaths
+from earsense_m2t.annotation.stage import AnnotationConfig
 from earsense_m2t.build_options import check_build_options, resolve_output_root
 from earsense_m2t.code_version import package_data_version
 from earsense_m2t.config import EMBEDDED_SITE, BuildPaths, is_loopback
@@ -232,24 +233,26 @@ def features_work_task(work_id: str, segments: list[Segment], media: list[Media]
 
 @task(name="annotate", cache_policy=NO_CACHE, persist_result=False)
 def annotate_task(crawl: StageResult, acquired: StageResult, movements: StageResult, segmented: StageResult,
-                  clips: StageResult, paths: BuildPaths, deadline: BuildDeadline) -> StageResult:
+                  clips: StageResult, paths: BuildPaths, deadline: BuildDeadline, workers: int) -> StageResult:
     """The annotation pool, triplets, silver labels and the judgments collected so far (``prepare_annotations``),
     from what this build will publish; its manifests are what publish puts in the two annotation configs."""
     route_stage_logs()
     where = AnnotationPaths(paths.root)
     inputs = {"movements": movements.of(Movement), "clips": clips.of(Clip), "media": acquired.of(Media),
               "segments": segmented.of(Segment), "works": crawl.of(Work), "root": str(paths.root)}
+    config = AnnotationConfig(render_workers=workers)  # excerpts are rendered on the build's worker threads
     memo = StageMemo.of(paths.build_dir, "annotate", ANNOTATE_MODULE)
 
     def key() -> str:  # the collected judgments and the triplets drawn so far are inputs too
         state = file_states([where.triplets, where.judgments, Path(f"{where.judgments}-wal")])
-        return memo.key({**inputs, "state": state})
+        return memo.key({**inputs, "state": state, "config": dataclasses.replace(config, render_workers=0)})
 
     kept = memo.load("all", key())
     if kept is not None:
         return save(kept, paths)
     annotated = prepare_annotations(inputs["movements"], inputs["clips"], inputs["media"], where.dir,
-                                    segments=inputs["segments"], works=inputs["works"], deadline=deadline.here())
+                                    segments=inputs["segments"], works=inputs["works"], config=config,
+                                    deadline=deadline.here())
     excerpts = [where.excerpts / e.excerpt_file for e in annotated.of(PoolExcerpt)]
     memo.save("all", key(), annotated, files_too=excerpts)  # keyed by the triplets as this run left them
     return save(annotated, paths)
@@ -514,8 +517,8 @@ def build_dataset(site_url: str = EMBEDDED_SITE, output_root: str | None = None,
         probe_timeout_s: seconds ffprobe may take to read a downloaded file.
         train_deployment: the FLOW/DEPLOYMENT a new version starts, with the version as its 'version'
             parameter; '' starts nothing.
-        workers: threads for the per-work segment and features tasks (without dask), and Dask worker
-            processes for dask='local'.
+        workers: threads for the per-work segment and features tasks (without dask) and for rendering the
+            annotation excerpts, and Dask worker processes for dask='local'.
         dask: run the segment and features tasks on Dask: 'local' or 'local:N' (a cluster of N processes on
             the machine that runs the flow), or a scheduler address 'tcp://host:8786' (its workers need
             the package and the output root at the same path on a shared filesystem).
@@ -558,7 +561,7 @@ def build_dataset(site_url: str = EMBEDDED_SITE, output_root: str | None = None,
                 clips = features_per_work(segmented, acquired, movements, paths, params, deadline, runner, progress)
         with timed(durations, "annotate"):
             progress.stage("annotate")
-            annotated = annotate_task(crawl, acquired, movements, segmented, clips, paths, deadline)
+            annotated = annotate_task(crawl, acquired, movements, segmented, clips, paths, deadline, workers)
         results = [crawl, acquired, movements, segmented, clips, annotated]
         write_records(paths.build_dir / "failures.jsonl", [f for r in results for f in r.failures])
         if publish:
