@@ -238,20 +238,21 @@ def annotate_task(crawl: StageResult, acquired: StageResult, movements: StageRes
     from what this build will publish; its manifests are what publish puts in the two annotation configs."""
     route_stage_logs()
     where = AnnotationPaths(paths.root)
-    inputs = {"movements": movements.of(Movement), "clips": clips.of(Clip), "media": acquired.of(Media),
-              "segments": segmented.of(Segment), "works": crawl.of(Work), "root": str(paths.root)}
+    mvs, clip_records, media = movements.of(Movement), clips.of(Clip), acquired.of(Media)
+    segments, works = segmented.of(Segment), crawl.of(Work)
     config = AnnotationConfig(render_workers=workers)  # excerpts are rendered on the build's worker threads
     memo = StageMemo.of(paths.build_dir, "annotate", ANNOTATE_MODULE)
 
     def key() -> str:  # the collected judgments and the triplets drawn so far are inputs too
         state = file_states([where.triplets, where.judgments, Path(f"{where.judgments}-wal")])
-        return memo.key({**inputs, "state": state, "config": dataclasses.replace(config, render_workers=0)})
+        return memo.key({"movements": mvs, "clips": clip_records, "media": media, "segments": segments,
+                         "works": works, "root": str(paths.root), "state": state,
+                         "config": dataclasses.replace(config, render_workers=0)})
 
     kept = memo.load("all", key())
     if kept is not None:
         return save(kept, paths)
-    annotated = prepare_annotations(inputs["movements"], inputs["clips"], inputs["media"], where.dir,
-                                    segments=inputs["segments"], works=inputs["works"], config=config,
+    annotated = prepare_annotations(mvs, clip_records, media, where.dir, segments=segments, works=works, config=config,
                                     deadline=deadline.here())
     excerpts = [where.excerpts / e.excerpt_file for e in annotated.of(PoolExcerpt)]
     memo.save("all", key(), annotated, files_too=excerpts)  # keyed by the triplets as this run left them
