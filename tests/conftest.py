@@ -12,6 +12,20 @@ from earsense_m2t.config import BuildPaths
 REPO = Path(__file__).resolve().parents[1]
 #: media of the mini site are synthesized once per machine and reused by every test session
 MINISITE_MEDIA = REPO / BuildPaths().minisite_media
+#: the annotation excerpts of the mini site's media: content-addressed by media hash and render parameters
+#: and verified by sha256 before reuse, so the builds of one machine's tests can share them as they share media
+MINISITE_EXCERPTS = REPO / BuildPaths().root / "cache" / "minisite-excerpts"
+
+
+def share_minisite_caches(out: Path) -> Path:
+    """Point output root ``out`` at the shared mini-site media and annotation excerpts; returns ``out``."""
+    (out / "cache").mkdir(parents=True, exist_ok=True)
+    (out / "annotation").mkdir(parents=True, exist_ok=True)
+    for shared, link in ((MINISITE_MEDIA, out / "cache" / "minisite-media"),
+                         (MINISITE_EXCERPTS, out / "annotation" / "excerpts")):
+        shared.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(shared, target_is_directory=True)
+    return out
 
 
 @pytest.fixture(scope="session")

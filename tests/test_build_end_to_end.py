@@ -13,7 +13,7 @@ import pytest
 
 from earsense_m2t.offline.minisite import serve
 from earsense_m2t.offline.minisite.catalogue import all_videos
-from tests.conftest import MINISITE_MEDIA
+from tests.conftest import MINISITE_MEDIA, share_minisite_caches
 
 pytestmark = pytest.mark.slow
 
@@ -27,9 +27,7 @@ def run_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def workdir(tmp_path_factory, name: str) -> Path:
     """A fresh folder that shares the synthesized mini-site media (they never change between tests)."""
     d = tmp_path_factory.mktemp(name)
-    (d / "local" / "cache").mkdir(parents=True)
-    MINISITE_MEDIA.mkdir(parents=True, exist_ok=True)
-    (d / "local" / "cache" / "minisite-media").symlink_to(MINISITE_MEDIA, target_is_directory=True)
+    share_minisite_caches(d / "local")
     return d
 
 

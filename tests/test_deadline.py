@@ -15,7 +15,7 @@ from earsense_m2t.egress import EgressPolicy
 from earsense_m2t.features import prepare_clips
 from earsense_m2t.schemas import Deadline, Media, Movement, Recording, Segment, Work
 from earsense_m2t.segment import prepare_segments
-from tests.conftest import MINISITE_MEDIA
+from tests.conftest import share_minisite_caches
 
 NOW = "2026-01-01T00:00:00+00:00"
 SHA = "a" * 64
@@ -46,9 +46,7 @@ def test_stages_list_what_the_deadline_left_undone(tmp_path):
 
 @pytest.mark.slow
 def test_a_build_past_its_deadline_publishes_what_finished(tmp_path):
-    (tmp_path / "local" / "cache").mkdir(parents=True)
-    MINISITE_MEDIA.mkdir(parents=True, exist_ok=True)
-    (tmp_path / "local" / "cache" / "minisite-media").symlink_to(MINISITE_MEDIA, target_is_directory=True)
+    share_minisite_caches(tmp_path / "local")
     env = {**os.environ, "PREFECT_HOME": str(tmp_path / ".prefect")}
     proc = subprocess.run([sys.executable, "-m", "earsense_m2t.cli", "build", "--deadline", "0.001"], cwd=tmp_path,
                           env=env, capture_output=True, text=True, timeout=600)

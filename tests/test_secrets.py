@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MINISITE_MEDIA
+from tests.conftest import share_minisite_caches
 
 pytestmark = pytest.mark.slow
 
@@ -45,9 +45,7 @@ def files_under(root: Path) -> list[Path]:
 
 
 def test_failing_hub_and_spotify_leave_no_secret_and_the_build_completes(tmp_path):
-    (tmp_path / "local" / "cache").mkdir(parents=True)
-    MINISITE_MEDIA.mkdir(parents=True, exist_ok=True)
-    (tmp_path / "local" / "cache" / "minisite-media").symlink_to(MINISITE_MEDIA, target_is_directory=True)
+    share_minisite_caches(tmp_path / "local")
     dead = f"http://127.0.0.1:{closed_port()}"
     env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-home"), "HF_TOKEN": HUB_TOKEN, "HF_ENDPOINT": dead,
            "SPOTIPY_CLIENT_ID": CLIENT_ID, "SPOTIPY_CLIENT_SECRET": CLIENT_SECRET,

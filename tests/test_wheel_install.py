@@ -20,7 +20,7 @@ from pathlib import Path
 import datasets
 import pytest
 
-from tests.conftest import MINISITE_MEDIA
+from tests.conftest import share_minisite_caches
 from tests.test_contracts import OLD_TOP_LEVEL
 
 pytestmark = pytest.mark.slow
@@ -73,9 +73,7 @@ def test_build_from_an_empty_folder_with_the_installed_wheel(venv, tmp_path, cat
     for decoy in ("earsense_m2t", "schemas"):  # a user's own folders must not be imported instead
         (tmp_path / decoy).mkdir()
         (tmp_path / decoy / "__init__.py").write_text(f"raise SystemExit('the decoy {decoy}/ was imported')\n")
-    (tmp_path / "local" / "cache").mkdir(parents=True)
-    MINISITE_MEDIA.mkdir(parents=True, exist_ok=True)
-    (tmp_path / "local" / "cache" / "minisite-media").symlink_to(MINISITE_MEDIA, target_is_directory=True)
+    share_minisite_caches(tmp_path / "local")
     env = {**os.environ, "PREFECT_HOME": str(tmp_path / ".prefect"), "PYTHONPATH": ""}
     proc = subprocess.run([str(venv / "bin" / "earsense-m2t"), "build"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=1200)

@@ -28,7 +28,7 @@ import datasets
 import pytest
 
 from earsense_m2t.build_options import OUTPUT_ROOT_ENV
-from tests.conftest import MINISITE_MEDIA
+from tests.conftest import share_minisite_caches
 
 pytestmark = pytest.mark.slow
 
@@ -125,11 +125,7 @@ def served(tmp_path_factory) -> Iterator[dict[str, str]]:
 
 def output_root(tmp_path: Path) -> Path:
     """An output root that shares the synthesized mini-site media (they never change between tests)."""
-    out = tmp_path / "out"
-    (out / "cache").mkdir(parents=True)
-    MINISITE_MEDIA.mkdir(parents=True, exist_ok=True)
-    (out / "cache" / "minisite-media").symlink_to(MINISITE_MEDIA, target_is_directory=True)
-    return out
+    return share_minisite_caches(tmp_path / "out")
 
 
 def flow_run_id(proc: subprocess.CompletedProcess[str]) -> str:

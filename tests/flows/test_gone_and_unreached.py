@@ -17,7 +17,7 @@ import datasets
 import pytest
 
 from earsense_m2t.offline.minisite import serve
-from tests.conftest import MINISITE_MEDIA
+from tests.conftest import MINISITE_MEDIA, share_minisite_caches
 
 pytestmark = pytest.mark.slow
 
@@ -38,9 +38,7 @@ def works_published(cwd: Path) -> set[str]:
 
 
 def test_only_a_confirmed_404_or_410_takes_a_work_out(tmp_path: Path, catalogue):
-    (tmp_path / "local" / "cache").mkdir(parents=True)
-    MINISITE_MEDIA.mkdir(parents=True, exist_ok=True)
-    (tmp_path / "local" / "cache" / "minisite-media").symlink_to(MINISITE_MEDIA, target_is_directory=True)
+    share_minisite_caches(tmp_path / "local")
     assert set(WORKS) <= {w.slug for w in catalogue}
 
     with serve(catalogue=catalogue, cache_dir=MINISITE_MEDIA, only=WORKS) as site:
