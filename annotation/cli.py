@@ -8,13 +8,16 @@ inside the commands, so ``earsense-m2t --help`` stays fast.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from earsense_m2t.config import OUTPUT_ROOT, BuildPaths
+
+if TYPE_CHECKING:  # the store is imported by the commands that use it (the CLI starts without it)
+    from earsense_m2t.annotation.store import Submitted
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Relative arousal/valence annotations (MusAV's method): aggregate judgments, evaluate "
@@ -194,13 +197,18 @@ def import_label_studio(
         results = store.submit(judgments, all_or_nothing=True)
     except (LabelStudioError, BadAnnotatorId, StoreError, ValueError) as exc:
         fail(str(exc))
+    _report_import(results, f"{export}: ", paths.judgments)
+
+
+def _report_import(results: Sequence[Submitted], prefix: str, database: Path) -> None:
+    """One line for an all-or-nothing import: what was stored, or (exit 2) why nothing was."""
     conflicts = [r for r in results if r.status == "conflict"]
     if conflicts:
         first = conflicts[0]
-        fail(f"{export}: {len(conflicts)} judgment(s) differ from ones already stored (e.g. {first.judgment.id}: "
+        fail(f"{prefix}{len(conflicts)} judgment(s) differ from ones already stored (e.g. {first.judgment.id}: "
              f"{first.judgment.answer!r}, stored {first.stored_answer!r}); nothing was imported")
     stored = sum(r.status == "stored" for r in results)
-    typer.echo(f"{export}: {stored} new judgment(s) stored in {paths.judgments}, {len(results) - stored} already there")
+    typer.echo(f"{prefix}{stored} new judgment(s) stored in {database}, {len(results) - stored} already there")
 
 
 def _pseudonym(pseudonymize: Callable[[str, bytes], str], salt: bytes, raw: str) -> str:
@@ -235,13 +243,7 @@ def import_musav(
         fail(str(exc))
     except OSError as exc:
         fail(f"cannot read {exc.filename}: {exc.strerror or exc}")
-    conflicts = [r for r in results if r.status == "conflict"]
-    if conflicts:
-        first = conflicts[0]
-        fail(f"{len(conflicts)} judgment(s) differ from ones already stored (e.g. {first.judgment.id}: "
-             f"{first.judgment.answer!r}, stored {first.stored_answer!r}); nothing was imported")
-    stored = sum(r.status == "stored" for r in results)
-    typer.echo(f"{stored} new judgment(s) stored in {paths.judgments}, {len(results) - stored} already there")
+    _report_import(results, "", paths.judgments)
 
 
 @app.command("export-musav")
