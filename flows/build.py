@@ -243,11 +243,13 @@ def annotate_task(crawl: StageResult, acquired: StageResult, movements: StageRes
     config = AnnotationConfig(render_workers=workers)  # excerpts are rendered on the build's worker threads
     memo = StageMemo.of(paths.build_dir, "annotate", ANNOTATE_MODULE)
 
+    records = memo.key({"movements": mvs, "clips": clip_records, "media": media, "segments": segments,
+                        "works": works, "root": str(paths.root),
+                        "config": dataclasses.replace(config, render_workers=0)})  # hashed once, used twice
+
     def key() -> str:  # the collected judgments and the triplets drawn so far are inputs too
         state = file_states([where.triplets, where.judgments, Path(f"{where.judgments}-wal")])
-        return memo.key({"movements": mvs, "clips": clip_records, "media": media, "segments": segments,
-                         "works": works, "root": str(paths.root), "state": state,
-                         "config": dataclasses.replace(config, render_workers=0)})
+        return memo.key({"records": records, "state": state})
 
     kept = memo.load("all", key())
     if kept is not None:
@@ -279,10 +281,11 @@ def publish_task(paths: BuildPaths, site_url: str, local: bool, params: AudioPar
     pause_point("publish", paths)
     memo = StageMemo.of(paths.build_dir, "publish", PUBLISH_MODULE)
 
-    def key() -> str:
-        return memo.key({"manifests": manifests_digest(paths.build_dir), "site_url": site_url, "local": local,
-                         "params": params, "gone": sorted(gone), "card": package_data_version(CARD_PACKAGE),
-                         "live": os.path.realpath(paths.dataset_dir)})
+    inputs = {"manifests": manifests_digest(paths.build_dir), "site_url": site_url, "local": local,
+              "params": params, "gone": sorted(gone), "card": package_data_version(CARD_PACKAGE)}
+
+    def key() -> str:  # publish reads the manifests and never writes them: only the live version moves
+        return memo.key({**inputs, "live": os.path.realpath(paths.dataset_dir)})
 
     if push_to_hub is None:
         kept = memo.load("release", key())
