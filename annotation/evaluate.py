@@ -15,13 +15,13 @@ Predictions come as JSON Lines (``{"id": ..., "arousal": ..., "valence": ...}``)
 from __future__ import annotations
 
 import csv
-import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from earsense_m2t.annotation.answers import AB, A, B
+from earsense_m2t.annotation.jsonlines import json_objects, read_text
 from earsense_m2t.schemas.annotation import QUESTIONS, SUBSETS, RelativeAnnotation
 
 Prediction = tuple[float | None, float | None]  # (arousal, valence)
@@ -94,12 +94,7 @@ def _add(out: dict[str, Prediction], seen: dict[str, str], record: Mapping[str, 
 
 def read_predictions(path: Path) -> dict[str, Prediction]:
     """movement id → (arousal, valence) from a JSON Lines or CSV file (by suffix; .csv is CSV, else JSON Lines)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise PredictionsError(f"{path}: cannot read it ({exc.strerror or exc})") from exc
-    except UnicodeDecodeError as exc:
-        raise PredictionsError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    text = read_text(path, PredictionsError, encoding="utf-8-sig")  # a spreadsheet's CSV may start with a BOM
     out: dict[str, Prediction] = {}
     seen: dict[str, str] = {}
     if path.suffix.lower() == ".csv":
@@ -110,17 +105,8 @@ def read_predictions(path: Path) -> dict[str, Prediction]:
         for row in reader:
             _add(out, seen, row, f"{path}:{reader.line_num}")
         return out
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise PredictionsError(f"{where}: malformed JSON ({exc.msg} at column {exc.colno})") from None
-        if not isinstance(record, dict):
-            raise PredictionsError(f"{where}: expected a JSON object with {list(PREDICTION_FIELDS)}")
-        _add(out, seen, record, where)
+    for number, record in json_objects(path, PredictionsError, text=text):
+        _add(out, seen, record, f"{path}:{number}")
     return out
 
 

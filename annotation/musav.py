@@ -43,6 +43,7 @@ from earsense_m2t.annotation.answers import (
     MUSAV_GROUP_SEPARATOR,
     MUSAV_UNDEFINED,
 )
+from earsense_m2t.annotation.jsonlines import json_objects
 from earsense_m2t.schemas.annotation import (
     AGREEMENTS,
     ANSWERS,
@@ -106,24 +107,7 @@ def to_musav_triplet_type(value: str) -> str:
 # --- reading ------------------------------------------------------------------------------------------------
 def _objects(path: Path, *, python_literals: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) of each non-blank line; a line that is no object is an error naming it."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise MusavFormatError(f"{path}: cannot read it ({exc.strerror or exc})") from exc
-    except UnicodeDecodeError as exc:
-        raise MusavFormatError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            value = _python_literal(line) if python_literals else None
-            if value is None:
-                raise MusavFormatError(f"{path}:{number}: malformed JSON ({exc.msg} at column {exc.colno})") from None
-        if not isinstance(value, dict):
-            raise MusavFormatError(f"{path}:{number}: expected a JSON object, got {type(value).__name__}")
-        yield number, value
+    return json_objects(path, MusavFormatError, fallback=_python_literal if python_literals else None)
 
 
 def _python_literal(line: str) -> dict[str, Any] | None:
