@@ -13,6 +13,10 @@ empty spectrograms, texts that tokenize to nothing, rows without a fold, fewer w
 whose text is null (the build found no description for it) is no pair and is left out, listed in
 ``Release.without_text``; an empty or blank text is an error, since a published text should say something.
 
+Each example also carries its tags (:data:`TAG_FIELDS`: tempo tag, ensemble, key, mode, instrument
+family), read from the ``default`` config's columns of those names, for the TAGS baselines that choose a
+training text by shared tags; a release without one of those columns gives None for it on every row.
+
 Standardization is per frequency bin, fitted on the training rows only (:func:`fit_standardizer`), so
 nothing about the test fold leaks into the input scale.
 """
@@ -32,6 +36,8 @@ DEFAULT_CONFIG = "default"
 SPECTROGRAM_CONFIG = "spectrograms"
 #: ids listed in one error message before "… and N more"
 MAX_IDS_SHOWN = 20
+#: the ``default`` config's columns the TAGS baselines compare, in the order of ``Example.tags``
+TAG_FIELDS = ("tempo_tag", "ensemble", "key", "mode", "instrument_family")
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,7 @@ class Example:
     text: str
     index: int
     frames: int  # published frames (before the cap)
+    tags: tuple[str | None, ...] = ()  # TAG_FIELDS order; None: no value (or no such column in the release)
 
 
 @dataclass(frozen=True)
@@ -140,6 +147,17 @@ def release_version(path: Path) -> str:
         return Path(path).resolve().name.removeprefix("v")
 
 
+def _tag_value(feature: Any, value: Any) -> str | None:
+    """A tag cell as text: a ``ClassLabel`` (the published ``tempo_tag``) gives its name, a null gives None."""
+    import datasets
+
+    if value is None:
+        return None
+    if isinstance(feature, datasets.ClassLabel):
+        return None if int(value) < 0 else str(feature.int2str(int(value)))
+    return str(value)
+
+
 def _load(path: Path, config: str, cache_dir: Path | None) -> Any:
     import datasets
 
@@ -169,11 +187,12 @@ def load_release(path: Path, *, n_folds: int, count_pieces: Callable[[str], int]
     spec_frames = specs["spectrogram_frames"]
     n_bins = int(specs.features["spectrogram"].shape[1])
     column = specs.data.column("spectrogram")
+    tag_features = {name: movements.features[name] for name in TAG_FIELDS if name in movements.column_names}
 
     examples: list[Example] = []
     no_fold: list[str] = []
     without_text: list[str] = []
-    for row in movements.select_columns(["id", "work_id", "fold", "text"]):
+    for row in movements.select_columns(["id", "work_id", "fold", "text", *tag_features]):
         i = spec_index.get(row["id"])
         if i is None:
             continue  # a movement without audio: text-only, not a training example
@@ -183,7 +202,8 @@ def load_release(path: Path, *, n_folds: int, count_pieces: Callable[[str], int]
         if row["fold"] is None:
             no_fold.append(row["id"])
             continue
-        examples.append(Example(row["id"], row["work_id"], int(row["fold"]), row["text"], i, int(spec_frames[i])))
+        tags = tuple(_tag_value(tag_features[name], row[name]) if name in tag_features else None for name in TAG_FIELDS)
+        examples.append(Example(row["id"], row["work_id"], int(row["fold"]), row["text"], i, int(spec_frames[i]), tags))
     if not examples:
         raise ValueError(f"version {version} ({path}): no movement of the {DEFAULT_CONFIG!r} config has both a text "
                          f"and a spectrogram ({len(without_text)} with a spectrogram have no text)")
@@ -254,5 +274,5 @@ def fold_split(examples: Sequence[Example], test_fold: int, validation_works: fl
     return Split([e for e in rest if e.work_id not in held], [e for e in rest if e.work_id in held], test)
 
 
-__all__ = ["Example", "Release", "Split", "Standardizer", "fit_standardizer", "fold_split", "load_release",
+__all__ = ["TAG_FIELDS", "Example", "Release", "Split", "Standardizer", "fit_standardizer", "fold_split", "load_release",
            "release_version", "row_array", "version_path"]

@@ -105,3 +105,27 @@ def test_a_version_that_does_not_exist(tmp_path):
     assert version_path(tmp_path / "earsense-m2t", "1.0.0") == store
     with pytest.raises(ValueError, match=r"version 2\.0\.0 does not exist here \(trees present: v1\.0\.0"):
         version_path(tmp_path / "earsense-m2t", "2.0.0")
+
+
+def test_tags_come_from_the_default_config_and_a_missing_column_is_none(tmp_path):
+    from datasets import Dataset, Features, Value
+
+    from earsense_m2t.model.data import TAG_FIELDS
+    from earsense_m2t.schemas.features import SPECIAL_COLUMNS
+
+    rows = movements(2)
+    path = write_release(tmp_path / "r", rows, spectrograms(rows, frames=16))
+    plain = load(path, tmp_path)
+    assert [e.tags for e in plain.examples] == [(None,) * len(TAG_FIELDS)] * 4  # a release without tag columns
+    tempo = ["fast", None, "slow", "super_fast"]  # published as a ClassLabel: read back as its name
+    tagged = [{**r, "tempo_tag": t, "ensemble": "quartet", "key": "D" if i < 2 else None, "mode": "minor"}
+              for i, (r, t) in enumerate(zip(rows, tempo, strict=True))]
+    features = Features({"id": Value("string"), "work_id": Value("string"), "fold": Value("int64"),
+                         "text": Value("string"), "tempo_tag": SPECIAL_COLUMNS["tempo_tag"], "ensemble": Value("string"),
+                         "key": Value("string"), "mode": Value("string")})  # no instrument_family column
+    Dataset.from_list(tagged, features=features).to_parquet(str(path / "data" / "default" / "train-00000-of-00001.parquet"))
+    release = load(path, tmp_path / "other-cache")
+    assert TAG_FIELDS == ("tempo_tag", "ensemble", "key", "mode", "instrument_family")
+    assert {e.id: e.tags for e in release.examples} == {
+        "w0#1": ("fast", "quartet", "D", "minor", None), "w0#2": (None, "quartet", "D", "minor", None),
+        "w1#1": ("slow", "quartet", None, "minor", None), "w1#2": ("super_fast", "quartet", None, "minor", None)}

@@ -1,0 +1,237 @@
+"""The evaluation metrics of Table 1: BLEU (two ways), METEOR, ROUGE-L, CIDEr-D and the sentiment correlation.
+
+Scales: BLEU is sacrebleu's 0-100; METEOR, ROUGE-L and CIDEr-D are pycocoevalcap's figures ×100, as caption
+papers print them (METEOR and ROUGE-L then run 0-100; CIDEr-D, whose per-text maximum is 10, runs 0-1000).
+The sentiment correlation is a Pearson r, -1..1, unscaled.
+
+**BLEU.** The headline is sacrebleu's corpus BLEU with the generated texts as hypotheses and the movement
+texts as the one reference stream (:func:`corpus_bleu`). The paper's released code
+(github.com/MusicTextSynaesthesia/MusicTextSynaesthesia, ``src/Metrics/__init__.py``: ``all_metrics`` →
+``bleus``, called from ``src/Trainer/BaseTrainer.py``'s ``valid``) calls
+``sacrebleu.corpus_bleu(reference, generated)`` where ``reference`` is the list of movement texts and
+``generated`` the list of generated streams: the references stand as hypotheses and the generated texts
+as references. :func:`paper_compatible_bleu` makes that very call, so our figure can stand beside the
+paper's table; it is not BLEU of the generated text (the brevity penalty then punishes a *reference*
+shorter than the generated text, and precision is counted over the reference's n-grams).
+
+**METEOR, ROUGE-L, CIDEr-D** come from ``pycocoevalcap`` (the coco-caption code): the texts are first
+tokenized by its Stanford PTBTokenizer (lower-cased, punctuation dropped; :func:`ptb_tokenize`), then
+scored. Its ``Cider`` class is CIDEr-D (n-gram clipping and a Gaussian length penalty, σ = 6, ×10), not the
+original CIDEr; its idf comes from the references being scored, so a corpus of one text scores 0. METEOR
+runs ``meteor-1.5.jar`` as a long-lived Java process: :func:`meteor_process` closes it when done (the
+package itself only kills it in ``__del__``). Both Java tools need ``java`` on PATH (:func:`require_java`),
+and the tokenizer writes its temporary file inside the installed package's folder, which must be writable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import shutil
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import sacrebleu
+
+from earsense_m2t.annotation.emotion import EmotionModel, text_emotion
+
+if TYPE_CHECKING:
+    from pycocoevalcap.meteor.meteor import Meteor  # type: ignore[import-untyped, unused-ignore]
+
+METRICS = ("bleu", "bleu_paper_compatible", "meteor", "rouge_l", "cider_d", "sentiment_r")
+#: ids listed in one error message before "… and N more"
+MAX_IDS_SHOWN = 20
+#: what the released code put in place of a generated text that is empty or a lone full stop
+PAPER_BLANK = " "
+
+
+def require_java() -> None:
+    """Fail before a long training run, not at its end, when the Java tools of the metrics cannot start."""
+    if shutil.which("java") is None:
+        raise RuntimeError("METEOR and the PTB tokenizer (pycocoevalcap) run on Java, and `java` is not on PATH: "
+                           "install it (apt-get install openjdk-17-jre-headless)")
+
+
+def corpus_bleu(hypotheses: Sequence[str], references: Sequence[str]) -> float:
+    """sacrebleu corpus BLEU (0-100) of the generated texts against one reference each, the standard way."""
+    _check_lengths(hypotheses, references)
+    return float(sacrebleu.corpus_bleu(list(hypotheses), [list(references)]).score)
+
+
+def paper_compatible_bleu(hypotheses: Sequence[str], references: Sequence[str]) -> float:
+    """The released code's BLEU: ``sacrebleu.corpus_bleu(references, [generated])``, hypothesis and reference swapped.
+
+    As in its ``all_metrics``, a generated text that is "" or "." is first replaced by " ", then the
+    movement texts are passed as sacrebleu's hypotheses and the generated texts as its one reference
+    stream. Reported only to compare with the paper's table; :func:`corpus_bleu` is the headline.
+    """
+    _check_lengths(hypotheses, references)
+    generated = [PAPER_BLANK if h in ("", ".") else h for h in hypotheses]
+    return float(sacrebleu.corpus_bleu(list(references), [generated]).score)
+
+
+def ptb_tokenize(texts: Mapping[Any, Sequence[str]]) -> dict[Any, list[str]]:
+    """pycocoevalcap's PTB tokenization of every text, in one Java call; keys and list lengths kept.
+
+    Whitespace of any kind (line and paragraph separators included) is folded to single spaces first: the
+    tokenizer reads one text per line, and a stray line break would shift every later text onto the
+    wrong id.
+    """
+    require_java()
+    from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer  # type: ignore[import-untyped, unused-ignore]
+
+    captions = {key: [{"caption": " ".join(text.split())} for text in values] for key, values in texts.items()}
+    tokenized: dict[Any, list[str]] = PTBTokenizer().tokenize(captions)
+    for key, values in texts.items():
+        got = tokenized.setdefault(key, [])  # the tokenizer leaves out a key whose texts it lost
+        if len(got) != len(values):
+            raise RuntimeError(f"PTB tokenizer returned {len(got)} texts for {key!r}, not {len(values)}")
+    return tokenized
+
+
+@contextlib.contextmanager
+def meteor_process() -> Iterator[Meteor]:
+    """One METEOR Java process (it loads a 60 MB paraphrase table, seconds), closed on exit whatever happens."""
+    require_java()
+    from pycocoevalcap.meteor.meteor import Meteor
+
+    scorer = Meteor()
+    try:
+        yield scorer
+    finally:
+        _close_meteor(scorer)
+
+
+def _close_meteor(scorer: Meteor) -> None:
+    """End the jar's process and its pipes.
+
+    ``Meteor.compute_score`` takes its lock without ``try``: if it failed mid-way the lock stays held, and
+    the package's ``__del__`` (which takes it too) would hang the interpreter at collection. So the lock is
+    released here whoever held it, after the process is gone; ``__del__`` then finds nothing left to do.
+    """
+    scorer.lock.acquire(blocking=False)
+    process = scorer.meteor_p
+    for stream in (process.stdin, process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()
+    process.kill()
+    process.wait()
+    scorer.lock.release()
+
+
+def meteor(hypotheses: Mapping[str, list[str]], references: Mapping[str, list[str]], *,
+           scorer: Meteor | None = None) -> float:
+    """METEOR 1.5 ×100 over PTB-tokenized texts (one hypothesis per id); ``scorer`` reuses a running process."""
+    _check_coco(hypotheses, references)
+    if scorer is None:
+        with meteor_process() as own:
+            return meteor(hypotheses, references, scorer=own)
+    score, _ = scorer.compute_score(dict(references), dict(hypotheses))
+    return float(score) * 100.0
+
+
+def rouge_l(hypotheses: Mapping[str, list[str]], references: Mapping[str, list[str]]) -> float:
+    """ROUGE-L (LCS F-measure, β = 1.2) ×100, the mean over ids, of PTB-tokenized texts."""
+    from pycocoevalcap.rouge.rouge import Rouge  # type: ignore[import-untyped, unused-ignore]
+
+    _check_coco(hypotheses, references)
+    score, _ = Rouge().compute_score(dict(references), dict(hypotheses))
+    return float(score) * 100.0
+
+
+def cider_d(hypotheses: Mapping[str, list[str]], references: Mapping[str, list[str]]) -> float:
+    """CIDEr-D ×100 of PTB-tokenized texts (coco-caption's ``Cider``; idf from these references)."""
+    from pycocoevalcap.cider.cider import Cider  # type: ignore[import-untyped, unused-ignore]
+
+    _check_coco(hypotheses, references)
+    score, _ = Cider().compute_score(dict(references), dict(hypotheses))
+    return float(score) * 100.0
+
+
+def emotion_correlation(generated: Mapping[str, float], reference: Mapping[str, float]) -> float | None:
+    """Pearson r of two emotion distributions over the union of their labels (a missing label is 0).
+
+    None when either text shows no emotion, or either distribution is flat over the labels (r undefined).
+    """
+    labels = sorted(set(generated) | set(reference))
+    a = np.array([generated.get(label, 0.0) for label in labels], np.float64)
+    b = np.array([reference.get(label, 0.0) for label in labels], np.float64)
+    if a.sum() <= 0 or b.sum() <= 0:
+        return None
+    a, b = a - a.mean(), b - b.mean()
+    norm = math.sqrt(float(a @ a) * float(b @ b))
+    return float(a @ b) / norm if norm > 0 else None
+
+
+def sentiment_correlation(hypotheses: Sequence[str], references: Sequence[str], model: EmotionModel) -> float | None:
+    """Mean Pearson r between the emotion distributions of each generated text and its reference.
+
+    Only pairs where both texts show an emotion (and r is defined) count; None when no pair does.
+    """
+    _check_lengths(hypotheses, references)
+    rs = [r for h, ref in zip(hypotheses, references, strict=True)
+          if (r := emotion_correlation(text_emotion(h, model).emotions, text_emotion(ref, model).emotions)) is not None]
+    return float(np.mean(rs)) if rs else None
+
+
+def evaluate_texts(hypotheses: Mapping[str, str], references: Mapping[str, str],
+                   emotion_model: EmotionModel) -> dict[str, float | None]:
+    """Every metric of :data:`METRICS` for generated texts against the movement texts, matched by id.
+
+    The ids of both sides must be the same (else ValueError naming those that differ). BLEU reads the
+    raw texts (sacrebleu tokenizes); METEOR, ROUGE-L and CIDEr-D the PTB-tokenized ones.
+    """
+    _check_ids(hypotheses, references)
+    require_java()
+    ids = sorted(hypotheses)
+    hyps = [hypotheses[i] for i in ids]
+    refs = [references[i] for i in ids]
+    tokens = ptb_tokenize({**{("h", i): [hypotheses[i]] for i in ids}, **{("r", i): [references[i]] for i in ids}})
+    tok_hyps = {i: tokens[("h", i)] for i in ids}
+    tok_refs = {i: tokens[("r", i)] for i in ids}
+    return {
+        "bleu": corpus_bleu(hyps, refs),
+        "bleu_paper_compatible": paper_compatible_bleu(hyps, refs),
+        "meteor": meteor(tok_hyps, tok_refs),
+        "rouge_l": rouge_l(tok_hyps, tok_refs),
+        "cider_d": cider_d(tok_hyps, tok_refs),
+        "sentiment_r": sentiment_correlation(hyps, refs, emotion_model),
+    }
+
+
+def _ids(ids: Sequence[str]) -> str:
+    shown = ", ".join(str(i) for i in ids[:MAX_IDS_SHOWN])
+    return shown + (f" … and {len(ids) - MAX_IDS_SHOWN} more" if len(ids) > MAX_IDS_SHOWN else "")
+
+
+def _check_ids(hypotheses: Mapping[str, Any], references: Mapping[str, Any]) -> None:
+    """The same ids on both sides, and at least one: a silent intersection would score another test set."""
+    missing = sorted(set(hypotheses) - set(references))
+    unmatched = sorted(set(references) - set(hypotheses))
+    if missing or unmatched:
+        parts = ([f"hypotheses without a reference: {_ids(missing)}"] if missing else []) + \
+                ([f"references without a hypothesis: {_ids(unmatched)}"] if unmatched else [])
+        raise ValueError("ids differ: " + "; ".join(parts))
+    if not hypotheses:
+        raise ValueError("nothing to evaluate: no ids")
+
+
+def _check_coco(hypotheses: Mapping[str, list[str]], references: Mapping[str, list[str]]) -> None:
+    """pycocoevalcap's own checks are ``assert`` statements: state them as errors that name the ids."""
+    _check_ids(hypotheses, references)
+    not_one = sorted(i for i, h in hypotheses.items() if len(h) != 1)
+    no_ref = sorted(i for i, r in references.items() if not r)
+    if not_one:
+        raise ValueError(f"each id needs exactly one hypothesis: {_ids(not_one)}")
+    if no_ref:
+        raise ValueError(f"ids without a reference text: {_ids(no_ref)}")
+
+
+def _check_lengths(hypotheses: Sequence[str], references: Sequence[str]) -> None:
+    if len(hypotheses) != len(references):
+        raise ValueError(f"{len(hypotheses)} hypotheses for {len(references)} references")
+
+
+__all__ = ["METRICS", "cider_d", "corpus_bleu", "emotion_correlation", "evaluate_texts", "meteor", "meteor_process",
+           "paper_compatible_bleu", "ptb_tokenize", "require_java", "rouge_l", "sentiment_correlation"]

@@ -1,0 +1,136 @@
+"""The metrics: BLEU both ways (hand-computed figures), the coco-caption scorers through Java, and their errors.
+
+Java starts twice in this module (one METEOR process shared by the scorer tests, one inside
+``evaluate_texts``); METEOR's start-up reads a 60 MB paraphrase table, a few seconds each.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+pytest.importorskip("torch", reason="torch is not installed: install the model extra (bash scripts/setup.sh --model)")
+pytest.importorskip("pycocoevalcap", reason="pycocoevalcap is not installed: install the model extra")
+sacrebleu = pytest.importorskip("sacrebleu")
+
+from earsense_m2t.annotation.emotion import LexiconEmotion  # noqa: E402
+from earsense_m2t.model.metrics import (  # noqa: E402
+    METRICS,
+    cider_d,
+    corpus_bleu,
+    evaluate_texts,
+    meteor,
+    meteor_process,
+    paper_compatible_bleu,
+    ptb_tokenize,
+    require_java,
+    rouge_l,
+    sentiment_correlation,
+)
+
+# made-up texts (no EarSense text), each with emotion words the NRC lexicon knows
+REFERENCES = {
+    "m1": "A joyful dance in which the violins celebrate with happy leaps.",
+    "m2": "A grim, mournful lament: the cello weeps over a funeral march.",
+    "m3": "The horns shout in anger\r\nand the drums threaten a violent storm.",
+    "m4": "A calm\u2028pastoral melody of gentle hope and quiet trust.",
+}
+IDS = sorted(REFERENCES)
+
+
+@pytest.fixture(scope="module")
+def tokens() -> dict[str, list[str]]:
+    return ptb_tokenize({i: [REFERENCES[i]] for i in IDS})
+
+
+@pytest.fixture(scope="module")
+def scorer():
+    with meteor_process() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def evaluated() -> dict[str, float | None]:
+    """All metrics once: identical texts except m2, whose generated text is empty."""
+    return evaluate_texts({**REFERENCES, "m2": ""}, dict(REFERENCES), LexiconEmotion())
+
+
+def test_corpus_bleu_is_sacrebleus_own_and_the_paper_call_swaps_the_sides():
+    hyp, ref = ["a b c d"], ["a b c d e f g h"]
+    # every n-gram of the hypothesis matches; it is half as long: brevity penalty exp(1 - 8/4)
+    assert corpus_bleu(hyp, ref) == pytest.approx(100 * math.exp(-1))
+    assert corpus_bleu(hyp, ref) == pytest.approx(sacrebleu.corpus_bleu(hyp, [ref]).score)
+    # swapped, the reference is scored: precisions 4/8, 3/7, 2/6, 1/5 and no brevity penalty
+    assert paper_compatible_bleu(hyp, ref) == pytest.approx(100 * (4 / 8 * 3 / 7 * 2 / 6 * 1 / 5) ** 0.25)
+    assert paper_compatible_bleu(hyp, ref) == pytest.approx(sacrebleu.corpus_bleu(ref, [hyp]).score)
+
+
+def test_paper_call_blanks_an_empty_or_full_stop_text_first():
+    refs = ["The cat sat.", "A dog ran."]
+    assert sacrebleu.corpus_bleu(refs, [[".", ""]]).score > 0  # the reference's "." tokens would match
+    assert paper_compatible_bleu([".", ""], refs) == 0.0
+    assert corpus_bleu([".", ""], refs) == 0.0
+
+
+def test_identical_texts_score_the_maximum_and_wrong_ones_lower(tokens, scorer):
+    wrong = {i: tokens[IDS[(k + 1) % len(IDS)]] for k, i in enumerate(IDS)}  # each id gets another's text
+    best = {"meteor": meteor(tokens, tokens, scorer=scorer), "rouge_l": rouge_l(tokens, tokens),
+            "cider_d": cider_d(tokens, tokens)}
+    worse = {"meteor": meteor(wrong, tokens, scorer=scorer), "rouge_l": rouge_l(wrong, tokens),
+             "cider_d": cider_d(wrong, tokens)}
+    assert best == pytest.approx({"meteor": 100.0, "rouge_l": 100.0, "cider_d": 1000.0})
+    assert all(worse[k] < best[k] / 2 for k in best), worse
+    refs = [REFERENCES[i] for i in IDS]
+    assert corpus_bleu(refs, refs) == pytest.approx(100.0)
+    assert corpus_bleu([" ".join(wrong[i]) for i in IDS], refs) < 20.0
+
+
+def test_ptb_tokens_are_lower_case_without_punctuation_and_stay_on_their_id(tokens):
+    assert tokens["m3"] == ["the horns shout in anger and the drums threaten a violent storm"]
+    assert tokens["m4"] == ["a calm pastoral melody of gentle hope and quiet trust"]
+
+
+def test_every_metric_once_with_an_empty_hypothesis(evaluated):
+    assert tuple(evaluated) == METRICS
+    # ROUGE-L is a mean over ids: 3 identical (1.0) and the empty one (0.0), so nothing was shifted
+    assert evaluated["rouge_l"] == pytest.approx(75.0)
+    assert 0 < evaluated["meteor"] < 100 and 0 < evaluated["cider_d"] < 1000
+    assert 0 < evaluated["bleu"] < 100 and 0 < evaluated["bleu_paper_compatible"] < 100
+    assert evaluated["sentiment_r"] == pytest.approx(1.0)  # the empty text shows no emotion: left out
+
+
+def test_sentiment_correlation_is_none_without_an_emotion_and_negative_for_opposites():
+    model = LexiconEmotion()
+    assert sentiment_correlation(["", "table chair"], ["A joyful dance.", "A happy song."], model) is None
+    r = sentiment_correlation([REFERENCES["m1"]], [REFERENCES["m3"]], model)
+    assert r is not None and r < 0
+
+
+def test_ids_must_match_on_both_sides():
+    with pytest.raises(ValueError, match=r"hypotheses without a reference: b; references without a hypothesis: c"):
+        evaluate_texts({"a": "x", "b": "y"}, {"a": "x", "c": "z"}, LexiconEmotion())
+    with pytest.raises(ValueError, match=r"references without a hypothesis: m9"):
+        rouge_l({"m1": ["x"]}, {"m1": ["x"], "m9": ["y"]})
+    with pytest.raises(ValueError, match=r"exactly one hypothesis: m1"):
+        cider_d({"m1": ["x", "y"]}, {"m1": ["x"]})
+    with pytest.raises(ValueError, match="no ids"):
+        evaluate_texts({}, {}, LexiconEmotion())
+
+
+def test_without_java_the_error_says_how_to_install_it(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(RuntimeError, match=r"`java` is not on PATH.*apt-get install openjdk-17-jre-headless"):
+        require_java()
+    with pytest.raises(RuntimeError, match="java"):
+        evaluate_texts({"a": "x"}, {"a": "x"}, LexiconEmotion())
+
+
+def test_meteor_process_is_ended_on_exit_even_after_a_failure():
+    with pytest.raises(KeyError), meteor_process() as running:
+        process = running.meteor_p
+        assert process.poll() is None
+        running.lock.acquire()  # as a compute_score that failed half-way leaves it
+        raise KeyError("failed mid-way")
+    assert process.returncode is not None and process.stdin.closed
+    assert not running.lock.locked()  # the package's __del__ takes it: it must not hang
