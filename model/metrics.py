@@ -20,7 +20,8 @@ scored. Its ``Cider`` class is CIDEr-D (n-gram clipping and a Gaussian length pe
 original CIDEr; its idf comes from the references being scored, so a corpus of one text scores 0. METEOR
 runs ``meteor-1.5.jar`` as a long-lived Java process: :func:`meteor_process` closes it when done (the
 package itself only kills it in ``__del__``). Both Java tools need ``java`` on PATH (:func:`require_java`),
-and the tokenizer writes its temporary file inside the installed package's folder, which must be writable.
+and the texts reach the tokenizer through a pipe (the package's own wrapper writes a file into its installed
+folder). :class:`Evaluator` scores many units with one tokenizer call and one METEOR process.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from __future__ import annotations
 import contextlib
 import math
 import shutil
+import subprocess
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -74,19 +77,29 @@ def paper_compatible_bleu(hypotheses: Sequence[str], references: Sequence[str]) 
 def ptb_tokenize(texts: Mapping[Any, Sequence[str]]) -> dict[Any, list[str]]:
     """pycocoevalcap's PTB tokenization of every text, in one Java call; keys and list lengths kept.
 
-    Whitespace of any kind (line and paragraph separators included) is folded to single spaces first: the
-    tokenizer reads one text per line, and a stray line break would shift every later text onto the
-    wrong id.
+    The same command as the package's ``PTBTokenizer`` (its Stanford CoreNLP jar, ``-preserveLines
+    -lowerCase``, then its punctuation list dropped), but the texts go through the process's stdin: the
+    package writes them to a temporary file inside its own installed folder, and a run writes nowhere but
+    its output folder. Whitespace of any kind (line and paragraph separators included) is folded to
+    single spaces first: the tokenizer reads one text per line, and a stray line break would shift every
+    later text onto the wrong id.
     """
     require_java()
-    from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer  # type: ignore[import-untyped, unused-ignore]
+    from pycocoevalcap.tokenizer import ptbtokenizer  # type: ignore[import-untyped, unused-ignore]
 
-    captions = {key: [{"caption": " ".join(text.split())} for text in values] for key, values in texts.items()}
-    tokenized: dict[Any, list[str]] = PTBTokenizer().tokenize(captions)
-    for key, values in texts.items():
-        got = tokenized.setdefault(key, [])  # the tokenizer leaves out a key whose texts it lost
-        if len(got) != len(values):
-            raise RuntimeError(f"PTB tokenizer returned {len(got)} texts for {key!r}, not {len(values)}")
+    keys = [key for key, values in texts.items() for _ in values]
+    lines = [" ".join(text.split()) for values in texts.values() for text in values]
+    jar = Path(ptbtokenizer.__file__).with_name(ptbtokenizer.STANFORD_CORENLP_3_4_1_JAR)
+    proc = subprocess.run(["java", "-cp", str(jar), "edu.stanford.nlp.process.PTBTokenizer", "-preserveLines",
+                           "-lowerCase"], input="\n".join(lines) + "\n", capture_output=True, text=True, check=False)
+    out = proc.stdout.split("\n")
+    if proc.returncode != 0 or len(out) < len(lines):
+        raise RuntimeError(f"PTB tokenizer (java, {jar.name}) failed with code {proc.returncode}: "
+                           f"{proc.stderr.strip().splitlines()[-1:] or 'no message'}")
+    punctuation = set(ptbtokenizer.PUNCTUATIONS)
+    tokenized: dict[Any, list[str]] = {key: [] for key in texts}
+    for key, line in zip(keys, out, strict=False):
+        tokenized[key].append(" ".join(w for w in line.rstrip().split(" ") if w and w not in punctuation))
     return tokenized
 
 
@@ -175,6 +188,58 @@ def sentiment_correlation(hypotheses: Sequence[str], references: Sequence[str], 
     return float(np.mean(rs)) if rs else None
 
 
+class Evaluator:
+    """Scores any number of units (one set of generated texts and their references each) in a run.
+
+    Java starts twice per :meth:`evaluate_many` call at most, not twice per unit: every text of every
+    unit goes through one tokenizer call, and METEOR's process (seconds to load its paraphrase table)
+    is started once, on first use, and closed when the ``with`` block ends.
+    """
+
+    def __init__(self, emotion_model: EmotionModel) -> None:
+        self.emotion_model = emotion_model
+        self._stack = contextlib.ExitStack()
+        self._meteor: Meteor | None = None
+
+    def __enter__(self) -> Evaluator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+        self._meteor = None
+
+    def _scorer(self) -> Meteor:
+        if self._meteor is None:
+            self._meteor = self._stack.enter_context(meteor_process())
+        return self._meteor
+
+    def evaluate_many(self, units: Sequence[tuple[Mapping[str, str], Mapping[str, str]]]
+                      ) -> list[dict[str, float | None]]:
+        """Every metric of :data:`METRICS` per ``(hypotheses, references)`` unit, ids matched within each."""
+        for hypotheses, references in units:
+            _check_ids(hypotheses, references)
+        if not units:
+            return []
+        require_java()
+        tokens = ptb_tokenize({(u, side, i): [texts[i]] for u, (hyps, refs) in enumerate(units)
+                               for side, texts in (("h", hyps), ("r", refs)) for i in hyps})
+        out = []
+        for u, (hypotheses, references) in enumerate(units):
+            ids = sorted(hypotheses)
+            hyps, refs = [hypotheses[i] for i in ids], [references[i] for i in ids]
+            tok_hyps = {i: tokens[(u, "h", i)] for i in ids}
+            tok_refs = {i: tokens[(u, "r", i)] for i in ids}
+            out.append({
+                "bleu": corpus_bleu(hyps, refs),
+                "bleu_paper_compatible": paper_compatible_bleu(hyps, refs),
+                "meteor": meteor(tok_hyps, tok_refs, scorer=self._scorer()),
+                "rouge_l": rouge_l(tok_hyps, tok_refs),
+                "cider_d": cider_d(tok_hyps, tok_refs),
+                "sentiment_r": sentiment_correlation(hyps, refs, self.emotion_model),
+            })
+        return out
+
+
 def evaluate_texts(hypotheses: Mapping[str, str], references: Mapping[str, str],
                    emotion_model: EmotionModel) -> dict[str, float | None]:
     """Every metric of :data:`METRICS` for generated texts against the movement texts, matched by id.
@@ -182,22 +247,9 @@ def evaluate_texts(hypotheses: Mapping[str, str], references: Mapping[str, str],
     The ids of both sides must be the same (else ValueError naming those that differ). BLEU reads the
     raw texts (sacrebleu tokenizes); METEOR, ROUGE-L and CIDEr-D the PTB-tokenized ones.
     """
-    _check_ids(hypotheses, references)
-    require_java()
-    ids = sorted(hypotheses)
-    hyps = [hypotheses[i] for i in ids]
-    refs = [references[i] for i in ids]
-    tokens = ptb_tokenize({**{("h", i): [hypotheses[i]] for i in ids}, **{("r", i): [references[i]] for i in ids}})
-    tok_hyps = {i: tokens[("h", i)] for i in ids}
-    tok_refs = {i: tokens[("r", i)] for i in ids}
-    return {
-        "bleu": corpus_bleu(hyps, refs),
-        "bleu_paper_compatible": paper_compatible_bleu(hyps, refs),
-        "meteor": meteor(tok_hyps, tok_refs),
-        "rouge_l": rouge_l(tok_hyps, tok_refs),
-        "cider_d": cider_d(tok_hyps, tok_refs),
-        "sentiment_r": sentiment_correlation(hyps, refs, emotion_model),
-    }
+    with Evaluator(emotion_model) as evaluator:
+        [scores] = evaluator.evaluate_many([(hypotheses, references)])
+    return scores
 
 
 def _ids(ids: Sequence[str]) -> str:
@@ -233,5 +285,5 @@ def _check_lengths(hypotheses: Sequence[str], references: Sequence[str]) -> None
         raise ValueError(f"{len(hypotheses)} hypotheses for {len(references)} references")
 
 
-__all__ = ["METRICS", "cider_d", "corpus_bleu", "emotion_correlation", "evaluate_texts", "meteor", "meteor_process",
+__all__ = ["METRICS", "Evaluator", "cider_d", "corpus_bleu", "emotion_correlation", "evaluate_texts", "meteor", "meteor_process",
            "paper_compatible_bleu", "ptb_tokenize", "require_java", "rouge_l", "sentiment_correlation"]

@@ -7,6 +7,7 @@ Java starts twice in this module (one METEOR process shared by the scorer tests,
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,7 @@ sacrebleu = pytest.importorskip("sacrebleu")
 from earsense_m2t.annotation.emotion import LexiconEmotion  # noqa: E402
 from earsense_m2t.model.metrics import (  # noqa: E402
     METRICS,
+    Evaluator,
     cider_d,
     corpus_bleu,
     evaluate_texts,
@@ -54,6 +56,29 @@ def scorer():
 def evaluated() -> dict[str, float | None]:
     """All metrics once: identical texts except m2, whose generated text is empty."""
     return evaluate_texts({**REFERENCES, "m2": ""}, dict(REFERENCES), LexiconEmotion())
+
+
+def test_many_units_are_scored_in_one_go_each_against_its_own_references(evaluated):
+    two = {"m1": REFERENCES["m1"], "m3": REFERENCES["m3"]}
+    with Evaluator(LexiconEmotion()) as evaluator:
+        first, second = evaluator.evaluate_many([({**REFERENCES, "m2": ""}, dict(REFERENCES)), (two, two)])
+    assert first == pytest.approx(evaluated)  # the same figures as the unit scored alone
+    assert second["bleu"] == pytest.approx(100.0) and second["rouge_l"] == pytest.approx(100.0)
+
+
+def test_tokenizing_writes_nothing_into_the_installed_package(monkeypatch):
+    """The package's wrapper writes a temporary file beside its jar; the texts go through a pipe instead."""
+    import tempfile
+
+    from pycocoevalcap.tokenizer import ptbtokenizer
+
+    def no_file(*args, **kwargs):
+        raise AssertionError(f"a temporary file was written: {kwargs.get('dir')}")
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", no_file)
+    folder = Path(ptbtokenizer.__file__).parent
+    before = sorted(p.name for p in folder.iterdir())
+    assert ptb_tokenize({"x": ["One line.", "Another, here!"]}) == {"x": ["one line", "another here"]}
+    assert sorted(p.name for p in folder.iterdir()) == before
 
 
 def test_corpus_bleu_is_sacrebleus_own_and_the_paper_call_swaps_the_sides():
