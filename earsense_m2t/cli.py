@@ -40,8 +40,8 @@ def build(
                                              "'tcp://host:8786' (see the README).")] = None,
     download_concurrency: Annotated[int, typer.Option(help="Works whose recordings are downloaded at once.")] = 2,
     train_deployment: Annotated[str, typer.Option(help="The Prefect deployment (FLOW/DEPLOYMENT) a new version "
-                                                  "starts, with the version as its 'version' parameter; '' starts "
-                                                  "nothing.")] = "train-gtp/gpu",
+                                                  "starts, with the version as its 'dataset_version' parameter; '' "
+                                                  "starts nothing.")] = "train-gtp/gpu",
 ) -> None:
     """Run the whole build-dataset flow (crawl → acquire → movements → segment → features → annotate → publish)
     here."""
@@ -203,8 +203,65 @@ def annotate(
         fail(f"--host {host} --port {port}: cannot listen there ({exc.strerror or exc})")
 
 
+@app.command()
+def train(
+    dataset: Annotated[Path, typer.Option(help="The published dataset (the folder `earsense-m2t build` writes).")]
+    = BuildPaths().dataset_dir,
+    version: Annotated[str | None, typer.Option(help="The version to train on (e.g. 1.2.0); default: the live one.")]
+    = None,
+    config: Annotated[str, typer.Option(help="'tiny' (a CPU, minutes) or 'paper' (the paper's sizes; a GPU).")]
+    = "tiny",
+    out: Annotated[Path, typer.Option(help="Where run folders go: <out>/v<version>-<config>/.")]
+    = OUTPUT_ROOT / "training",
+    profile: Annotated[str, typer.Option(help="'full' (every fold, 3 seeds, the config's epochs) or 'smoke' "
+                                         "(2 folds, 1 seed, 1 epoch).")] = "full",
+    epochs: Annotated[int | None, typer.Option(min=1, help="Epochs per system, instead of the profile's.")] = None,
+    seeds: Annotated[str | None, typer.Option(help="Comma-separated seeds, instead of the profile's.")] = None,
+    folds: Annotated[str | None, typer.Option(help="Comma-separated test folds (default: every fold).")] = None,
+    device: Annotated[str, typer.Option(help="'auto' (CUDA when present, mixed precision), 'cpu', 'cuda', "
+                                        "'cuda:N'.")] = "auto",
+    emotion_model: Annotated[Path | None, typer.Option(
+        help="A local copy of j-hartmann/emotion-english-distilroberta-base for the sentiment loss and metric "
+             "(default: the NRC emotion lexicon).")] = None,
+) -> None:
+    """Train and evaluate the GTP model and its baselines (the paper's Table 1) on one dataset version."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        fail("train needs the model extra: bash scripts/setup.sh --model")
+    from earsense_m2t.model.run import Plan, train_release
+    from earsense_m2t.schemas.training import TrainingRun
+
+    try:
+        plan = Plan.profile(profile, config, epochs=epochs, seeds=int_list("--seeds", seeds),
+                            folds=int_list("--folds", folds), device=device)
+        result = train_release(dataset, version, plan, out, emotion_model_dir=emotion_model, log=typer.echo)
+    except (ValueError, RuntimeError) as exc:
+        fail(f"train: {exc}")
+    [run] = result.of(TrainingRun)
+    typer.echo(Path(run.results_md).read_text(encoding="utf-8"))
+    typer.echo(f"units: {result.counts['computed']} evaluated now, {result.counts['reused']} from an earlier call, "
+               f"{len(result.failures)} failed\nresults: {run.results_json}")
+    if result.failures:
+        raise typer.Exit(1)
+
+
+def int_list(option: str, value: str | None) -> tuple[int, ...] | None:
+    """"0,1,2" → (0, 1, 2); anything else is an error naming the option."""
+    if value is None:
+        return None
+    try:
+        items = tuple(int(v) for v in value.split(","))
+    except ValueError:
+        fail(f"{option} {value!r}: comma-separated whole numbers, e.g. 0,1,2")
+    if not items or any(v < 0 for v in items):
+        fail(f"{option} {value!r}: whole numbers of 0 or more")
+    return items
+
+
 deployments_app = typer.Typer(no_args_is_help=True, help="The Prefect deployments of build-dataset (earsense-m2t, "
-                              "mini-site, scheduled-refresh): serve them here, or register them to a work pool.")
+                              "mini-site, scheduled-refresh) and train-gtp (tiny, gpu): serve them here, or "
+                              "register them to a work pool.")
 app.add_typer(deployments_app, name="deployments")
 app.add_typer(annotations_app, name="annotations")  # aggregate, evaluate, MusAV and Label Studio files
 
@@ -242,36 +299,55 @@ def refresh_schedule(cron: str | None, timezone: str) -> tuple[str, str]:
     return cron, timezone
 
 
+TrainProfile = Annotated[str, typer.Option(help="Default training profile of train-gtp/tiny and train-gtp/gpu: "
+                                           "'full' (every fold, 3 seeds) or 'smoke' (2 folds, 1 seed, 1 epoch).")]
+
+
+def check_train_profile(profile: str) -> None:
+    from earsense_m2t.flows.deployments import TRAIN_PROFILES
+
+    if profile not in TRAIN_PROFILES:
+        fail(f"--train-profile {profile!r}: use one of {', '.join(TRAIN_PROFILES)}")
+
+
 @deployments_app.command("serve")
-def deployments_serve(refresh_cron: RefreshCron = None, refresh_timezone: RefreshTimezone = "UTC") -> None:
-    """Create the deployments on the Prefect server and run their flow runs here until interrupted (Ctrl-C)."""
+def deployments_serve(refresh_cron: RefreshCron = None, refresh_timezone: RefreshTimezone = "UTC",
+                      train_profile: TrainProfile = "full") -> None:
+    """Create the deployments on the Prefect server and run their flow runs here until interrupted (Ctrl-C);
+    train-gtp/gpu goes to the work pool 'gpu' instead, for a worker on a GPU machine."""
+    check_train_profile(train_profile)
     url = prefect_api()
     cron, timezone = refresh_schedule(refresh_cron, refresh_timezone)
-    from earsense_m2t.flows.deployments import output_root_note, serve
+    from earsense_m2t.flows.deployments import GPU_POOL, output_root_note, serve
 
-    typer.echo(f"Serving the build-dataset deployments on {url}")
+    typer.echo(f"Serving build-dataset/earsense-m2t, mini-site, scheduled-refresh and train-gtp/tiny on {url}; "
+               f"train-gtp/gpu waits in work pool '{GPU_POOL}' for `prefect worker start --pool {GPU_POOL}` on a "
+               "machine with a GPU")
     note = output_root_note()
     if note:
         typer.echo(note, err=True)
-    serve(cron, timezone)
+    serve(cron, timezone, train_profile)
 
 
 @deployments_app.command("register")
 def deployments_register(
     pool: Annotated[str, typer.Option(help="A process work pool (`prefect work-pool create NAME --type process`).")],
-    refresh_cron: RefreshCron = None, refresh_timezone: RefreshTimezone = "UTC",
+    refresh_cron: RefreshCron = None, refresh_timezone: RefreshTimezone = "UTC", train_profile: TrainProfile = "full",
 ) -> None:
-    """Create (or update) the deployments in a process work pool; `prefect worker start --pool NAME` runs them."""
+    """Create (or update) the deployments in a process work pool; `prefect worker start --pool NAME` runs them
+    (train-gtp/gpu goes to the work pool 'gpu')."""
+    check_train_profile(train_profile)
     url = prefect_api()
     cron, timezone = refresh_schedule(refresh_cron, refresh_timezone)
     from earsense_m2t.build_options import OUTPUT_ROOT_ENV, OUTPUT_ROOT_VARIABLE
     from earsense_m2t.flows.deployments import register
 
     try:
-        register(pool, cron, timezone)
+        register(pool, cron, timezone, train_profile)
     except ValueError as exc:
         fail(f"--pool {pool}: {exc} (a process pool: `prefect work-pool create {pool} --type process`)")
-    typer.echo(f"Registered build-dataset/earsense-m2t, mini-site and scheduled-refresh in work pool {pool!r} on {url}.\n"
+    typer.echo(f"Registered build-dataset/earsense-m2t, mini-site, scheduled-refresh and train-gtp/tiny in work pool "
+               f"{pool!r} on {url}, and train-gtp/gpu in work pool 'gpu'.\n"
                f"Start a worker where {OUTPUT_ROOT_ENV} is set (or set the Prefect Variable {OUTPUT_ROOT_VARIABLE}):\n"
                f"  prefect worker start --pool {pool}")
 

@@ -447,8 +447,11 @@ def publish_artifact(summary: BuildSummary) -> None:
 
 
 @task(name="trigger-training", cache_policy=NO_CACHE, persist_result=False)
-def trigger_training_task(train_deployment: str, release: Release | None) -> str:
+def trigger_training_task(train_deployment: str, release: Release | None, output_root: str | None = None) -> str:
     """Start ``train_deployment`` for a new version; return the summary's ``training:`` line.
+
+    The run gets the version as ``dataset_version`` and this build's (absolute) output root, so it reads the
+    dataset this build published wherever the process that picks it up was started.
 
     A deployment that does not exist (no training served yet) is one line and the build succeeds; so is
     any other refusal of the Prefect API, since the version is published either way.
@@ -460,7 +463,7 @@ def trigger_training_task(train_deployment: str, release: Release | None) -> str
         # timeout=0: start it and return; as_subflow=False: training outlives this run and is not part of it;
         # the key: a retried build starts one training per version, not two
         run = cast(FlowRun, run_deployment(  # called from sync code it returns the run, not a coroutine
-            train_deployment, parameters={"version": release.version}, timeout=0, as_subflow=False,
+            train_deployment, parameters=training_parameters(release, output_root), timeout=0, as_subflow=False,
             idempotency_key=f"{this_run}:{release.version}" if this_run else None))
     except ObjectNotFound:
         return f"deployment '{train_deployment}' not found; nothing triggered"
@@ -468,6 +471,14 @@ def trigger_training_task(train_deployment: str, release: Release | None) -> str
         reason = (str(exc).splitlines() or [""])[0][:200]
         return f"could not start '{train_deployment}' ({type(exc).__name__}: {reason}); nothing triggered"
     return f"started flow run '{run.name}' ({run.id}) of '{train_deployment}' for v{release.version}"
+
+
+def training_parameters(release: Release, output_root: str | None) -> dict[str, str]:
+    """The parameters of ``train-gtp`` (flows/train.py) a new version starts it with."""
+    params = {"dataset_version": release.version}
+    if output_root:
+        params["output_root"] = str(Path(output_root).resolve())
+    return params
 
 
 def no_training_line(train_deployment: str) -> str:
@@ -519,8 +530,8 @@ def build_dataset(site_url: str = EMBEDDED_SITE, output_root: str | None = None,
         read_timeout_s: seconds a connect or read may wait for the next byte.
         download_deadline_s: wall-clock seconds for one download, retries included.
         probe_timeout_s: seconds ffprobe may take to read a downloaded file.
-        train_deployment: the FLOW/DEPLOYMENT a new version starts, with the version as its 'version'
-            parameter; '' starts nothing.
+        train_deployment: the FLOW/DEPLOYMENT a new version starts, with the version as its 'dataset_version'
+            parameter and this run's output root as its 'output_root'; '' starts nothing.
         workers: threads for the per-work segment and features tasks (without dask) and for rendering the
             annotation excerpts, and Dask worker processes for dask='local'.
         dask: run the segment and features tasks on Dask: 'local' or 'local:N' (a cluster of N processes on
@@ -575,7 +586,8 @@ def build_dataset(site_url: str = EMBEDDED_SITE, output_root: str | None = None,
     summary = BuildSummary.of(start_url, results, leftovers_removed=len(swept), durations=durations)
     if publish and train_deployment:
         release = summary.release
-        summary.training = (trigger_training_task(train_deployment, release) if release is not None and release.created
+        summary.training = (trigger_training_task(train_deployment, release, str(root))
+                            if release is not None and release.created
                             else no_training_line(train_deployment))
     publish_artifact(summary)
     get_run_logger().info("%s", summary.render())

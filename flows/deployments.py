@@ -1,5 +1,5 @@
-"""The deployments of ``build-dataset``: served by ``earsense-m2t deployments serve``, or registered to a
-process work pool by ``earsense-m2t deployments register --pool NAME`` for ``prefect worker start``.
+"""The deployments of ``build-dataset`` and ``train-gtp``: served by ``earsense-m2t deployments serve``, or
+registered to a process work pool by ``earsense-m2t deployments register --pool NAME`` for ``prefect worker start``.
 
 - ``build-dataset/earsense-m2t``: the real site, run when someone asks for it.
 - ``build-dataset/mini-site``: the bundled mini site, offline (what the tests and the README demo run).
@@ -7,6 +7,10 @@ process work pool by ``earsense-m2t deployments register --pool NAME`` for ``pre
   incremental through what the build already keeps: the crawl sends each page's ETag and compares the
   extracted content with the previous crawl, downloads and spectrograms come from the content-addressed
   caches, and a dataset with nothing changed publishes no new version.
+- ``train-gtp/tiny``: train and evaluate the tiny config (a CPU, minutes), served like the builds.
+- ``train-gtp/gpu``: the paper's config, in the work pool ``gpu`` (created as a process pool when missing)
+  and never served here: its runs wait there until a worker on a machine with a GPU runs
+  ``prefect worker start --pool gpu``. It is what a new version starts by default.
 
 None of them fixes an output root: a run writes where its ``output_root`` parameter says, else where
 ``EARSENSE_M2T_OUT`` of the process that runs it says, else the Prefect Variable ``earsense_m2t_out``;
@@ -18,6 +22,7 @@ on another machine) needs the package installed, not this repository's folder.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -60,6 +65,19 @@ SPECS = (
 )
 
 
+#: the work pool of train-gtp/gpu: a worker on a GPU machine polls it
+GPU_POOL = "gpu"
+#: training profiles a deployment may default to (model/run.py's Plan.profile)
+TRAIN_PROFILES = ("full", "smoke")
+TRAIN_SPECS = (
+    DeploymentSpec("tiny", "Train and evaluate the GTP model's tiny config and its baselines on a published version "
+                   "(a CPU is enough).", {"config": "tiny"}),
+    DeploymentSpec("gpu", "Train and evaluate the GTP model at the paper's sizes and its baselines on a published "
+                   f"version; runs wait in the work pool '{GPU_POOL}' for a worker on a GPU machine.",
+                   {"config": "paper"}),
+)
+
+
 def no_telemetry() -> None:
     """Turn Prefect's telemetry off in this process and the ones it starts (before Prefect is imported)."""
     for name, value in NO_TELEMETRY.items():
@@ -84,24 +102,60 @@ def deployments(refresh_cron: str = REFRESH_CRON, timezone: str = REFRESH_TIMEZO
     return made
 
 
-def serve(refresh_cron: str = REFRESH_CRON, timezone: str = REFRESH_TIMEZONE) -> None:
-    """Create the deployments and run their flow runs in this process's children until interrupted."""
+def training_deployments(profile: str = "full", job_env: Mapping[str, str] | None = None,
+                         names: tuple[str, ...] = ("tiny", "gpu")) -> list[RunnerDeployment]:
+    """``train-gtp/<name>`` for each name; ``profile`` is their default training profile."""
+    from prefect.deployments.runner import EntrypointType
+
+    from earsense_m2t.flows.train import train_gtp
+
+    if profile not in TRAIN_PROFILES:
+        raise ValueError(f"training profile {profile!r}; known: {', '.join(TRAIN_PROFILES)}")
+    return [cast("RunnerDeployment", train_gtp.to_deployment(
+        name=spec.name, description=spec.description, parameters={**spec.parameters, "profile": profile},
+        tags=list(TAGS), job_variables={"env": dict(job_env)} if job_env is not None else None,
+        entrypoint_type=EntrypointType.MODULE_PATH)) for spec in TRAIN_SPECS if spec.name in names]
+
+
+def ensure_process_pool(name: str) -> None:
+    """Create the process work pool ``name`` when the server has none of that name."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectAlreadyExists
+    from prefect.workers.process import ProcessWorker
+
+    template = ProcessWorker.get_default_base_job_template()  # what `prefect work-pool create --type process` sets
+    with get_client(sync_client=True) as client, contextlib.suppress(ObjectAlreadyExists):
+        client.create_work_pool(WorkPoolCreate(name=name, type="process", base_job_template=template))
+
+
+def deploy_to_pool(made: list[RunnerDeployment], pool: str) -> list[UUID]:
     import prefect
 
-    prefect.serve(*deployments(refresh_cron, timezone))
-
-
-def register(pool: str, refresh_cron: str = REFRESH_CRON, timezone: str = REFRESH_TIMEZONE) -> list[UUID]:
-    """Create (or update) the deployments in the process work pool ``pool``; ``prefect worker start --pool``
-    runs them. Raises ValueError when the pool does not exist."""
-    import prefect
-
-    made = deployments(refresh_cron, timezone, job_env=NO_TELEMETRY)
     ids = cast(list[UUID], prefect.deploy(*made, work_pool_name=pool, print_next_steps_message=False,
                                           ignore_warnings=True))
     if len(ids) != len(made):
         raise RuntimeError(f"only {len(ids)} of {len(made)} deployments were created in work pool {pool!r} (see above)")
     return ids
+
+
+def serve(refresh_cron: str = REFRESH_CRON, timezone: str = REFRESH_TIMEZONE, train_profile: str = "full") -> None:
+    """Put train-gtp/gpu in the GPU pool, then serve the other deployments here until interrupted."""
+    import prefect
+
+    ensure_process_pool(GPU_POOL)
+    deploy_to_pool(training_deployments(train_profile, NO_TELEMETRY, names=("gpu",)), GPU_POOL)
+    prefect.serve(*deployments(refresh_cron, timezone), *training_deployments(train_profile, names=("tiny",)))
+
+
+def register(pool: str, refresh_cron: str = REFRESH_CRON, timezone: str = REFRESH_TIMEZONE,
+             train_profile: str = "full") -> list[UUID]:
+    """Create (or update) the deployments in the process work pool ``pool`` (train-gtp/gpu in the GPU pool);
+    ``prefect worker start --pool`` runs them. Raises ValueError when ``pool`` does not exist."""
+    ids = deploy_to_pool([*deployments(refresh_cron, timezone, job_env=NO_TELEMETRY),
+                          *training_deployments(train_profile, NO_TELEMETRY, names=("tiny",))], pool)
+    ensure_process_pool(GPU_POOL)
+    return ids + deploy_to_pool(training_deployments(train_profile, NO_TELEMETRY, names=("gpu",)), GPU_POOL)
 
 
 def output_root_note() -> str | None:

@@ -4,9 +4,10 @@
 # in .venv, the project and its deps.
 #   bash scripts/setup.sh                 core install
 #   bash scripts/setup.sh --dev           also what the tests, lint and type checks need (README's test command)
-#   bash scripts/setup.sh --model         also the model extra (CPU torch)
+#   bash scripts/setup.sh --model         also the model extra (CPU torch) and Java 17 (METEOR and the PTB
+#                                         tokenizer of the caption metrics run on Java)
 #   bash scripts/setup.sh --bench         also the benchmarks' baselines (librosa)
-# Flags combine: bash scripts/setup.sh --dev --model
+# Flags combine: bash scripts/setup.sh --dev --model (the README's test command)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,6 +47,19 @@ if [[ " ${extras[*]:-} " == *" dev "* ]]; then
       $SUDO apt-get update -qq
       DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_browser[@]}" >/dev/null
     fi
+  fi
+fi
+
+# --model: pycocoevalcap's METEOR and PTB tokenizer are Java programs (model/metrics.py checks before training)
+if [[ " ${extras[*]:-} " == *" model "* ]] && ! command -v java >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  if [ -n "$SUDO" ] && ! command -v sudo >/dev/null 2>&1; then
+    echo "setup: java missing and no root or sudo here; the caption metrics need it:" \
+         "apt-get update && apt-get install -y openjdk-17-jre-headless" >&2
+  else
+    echo "setup: installing openjdk-17-jre-headless with apt-get"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq openjdk-17-jre-headless >/dev/null
   fi
 fi
 

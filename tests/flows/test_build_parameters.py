@@ -107,10 +107,11 @@ def test_a_new_version_starts_the_training_deployment_without_waiting(monkeypatc
         calls.append((name, kwargs))
         return SimpleNamespace(name="brave-otter", id="0000-1")
     monkeypatch.setattr(build, "run_deployment", run_deployment)
-    line = trigger_training_task.fn("train-gtp/gpu", release(created=True))
+    line = trigger_training_task.fn("train-gtp/gpu", release(created=True), "/data/out")
     assert line == "started flow run 'brave-otter' (0000-1) of 'train-gtp/gpu' for v1.1.0"
     [(name, kwargs)] = calls
-    assert name == "train-gtp/gpu" and kwargs["parameters"] == {"version": "1.1.0"} and kwargs["timeout"] == 0
+    assert name == "train-gtp/gpu" and kwargs["timeout"] == 0
+    assert kwargs["parameters"] == {"dataset_version": "1.1.0", "output_root": "/data/out"}
 
 
 def test_an_absent_training_deployment_is_one_line_and_no_error(monkeypatch):

@@ -1,0 +1,362 @@
+"""The train stage's one entrypoint: train and evaluate every system of Table 1 on one dataset version.
+
+A run is keyed by dataset version and config: its folder ``<out>/v<version>-<config>/`` holds
+
+- ``run.json``: the plan (epochs, folds, seeds, systems, decoding) and the environment. A second call
+  with another plan on the same folder is refused, so a resumed run never mixes two plans;
+- ``checkpoints/<system>/seed<S>/fold<F>/``: the newest epoch and the best weights (:mod:`.train`);
+- ``units/<system>/seed<S>/fold<F>.json``: one evaluated unit, its generations and its metrics;
+- ``results.json``, ``results.md``, ``loss_curves.png``: the table (:mod:`.results`).
+
+Everything that can be wrong with the input is checked before the first step (:func:`prepare`):
+the version, the release's configs and values, every requested fold, Java for the metrics. A unit
+that fails while training (out of memory, a NaN loss) is a ``Failure`` of the stage and is left out
+of the means; the others go on. A killed run started again with the same arguments skips the units
+it finished and resumes the one it was in from its newest epoch checkpoint.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import platform
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from earsense_m2t.model.config import GTPConfig, get_config
+from earsense_m2t.model.data import Release, Split, Standardizer, fit_standardizer, fold_split, load_release, version_path
+from earsense_m2t.model.results import SYSTEM_ORDER, Unit, markdown, plot_losses, summarize, write_json
+from earsense_m2t.schemas import Failure, StageResult
+from earsense_m2t.schemas.training import TrainingRun
+
+BASELINE_SYSTEMS = ("tags_knn", "tags_representative")
+NEURAL_SYSTEMS = ("encoder_decoder", "coordinate", "gtp_no_sentiment", "gtp")
+#: epochs of a full run per config (the paper does not state its count; 40 is what its loss curves need on
+#: 1,955 pairs at lr 5e-5; tiny learns at lr 1e-3)
+FULL_EPOCHS = {"tiny": 5, "paper": 40}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one run trains and evaluates; ``folds`` None = every fold of the release."""
+
+    config: str
+    epochs: int
+    seeds: tuple[int, ...] = (0, 1, 2)
+    folds: tuple[int, ...] | None = None
+    systems: tuple[str, ...] = SYSTEM_ORDER
+    beam: int = 3
+    max_tokens: int = 200
+    validation_works: float = 0.1
+    micro_batch: int | None = None  # None: the config's batch (no accumulation needed)
+    device: str = "auto"
+
+    @classmethod
+    def profile(cls, name: str, config: str, **overrides: Any) -> Plan:
+        """``full``: every fold, 3 seeds, the config's epochs; ``smoke``: 2 folds, 1 seed, 1 epoch (the tests')."""
+        if config not in FULL_EPOCHS:
+            get_config(config)  # raises with the known names
+        if name == "full":
+            plan = cls(config, FULL_EPOCHS[config])
+        elif name == "smoke":
+            plan = cls(config, 1, seeds=(0,), folds=(0, 1))
+        else:
+            raise ValueError(f"unknown training profile {name!r}; known: full, smoke")
+        return replace(plan, **{k: v for k, v in overrides.items() if v is not None})
+
+    def check(self) -> None:
+        unknown = [s for s in self.systems if s not in SYSTEM_ORDER]
+        if unknown:
+            raise ValueError(f"unknown systems {', '.join(unknown)}; known: {', '.join(SYSTEM_ORDER)}")
+        if self.epochs < 1:
+            raise ValueError(f"epochs {self.epochs}: at least 1")
+        if not self.seeds:
+            raise ValueError("seeds: at least one")
+        if self.beam < 1 or self.max_tokens < 1:
+            raise ValueError(f"beam {self.beam} / max_tokens {self.max_tokens}: at least 1")
+
+    def comparable(self) -> dict[str, Any]:
+        """What must be equal for a resumed run to continue this one (the device may change)."""
+        d = asdict(self)
+        d.pop("device")
+        return d
+
+
+@dataclass
+class Prepared:
+    """A checked release and everything a run needs before its first step."""
+
+    release: Release
+    cfg: GTPConfig
+    plan: Plan
+    folds: tuple[int, ...]
+    splits: dict[int, Split]
+    run_dir: Path
+
+
+def run_dir_for(out: Path, version: str, config: str) -> Path:
+    return Path(out) / f"v{version}-{config}"
+
+
+def prepare(dataset: Path, version: str | None, plan: Plan, out: Path, *, cache_dir: Path | None = None) -> Prepared:
+    """Check everything before training starts; every problem is one ValueError naming the version or row ids."""
+    from earsense_m2t.model.metrics import require_java
+    from earsense_m2t.model.tokenizer import wordpiece
+
+    plan.check()
+    cfg = get_config(plan.config)
+    require_java()  # METEOR and the PTB tokenizer of the caption metrics score every system
+    path = version_path(Path(dataset), version)
+    folds_needed = len(plan.folds) if plan.folds else 2  # a test fold and at least one to train on
+    release = load_release(path, n_folds=max(2, folds_needed), count_pieces=wordpiece().pieces,
+                           max_frames=cfg.max_frames, cache_dir=cache_dir)
+    present = sorted({e.fold for e in release.examples})
+    folds = tuple(plan.folds) if plan.folds else tuple(present)
+    missing = [f for f in folds if f not in present]
+    if missing:
+        raise ValueError(f"version {release.version}: folds {missing} have no example with text and audio "
+                         f"(folds present: {present})")
+    splits: dict[int, Split] = {}
+    for fold in folds:
+        split = fold_split(release.examples, fold, plan.validation_works)
+        if not split.train or not split.validation:
+            raise ValueError(f"version {release.version}: fold {fold} leaves {len(split.train)} training and "
+                             f"{len(split.validation)} validation examples; both need whole works "
+                             f"({len(release.works())} works in all)")
+        splits[fold] = split
+    run_dir = run_dir_for(out, release.version, plan.config)
+    check_same_plan(run_dir, plan)
+    return Prepared(release, cfg, plan, folds, splits, run_dir)
+
+
+def check_same_plan(run_dir: Path, plan: Plan) -> None:
+    """A run folder started with another plan is not continued (its units would be mixed with this plan's)."""
+    previous = read_json(run_dir / "run.json")
+    if previous is None:
+        return
+    before, now = previous.get("plan", {}), plan.comparable()
+    before = {k: tuple(v) if isinstance(v, list) else v for k, v in before.items()}
+    now = {k: tuple(v) if isinstance(v, list) else v for k, v in now.items()}
+    differ = sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k))
+    if differ:
+        shown = "; ".join(f"{k}: {before.get(k)!r} there, {now.get(k)!r} now" for k in differ)
+        raise ValueError(f"{run_dir}: a run with another plan is there ({shown}); use another --out or remove it")
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def now_utc() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def describe_device(device: str) -> str:
+    import torch
+
+    if device.startswith("cuda"):
+        return f"cuda ({torch.cuda.get_device_name(torch.device(device))})"
+    return device
+
+
+def unit_path(run_dir: Path, system: str, seed: int, fold: int) -> Path:
+    return run_dir / "units" / system / f"seed{seed}" / f"fold{fold}.json"
+
+
+def standardizer_for(prep: Prepared, fold: int) -> Standardizer:
+    """Fitted on the fold's training rows once and kept, so a resumed run scales its input as before."""
+    path = prep.run_dir / "folds" / f"fold{fold}" / "standardizer.json"
+    stored = read_json(path)
+    if stored is not None:
+        return Standardizer.from_dict(stored)
+    std = fit_standardizer(prep.release, prep.splits[fold].train, prep.cfg.max_frames)
+    write_json(path, std.to_dict())
+    return std
+
+
+def baseline_generations(system: str, split: Split) -> dict[str, str]:
+    from earsense_m2t.model.baselines import BASELINES
+
+    return BASELINES[system](split.train, split.test)
+
+
+@dataclass
+class NeuralOutcome:
+    generations: dict[str, str]
+    history: list[dict[str, float]]
+    best_epoch: int
+    samples_per_s: float
+    resumed_from: int | None
+
+
+def neural_generations(prep: Prepared, system: str, fold: int, seed: int, device: str, emotion_model: Any,
+                       log: Callable[[str], None]) -> NeuralOutcome:
+    """Train one system on one fold and seed (resuming from its checkpoint), then decode the test fold."""
+    import torch
+
+    from earsense_m2t.model.batch import MovementDataset, collate
+    from earsense_m2t.model.decode import generate
+    from earsense_m2t.model.tokenizer import wordpiece
+    from earsense_m2t.model.train import TrainSettings, train_system
+
+    cfg, plan, split = prep.cfg, prep.plan, prep.splits[fold]
+    std = standardizer_for(prep, fold)
+    settings = TrainSettings(epochs=plan.epochs, batch_size=cfg.batch_size,
+                             micro_batch=plan.micro_batch or cfg.batch_size, device=device)
+    ckpt = prep.run_dir / "checkpoints" / system / f"seed{seed}" / f"fold{fold}"
+    run = train_system(prep.release, split, std, cfg, system, seed, settings, ckpt, emotion_model=emotion_model,
+                       log=log)
+    tok = wordpiece()
+    data = MovementDataset(prep.release, split.test, std, tok, cfg.max_frames, cfg.max_text_tokens)
+    model_device = next(run.model.parameters()).device
+    texts: dict[str, str] = {}
+    run.model.eval()
+    step = max(1, settings.micro_batch)
+    with torch.no_grad():
+        for start in range(0, len(data), step):
+            batch = collate([data[i] for i in range(start, min(start + step, len(data)))], cfg.time_factor)
+            outs = generate(run.model, batch.to(model_device), tok, beam=plan.beam, max_tokens=plan.max_tokens)
+            texts.update(zip(batch.ids, outs, strict=True))
+    return NeuralOutcome(texts, run.history, run.best_epoch, run.samples_per_s, run.resumed_from)
+
+
+def train_release(dataset: Path, version: str | None, plan: Plan, out: Path, *, emotion_model_dir: Path | None = None,
+                  cache_dir: Path | None = None, log: Callable[[str], None] = print) -> StageResult:
+    """Train and evaluate ``plan`` on ``version`` of ``dataset``; write the run folder's table.
+
+    Returns the stage's result: one :class:`TrainingRun` record, a failure per unit that could not be
+    trained, and counts (``computed`` units evaluated in this call, ``reused`` units found done).
+    Raises ValueError, before any training, for input that cannot make a run.
+    """
+    started = now_utc()
+    prep = prepare(dataset, version, plan, out, cache_dir=cache_dir)
+    from earsense_m2t.annotation.emotion import emotion_model
+    from earsense_m2t.model.metrics import Evaluator
+    from earsense_m2t.model.train import resolve_device
+
+    device = str(resolve_device(plan.device))
+    emotions = emotion_model(emotion_model_dir)
+    run_dir = prep.run_dir
+    write_json(run_dir / "run.json", {
+        "dataset_version": prep.release.version, "config": plan.config, "dataset_path": str(prep.release.path),
+        "plan": plan.comparable(), "model": asdict(prep.cfg), "started_at": started,
+        "emotion_model": getattr(emotions, "name", type(emotions).__name__),
+        "environment": environment(device)})
+    result = StageResult("train")
+    log(f"train: v{prep.release.version}, config {plan.config}, {len(prep.release.examples)} examples in "
+        f"{len(prep.release.works())} works, folds {list(prep.folds)}, seeds {list(plan.seeds)}, device {device}")
+
+    pending: list[tuple[str, int, int, dict[str, str], dict[str, Any]]] = []
+    with Evaluator(emotions) as evaluator:
+        for fold in prep.folds:
+            split = prep.splits[fold]
+            for seed in plan.seeds:
+                for system in plan.systems:
+                    path = unit_path(run_dir, system, seed, fold)
+                    if read_json(path) is not None:
+                        result.counts["reused"] += 1
+                        continue
+                    item = f"{system}/fold{fold}/seed{seed}"
+                    try:
+                        if system in BASELINE_SYSTEMS:
+                            texts, extra = baseline_generations(system, split), {}
+                        else:
+                            outcome = neural_generations(prep, system, fold, seed, device, emotions, log)
+                            texts = outcome.generations
+                            extra = {"history": outcome.history, "best_epoch": outcome.best_epoch,
+                                     "samples_per_s": outcome.samples_per_s, "resumed_from": outcome.resumed_from}
+                    except (RuntimeError, ValueError) as exc:  # torch's out-of-memory and NaN errors are RuntimeErrors
+                        reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+                        result.drop(Failure(stage="train", item_id=item, code="training_failed", reason=reason))
+                        log(f"train: {item} failed: {reason}")
+                        continue
+                    log(f"train: {item} decoded {len(texts)} test movements")
+                    pending.append((system, seed, fold, texts, extra))
+                    if len(pending) >= 8 or system == plan.systems[-1]:
+                        score_and_store(evaluator, pending, references_for(prep), run_dir, result)
+                        pending = []
+        score_and_store(evaluator, pending, references_for(prep), run_dir, result)
+
+    results = write_results(prep, device, started, result.failures)
+    record = TrainingRun(
+        id=run_dir.name, dataset_version=prep.release.version, config=plan.config,
+        dataset_path=str(prep.release.path), run_dir=str(run_dir), results_json=str(run_dir / "results.json"),
+        results_md=str(run_dir / "results.md"), started_at=started, finished_at=now_utc(),
+        device=results["environment"]["device"], epochs=plan.epochs, folds=prep.folds, seeds=plan.seeds,
+        systems=plan.systems,
+        bleu=tuple((s, results["systems"].get(s, {}).get("bleu", {}).get("mean")) for s in plan.systems))
+    result.records.append(record)
+    return result
+
+
+def references_for(prep: Prepared) -> dict[int, dict[str, str]]:
+    return {fold: {e.id: e.text for e in prep.splits[fold].test} for fold in prep.folds}
+
+
+def score_and_store(evaluator: Any, pending: Sequence[tuple[str, int, int, dict[str, str], dict[str, Any]]],
+                    references: dict[int, dict[str, str]], run_dir: Path, result: StageResult) -> None:
+    """Score a batch of units in one call (one Java start for all of them) and write one file per unit."""
+    if not pending:
+        return
+    scores = evaluator.evaluate_many([(texts, {i: references[fold][i] for i in texts})
+                                      for _, _, fold, texts, _ in pending])
+    for (system, seed, fold, texts, extra), metrics in zip(pending, scores, strict=True):
+        write_json(unit_path(run_dir, system, seed, fold), {
+            "system": system, "fold": fold, "seed": seed, "metrics": metrics, **extra,
+            "generations": [{"id": i, "hypothesis": texts[i], "reference": references[fold][i]} for i in sorted(texts)]})
+        result.counts["computed"] += 1
+
+
+def environment(device: str) -> dict[str, str]:
+    import torch
+
+    return {"device": describe_device(device), "torch": torch.__version__, "python": platform.python_version(),
+            "machine": platform.machine()}
+
+
+def load_units(run_dir: Path, plan: Plan, folds: Sequence[int]) -> tuple[list[Unit], dict[str, list[list[dict]]]]:
+    units: list[Unit] = []
+    histories: dict[str, list[list[dict]]] = {}
+    for system in plan.systems:
+        for seed in plan.seeds:
+            for fold in folds:
+                data = read_json(unit_path(run_dir, system, seed, fold))
+                if data is None:
+                    continue
+                units.append(Unit(system, fold, seed, data["metrics"]))
+                if data.get("history"):
+                    histories.setdefault(system, []).append(data["history"])
+    return units, histories
+
+
+def write_results(prep: Prepared, device: str, started: str, failures: Sequence[Failure]) -> dict[str, Any]:
+    """``results.json``, ``results.md`` and ``loss_curves.png`` from every unit file of the run folder."""
+    from earsense_m2t.model.metrics import METRICS
+
+    plan, run_dir = prep.plan, prep.run_dir
+    units, histories = load_units(run_dir, plan, prep.folds)
+    counts = {f"fold{f}": {"train": len(s.train), "validation": len(s.validation), "test": len(s.test)}
+              for f, s in prep.splits.items()}
+    results: dict[str, Any] = {
+        "dataset_version": prep.release.version, "config": plan.config, "dataset_path": str(prep.release.path),
+        "started_at": started, "finished_at": now_utc(), "folds": list(prep.folds), "seeds": list(plan.seeds),
+        "settings": plan.comparable(), "environment": environment(device), "examples": counts,
+        "without_text": len(prep.release.without_text),
+        "systems": summarize(units, METRICS, prep.folds, plan.seeds),
+        "failures": [{"item_id": f.item_id, "code": f.code, "reason": f.reason} for f in failures],
+        "files": {"markdown": "results.md", "loss_curves": "loss_curves.png", "units": "units/"}}
+    write_json(run_dir / "results.json", results)
+    (run_dir / "results.md").write_text(markdown(results), encoding="utf-8")
+    if histories:
+        plot_losses(histories, run_dir / "loss_curves.png")
+    return results
+
+
+__all__ = ["BASELINE_SYSTEMS", "FULL_EPOCHS", "NEURAL_SYSTEMS", "Plan", "Prepared", "prepare", "run_dir_for",
+           "train_release"]
