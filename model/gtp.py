@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 import torch
@@ -177,21 +178,44 @@ class GTPModel(nn.Module):
             k.mul_(m).add_(q.detach(), alpha=1.0 - m)
 
 
-def train_step(model: GTPModel, optimizer: torch.optim.Optimizer, batch: Batch,
-               generator: torch.Generator | None = None) -> dict[str, float]:
-    """One optimizer step: losses, backward, step, momentum update, then the batch's keys join the queue.
+def accumulate(model: GTPModel, batch: Batch, share: float = 1.0, generator: torch.Generator | None = None, *,
+               autocast: AbstractContextManager[object] | None = None, scaler: torch.amp.GradScaler | None = None,
+               ) -> dict[str, float]:
+    """One micro-batch: losses (under ``autocast``), backward of ``share`` × total, then its keys join the queue.
 
-    The keys enter the queue after the loss, so a sample never meets its own key in this step, and the
-    queue's self-exclusion covers the same movement met again in a later epoch.
+    Gradients add up over the micro-batches of one optimizer step, so ``share`` is the micro-batch's part of
+    the step's samples. The backward runs outside autocast (as torch recommends). The keys enter the queue
+    after the loss, so a sample never meets its own key in this step, and the queue's self-exclusion covers
+    the same movement met again later; with several micro-batches per step, a later micro-batch's group
+    holds the earlier ones' keys (they come from the momentum encoder, which only moves between steps).
     """
-    model.train()
-    optimizer.zero_grad(set_to_none=True)
-    losses, keys = model.losses(batch, generator)
-    losses["total"].backward()
-    optimizer.step()
-    model.update_momentum()
+    with autocast if autocast is not None else nullcontext():
+        losses, keys = model.losses(batch, generator)
+    loss = losses["total"] * share
+    (scaler.scale(loss) if scaler is not None else loss).backward()
     model.queue.enqueue(keys, batch.ids, batch.texts)
     return {k: float(v.detach()) for k, v in losses.items()}
 
 
-__all__ = ["SYSTEMS", "GTPModel", "GroupQueue", "System", "gtp_loss_from_similarities", "train_step"]
+def apply_gradients(model: GTPModel, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler | None = None) -> None:
+    """One optimizer step on the accumulated gradients (through the AMP scaler when given), then the momentum update."""
+    if scaler is not None:
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        optimizer.step()
+    model.update_momentum()
+
+
+def train_step(model: GTPModel, optimizer: torch.optim.Optimizer, batch: Batch,
+               generator: torch.Generator | None = None) -> dict[str, float]:
+    """One optimizer step on one batch: :func:`accumulate` with share 1, then :func:`apply_gradients`."""
+    model.train()
+    optimizer.zero_grad(set_to_none=True)
+    losses = accumulate(model, batch, 1.0, generator)
+    apply_gradients(model, optimizer)
+    return losses
+
+
+__all__ = ["SYSTEMS", "GTPModel", "GroupQueue", "System", "accumulate", "apply_gradients", "gtp_loss_from_similarities",
+           "train_step"]
