@@ -110,8 +110,9 @@ def prepare(dataset: Path, version: str | None, plan: Plan, out: Path, *, cache_
     require_java()  # METEOR and the PTB tokenizer of the caption metrics score every system
     path = version_path(Path(dataset), version)
     folds_needed = len(plan.folds) if plan.folds else 2  # a test fold and at least one to train on
+    # datasets' Arrow cache goes under --out too: a run writes nowhere else
     release = load_release(path, n_folds=max(2, folds_needed), count_pieces=wordpiece().pieces,
-                           max_frames=cfg.max_frames, cache_dir=cache_dir)
+                           max_frames=cfg.max_frames, cache_dir=cache_dir or Path(out) / ".cache" / "datasets")
     present = sorted({e.fold for e in release.examples})
     folds = tuple(plan.folds) if plan.folds else tuple(present)
     missing = [f for f in folds if f not in present]

@@ -34,7 +34,9 @@ def write_release(root: Path, rows: Sequence[dict], arrays: dict[str, np.ndarray
     (root / "README.md").write_text(CARD.format(spectrograms=SPECTROGRAMS if arrays is not None else ""), encoding="utf-8")
     (root / "meta").mkdir()
     (root / "meta" / "publish.json").write_text(json.dumps({"version": version}), encoding="utf-8")
-    default = Features({"id": Value("string"), "work_id": Value("string"), "fold": Value("int64"), "text": Value("string")})
+    default = Features({"id": Value("string"), "work_id": Value("string"), "fold": Value("int64"), "text": Value("string"),
+                        # tag columns (tempo_tag, ensemble, ...) when the rows have them: strings here
+                        **{k: Value("string") for k in (rows[0] if rows else {}) if k not in ("id", "work_id", "fold", "text")}})
     (root / "data" / "default").mkdir(parents=True)
     Dataset.from_list(list(rows), features=default).to_parquet(str(root / "data" / "default" / "train-00000-of-00001.parquet"))
     if arrays is not None:
