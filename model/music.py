@@ -33,21 +33,35 @@ class MusicEncoder(nn.Module):
             layers += [nn.Conv2d(in_ch, out_ch, kernel_size=3, stride=stride, padding=1), nn.LeakyReLU()]
             in_ch = out_ch
         self.convs = nn.Sequential(*layers)
+        self.time_strides = tuple(t for _, t in cfg.strides)
         self.proj = nn.Linear(in_ch, cfg.hidden)
         layer = nn.TransformerEncoderLayer(cfg.hidden, cfg.heads, cfg.ffn, cfg.dropout, batch_first=True)
         self.transformer = nn.TransformerEncoder(layer, cfg.music_layers, enable_nested_tensor=False)
         self.time_factor = cfg.time_factor
 
-    def convolve(self, spec: Tensor) -> Tensor:
-        """(B, bins, frames) → (B, steps, channels): the convolutions only (frequency collapsed to 1)."""
-        x = self.convs(spec.unsqueeze(1))  # (B, C, 1, steps)
+    def convolve(self, spec: Tensor, frames: Tensor | None = None) -> Tensor:
+        """(B, bins, frames) → (B, steps, channels): the convolutions only (frequency collapsed to 1).
+
+        After each layer, the time positions past a sample's real length are set to 0, as the convolution's
+        own padding is: otherwise the bias and activation of padded positions leak into the real ones next
+        to them, and a movement's encoding would depend on how much longer the others of its batch are.
+        """
+        x = spec.unsqueeze(1)
+        lengths = frames
+        layers = list(self.convs)
+        for conv, act, stride in zip(layers[0::2], layers[1::2], self.time_strides, strict=True):
+            x = act(conv(x))
+            if lengths is not None:
+                lengths = torch.div(lengths + stride - 1, stride, rounding_mode="floor")
+                keep = torch.arange(x.shape[3], device=x.device)[None, :] < lengths[:, None]
+                x = x * keep[:, None, None, :].to(x.dtype)
         if x.shape[2] != 1:
             raise ValueError(f"music encoder: {spec.shape[1]} bins leave frequency {x.shape[2]}, expected 1")
         return x.squeeze(2).transpose(1, 2)
 
     def forward(self, spec: Tensor, frames: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """Steps and their mask; ``frames`` (B,) are the real frames of each padded spectrogram."""
-        x = self.proj(self.convolve(spec))
+        x = self.proj(self.convolve(spec, frames))
         steps = x.shape[1]
         if frames is None:
             frames = torch.full((spec.shape[0],), spec.shape[2], device=spec.device)

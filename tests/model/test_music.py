@@ -21,6 +21,20 @@ def test_tiny_encoder_collapses_frequency_and_divides_time_by_64():
     assert MusicDecoder(cfg)(steps).shape == (2, 256, 320)
 
 
+def test_a_movements_encoding_does_not_depend_on_how_much_its_batch_is_padded():
+    """Padded frames are zeros (the training mean); bias and activation must not carry them into real steps."""
+    cfg = GTPConfig.tiny()
+    enc = MusicEncoder(cfg).eval()
+    torch.nn.init.normal_(enc.convs[0].bias, std=1.0)  # a visible bias: padded positions would leak it
+    spec = torch.randn(1, 256, 200)
+    padded = torch.cat([spec, torch.zeros(1, 256, 312)], dim=2)
+    frames = torch.tensor([200])
+    alone, mask = enc(torch.cat([spec, torch.zeros(1, 256, 56)], dim=2), frames)  # 256 frames: 4 steps
+    in_batch, mask_b = enc(padded, frames)  # 512 frames: 8 steps, 4 of them padding
+    assert mask.sum() == mask_b.sum() == 4
+    torch.testing.assert_close(in_batch[:, :4], alone, atol=1e-5, rtol=1e-5)
+
+
 def test_paper_sizes_give_the_same_shapes():
     cfg = GTPConfig.paper()
     assert (cfg.channels, cfg.hidden, cfg.time_factor, cfg.max_frames) == \
