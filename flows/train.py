@@ -11,7 +11,6 @@ same version and config resumes there. The table is also a Prefect artifact.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import cast
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
@@ -65,9 +64,8 @@ def train_gtp(dataset_version: str | None = None, config: str = "tiny", profile:
     dataset = BuildPaths(root).dataset_dir
     if not dataset.exists():
         raise BadOption("output_root", f"{root}: no published dataset at {dataset} (build one first)")
-    # called from a sync flow, a task returns its value, not a coroutine
-    result = cast(StageResult, train_task(str(dataset), dataset_version, config, profile, str(training_dir(root)),
-                                          epochs, seeds, folds, device))
+    result = train_task(str(dataset), dataset_version, config, profile, str(training_dir(root)), epochs, seeds, folds,
+                        device)
     [run] = result.of(TrainingRun)
     publish_results_artifact(run)
     if result.failures:
