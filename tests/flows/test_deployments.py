@@ -33,7 +33,6 @@ from tests.conftest import share_minisite_caches
 pytestmark = pytest.mark.slow
 
 BIN = Path(sys.executable).parent
-ABSENT_TRAINING = "training:             deployment 'train-gtp/gpu' not found; nothing triggered"
 
 
 def free_port() -> int:
@@ -117,9 +116,12 @@ def served(tmp_path_factory) -> Iterator[dict[str, str]]:
     with started([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", port], env,
                  home / "server.log") as server:
         wait_until(lambda: api_get(api, "/health"), "prefect server", server, home / "server.log")
-        with started([str(BIN / "earsense-m2t"), "deployments", "serve"], env, home / "serve.log") as serve:
-            wait_until(lambda: api_get(api, "/deployments/name/build-dataset/scheduled-refresh"),
-                       "earsense-m2t deployments serve", serve, home / "serve.log")
+        # --train-profile smoke: the training deployments default to 2 folds, 1 seed, 1 epoch
+        with started([str(BIN / "earsense-m2t"), "deployments", "serve", "--train-profile", "smoke"], env,
+                     home / "serve.log") as serve:
+            for name in ("build-dataset/scheduled-refresh", "train-gtp/tiny", "train-gtp/gpu"):
+                wait_until(lambda name=name: api_get(api, f"/deployments/name/{name}"),
+                           "earsense-m2t deployments serve", serve, home / "serve.log")
             yield env
 
 
@@ -134,15 +136,60 @@ def flow_run_id(proc: subprocess.CompletedProcess[str]) -> str:
     return found.group(1)
 
 
-def test_the_mini_site_deployment_publishes_a_loadable_release(served, tmp_path):
+def api_json(api: str, path: str, body: dict | None = None) -> object:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(f"{api}{path}", data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def deployment_runs(api: str, name: str) -> list[dict]:
+    deployment = api_json(api, f"/deployments/name/{name}")
+    return api_json(api, "/flow_runs/filter", {"deployments": {"id": {"any_": [deployment["id"]]}}})
+
+
+def test_a_new_version_of_the_mini_site_is_published_and_trains_the_tiny_model(served, tmp_path):
+    """build-dataset/mini-site with train_deployment=train-gtp/tiny: a loadable release, then a Completed training."""
+    api = served["PREFECT_API_URL"]
     out = output_root(tmp_path)
-    run = prefect("deployment", "run", "build-dataset/mini-site", "--param", f"output_root={out}", "--watch", env=served)
+    run = prefect("deployment", "run", "build-dataset/mini-site", "--param", f"output_root={out}",
+                  "--param", "train_deployment=train-gtp/tiny", "--watch", env=served)
     assert run.returncode == 0 and "Completed" in run.stdout, run.stdout[-3000:] + run.stderr[-3000:]
     logs = prefect("flow-run", "logs", flow_run_id(run), env=served, timeout=60)
-    assert ABSENT_TRAINING in logs.stdout, logs.stdout[-3000:]  # no training deployment: said so, build succeeded
     assert f"published:            {out}/earsense-m2t v1.0.0 (new version" in logs.stdout
+    assert re.search(r"training: +started flow run '[^']+' \([0-9a-f-]{36}\) of 'train-gtp/tiny' for v1\.0\.0",
+                     logs.stdout), logs.stdout[-3000:]
     ds = datasets.load_dataset(str(out / "earsense-m2t"))
     assert sum(split.num_rows for split in ds.values()) > 0
+
+    end, runs = time.monotonic() + 420, []
+    while time.monotonic() < end:
+        runs = deployment_runs(api, "train-gtp/tiny")
+        if runs and runs[0]["state"]["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
+            break
+        time.sleep(2)
+    [training] = runs
+    assert training["parameters"]["dataset_version"] == "1.0.0", training["parameters"]
+    assert training["state"]["type"] == "COMPLETED", (training["state"], (out / "training").exists())
+    results = json.loads((out / "training" / "v1.0.0-tiny" / "results.json").read_text())
+    assert results["dataset_version"] == "1.0.0" and results["folds"] == [0, 1] and results["seeds"] == [0]
+    assert set(results["systems"]) == {"tags_knn", "tags_representative", "encoder_decoder", "coordinate",
+                                       "gtp_no_sentiment", "gtp"}
+    artifacts = api_json(api, "/artifacts/filter", {"artifacts": {"key": {"any_": ["train-gtp-tiny"]}}})
+    assert any(a["flow_run_id"] == training["id"] and "| GTP |" in a["data"] for a in artifacts), artifacts
+
+
+def test_a_gpu_training_run_waits_in_the_gpu_pool_without_a_gpu_worker(served, tmp_path):
+    api = served["PREFECT_API_URL"]
+    run = prefect("deployment", "run", "train-gtp/gpu", "--param", "dataset_version=1.0.0",
+                  "--param", f"output_root={tmp_path}", env=served, timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr
+    run_id = flow_run_id(run)
+    time.sleep(5)  # time for `deployments serve` to have picked it up, were it served there
+    flow_run = api_json(api, f"/flow_runs/{run_id}")
+    assert flow_run["work_pool_name"] == "gpu" and flow_run["state"]["type"] == "SCHEDULED", flow_run["state"]
+    assert flow_run["parameters"]["dataset_version"] == "1.0.0"
+    assert prefect("flow-run", "cancel", run_id, env=served, timeout=60).returncode == 0
 
 
 def test_a_bad_parameter_fails_the_run_before_any_work(served, tmp_path):
@@ -191,8 +238,9 @@ def test_register_puts_the_deployments_in_a_process_work_pool(served):
     registered = subprocess.run([str(BIN / "earsense-m2t"), "deployments", "register", "--pool", "earsense-test"],
                                 env=served, capture_output=True, text=True, timeout=120)
     assert registered.returncode == 0, registered.stdout[-2000:] + registered.stderr[-2000:]
-    for name in ("earsense-m2t", "mini-site", "scheduled-refresh"):
-        with urllib.request.urlopen(f"{served['PREFECT_API_URL']}/deployments/name/build-dataset/{name}") as response:
-            deployment = json.loads(response.read())
-        assert deployment["work_pool_name"] == "earsense-test" and not deployment["paused"]
+    pools = {"build-dataset/earsense-m2t": "earsense-test", "build-dataset/mini-site": "earsense-test",
+             "build-dataset/scheduled-refresh": "earsense-test", "train-gtp/tiny": "earsense-test", "train-gtp/gpu": "gpu"}
+    for name, pool in pools.items():
+        deployment = api_json(served["PREFECT_API_URL"], f"/deployments/name/{name}")
+        assert deployment["work_pool_name"] == pool and not deployment["paused"], name
         assert deployment["job_variables"]["env"]["DO_NOT_TRACK"] == "1"
