@@ -62,6 +62,44 @@ def test_spectrograms_are_reachable(two_builds):
     assert split.features["spectrogram"].dtype == "float16"
 
 
+def test_the_tiny_model_trains_on_the_mini_site_release_and_a_killed_run_resumes(two_builds, tmp_path):
+    """`earsense-m2t train` on the published release: killed after its first epoch file, started again, it
+    continues from that checkpoint; every neural system's music-to-text loss goes down; the table is written."""
+    import json
+    import signal
+    import time
+
+    pytest.importorskip("torch", reason="the model extra is not installed (bash scripts/setup.sh --model)")
+    cwd, first, _ = two_builds
+    assert first.returncode == 0
+    args = ["train", "--dataset", str(cwd / "local" / "earsense-m2t"), "--config", "tiny", "--epochs", "3",
+            "--folds", "0", "--seeds", "0", "--out", str(tmp_path / "training")]
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "earsense_m2t.cli", *args], cwd=cwd, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    checkpoints = tmp_path / "training" / "v1.0.0-tiny" / "checkpoints" / "encoder_decoder" / "seed0" / "fold0"
+    end = time.monotonic() + 300
+    while not list(checkpoints.glob("epoch-*.pt")) and proc.poll() is None and time.monotonic() < end:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert not (checkpoints / "done.json").exists(), "the run ended before it could be killed"
+
+    again = run_cli(cwd, *args)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "| GTP without sentiment |" in again.stdout and "results: " in again.stdout
+    run_dir = tmp_path / "training" / "v1.0.0-tiny"
+    resumed = json.loads((run_dir / "units" / "encoder_decoder" / "seed0" / "fold0.json").read_text())
+    assert resumed["resumed_from"] in (1, 2) and [h["epoch"] for h in resumed["history"]] == [1, 2, 3]
+    for system in ("encoder_decoder", "coordinate", "gtp_no_sentiment", "gtp"):
+        history = json.loads((run_dir / "units" / system / "seed0" / "fold0.json").read_text())["history"]
+        losses = [h["train_music_to_text"] for h in history]
+        assert losses[-1] < losses[0], (system, losses)
+    results = json.loads((run_dir / "results.json").read_text())
+    assert results["systems"]["gtp"]["bleu"]["per_fold"][0] is not None
+    assert (run_dir / "loss_curves.png").stat().st_size > 0
+
+
 def test_second_build_reuses_everything_and_adds_no_rows(two_builds):
     cwd, first, second = two_builds
     assert second.returncode == 0, second.stderr[-3000:]
