@@ -31,36 +31,35 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
+# apt_or_say WHY PACKAGE...: install Debian packages with apt-get (as root, or through sudo); without
+# either, print the command to run and why, and go on (what needs them then skips or says so)
+apt_or_say() {
+  local why=$1; shift
+  local SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  if [ -n "$SUDO" ] && ! command -v sudo >/dev/null 2>&1; then
+    echo "setup: $* missing and no root or sudo here; $why until someone runs:" \
+         "apt-get update && apt-get install -y $*" >&2
+    return 0
+  fi
+  echo "setup: installing $* with apt-get"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+
 # --dev: the annotation page's browser test drives Debian's chromium through its matching chromium-driver
-# (Selenium; Playwright's own browser download is not an option offline). Without root or sudo, say how.
+# (Selenium; Playwright's own browser download is not an option offline).
 if [[ " ${extras[*]:-} " == *" dev "* ]]; then
   need_browser=()
   command -v chromium >/dev/null 2>&1 || need_browser+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || need_browser+=(chromium-driver)
   if [ ${#need_browser[@]} -gt 0 ]; then
-    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-    if [ -n "$SUDO" ] && ! command -v sudo >/dev/null 2>&1; then
-      echo "setup: ${need_browser[*]} missing and no root or sudo here; tests/annotation/test_browser.py will be" \
-           "skipped until someone runs: apt-get update && apt-get install -y ${need_browser[*]}" >&2
-    else
-      echo "setup: installing ${need_browser[*]} with apt-get"
-      $SUDO apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_browser[@]}" >/dev/null
-    fi
+    apt_or_say "tests/annotation/test_browser.py will be skipped" "${need_browser[@]}"
   fi
 fi
 
 # --model: pycocoevalcap's METEOR and PTB tokenizer are Java programs (model/metrics.py checks before training)
 if [[ " ${extras[*]:-} " == *" model "* ]] && ! command -v java >/dev/null 2>&1; then
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  if [ -n "$SUDO" ] && ! command -v sudo >/dev/null 2>&1; then
-    echo "setup: java missing and no root or sudo here; the caption metrics need it:" \
-         "apt-get update && apt-get install -y openjdk-17-jre-headless" >&2
-  else
-    echo "setup: installing openjdk-17-jre-headless with apt-get"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq openjdk-17-jre-headless >/dev/null
-  fi
+  apt_or_say "training stops before its first step (the caption metrics need java)" openjdk-17-jre-headless
 fi
 
 PY=${PYTHON:-python3}
