@@ -220,6 +220,8 @@ def train(
     folds: Annotated[str | None, typer.Option(help="Comma-separated test folds (default: every fold).")] = None,
     device: Annotated[str, typer.Option(help="'auto' (CUDA when present, mixed precision), 'cpu', 'cuda', "
                                         "'cuda:N'.")] = "auto",
+    micro_batch: Annotated[int | None, typer.Option(min=1, help="Samples per forward pass, accumulated to the "
+                                                    "config's batch (default: the config's; paper 1 of 8).")] = None,
     emotion_model: Annotated[Path | None, typer.Option(
         help="A local copy of j-hartmann/emotion-english-distilroberta-base for the sentiment loss and metric "
              "(default: the NRC emotion lexicon).")] = None,
@@ -235,7 +237,7 @@ def train(
 
     try:
         plan = Plan.profile(profile, config, epochs=epochs, seeds=int_list("--seeds", seeds),
-                            folds=int_list("--folds", folds), device=device)
+                            folds=int_list("--folds", folds), device=device, micro_batch=micro_batch)
         result = train_release(dataset, version, plan, out, emotion_model_dir=emotion_model, log=typer.echo)
     except (ValueError, RuntimeError) as exc:
         fail(f"train: {exc}")

@@ -39,7 +39,10 @@ class GTPConfig:
     alpha: float = 500.0  # GTP loss weight
     beta: float = 5.0  # sentiment loss weight
     lr: float = 5e-5
-    batch_size: int = 8
+    batch_size: int = 8  # samples per optimizer step (the paper's 8)
+    #: samples per forward pass; batch_size / micro_batch passes accumulate into one step. Whole movements of
+    #: up to 35 minutes: one at a time bounds the activations' memory by one movement's
+    micro_batch: int = 1
 
     def __post_init__(self) -> None:
         if len(self.channels) != len(self.strides):
@@ -51,6 +54,9 @@ class GTPConfig:
             raise ValueError(f"GTPConfig {self.name}: frequency strides multiply to {freq}, not n_bins={self.n_bins}")
         if self.hidden % self.heads:
             raise ValueError(f"GTPConfig {self.name}: hidden {self.hidden} is not a multiple of heads {self.heads}")
+        if self.micro_batch < 1 or self.batch_size % self.micro_batch:
+            raise ValueError(f"GTPConfig {self.name}: batch_size {self.batch_size} is not a multiple of micro_batch "
+                             f"{self.micro_batch}")
         if not 0.0 < self.momentum < 1.0:
             raise ValueError(f"GTPConfig {self.name}: momentum {self.momentum} outside (0, 1)")
 
@@ -75,7 +81,7 @@ class GTPConfig:
     def tiny(cls) -> GTPConfig:
         return cls(name="tiny", channels=(4, 8, 8, 8, 8, 16, 16, 32), hidden=32, music_layers=1, text_layers=1,
                    heads=2, ffn=64, dropout=0.0, max_encoder_steps=64, recon_crop_steps=4, max_text_tokens=64,
-                   group_k=8, lr=1e-3, batch_size=2)
+                   group_k=8, lr=1e-3, batch_size=2, micro_batch=2)
 
     def with_(self, **changes: object) -> GTPConfig:
         """A copy with some values changed (validated again)."""

@@ -50,7 +50,7 @@ class Plan:
     beam: int = 3
     max_tokens: int = 200
     validation_works: float = 0.1
-    micro_batch: int | None = None  # None: the config's batch (no accumulation needed)
+    micro_batch: int | None = None  # None: the config's (paper: 1, accumulated to its batch of 8)
     device: str = "auto"
 
     @classmethod
@@ -107,6 +107,10 @@ def prepare(dataset: Path, version: str | None, plan: Plan, out: Path, *, cache_
 
     plan.check()
     cfg = get_config(plan.config)
+    micro = plan.micro_batch or cfg.micro_batch
+    if cfg.batch_size % micro:
+        raise ValueError(f"micro_batch {micro}: the {plan.config} config's batch of {cfg.batch_size} is not a multiple "
+                         "of it")
     require_java()  # METEOR and the PTB tokenizer of the caption metrics score every system
     path = version_path(Path(dataset), version)
     folds_needed = len(plan.folds) if plan.folds else 2  # a test fold and at least one to train on
@@ -209,7 +213,7 @@ def neural_generations(prep: Prepared, system: str, fold: int, seed: int, device
     cfg, plan, split = prep.cfg, prep.plan, prep.splits[fold]
     std = standardizer_for(prep, fold)
     settings = TrainSettings(epochs=plan.epochs, batch_size=cfg.batch_size,
-                             micro_batch=plan.micro_batch or cfg.batch_size, device=device)
+                             micro_batch=plan.micro_batch or cfg.micro_batch, device=device)
     ckpt = prep.run_dir / "checkpoints" / system / f"seed{seed}" / f"fold{fold}"
     run = train_system(prep.release, split, std, cfg, system, seed, settings, ckpt, emotion_model=emotion_model,
                        log=log)

@@ -48,6 +48,7 @@ def test_the_profiles():
     ({"systems": ("gtp", "bert")}, "unknown systems bert"),
     ({"epochs": 0}, "epochs 0: at least 1"),
     ({"seeds": ()}, "seeds: at least one"),
+    ({"micro_batch": 3}, "micro_batch 3: the tiny config's batch of 2 is not a multiple of it"),
 ])
 def test_a_bad_plan_is_refused_before_anything_is_read(tmp_path, change, message):
     from dataclasses import replace
