@@ -45,7 +45,10 @@ class Hypothesis:
 def next_logprobs(model: GTPModel, prefixes: Tensor, memory: Tensor, banned: Sequence[int]) -> Tensor:
     """(n, vocab) log-probabilities of the token after each prefix (n, L), ``banned`` ids at -inf."""
     mask = torch.ones_like(prefixes, dtype=torch.bool)
-    logits = model.text_decoder(prefixes, mask, memory)[:, -1].float()
+    # only the last position is projected onto the 30,522 words: projecting every position of the prefix at
+    # every step made decoding quadratic in the vocabulary's cost
+    decoder = model.text_decoder
+    logits = decoder.project(decoder.hidden(prefixes, mask, memory)[:, -1]).float()
     logits[:, list(banned)] = float("-inf")
     return torch.log_softmax(logits, dim=-1)
 

@@ -60,11 +60,18 @@ class TextDecoder(nn.Module):
         self.layers = nn.TransformerDecoder(layer, cfg.text_layers)
         self.bias = nn.Parameter(torch.zeros(embeddings.words.num_embeddings))
 
-    def forward(self, ids: Tensor, mask: Tensor, memory: Tensor) -> Tensor:
+    def hidden(self, ids: Tensor, mask: Tensor, memory: Tensor) -> Tensor:
+        """(B, L, hidden) decoder states, before the projection onto the vocabulary."""
         n = ids.shape[1]
         causal = torch.triu(torch.ones(n, n, dtype=torch.bool, device=ids.device), diagonal=1)
-        h = self.layers(self.embeddings(ids), memory, tgt_mask=causal, tgt_key_padding_mask=~mask, tgt_is_causal=True)
+        return self.layers(self.embeddings(ids), memory, tgt_mask=causal, tgt_key_padding_mask=~mask, tgt_is_causal=True)
+
+    def project(self, h: Tensor) -> Tensor:
+        """Decoder states → vocabulary logits (the tied word embeddings plus a bias)."""
         return h @ self.embeddings.words.weight.T + self.bias
+
+    def forward(self, ids: Tensor, mask: Tensor, memory: Tensor) -> Tensor:
+        return self.project(self.hidden(ids, mask, memory))
 
     def loss(self, ids: Tensor, mask: Tensor, memory: Tensor) -> Tensor:
         """Cross-entropy of each next token ([CLS] w1 … → w1 … [SEP]), padding ignored."""

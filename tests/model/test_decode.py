@@ -39,6 +39,12 @@ class Scripted(nn.Module):
                 logits[row, -1, token] = math.log(p)
         return logits
 
+    def hidden(self, ids, mask, memory):  # the decoder's interface: states, then their projection
+        return self(ids, mask, memory)
+
+    def project(self, h):
+        return h
+
 
 def scripted_model(script, default) -> GTPModel:
     torch.manual_seed(0)
