@@ -218,6 +218,9 @@ def train(
     epochs: Annotated[int | None, typer.Option(min=1, help="Epochs per system, instead of the profile's.")] = None,
     seeds: Annotated[str | None, typer.Option(help="Comma-separated seeds, instead of the profile's.")] = None,
     folds: Annotated[str | None, typer.Option(help="Comma-separated test folds (default: every fold).")] = None,
+    systems: Annotated[str | None, typer.Option(help="Comma-separated systems (default: all six: tags_knn, "
+                                                "tags_representative, encoder_decoder, coordinate, "
+                                                "gtp_no_sentiment, gtp).")] = None,
     device: Annotated[str, typer.Option(help="'auto' (CUDA when present, mixed precision), 'cpu', 'cuda', "
                                         "'cuda:N'.")] = "auto",
     micro_batch: Annotated[int | None, typer.Option(min=1, help="Samples per forward pass, accumulated to the "
@@ -237,7 +240,8 @@ def train(
 
     try:
         plan = Plan.profile(profile, config, epochs=epochs, seeds=int_list("--seeds", seeds),
-                            folds=int_list("--folds", folds), device=device, micro_batch=micro_batch)
+                            folds=int_list("--folds", folds), device=device, micro_batch=micro_batch,
+                            systems=tuple(s.strip() for s in systems.split(",")) if systems else None)
         result = train_release(dataset, version, plan, out, emotion_model_dir=emotion_model, log=typer.echo)
     except (ValueError, RuntimeError) as exc:
         fail(f"train: {exc}")
