@@ -68,7 +68,9 @@ def _std(values: Sequence[float]) -> float:
 
 def summarize(units: Sequence[Unit], metrics: Sequence[str], folds: Sequence[int],
               seeds: Sequence[int]) -> dict[str, dict[str, dict[str, Any]]]:
-    """``{system: {metric: {mean, std, per_fold, per_seed, seed_std, n}}}``, over the units present.
+    """``{system: {metric: {mean, std, per_fold, per_fold_seed_std, per_seed, seed_std, n}}}``, over the units present.
+
+    ``per_fold`` is each fold's mean over its seeds and ``per_fold_seed_std`` their standard deviation there.
 
     A fold whose units all failed has ``None`` in ``per_fold`` and is left out of mean and std; ``n``
     says how many folds the mean covers.
@@ -84,13 +86,16 @@ def summarize(units: Sequence[Unit], metrics: Sequence[str], folds: Sequence[int
                 return [float(v) for u in mine if keep(u) and (v := u.metrics.get(metric)) is not None
                         and math.isfinite(float(v))]
 
-            per_fold = [_mean(v) if (v := values(lambda u, f=f: u.fold == f)) else None for f in folds]
+            by_fold = [values(lambda u, f=f: u.fold == f) for f in folds]
+            per_fold = [_mean(v) if v else None for v in by_fold]
+            per_fold_seed_std = [_std(v) if v else None for v in by_fold]
             per_seed = [_mean(v) if (v := values(lambda u, s=s: u.seed == s)) else None for s in seeds]
             present = [v for v in per_fold if v is not None]
             seeded = [v for v in per_seed if v is not None]
             out[system][metric] = {
                 "mean": _mean(present) if present else None, "std": _std(present) if present else None,
-                "per_fold": per_fold, "per_seed": per_seed, "seed_std": _std(seeded) if seeded else None,
+                "per_fold": per_fold, "per_fold_seed_std": per_fold_seed_std,
+                "per_seed": per_seed, "seed_std": _std(seeded) if seeded else None,
                 "n": len(present)}
     return out
 
@@ -118,12 +123,13 @@ def markdown(results: Mapping[str, Any]) -> str:
         paper = PAPER_BLEU.get(name)
         lines.append(f"| {SYSTEM_TITLES.get(name, name)} | " + " | ".join(_cell(stats[m]) for m in metrics)
                      + (f" | {paper:.2f} |" if paper is not None else " | — |"))
-    lines += ["", "BLEU (sacrebleu corpus BLEU) per fold:", "",
-              "| system | " + " | ".join(f"fold {f}" for f in folds) + " | spread over seeds (std) |",
+    lines += ["", "BLEU (sacrebleu corpus BLEU) per fold, mean ± std over seeds:", "",
+              "| system | " + " | ".join(f"fold {f}" for f in folds) + " | spread over seeds (std of the seeds' means) |",
               "|---|" + "---:|" * (len(folds) + 1)]
     for name, stats in systems.items():
         bleu = stats.get("bleu", {})
-        per = ["—" if v is None else f"{v:.2f}" for v in bleu.get("per_fold", [])]
+        per = ["—" if v is None else f"{v:.2f} ± {sd:.2f}"
+               for v, sd in zip(bleu.get("per_fold", []), bleu.get("per_fold_seed_std", []), strict=False)]
         seed_std = bleu.get("seed_std")
         lines.append(f"| {SYSTEM_TITLES.get(name, name)} | " + " | ".join(per)
                      + f" | {'—' if seed_std is None else f'{seed_std:.2f}'} |")

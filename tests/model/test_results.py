@@ -32,6 +32,7 @@ def test_a_fold_is_the_mean_of_its_seeds_and_the_spread_over_folds_and_over_seed
     table = summarize(units(), ["bleu", "meteor"], folds=[0, 1], seeds=[0, 1])
     gtp = table["gtp"]["bleu"]
     assert gtp["per_fold"] == [7.0, 3.0]
+    assert gtp["per_fold_seed_std"] == [pytest.approx(statistics.stdev([6.0, 8.0])), pytest.approx(1.4142, abs=1e-4)]
     assert gtp["mean"] == 5.0 and gtp["std"] == pytest.approx(statistics.stdev([7.0, 3.0]))
     assert gtp["per_seed"] == [4.0, 6.0] and gtp["seed_std"] == pytest.approx(statistics.stdev([4.0, 6.0]))
     assert gtp["n"] == 2
@@ -66,7 +67,7 @@ def test_the_markdown_table_has_each_system_its_folds_the_papers_bleu_and_the_di
     assert "5.00 ± 2.83" in gtp_row and f"{PAPER_BLEU['gtp']:.2f}" in gtp_row
     knn_row = next(line for line in text.splitlines() if line.startswith(f"| {SYSTEM_TITLES['tags_knn']} |"))
     assert "—" in knn_row  # METEOR missing for it
-    assert "| GTP | 7.00 | 3.00 | 1.41 |" in text  # per-fold BLEU and the spread over seeds
+    assert "| GTP | 7.00 ± 1.41 | 3.00 ± 1.41 | 1.41 |" in text  # per fold: mean ± std over seeds; seeds' spread
     assert "gtp/fold1/seed2: CUDA out of memory" in text
     assert all(d in text for d in DIFFERENCES)
 
