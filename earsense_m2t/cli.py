@@ -234,7 +234,9 @@ def train(
         import torch  # noqa: F401
     except ImportError:
         fail("train needs the model extra: bash scripts/setup.sh --model")
-    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")  # the run's own lines say what happens
+    import datasets
+
+    datasets.disable_progress_bars()  # the run's own lines say what happens
     from earsense_m2t.model.run import Plan, train_release
     from earsense_m2t.schemas.training import TrainingRun
 

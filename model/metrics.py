@@ -208,7 +208,8 @@ class Evaluator:
         self._stack.close()
         self._meteor = None
 
-    def _scorer(self) -> Meteor:
+    def scorer(self) -> Meteor:
+        """The run's METEOR process, started on first use."""
         if self._meteor is None:
             self._meteor = self._stack.enter_context(meteor_process())
         return self._meteor
@@ -232,7 +233,7 @@ class Evaluator:
             out.append({
                 "bleu": corpus_bleu(hyps, refs),
                 "bleu_paper_compatible": paper_compatible_bleu(hyps, refs),
-                "meteor": meteor(tok_hyps, tok_refs, scorer=self._scorer()),
+                "meteor": meteor(tok_hyps, tok_refs, scorer=self.scorer()),
                 "rouge_l": rouge_l(tok_hyps, tok_refs),
                 "cider_d": cider_d(tok_hyps, tok_refs),
                 "sentiment_r": sentiment_correlation(hyps, refs, self.emotion_model),

@@ -47,21 +47,27 @@ def tokens() -> dict[str, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def scorer():
-    with meteor_process() as running:
+def evaluator():
+    """One Evaluator, so one METEOR process (seconds to start) for the module."""
+    with Evaluator(LexiconEmotion()) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
-def evaluated() -> dict[str, float | None]:
+def scorer(evaluator):
+    return evaluator.scorer()
+
+
+@pytest.fixture(scope="module")
+def evaluated(evaluator) -> dict[str, float | None]:
     """All metrics once: identical texts except m2, whose generated text is empty."""
-    return evaluate_texts({**REFERENCES, "m2": ""}, dict(REFERENCES), LexiconEmotion())
+    [scores] = evaluator.evaluate_many([({**REFERENCES, "m2": ""}, dict(REFERENCES))])
+    return scores
 
 
-def test_many_units_are_scored_in_one_go_each_against_its_own_references(evaluated):
+def test_many_units_are_scored_in_one_go_each_against_its_own_references(evaluator, evaluated):
     two = {"m1": REFERENCES["m1"], "m3": REFERENCES["m3"]}
-    with Evaluator(LexiconEmotion()) as evaluator:
-        first, second = evaluator.evaluate_many([({**REFERENCES, "m2": ""}, dict(REFERENCES)), (two, two)])
+    first, second = evaluator.evaluate_many([({**REFERENCES, "m2": ""}, dict(REFERENCES)), (two, two)])
     assert first == pytest.approx(evaluated)  # the same figures as the unit scored alone
     assert second["bleu"] == pytest.approx(100.0) and second["rouge_l"] == pytest.approx(100.0)
 
