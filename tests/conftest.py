@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
 import pytest
 
 from earsense_m2t.config import BuildPaths
+
+# One compute thread per process (torch reads this when imported; it reaches the training processes tests start):
+# the suite runs a worker per core, and torch's spinning threads slow to a crawl when another process holds the
+# core they wait for (a tiny training run took 124 s instead of 52 s beside another worker's).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 REPO = Path(__file__).resolve().parents[1]
 #: media of the mini site are synthesized once per machine and reused by every test session
