@@ -258,6 +258,7 @@ def train_release(dataset: Path, version: str | None, plan: Plan, out: Path, *, 
         f"{len(prep.release.works())} works, folds {list(prep.folds)}, seeds {list(plan.seeds)}, device {device}")
 
     pending: list[tuple[str, int, int, dict[str, str], dict[str, Any]]] = []
+    baselines: dict[tuple[str, int], dict[str, str]] = {}  # no seed in them: one choice per fold serves every seed
     with Evaluator(emotions) as evaluator:
         for fold in prep.folds:
             split = prep.splits[fold]
@@ -270,7 +271,9 @@ def train_release(dataset: Path, version: str | None, plan: Plan, out: Path, *, 
                     item = f"{system}/fold{fold}/seed{seed}"
                     try:
                         if system in BASELINE_SYSTEMS:
-                            texts, extra = baseline_generations(system, split), {}
+                            if (system, fold) not in baselines:
+                                baselines[(system, fold)] = baseline_generations(system, split)
+                            texts, extra = baselines[(system, fold)], {}
                         else:
                             outcome = neural_generations(prep, system, fold, seed, device, emotions, log)
                             texts = outcome.generations
