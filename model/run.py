@@ -32,7 +32,6 @@ from earsense_m2t.schemas import Failure, StageResult
 from earsense_m2t.schemas.training import TrainingRun
 
 BASELINE_SYSTEMS = ("tags_knn", "tags_representative")
-NEURAL_SYSTEMS = ("encoder_decoder", "coordinate", "gtp_no_sentiment", "gtp")
 #: epochs of a full run per config (the paper does not state its count; 40 is what its loss curves need on
 #: 1,955 pairs at lr 5e-5; tiny learns at lr 1e-3)
 FULL_EPOCHS = {"tiny": 5, "paper": 40}
@@ -259,6 +258,7 @@ def train_release(dataset: Path, version: str | None, plan: Plan, out: Path, *, 
 
     pending: list[tuple[str, int, int, dict[str, str], dict[str, Any]]] = []
     baselines: dict[tuple[str, int], dict[str, str]] = {}  # no seed in them: one choice per fold serves every seed
+    references = references_for(prep)
     with Evaluator(emotions) as evaluator:
         for fold in prep.folds:
             split = prep.splits[fold]
@@ -287,9 +287,9 @@ def train_release(dataset: Path, version: str | None, plan: Plan, out: Path, *, 
                     log(f"train: {item} decoded {len(texts)} test movements")
                     pending.append((system, seed, fold, texts, extra))
                     if len(pending) >= 8 or system == plan.systems[-1]:
-                        score_and_store(evaluator, pending, references_for(prep), run_dir, result)
+                        score_and_store(evaluator, pending, references, run_dir, result)
                         pending = []
-        score_and_store(evaluator, pending, references_for(prep), run_dir, result)
+        score_and_store(evaluator, pending, references, run_dir, result)
 
     results = write_results(prep, device, started, result.failures)
     record = TrainingRun(
@@ -366,5 +366,5 @@ def write_results(prep: Prepared, device: str, started: str, failures: Sequence[
     return results
 
 
-__all__ = ["BASELINE_SYSTEMS", "FULL_EPOCHS", "NEURAL_SYSTEMS", "Plan", "Prepared", "prepare", "run_dir_for",
+__all__ = ["BASELINE_SYSTEMS", "FULL_EPOCHS", "Plan", "Prepared", "prepare", "run_dir_for",
            "train_release"]
