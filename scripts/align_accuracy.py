@@ -1,6 +1,6 @@
 """Score the article aligner on the real-article table (tests/movements/real_articles.yaml).
 
-    .venv/bin/python scripts/align_accuracy.py [TABLE] [--cases]
+    .venv/bin/python scripts/align_accuracy.py [TABLE] [--cases] [--mode titles|count|none]
 
 Prints three figures, then (with ``--cases``) every case that is not exactly right:
 - per-movement accuracy: the share of movements whose passage is exactly the expected sentences
@@ -8,12 +8,21 @@ Prints three figures, then (with ``--cases``) every case that is not exactly rig
 - sentence accuracy: the share of sentences that end up exactly where the table puts them (the set of
   movements they go to; the work text; or nowhere, for publisher text);
 - cases fully right: every movement, the work text and the excluded text exact.
-Must-pass cases (``must_pass: true``) and the held-out batch (``holdout: true``: written after the
-aligner's rules, so the honest estimate of how they generalise) are reported apart. Exit code 0
-always: this measures.
+Must-pass cases (``must_pass: true``), the held-out batch (``holdout: true``: written after the
+aligner's rules, so the honest estimate of how they generalise) and each named batch (``batch: NAME``:
+cases written for one change before its rules, scored before and after it) are reported apart. Exit
+code 0 always (2 for a bad --mode): this measures.
+
+Sentences are compared without the quotation marks at their edges: a quoted sentence that describes a
+movement goes to its passage with the marks removed (the passage is the movement's text, not a
+citation), while the work text keeps them.
 
 A case's movements are 1..N where N is the number of titles, else ``count``, else ``movements`` (the
 true count, for scoring only: the aligner gets neither titles nor count and must infer it).
+
+``--mode`` says what the aligner is given, as ``earsense-m2t align-text`` can be called: ``titles``
+(default: each case as written), ``count`` (only the number of movements, never the titles) or
+``none`` (neither: the count is inferred from the article). The truth is the same in every mode.
 """
 
 from __future__ import annotations
@@ -40,6 +49,7 @@ class Case:
     movements: int | None  # true count, for scoring only
     must_pass: bool
     holdout: bool
+    batch: str | None
     paragraphs: tuple[tuple[tuple[str | tuple[int, ...], str], ...], ...]
 
     @property
@@ -80,6 +90,7 @@ def load_cases(path: Path = TABLE) -> list[Case]:
             movements=entry.get("movements"),
             must_pass=bool(entry.get("must_pass", False)),
             holdout=bool(entry.get("holdout", False)),
+            batch=entry.get("batch"),
             paragraphs=tuple(tuple((_owner(o, case_id), s) for o, s in p) for p in paragraphs),
         ))
     return cases
@@ -89,15 +100,33 @@ def _accepts_count() -> bool:
     return "count" in inspect.signature(align_article).parameters
 
 
-def align_case(case: Case) -> Alignment:
-    """The aligner's answer; the count is passed only when the aligner takes one."""
+MODES = ("titles", "count", "none")
+
+
+def align_case(case: Case, mode: str = "titles") -> Alignment:
+    """The aligner's answer given what ``mode`` allows; the count is passed only when the aligner takes one."""
+    if mode not in MODES:
+        raise ValueError(f"mode {mode!r}: expected one of {', '.join(MODES)}")
+    titles = case.titles if mode == "titles" else ()
+    count = None if mode == "none" else (len(case.titles) or case.count)
+    if mode == "titles" and case.titles:
+        count = None
     if _accepts_count():
-        return align_article(case.article, case.titles, count=case.count)
-    return align_article(case.article, case.titles)
+        return align_article(case.article, titles, count=count)
+    return align_article(case.article, titles)
+
+
+_OPENING_QUOTES = "“\"‘'«„"
+_CLOSING_QUOTES = "”\"’'»“"
+
+
+def bare(sentence: str) -> str:
+    """A sentence without the quotation marks that open or close it (what scoring compares)."""
+    return sentence.strip().lstrip(_OPENING_QUOTES).rstrip(_CLOSING_QUOTES).strip()
 
 
 def _sentences(text: str) -> list[str]:
-    return [s for part in text.split("\n\n") for s in split_sentences(part)] if text else []
+    return [bare(s) for part in text.split("\n\n") for s in split_sentences(part)] if text else []
 
 
 @dataclass(frozen=True)
@@ -105,6 +134,7 @@ class CaseScore:
     id: str
     must_pass: bool
     holdout: bool
+    batch: str | None
     movements_right: int
     movements: int
     sentences_right: int
@@ -124,19 +154,19 @@ def _where(result: Alignment) -> dict[str, set[str | int]]:
     for s in _sentences(getattr(result, "work_text", "")):
         where.setdefault(s, set()).add(WORK)
     for s in getattr(result, "excluded", ()):
-        where.setdefault(s, set()).add(EXCLUDED)
+        where.setdefault(bare(s), set()).add(EXCLUDED)
     return where
 
 
-def score_case(case: Case) -> CaseScore:
-    result = align_case(case)
+def score_case(case: Case, mode: str = "titles") -> CaseScore:
+    result = align_case(case, mode)
     got_passages = {p.number: _sentences(p.text) for p in result.passages}
     expected_passages: dict[int, list[str]] = {}
     for p in case.paragraphs:
         for owner, sentence in p:
             if isinstance(owner, tuple):
                 for n in owner:
-                    expected_passages.setdefault(n, []).append(sentence)
+                    expected_passages.setdefault(n, []).append(bare(sentence))
     numbers = set(range(1, case.n_movements + 1)) | set(got_passages) | set(expected_passages)
     movements_right = sum(got_passages.get(n, []) == expected_passages.get(n, []) for n in numbers)
 
@@ -146,13 +176,13 @@ def score_case(case: Case) -> CaseScore:
     for p in case.paragraphs:
         for owner, sentence in p:
             expected = set(owner) if isinstance(owner, tuple) else {owner}
-            got = where.get(sentence, set())
+            got = where.get(bare(sentence), set())
             total += 1
             if got == expected:
                 right += 1
             else:
                 wrong.append(f"{sentence[:70]!r}: got {sorted(map(str, got))}, expected {sorted(map(str, expected))}")
-    return CaseScore(case.id, case.must_pass, case.holdout, movements_right, len(numbers), right, total, tuple(wrong))
+    return CaseScore(case.id, case.must_pass, case.holdout, case.batch, movements_right, len(numbers), right, total, tuple(wrong))
 
 
 @dataclass(frozen=True)
@@ -172,7 +202,10 @@ class Report:
         return sum(s.fully_right for s in self.scores)
 
     def part(self, holdout: bool) -> Report:
-        return Report(tuple(s for s in self.scores if s.holdout == holdout))
+        return Report(tuple(s for s in self.scores if s.holdout == holdout and s.batch is None))
+
+    def batch(self, name: str) -> Report:
+        return Report(tuple(s for s in self.scores if s.batch == name))
 
     def summary(self) -> list[str]:
         if not self.scores:
@@ -189,26 +222,42 @@ class Report:
     def render(self, details: bool = False) -> str:
         must = [s for s in self.scores if s.must_pass]
         lines = [*self.summary(), f"must-pass cases right: {sum(s.fully_right for s in must)}/{len(must)}"]
-        if any(s.holdout for s in self.scores):
+        if any(s.holdout or s.batch for s in self.scores):
             lines += ["", "written before the aligner changes:", *("  " + x for x in self.part(False).summary()),
                       "held-out batch:", *("  " + x for x in self.part(True).summary())]
+        for name in sorted({s.batch for s in self.scores if s.batch}):
+            lines += [f"batch {name}:", *("  " + x for x in self.batch(name).summary())]
         if details:
             for s in self.scores:
                 if not s.fully_right:
-                    lines.append(f"\n{s.id}{' (must pass)' if s.must_pass else ''}{' (held out)' if s.holdout else ''}: "
+                    lines.append(f"\n{s.id}{' (must pass)' if s.must_pass else ''}{' (held out)' if s.holdout else ''}"
+                                 f"{f' (batch {s.batch})' if s.batch else ''}: "
                                  f"{s.movements_right}/{s.movements} movements")
                     lines += [f"  {w}" for w in s.wrong]
         return "\n".join(lines)
 
 
-def score(cases: list[Case]) -> Report:
-    return Report(tuple(score_case(c) for c in cases))
+def score(cases: list[Case], mode: str = "titles") -> Report:
+    return Report(tuple(score_case(c, mode) for c in cases))
 
 
 def main(argv: list[str]) -> int:
-    args = [a for a in argv if not a.startswith("--")]
+    mode = "titles"
+    args: list[str] = []
+    rest = iter(argv)
+    for a in rest:
+        if a == "--mode":
+            mode = next(rest, "")
+        elif a.startswith("--mode="):
+            mode = a.split("=", 1)[1]
+        elif not a.startswith("--"):
+            args.append(a)
+    if mode not in MODES:
+        print(f"align_accuracy: --mode {mode!r}: expected one of {', '.join(MODES)}", file=sys.stderr)
+        return 2
     path = Path(args[0]) if args else TABLE
-    print(score(load_cases(path)).render(details="--cases" in argv))
+    print(f"mode: {mode}")
+    print(score(load_cases(path), mode).render(details="--cases" in argv))
     return 0
 
 
