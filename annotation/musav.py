@@ -7,19 +7,22 @@
 * aggregated, ``annotations.<type>.all.agreement`` and its ground-truth subsets ``.agreement.gt``,
   ``.agreement.gt.ct``, ``.agreement.gt.fa``, ``.agreement.gt.ct.fa``: ``tripletid``, ``triplet_type``,
   ``pairid`` ("<a>-<b>"), ``agreement``, ``higher_value`` (``undefined`` when no answer was given
-  twice), plus ``triplet_consistency`` in the gt, gt.ct and gt.ct.fa files.
+  twice), plus ``triplet_consistency`` (last) in all four gt files.
 
 Written as MusAV's scripts write them (``json.dumps`` defaults: ``", "`` and ``": "`` separators,
 non-ASCII escaped, keys in that order). The ``.all.agreement`` file lists pairs in first-judged order;
 a gt file lists triplets in the order of their first ground-truth pair and each triplet's pairs
-together (MusAV's script prints a triplet's pairs in Python set order, which varies from run to run;
-here they keep their ``.all.agreement`` order). ``gt.ct`` and ``gt.ct.fa`` are the ``gt`` lines
-filtered, in the same order; ``gt.fa`` is, as in MusAV's published files, the full-agreement lines of
-``.all.agreement`` in that file's order and without ``triplet_consistency``.
+together (MusAV's script prints a triplet's pairs in Python set order, which is string-hash order and
+so differs from run to run; here they keep their ``.all.agreement`` order). ``gt.ct``, ``gt.fa`` and
+``gt.ct.fa`` are the ``gt`` lines filtered (consistent, full agreement, both), in the same order and
+with the same fields: MusAV's ``scripts/annotations_groundtruth.sh`` greps all three from the gt file.
+That is the form MusAV publishes now (commit e3f3f4ae, "Update post-processed annotations"); the
+files of the earlier commit 97243cf had ``gt.fa`` as the full-agreement lines of ``.all.agreement``,
+without ``triplet_consistency`` (the pair sets are the same).
 
-MusAV's published gt files hold some lines as Python dict literals (single quotes) rather than JSON;
-:func:`read_aggregated` reads both. Anything else malformed, an unknown answer or a missing field is a
-:class:`MusavFormatError` naming the file and line.
+The gt files of that earlier commit hold some lines as Python dict literals (single quotes) rather
+than JSON; :func:`read_aggregated` reads both. Anything else malformed, an unknown answer or a missing
+field is a :class:`MusavFormatError` naming the file and line.
 """
 
 from __future__ import annotations
@@ -215,7 +218,7 @@ class AggregatedLine:
 
 
 def read_aggregated(path: Path) -> list[AggregatedLine]:
-    """The lines of an aggregated file (JSON, or the Python dict literals some published gt lines are)."""
+    """The lines of an aggregated file: JSON objects, or Python dict literals (some gt lines of MusAV's earlier commit)."""
     lines = []
     for number, obj in _objects(path, python_literals=True):
         values = {name: _text(path, number, obj, name) for name in ("tripletid", "triplet_type", "pairid")}
@@ -281,14 +284,11 @@ def write_aggregated(rows: Sequence[RelativeAnnotation], out_dir: Path, question
     gt = gt_order(human)
     written = {aggregated_name(question): _write_lines(out_dir / aggregated_name(question),
                                                        (aggregated_line(r, with_consistency=False) for r in human))}
-    for subset in (GT, GT_CT, GT_CT_FA):
+    # the gt file and the three greps of it MusAV's script makes: same order, same fields
+    for subset in (GT, GT_CT, GT_FA, GT_CT_FA):
         name = aggregated_name(question, subset)
         written[name] = _write_lines(out_dir / name, (aggregated_line(r, with_consistency=True) for r in gt
                                                       if subset in r.subsets))
-    # MusAV's published gt.fa is the full-agreement lines of .all.agreement: that order, no consistency field
-    name = aggregated_name(question, GT_FA)
-    written[name] = _write_lines(out_dir / name, (aggregated_line(r, with_consistency=False) for r in human
-                                                  if GT_FA in r.subsets))
     return {aggregated_name(question, s): written[aggregated_name(question, s)] for s in AGGREGATED_FILES.values()}
 
 
