@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -230,20 +231,38 @@ def train(
              "(default: the NRC emotion lexicon).")] = None,
 ) -> None:
     """Train and evaluate the GTP model and its baselines (the paper's Table 1) on one dataset version."""
+    # every option is checked before torch is imported or the dataset read: a mistake costs a second, not a
+    # minute of loading, and is one line naming the option
+    seed_list, fold_list = int_list("--seeds", seeds), int_list("--folds", folds)
+    system_list = name_list("--systems", systems)
+    check_out_folder("--out", out)
+    from earsense_m2t.model.run import Plan
+
+    try:
+        plan = Plan.profile(profile, config, epochs=epochs, seeds=seed_list, folds=fold_list, device=device,
+                            micro_batch=micro_batch, systems=system_list)
+        plan.check()
+    except ValueError as exc:
+        fail(f"train: {exc}")
     try:
         import torch  # noqa: F401
     except ImportError:
         fail("train needs the model extra: bash scripts/setup.sh --model")
+    from earsense_m2t.model.train import resolve_device
+
+    try:
+        resolve_device(device)
+    except ValueError as exc:
+        fail(f"--device {device}: {str(exc).removeprefix(f'device {device!r}: ')}")
     import datasets
 
     datasets.disable_progress_bars()  # the run's own lines say what happens
-    from earsense_m2t.model.run import Plan, train_release
+    from earsense_m2t.model.run import train_release
+    from earsense_m2t.model.threads import configure_threads
     from earsense_m2t.schemas.training import TrainingRun
 
+    typer.echo(configure_threads(plan.config).describe())  # before any torch work: one place sets every pool
     try:
-        plan = Plan.profile(profile, config, epochs=epochs, seeds=int_list("--seeds", seeds),
-                            folds=int_list("--folds", folds), device=device, micro_batch=micro_batch,
-                            systems=tuple(s.strip() for s in systems.split(",")) if systems else None)
         result = train_release(dataset, version, plan, out, emotion_model_dir=emotion_model, log=typer.echo)
     except (ValueError, RuntimeError) as exc:
         fail(f"train: {exc}")
@@ -265,7 +284,40 @@ def int_list(option: str, value: str | None) -> tuple[int, ...] | None:
         fail(f"{option} {value!r}: comma-separated whole numbers, e.g. 0,1,2")
     if not items or any(v < 0 for v in items):
         fail(f"{option} {value!r}: whole numbers of 0 or more")
+    if len(set(items)) != len(items):
+        fail(f"{option} {value!r}: a number appears twice")
     return items
+
+
+def name_list(option: str, value: str | None) -> tuple[str, ...] | None:
+    """"a, b" → ("a", "b"); an empty item is an error naming the option (the names are checked by the plan)."""
+    if value is None:
+        return None
+    items = tuple(v.strip() for v in value.split(","))
+    if not all(items):
+        fail(f"{option} {value!r}: comma-separated names with none empty")
+    return items
+
+
+def check_out_folder(option: str, path: Path) -> None:
+    """A folder that exists and can be written, or a path where one can be made: otherwise one line naming it.
+
+    Nothing is created here (a run that stops on a later check leaves no folder behind); writability is
+    probed with an unnamed temporary file, which is what the process can really do (``os.access`` says yes to
+    root on any folder of a writable file system).
+    """
+    if path.exists() and not path.is_dir():
+        fail(f"{option} {path}: a file is there; give a folder (run folders go inside it)")
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        fail(f"{option} {path}: {existing} is a file, so no folder can be made there")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        fail(f"{option} {path}: cannot write in {existing} ({exc.strerror or exc})")
 
 
 deployments_app = typer.Typer(no_args_is_help=True, help="The Prefect deployments of build-dataset (earsense-m2t, "
