@@ -33,8 +33,10 @@ def training_dir(root: Path) -> Path:
 def train_task(dataset: str, dataset_version: str | None, config: str, profile: str, out: str, epochs: int | None,
                seeds: list[int] | None, folds: list[int] | None, device: str) -> StageResult:
     from earsense_m2t.model.run import Plan, train_release
+    from earsense_m2t.model.threads import configure_threads
 
     logger = get_run_logger()
+    logger.info(configure_threads(config).describe())
     plan = Plan.profile(profile, config, epochs=epochs, seeds=tuple(seeds) if seeds else None,
                         folds=tuple(folds) if folds else None, device=device)
     return train_release(Path(dataset), dataset_version, plan, Path(out), log=logger.info)
