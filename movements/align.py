@@ -2,19 +2,28 @@
 
 An EarSense article usually opens with a quotation and its attribution, gives the composer's
 biography and the work's history, and then walks through the movements, most often all of them in
-one paragraph ("In four movements, it begins with …", "Next comes …", "The finale, Presto, …"). It
-may end with publisher text ("© Edition …. Used by permission.", "Our edition …"). The dataset pairs
-each movement with the sentences about it, so this module decides, sentence by sentence, which
-movement (if any) a sentence talks about. It works on whole sentences only and never rewrites text.
+one paragraph ("In four movements, it begins with …", "Next comes …", "The finale, Presto, …"). Very
+often the opening quotation (a critic's handbook) *is* the movement-by-movement description, or one
+is quoted later after a lead-in ("Hartwig describes the Trio as follows:"). It may end with publisher
+text ("© Edition …. Used by permission.", "Our edition …"). The dataset pairs each movement with the
+sentences about it, so this module decides, sentence by sentence, which movement (if any) a sentence
+talks about. It works on whole sentences only; the one rewrite is that a quoted sentence loses the
+quotation marks at its edges when it goes to a passage (the passage is the movement's text).
 
 Rules (quoted by the dataset card; word lists live in ``movements/align_rules.py``)
 --------------------------------------------------------------------------------------
-0. Text about no movement. A paragraph that opens with a quotation mark and closes the quotation
-   (or is followed by an attribution) is a quotation; a paragraph starting with a dash ("—Jane Roe
-   writing in …") is an attribution; a paragraph whose first sentence holds life dates ("(1811-1874)")
+0. Quotations and text about no movement. A quoted sentence (one that opens with a quotation mark,
+   and those after it until a sentence closes the mark or a paragraph ends without the next one
+   reopening it) is aligned like the article's own sentences: "“The Adagio is sublime, and the
+   finale irresistible.”" goes to both, without its marks, and its passage is ``quoted``; a quoted
+   sentence about the work as a whole has no cue and stays work text. A paragraph or sentence
+   starting with a dash ("—Jane Roe writing in …", also "…” —Jane Roe" after a closing mark, split
+   off as a sentence of its own) is an attribution, and a sentence that introduces a quotation ("…
+   as follows:", "Here is what she wrote.") is a lead-in: both are work text with no cues. A
+   paragraph whose first sentence holds life dates ("(1811-1874)")
    or a life event ("was born", "studied") is biography, up to the first sentence that speaks of a
-   movement. Their sentences are work text and hold no cues, so "in the last decade of her life", "A
-   second marriage" or a quoted "The Adagio is sublime" never reach a passage. A sentence with
+   movement. Its sentences are work text and hold no cues, so "in the last decade of her life" or "A
+   second marriage" never reach a passage. A sentence with
    publisher wording ("©", "Used by permission", "Our edition", "We also offer", "available from")
    and the rest of its paragraph are publisher text: in no passage and not in the work text, but
    listed apart (``Alignment.excluded``). A sentence that starts with another work of the composer
@@ -46,9 +55,14 @@ Rules (quoted by the dataset card; word lists live in ``movements/align_rules.py
      position ("The finale, Allegro assai, …", "The second movement, an Allegretto, …") that
      names another movement is dropped, and the ordinal or position places the sentence;
    - a form word no title contains ("scherzo" when the titles only say "Allegro vivo") counts when
-     it is the sentence's subject or follows an order phrase ("is followed by a scherzo"). It stands
-     for a movement an earlier sentence tied it to, else for the next movement after the one being
-     discussed that no cue anywhere in the article claims.
+     it is the sentence's subject or follows an order phrase within three words ("is followed by a
+     scherzo"). It stands for a movement an earlier sentence tied it to (not after "another" or "a
+     second"), else for the next movement after the one being discussed that no cue anywhere in the
+     article claims. Without titles, a tempo term written as a name after a determiner ("The Andante
+     that follows", "a brilliant Presto") counts as a form word does, unless the sentence speaks of
+     the movement being discussed ("It leads to an Allegro") and has no order phrase;
+   - the last movement by what it does to the work: "The work closes with a set of variations", "A
+     sparkling Vivace rounds off the work" (``align_rules.LAST_PHRASES``), not "It ends with …";
    A cue is ignored when negated ("There is no slow movement") or about another work or event ("the
    Adagio of his Op. 59 quartet", "the finale of the Fifth Symphony", "the finale of a concert"),
    and a form word is ignored when descriptive ("sonata form", "minuet-like").
@@ -78,7 +92,9 @@ Rules (quoted by the dataset card; word lists live in ``movements/align_rules.py
 6. Count. The number of movements is the number of titles; without titles, the count the caller
    gives; without either, the count the article states ("In four movements", "a three-movement
    work"), else the highest movement its ordinal, position and sequence cues reach, "the finale"
-   counting as one after the highest before it (see ``infer_movement_count``). A cue that cannot be
+   counting as one after the highest before it, a movement named by its form (or "the middle
+   movement"; "the two middle movements" as two) as one after the movement being discussed, until
+   "the finale" is placed (see ``infer_movement_count``). A cue that cannot be
    placed (an ordinal beyond the count, "the finale" when no count can be found) ends the current
    passage: the sentence is work-level.
 7. Everything else (introduction, history, conclusion, sentences before the first cue) is work
@@ -92,6 +108,10 @@ Rules (quoted by the dataset card; word lists live in ``movements/align_rules.py
    "next movement", a sequence phrase, or an ambiguous title word resolved by exclusion 0.6; by
    order 0.5; a form word placed by order alone 0.4. A cue from a sentence shared with another
    movement counts 0.85 times its value.
+9. Coverage before precision, once: when the titles leave a movement without a passage but the
+   article's own cues, read with the count alone (titles ignored), place every movement, those
+   placements are used. A movement gets no passage only when the article does not describe it, never
+   because its recording title names it differently ("Andante" on the recording, "Adagio" in the text).
 """
 
 from __future__ import annotations
@@ -102,6 +122,13 @@ from dataclasses import dataclass, field
 
 from earsense_m2t.movements import align_rules as rules
 from earsense_m2t.text import fold
+
+#: the version of these rules as far as published texts are concerned, and what the last change did to
+#: them: a publish names it in the changelog when it differs from the live version's (``publish.RULES``)
+TEXT_ALIGNMENT_RULE = ("2", "movement texts now include a critic's quoted description of the movements (EarSense "
+                       "articles often quote one as the movement-by-movement description), without its quotation "
+                       "marks; the new column `text_from_quotation` says which passages hold quoted sentences, "
+                       "and titles that disagree with the article no longer cost a movement its text")
 
 # Confidence of a sentence's assignment, by the kind of cue (rule 7 of the module docstring).
 CONF_AGREE = 0.95
@@ -128,6 +155,7 @@ class Passage:
     number: int  # 1-based movement number
     text: str  # whole sentences, article order, " " within a paragraph, "\n\n" between paragraphs
     confidence: float  # 0..1
+    quoted: bool = False  # some of its sentences come from a quotation (their marks removed)
 
 
 @dataclass(frozen=True)
@@ -201,7 +229,7 @@ def _split_paragraph(paragraph: str) -> list[str]:
     tail = paragraph[start:].strip()
     if tail:
         sentences.append(tail)
-    return sentences
+    return [part for sentence in sentences for part in _INLINE_ATTRIBUTION_RE.split(sentence)]
 
 
 def split_sentences(text: str) -> list[str]:
@@ -259,23 +287,55 @@ def _slow_target(titles: list[_Title]) -> int | None:
 # ----------------------------------------------------------------------------------------------
 # Text about no movement (rule 0)
 
-QUOTATION, ATTRIBUTION, BIOGRAPHY, PUBLISHER, TEXT = "quotation", "attribution", "biography", "publisher", "text"
+ATTRIBUTION, BIOGRAPHY, PUBLISHER, LEAD_IN, TEXT = "attribution", "biography", "publisher", "lead_in", "text"
 _LIFE_DATES_RE = re.compile(rules.LIFE_DATES_PATTERN)
+_INLINE_ATTRIBUTION_RE = re.compile(r"(?<=[" + re.escape(rules.QUOTE_CLOSERS) + r"])\s+(?=[—–―~])")
 
 
 def _is_attribution(paragraph: str) -> bool:
     return paragraph.lstrip().startswith(rules.ATTRIBUTION_DASHES)
 
 
-def _is_quotation(paragraph: str, next_paragraph: str | None) -> bool:
-    """ "“…”" on its own, "“…” —Name", or "“…" followed by an attribution paragraph."""
-    text = paragraph.strip()
+def unquote(sentence: str) -> str:
+    """The sentence without the quotation marks at its edges (a quoted passage reads as the movement's text)."""
+    return sentence.strip().lstrip(rules.QUOTE_OPENERS).rstrip(rules.QUOTE_CLOSERS).strip()
+
+
+def _opens_quotation(sentence: str) -> bool:
+    """ "“The opening Allegro …", not "“Rosamunde” is the name …" (a quoted phrase, closed inside)."""
+    text = sentence.strip()
     if not text or text[0] not in rules.QUOTE_OPENERS:
         return False
-    if next_paragraph is not None and _is_attribution(next_paragraph):
-        return True
-    closes = [k for k, c in enumerate(text) if c in rules.QUOTE_CLOSERS and k > 0]
-    return bool(closes) and (closes[-1] >= len(text) - 2 or _is_attribution(text[closes[-1] + 1:]))
+    inner = text[1:].rstrip(rules.QUOTE_CLOSERS)
+    return not any(c in rules.INNER_QUOTE_CLOSERS for c in inner)
+
+
+def _closes_quotation(sentence: str) -> bool:
+    text = sentence.rstrip()
+    return bool(text) and text[-1] in rules.QUOTE_CLOSERS
+
+
+def _quoted(paragraphs: list[list[str]]) -> list[list[bool]]:
+    """Per sentence: inside a quotation (see ``align_rules.QUOTE_OPENERS`` for where one ends)."""
+    out: list[list[bool]] = []
+    inside = False
+    for sentences in paragraphs:
+        if not sentences or not _opens_quotation(sentences[0]):
+            inside = False  # a quoted paragraph that is not reopened ended with its paragraph
+        flags = []
+        for sentence in sentences:
+            if not inside and _opens_quotation(sentence):
+                inside = True
+            flags.append(inside)
+            if inside and _closes_quotation(sentence):
+                inside = False
+        out.append(flags)
+    return out
+
+
+def _is_lead_in(sentence: str) -> bool:
+    text = sentence.rstrip()
+    return text.endswith(rules.LEAD_IN_ENDINGS) or any(p in fold(text) for p in rules.LEAD_IN_PHRASES)
 
 
 def _is_publisher(sentence: str) -> bool:
@@ -294,16 +354,17 @@ def _ends_biography(sentence: str) -> bool:
     return any(marker in folded for marker in rules.BIOGRAPHY_ENDS)
 
 
-def _roles(paragraphs: list[list[str]], texts: list[str]) -> list[list[str]]:
-    """Per sentence: QUOTATION, ATTRIBUTION, BIOGRAPHY, PUBLISHER or TEXT (the only role with cues)."""
+def _roles(paragraphs: list[list[str]], texts: list[str], quoted: list[list[bool]]) -> list[list[str]]:
+    """Per sentence: ATTRIBUTION, BIOGRAPHY, LEAD_IN, PUBLISHER or TEXT (the only role with cues).
+
+    Quoted sentences are TEXT like the article's own: the critic's quotation is often the description
+    of the movements. The attribution ("—Jane Roe writing in …", also right after the closing mark)
+    and the sentence that introduces a quotation stay work text.
+    """
     out: list[list[str]] = []
     for p_index, sentences in enumerate(paragraphs):
-        following = texts[p_index + 1] if p_index + 1 < len(texts) else None
         if _is_attribution(texts[p_index]):
             out.append([ATTRIBUTION] * len(sentences))
-            continue
-        if _is_quotation(texts[p_index], following):
-            out.append([QUOTATION] * len(sentences))
             continue
         roles = [TEXT] * len(sentences)
         if sentences and _opens_biography(sentences[0]):
@@ -311,6 +372,11 @@ def _roles(paragraphs: list[list[str]], texts: list[str]) -> list[list[str]]:
                 if _ends_biography(sentence):
                     break
                 roles[k] = BIOGRAPHY
+        for k, sentence in enumerate(sentences):
+            if _is_attribution(sentence):
+                roles[k] = ATTRIBUTION
+            elif not quoted[p_index][k] and _is_lead_in(sentence):
+                roles[k] = LEAD_IN
         publisher = next((k for k, s in enumerate(sentences) if _is_publisher(s)), None)
         if publisher is not None:
             roles[publisher:] = [PUBLISHER] * (len(sentences) - publisher)
@@ -340,6 +406,7 @@ class _Cues:
     mentions: tuple[_Mention, ...] = ()
     descriptive: frozenset[str] = frozenset()  # form words it uses descriptively ("sonata form")
     sequence: bool = False  # an order phrase and a movement-like word (rule 4)
+    inner_count: str | None = None  # "the two middle movements": "two"
 
 
 _Tokens = list[tuple[str, int, int]]
@@ -424,6 +491,7 @@ _POSITION_WORDS = frozenset(rules.ORDINALS) | rules.FIRST_WORDS | rules.LAST_WOR
 _MOVEMENT_LIKE = (rules.TEMPO_TERMS | rules.FORM_WORDS | {"movement", "piece"}) - rules.SECTION_WORDS - rules.GENRE_FORM_WORDS
 _NOT_A_MOVEMENT = (rules.NON_MOVEMENT_NOUNS | rules.MOVEMENT_SECTION_NOUNS) - {
     "of", "to", "in", "on", "at", "for", "and", "or", "with", "by", "from", "few"}
+_LAST_PHRASE_RE = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in rules.LAST_PHRASES) + r")\b")
 _ORDER_RE = re.compile(r"\b(?:" + "|".join(re.escape(c) for c in rules.ORDER_CUES) + r")\b")
 _GROUP_RE = re.compile(r"\b(" + "|".join(re.escape(g) for g in rules.GROUP_REFERENCES) + r")\b")
 
@@ -437,7 +505,8 @@ def _bare_reference(tokens: _Tokens, i: int, folded: str) -> bool:
     lead = re.match(r"of (?:the|its|these) (?:[a-z]+ )?movements\s*,\s*", folded)
     offset = len(_tokens(lead.group())) if lead else 0
     opens = (i == offset + 1 and words[offset] in rules.BARE_ORDINAL_HEADS) or (
-        i == offset + 2 and words[offset] in rules.BARE_ORDINAL_PREPOSITIONS and words[offset + 1] == "the")
+        i == offset + 2 and words[offset] in rules.BARE_ORDINAL_PREPOSITIONS and words[offset + 1] == "the") or (
+        i == offset and i + 1 < len(words) and words[i + 1] in rules.ORDINAL_ARRIVALS)  # "Third comes a Scherzo"
     if not opens:
         return False
     if i + 1 >= len(words) or folded[tokens[i][2]:].lstrip().startswith(","):
@@ -486,10 +555,11 @@ def _possessive_reference(words: list[str], start: int, end: int, title_words: s
     return _canon(after) not in title_words and after not in rules.TEMPO_TERMS and _canon(after) not in rules.FORM_WORDS
 
 
-def _work_opening(words: list[str]) -> tuple[int, str] | None:
-    """ "The quartet begins with …" → (index of the subject word, the subject word)."""
+def _work_opening(words: list[str], verbs: frozenset[str] = rules.WORK_OPENING_VERBS) -> tuple[int, str] | None:
+    """ "The quartet begins with …" → (index of the subject word, the subject word); with
+    ``WORK_CLOSING_VERBS``, "The work closes with …"."""
     for v in range(1, len(words) - 1):
-        if words[v] in rules.WORK_OPENING_VERBS and words[v + 1] == "with" and words[v - 1] in rules.WORK_SUBJECTS:
+        if words[v] in verbs and words[v + 1] == "with" and words[v - 1] in rules.WORK_SUBJECTS:
             return v - 1, words[v - 1]
     return None
 
@@ -567,8 +637,11 @@ def _sentence_cues(sentence: str, titles: list[_Title], count: int | None, infer
         elif w in rules.PENULTIMATE_WORDS and nxt in rules.MOVEMENT_NOUNS:
             add(i, "position", place(count - 1 if count else None), pos_conf, end=i + 2)
         elif w in rules.MIDDLE_WORDS and nxt in rules.MOVEMENT_NOUNS and nxt != "movements":
-            middle = (count + 1) // 2 if count and count % 2 == 1 else None
-            add(i, "position", place(middle), CONF_MIDDLE, end=i + 2)
+            if count is None:  # while the count is inferred: the one after the highest so far, as for a form
+                add(i, "form", frozenset(), CONF_MIDDLE, "middle movement", end=i + 2)
+            else:
+                middle = (count + 1) // 2 if count % 2 == 1 else None
+                add(i, "position", place(middle), CONF_MIDDLE, end=i + 2)
         elif w in rules.NEXT_WORDS and nxt in ("movement", "piece"):
             add(i, "next", frozenset(), CONF_NEXT, end=i + 2)
         elif w in rules.FINALE_WORDS:
@@ -585,12 +658,18 @@ def _sentence_cues(sentence: str, titles: list[_Title], count: int | None, infer
             add(index, "group", frozenset(range(2, count)), pos_conf, end=index + 2)
         elif count is not None and which == "outer" and count >= 2:
             add(index, "group", frozenset({1, count}), pos_conf, end=index + 2)
+        elif count is None and which == "inner":  # inferring the count: "the two middle movements"
+            add(index, "inner", frozenset(), pos_conf, end=index + 2)
         else:
             add(index, "group", frozenset(), 0.0, end=index + 2)
 
     opening = _work_opening(words)
     if opening is not None:
         add(opening[0], "begin", frozenset({1}), pos_conf, opening[1], end=opening[0] + 3)
+    closing = _work_opening(words, rules.WORK_CLOSING_VERBS)
+    if closing is not None and not mentions and closing[1] != "it" and any(  # "It ends with …": the current one
+            _canon(w) in _MOVEMENT_LIKE for w in words[closing[0] + 3:closing[0] + 9]):  # not "ends with a grin"
+        add_last(closing[0], end=closing[0] + 3)
 
     for m in _SLOW_MOVEMENT_RE.finditer(folded):
         index = next(k for k, (_, s, _) in enumerate(tokens) if s == m.start())
@@ -600,7 +679,7 @@ def _sentence_cues(sentence: str, titles: list[_Title], count: int | None, infer
         elif known:
             add(index, "form", frozenset(), CONF_ORDER, "slow movement", end=index + 2)
         else:
-            add(index, "slow", frozenset(), 0.0, end=index + 2)
+            add(index, "form", frozenset(), CONF_ORDER, "slow movement", end=index + 2)
 
     title_spans: set[int] = set()
     for lo, hi, candidates, conf in _title_mentions(tokens, titles):
@@ -610,7 +689,16 @@ def _sentence_cues(sentence: str, titles: list[_Title], count: int | None, infer
     descriptive: set[str] = set()
     order = _ORDER_RE.search(folded)
     order_at = order.start() if order else len(folded) + 1
+    order_end = order.end() if order else len(folded) + 1
     cue_tokens = title_spans | covered
+    if not any(m.kind in ("position", "begin", "group") for m in mentions) and not folded.startswith(
+            rules.CONTINUATION_OPENERS):
+        last = _LAST_PHRASE_RE.search(folded)
+        if last is not None:  # "A sparkling Vivace rounds off the work", "Closing the work is …"
+            add_last(next(k for k, (_, s, _) in enumerate(tokens) if s >= last.start()))
+    topical_cue = any(not m.backref for m in mentions)
+    named_tempo = _named_tempo_term(sentence, words) if not titles and not topical_cue and (
+        order is not None or not _speaks_of_current(folded, words)) else None
     for k, (w, start, _) in enumerate(tokens):
         form = _canon(w)
         if (form not in rules.FORM_WORDS or form in rules.SECTION_WORDS or form in rules.GENRE_FORM_WORDS
@@ -622,12 +710,42 @@ def _sentence_cues(sentence: str, titles: list[_Title], count: int | None, infer
             continue
         subject = k <= 3 and words[0] in _DETERMINERS and all(
             x not in rules.MOVEMENT_NOUNS for x in words[1:k])
-        # "is followed by a scherzo", but not "Next comes an Andante … close to a barcarolle"
-        introduced = order_at < start and not any(order_at < tokens[c][1] < start for c in cue_tokens)
+        # "is followed by a scherzo", but not "Next comes an Andante … close to a barcarolle" nor "The
+        # Scherzo which follows … whose trio section is a gentle ländler" (only right after the phrase)
+        introduced = order_at < start and not any(order_at < tokens[c][1] < start for c in cue_tokens) and sum(
+            1 for _, t_start, _ in tokens if order_end <= t_start < start) <= rules.ORDER_REACH
         if subject or introduced:
-            add(k, "form", frozenset(), CONF_ORDER, form)
+            another = k and words[k - 1] in rules.ANOTHER_WORDS  # "A second Minuet": not the one named before
+            add(k, "form", frozenset(), CONF_ORDER, None if another else form)
+    if named_tempo is not None and not any(m.kind == "form" for m in mentions):
+        # without titles, "The Andante that follows", "a brilliant Presto" name a movement as a form word does
+        add(named_tempo, "form", frozenset(), CONF_ORDER, words[named_tempo])
+    inner = next((m.start for m in mentions if m.kind == "inner"), None)
+    inner_count = words[inner - 1] if inner else None
     return _Cues(tuple(sorted(_drop_appositions(mentions), key=lambda m: m.start)), frozenset(descriptive),
-                 _has_sequence(sentence, folded, words, order is not None, title_words))
+                 _has_sequence(sentence, folded, words, order is not None, title_words), inner_count)
+
+
+def _speaks_of_current(folded: str, words: list[str]) -> bool:
+    """ "It leads to an Allegro …", "The main part of the movement is an Allegro": the movement being discussed."""
+    return folded.startswith(rules.CONTINUATION_OPENERS) or any(
+        w in rules.MOVEMENT_NOUNS and k and words[k - 1] in rules.ANAPHORIC_DETERMINERS for k, w in enumerate(words))
+
+
+def _named_tempo_term(sentence: str, words: list[str]) -> int | None:
+    """The first tempo term written as a name ("The Andante …", "a sparkling Vivace"), when no form word is.
+
+    Only used without titles: with titles, tempo terms are title words. It must follow a determiner
+    within two words (a name, not "played allegro"); a form word that is itself a cue wins ("The
+    Scherzo, Presto, …" is one movement), and a run of tempo terms ("Allegro con brio") is one name.
+    """
+    raw = _TOKEN_RE.findall(sentence)
+    if len(raw) != len(words):
+        return None
+    for k, (w, r) in enumerate(zip(words, raw, strict=True)):
+        if w in rules.TEMPO_TERMS and r[:1].isupper() and (k == 0 or words[k - 1] not in rules.TEMPO_TERMS):
+            return k if any(d in _DETERMINERS for d in words[max(0, k - 2):k]) else None
+    return None
 
 
 def _has_sequence(sentence: str, folded: str, words: list[str], ordered: bool, title_words: set[str]) -> bool:
@@ -673,6 +791,7 @@ class _State:
     titles: list[_Title]
     claimed: frozenset[int]
     open_ended: bool = False  # the count is being inferred: "the finale" is one after the highest so far
+    closed: bool = False  # … and "the finale" has been placed: nothing named after it extends the count
     current: int | None = None
     last_assigned: int | None = None
     highest: int = 0
@@ -704,9 +823,16 @@ def _resolve(cues: _Cues, state: _State) -> _Resolved:
                     m.form_word == "trio" and _is_dance(state.current, state.titles, state))):
                 continue
             resolved.append((m.start, 1, m.confidence, "position", m.backref))
+        elif m.kind == "inner":
+            if state.open_ended:
+                inner = rules.COUNT_WORDS.get(_word_before_group(cues), 2)
+                resolved += [(m.start, base + k, m.confidence, "position", m.backref) for k in range(1, inner + 1)]
+            else:
+                unplaceable = True
         elif m.kind == "last":
             if state.open_ended and state.highest:
                 resolved.append((m.start, state.highest + 1, m.confidence, "position", m.backref))
+                state.closed = state.closed or not m.backref
             else:
                 unplaceable = True
         elif m.kind == "next":
@@ -735,20 +861,26 @@ def _resolve(cues: _Cues, state: _State) -> _Resolved:
                     pick = later[0] if later else min(candidates)
                     resolved.append((m.start, pick, CONF_TITLE_ORDER, "title", m.backref))
         elif m.kind == "form":
-            if m.form_word in state.forms:
+            if m.form_word is not None and m.form_word in state.forms:
                 resolved.append((m.start, state.forms[m.form_word], CONF_LEARNED_FORM, "title", m.backref))
             elif state.open_ended:
-                continue  # a form word alone does not extend the count; an order phrase may (rule 4)
+                # while the count is inferred, a movement named by its form is the next one, unless the
+                # sentence places it by position ("The concluding Rondo", "The finale, a Rondo, …")
+                if not m.backref and not state.closed and not any(
+                        x.kind in ("last", "position", "begin") and not x.backref for x in cues.mentions):
+                    resolved.append((m.start, base + 1, CONF_ORDER, "order", m.backref))
             elif state.count is None:
                 unplaceable = True
             else:
                 taken = {r[1] for r in resolved}
                 free = [n for n in range(base + 1, state.count + 1) if n not in state.claimed and n not in taken]
-                if free:
-                    resolved.append((m.start, free[0], CONF_ORDER, "order", m.backref))
+                if free:  # "Then comes a Larghetto": as sure as the order phrase alone
+                    conf = CONF_SEQUENCE if cues.sequence and free[0] == base + 1 else CONF_ORDER
+                    resolved.append((m.start, free[0], conf, "order", m.backref))
     topical = [r for r in resolved if not r[4]]
     if not topical and cues.sequence and not unplaceable:
-        base = max([state.current or state.last_assigned or 0] + [r[1] for r in resolved])
+        # a movement named only as a reference point ("… variations on …") is not where the sequence stands
+        base = state.current or state.last_assigned or 0
         if state.count is not None and base + 1 > state.count:
             return _Resolved(unplaceable=True)
         return _Resolved(((base + 1, CONF_SEQUENCE),))
@@ -764,6 +896,11 @@ def _resolve(cues: _Cues, state: _State) -> _Resolved:
         if {"position", "title"} <= ks:
             out[number] = CONF_AGREE
     return _Resolved(tuple(out.items()), unplaceable)
+
+
+def _word_before_group(cues: _Cues) -> str:
+    """ "the two middle movements" → "two" (the count word the sentence gives its inner movements)."""
+    return cues.inner_count or ""
 
 
 def _claimed(cues: list[list[_Cues]]) -> frozenset[int]:
@@ -783,7 +920,26 @@ def _starts_like_continuation(folded: str) -> bool:
 
 
 def _is_work_level(folded: str) -> bool:
-    return any(marker in folded for marker in rules.WORK_LEVEL_MARKERS)
+    """ "as a whole", "every movement", or advice to players about the whole work by name ("Good amateurs
+    will find the quartet within their reach"): it ends the passage. Not "A brilliant coda ends the
+    work" (no advice) nor a sentence that opens like a continuation."""
+    if any(marker in folded for marker in rules.WORK_LEVEL_MARKERS):
+        return True
+    if folded.startswith(rules.CONTINUATION_OPENERS):
+        return False
+    words = [t for t, _, _ in _tokens(folded)]
+    names_work = any(w in rules.WHOLE_WORK_NOUNS and words[k - 1] in rules.WORK_NOUN_DETERMINERS and (
+        k + 1 == len(words) or words[k + 1] != "s") for k, w in enumerate(words) if k)
+    return names_work and any(w in rules.RECOMMENDATION_WORDS for w in words)
+
+
+@dataclass(frozen=True)
+class _Article:
+    """An article split once: sentences per paragraph, each sentence's role, and whether it is quoted."""
+
+    paragraphs: list[list[str]]
+    roles: list[list[str]]
+    quoted: list[list[bool]]
 
 
 @dataclass
@@ -792,12 +948,14 @@ class _Assignment:
     anchors: dict[int, float] = field(default_factory=dict)
     work: list[tuple[int, str]] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)
+    quoted: set[int] = field(default_factory=set)  # movements whose passage holds a quoted sentence
 
 
-def _assign(paragraphs: list[list[str]], roles: list[list[str]], titles: list[_Title], count: int | None,
+def _assign(doc: _Article, titles: list[_Title], count: int | None,
             inferred: bool = False, open_ended: bool = False) -> _Assignment:
     """Sentence by sentence, in article order (rules 0-5)."""
-    cues = [[_sentence_cues(s, titles, count, inferred) if role == TEXT else _Cues()
+    paragraphs, roles = doc.paragraphs, doc.roles
+    cues = [[_sentence_cues(unquote(s), titles, count, inferred) if role == TEXT else _Cues()
              for s, role in zip(sentences, p_roles, strict=True)]
             for sentences, p_roles in zip(paragraphs, roles, strict=True)]
     state = _State(count=count, titles=titles, claimed=_claimed(cues), open_ended=open_ended)
@@ -814,13 +972,17 @@ def _assign(paragraphs: list[list[str]], roles: list[list[str]], titles: list[_T
                 state.current = None
                 out.work.append((p_index, sentence))
                 continue
-            folded = fold(sentence)
+            quoted = doc.quoted[p_index][s_index]
+            text = unquote(sentence) if quoted else sentence
+            folded = fold(unquote(sentence))
             sentence_cues = cues[p_index][s_index]
             result = _resolve(sentence_cues, state)
             if result.movements:
                 shared = len(result.movements) > 1
                 for number, conf in result.movements:
-                    out.placed.setdefault(number, []).append((p_index, sentence))
+                    out.placed.setdefault(number, []).append((p_index, text))
+                    if quoted:
+                        out.quoted.add(number)
                     out.anchors[number] = max(out.anchors.get(number, 0.0), conf * (SHARED_FACTOR if shared else 1.0))
                     state.highest = max(state.highest, number)
                 topic = result.movements[-1][0]
@@ -837,7 +999,9 @@ def _assign(paragraphs: list[list[str]], roles: list[list[str]], titles: list[_T
             if state.current is None:
                 out.work.append((p_index, sentence))
             else:
-                out.placed[state.current].append((p_index, sentence))
+                out.placed[state.current].append((p_index, text))
+                if quoted:
+                    out.quoted.add(state.current)
     return out
 
 
@@ -846,9 +1010,9 @@ _COUNT_PHRASE_RE = re.compile(
     rf"\b(?:{'|'.join(sorted(rules.COUNT_LEADS))}) ({_COUNT_NUMBER})(?: [a-z]+)? movements\b|\b({_COUNT_NUMBER})[- ]movement\b")
 
 
-def _stated_count(paragraphs: list[list[str]], roles: list[list[str]]) -> int | None:
+def _stated_count(doc: _Article) -> int | None:
     """ "In four movements, …", "This three-movement work …" in the article's own text."""
-    for sentences, p_roles in zip(paragraphs, roles, strict=True):
+    for sentences, p_roles in zip(doc.paragraphs, doc.roles, strict=True):
         for sentence, role in zip(sentences, p_roles, strict=True):
             if role != TEXT:
                 continue
@@ -861,23 +1025,24 @@ def _stated_count(paragraphs: list[list[str]], roles: list[list[str]]) -> int | 
     return None
 
 
-def _infer_count(paragraphs: list[list[str]], roles: list[list[str]]) -> int | None:
-    stated = _stated_count(paragraphs, roles)
+def _infer_count(doc: _Article) -> int | None:
+    stated = _stated_count(doc)
     if stated is not None:
         return stated
-    reached = _assign(paragraphs, roles, [], None, open_ended=True).placed
+    reached = _assign(doc, [], None, open_ended=True).placed
     return max(reached) if reached else None
 
 
-def _prepare(article: str) -> tuple[list[list[str]], list[list[str]]]:
+def _prepare(article: str) -> _Article:
     texts = _paragraphs(article or "")
     paragraphs = [_split_paragraph(p) for p in texts]
-    return paragraphs, _roles(paragraphs, texts)
+    quoted = _quoted(paragraphs)
+    return _Article(paragraphs, _roles(paragraphs, texts, quoted), quoted)
 
 
 def infer_movement_count(article: str) -> int | None:
     """How many movements an article implies when nothing else says (rule 6); None when it gives no cue."""
-    return _infer_count(*_prepare(article))
+    return _infer_count(_prepare(article))
 
 
 def align_article(article: str, movement_titles: Sequence[str], count: int | None = None) -> Alignment:
@@ -888,18 +1053,31 @@ def align_article(article: str, movement_titles: Sequence[str], count: int | Non
     given.
     """
     titles = _analyse_titles(movement_titles)
-    paragraphs, roles = _prepare(article)
+    doc = _prepare(article)
     inferred = False
     if titles:
         count = len(titles)
     elif count is None or count < 1:
-        count = _infer_count(paragraphs, roles)
+        count = _infer_count(doc)
         inferred = count is not None
-    result = _assign(paragraphs, roles, titles, count, inferred=inferred)
+    result = _assign(doc, titles, count, inferred=inferred)
+    if titles and count is not None and len(result.placed) < count:
+        result = _cover_first(doc, result, count)
     passages = tuple(
-        Passage(number, _join(result.placed[number]), result.anchors.get(number, CONF_ORDER))
+        Passage(number, _join(result.placed[number]), result.anchors.get(number, CONF_ORDER), number in result.quoted)
         for number in sorted(result.placed))
     return Alignment(passages=passages, work_text=_join(result.work), excluded=tuple(result.excluded))
+
+
+def _cover_first(doc: _Article, by_titles: _Assignment, count: int) -> _Assignment:
+    """Rule 9: titles that disagree with the article never cost a movement its text.
+
+    When the titles leave a movement without a passage but the article's own cues, read with the count
+    alone, place every movement, those placements are used: null is for a movement the article does
+    not describe, not for one whose recording title names it differently.
+    """
+    by_cues = _assign(doc, [], count)
+    return by_cues if len(by_cues.placed) == count else by_titles
 
 
 def _learn_forms(folded: str, descriptive: frozenset[str], state: _State, number: int) -> None:

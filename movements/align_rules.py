@@ -64,6 +64,9 @@ GROUP_SUBJECT_LEADS: frozenset[str] = frozenset({"the", "both", "two", "its", "a
 #: "The quartet begins with …", "In four movements, it opens with …", "This four-movement work
 #: begins with …": a whole-work subject, one of these verbs, then "with" names movement 1.
 WORK_OPENING_VERBS: frozenset[str] = frozenset({"begins", "opens", "starts", "commences"})
+#: "The work closes with …", "The quartet ends with a set of variations": the last movement, as "the
+#: finale" is (same subjects; "it" only when no movement is being discussed).
+WORK_CLOSING_VERBS: frozenset[str] = frozenset({"closes", "ends", "concludes", "finishes"})
 #: the subjects of such a sentence ("it" only when no movement is being discussed; "trio" only when
 #: the movement being discussed is not a minuet or scherzo, whose trio section it would be).
 WORK_SUBJECTS: frozenset[str] = frozenset({
@@ -115,6 +118,21 @@ BARE_ORDINAL_VERBS: frozenset[str] = frozenset({
     "is", "was", "has", "begins", "opens", "starts", "brings", "offers", "follows", "comes", "returns",
     "sets", "dances", "sings", "ends", "closes", "moves", "takes", "turns", "features", "presents",
 })
+
+#: … and a sentence-initial ordinal right before one of these: "Second comes a Minuet", "Third follows …".
+ORDINAL_ARRIVALS: frozenset[str] = frozenset({"comes", "follows"})
+
+#: phrases that name the last movement by what it does to the work ("A sparkling Vivace rounds off the
+#: work", "Closing the work is an Allegro giocoso"), used when the sentence names no position itself.
+LAST_PHRASES: tuple[str, ...] = (
+    "rounds off the work", "round off the work", "closing the work", "closes the work", "concludes the work",
+    "ends the work", "to close the work", "to end the work", "rounds off the quartet", "closes the quartet",
+    "concludes the quartet", "ends the quartet", "rounds off the trio", "closes the trio", "ends the trio",
+    "concludes the trio", "rounds off the sonata", "closes the sonata", "ends the sonata",
+    "concludes the sonata", "rounds off the quintet", "closes the quintet", "ends the quintet",
+)
+#: "A second Minuet", "another Scherzo": a form word named before now stands for a new movement.
+ANOTHER_WORDS: frozenset[str] = frozenset({"second", "another", "other"})
 
 #: "the slow movement" → the movement whose title is slow (see SLOW_WORDS).
 SLOW_MOVEMENT_PHRASES: tuple[str, ...] = (
@@ -271,8 +289,10 @@ NEGATION_WORDS: frozenset[str] = frozenset({"no", "without", "not", "lacks", "in
 ORDER_CUES: tuple[str, ...] = (
     "next comes", "then comes", "comes next", "there follows", "that follows", "which follows",
     "follows", "followed by", "after this", "after that", "then a", "next a", "next, a", "then an",
-    "next is", "then follows",
+    "next is", "then follows", "succeeded by",
 )
+#: a form word counts as introduced by an order phrase only within this many words after it
+ORDER_REACH: int = 3
 
 #: a sentence opening with one of these walks on to the next movement unless what comes (the next
 #: five words) is a section of a movement or another non-movement noun: "Then comes a lament, not
@@ -321,6 +341,15 @@ WORK_NOUN_WORDS: frozenset[str] = frozenset({
     "cycle", "composer", "whole", "serenade", "divertimento", "trio",
 })
 
+#: a sentence without a cue that names the whole work by one of these, after a WORK_NOUN_DETERMINERS
+#: word, and speaks to players or listeners with one of RECOMMENDATION_WORDS ("Good amateurs will find the
+#: quartet well within their reach") is about the work: work text ("A brilliant coda ends the work" is not)
+RECOMMENDATION_WORDS: frozenset[str] = frozenset({
+    "amateur", "amateurs", "players", "listeners", "audiences", "recommend", "recommended", "deserves",
+    "reach", "repertoire", "ensembles", "performers"})
+WHOLE_WORK_NOUNS: frozenset[str] = frozenset({
+    "work", "quartet", "quintet", "sextet", "septet", "octet", "sonata", "sonatina", "suite"})
+
 #: movements whose title holds one of these have a trio; "trio" in a new paragraph continues them.
 DANCE_WORDS: frozenset[str] = frozenset({"minuet", "scherzo", "landler", "waltz", "trio"})
 
@@ -354,11 +383,21 @@ SENTENCE_STARTERS: frozenset[str] = frozenset({
 # ----------------------------------------------------------------------------------------------
 # Text that belongs to no movement: quotations, attributions, biography, publisher text
 
-#: a paragraph that opens with one of these and closes a quotation (or is followed by an attribution
-#: paragraph) is a quotation about the work: work text, never a cue ("“The Adagio is one of the
-#: loveliest slow movements …”").
-QUOTE_OPENERS: str = "“\"„«‘"
-QUOTE_CLOSERS: str = "”\"»’“"
+#: quotation marks. A sentence that opens with one (a critic quoted at length: "“The opening Allegro
+#: …") is part of a quotation until a sentence ends with a closing mark, or its paragraph ends and the
+#: next one does not open with a mark again (English prints a mark at the start of every quoted
+#: paragraph and closes only the last; a copy cut short may never close). Quoted sentences are aligned
+#: like the article's own: on EarSense the quotation is often the movement-by-movement description.
+QUOTE_OPENERS: str = "“\"„«‘'"
+QUOTE_CLOSERS: str = "”\"»’“'"
+#: a quotation whose mark closes inside its first sentence ("“Rosamunde” is the name …") quotes a phrase,
+#: not the passage: only these closers, which are never apostrophes, are looked for inside a sentence.
+INNER_QUOTE_CLOSERS: str = "”\"»"
+#: a sentence that announces a quotation ("Hartwig describes the Trio as follows:", "Here is what he
+#: wrote:") is work text, whatever cues it holds: it names the work the quotation then describes.
+LEAD_IN_ENDINGS: tuple[str, ...] = (":",)
+LEAD_IN_PHRASES: tuple[str, ...] = ("as follows", "had this to say", "has this to say", "in these words",
+                                    "here is what", "here is how")
 #: a paragraph that starts with one of these is an attribution ("—Jane Roe writing in her Handbook").
 ATTRIBUTION_DASHES: tuple[str, ...] = ("—", "–", "―", "--", "- ", "~")
 
@@ -366,7 +405,7 @@ ATTRIBUTION_DASHES: tuple[str, ...] = ("—", "–", "―", "--", "- ", "~")
 #: work text either (``Alignment.excluded``), and so does the rest of its paragraph.
 PUBLISHER_MARKERS: tuple[str, ...] = (
     "©", "(c) ", "copyright", "used by permission", "reprinted by permission", "by kind permission",
-    "our edition", "our new edition", "our reprint", "we also offer", "we are pleased to", "we offer",
+    "our edition", "our new edition", "our reprint", "we also offer", "we also publish", "we are pleased to", "we offer",
     "also available from", "available from", "parts are available", "score and parts are",
 )
 

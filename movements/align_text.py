@@ -17,8 +17,9 @@ Output, one JSON object per input line, in input order::
     {"texts": ["passage" or null, ...], "confidence": [0.85, ..., 0]}
 
 one entry per movement (an empty list when the number of movements cannot be found), ``null`` and
-confidence 0 for a movement the article does not describe. Quotations, attributions, biography and
-publisher text never appear in a passage (rules in ``movements/align.py``).
+confidence 0 for a movement the article does not describe. A critic's quoted description of the
+movements is aligned like the article's own sentences, its quotation marks removed; attributions,
+lead-ins, biography and publisher text never appear in a passage (rules in ``movements/align.py``).
 
 A malformed line (not JSON, not an object, a missing or wrongly typed field) is an ``AlignTextError``
 naming its line number; the command then writes nothing to stdout (a consumer never gets a stream

@@ -133,6 +133,7 @@ def prepare_movements(works: Iterable[Work], chosen: Sequence[Recording], media:
                 id=movement_id(work.id, number), work_id=work.id, number=number, title=title,
                 title_source=titles.source, text=passage.text if passage else None,
                 text_confidence=round(passage.confidence, 3) if passage else None,
+                text_from_quotation=passage.quoted if passage else None,
                 tempo_tag=tempo.tag, tempo_term=tempo.term, tempo_source=tempo.source,
                 expected_duration_s=expected_duration(number, recs, album, titles),
                 titles_ri=titles.ri,

@@ -51,6 +51,7 @@ from datasets import Features
 
 from earsense_m2t.acquire.download import SOURCE_IDENTITY_RULE
 from earsense_m2t.config import BuildPaths
+from earsense_m2t.movements.align import TEXT_ALIGNMENT_RULE
 from earsense_m2t.publish.annotations import annotation_context
 from earsense_m2t.publish.card import (
     PLOT_DIR,
@@ -90,7 +91,7 @@ KEEP_TREES = 2
 META_DIR = "meta"
 ROW_HASHES = f"{META_DIR}/row_hashes.parquet"
 #: versions of rules in earlier stages that shape row values; a change is named in the changelog
-RULES: Mapping[str, tuple[str, str]] = {"source_identity": SOURCE_IDENTITY_RULE}
+RULES: Mapping[str, tuple[str, str]] = {"source_identity": SOURCE_IDENTITY_RULE, "text_alignment": TEXT_ALIGNMENT_RULE}
 PUBLISH_JSON = f"{META_DIR}/publish.json"
 #: the durable record of published versions, in the version store: one JSON object per line, oldest first
 PUBLISHED = "published.jsonl"

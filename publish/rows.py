@@ -68,6 +68,7 @@ REQUIRED_MANIFESTS = ("works", "movements")
 # field -> published column, per record type, for the `default` config (one row per movement)
 MOVEMENT_PART = {"id": "id", "work_id": "work_id", "number": "movement_number", "title": "movement_title",
                  "title_source": "movement_title_source", "text": "text", "text_confidence": "text_confidence",
+                 "text_from_quotation": "text_from_quotation",
                  "tempo_tag": "tempo_tag", "tempo_term": "tempo_term", "tempo_source": "tempo_source",
                  "titles_ri": "movement_titles_ri"}
 WORK_PART = {"composer": "composer", "composer_birth_year": "composer_birth_year",

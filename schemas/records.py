@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Protocol, TypeVar, get_args
 
 # MAJOR: a field is removed or changes meaning/type; MINOR: a field is added; PATCH: docs only.
-SCHEMA_VERSION = "1.3.0"  # 1.3: the relative annotations (PoolExcerpt, Triplet, Judgment, RelativeAnnotation)
+SCHEMA_VERSION = "1.4.0"  # 1.4: Movement.text_from_quotation; 1.3: the relative annotations (PoolExcerpt, …)
 # 1.2: the page's facts and per-recording movement lists, WorkText
 # 1.1: Failure.code, Movement.expected_duration_s, AlbumTrack, Release
 
@@ -146,6 +146,8 @@ class Movement(Record):
     title_source: str  # one of TitleSource
     text: str | None = None  # the article passage about this movement
     text_confidence: float | None = None  # 0..1
+    #: the passage holds sentences of a critic's quotation (marks removed); None when there is no text
+    text_from_quotation: bool | None = None
     tempo_tag: str | None = None  # one of TEMPO_CLASSES or None
     tempo_term: str | None = None  # the words that decided
     tempo_source: str = "none"  # one of TempoSource
