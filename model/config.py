@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 #: strides of the 8 encoder convolutions as (frequency, time): 2^8 = 256 bins → 1, 2^6 = 64 frames → 1 step
 PAPER_STRIDES: tuple[tuple[int, int], ...] = ((2, 2), (2, 2), (2, 2), (2, 2), (2, 2), (2, 1), (2, 2), (2, 1))
 PAPER_CHANNELS: tuple[int, ...] = (64, 128, 128, 128, 256, 512, 768, 768)
+#: normalizations of the music encoder's convolutions: a per-sample group norm, or none (the old stack)
+CONV_NORMS = ("group", "none")
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,19 @@ class GTPConfig:
     #: samples per forward pass; batch_size / micro_batch passes accumulate into one step. Whole movements of
     #: up to 35 minutes: one at a time bounds the activations' memory by one movement's
     micro_batch: int = 1
+    #: the music encoder's representation (issue 20; :class:`earsense_m2t.model.music.MusicEncoder` says why):
+    #: "group" = a per-sample group norm after each convolution, "none" = the old un-normalized stack
+    conv_norm: str = "group"
+    conv_groups: int = 32  # groups of that norm (fewer where a layer has fewer channels)
+    music_positions: bool = True  # learned position embeddings before the music transformer (the authors')
+    #: the momentum encoder follows the online one once per *sample* (θ_k ← m^n θ_k + (1 − m^n) θ_q after a
+    #: step of n samples), as the authors' per-sample update does; False: once per optimizer step (the old way)
+    momentum_per_sample: bool = True
+    #: epochs of the two autoencoder pretraining stages (:mod:`earsense_m2t.model.pretrain`), per fold on its
+    #: training works. The authors pretrain the music autoencoder for 1,000 epochs; on this project's CPU and
+    #: data sizes that is hours per fold, so the paper config uses fewer (a GPU run can raise them)
+    pretrain_music_epochs: int = 100
+    pretrain_text_epochs: int = 100
 
     def __post_init__(self) -> None:
         if len(self.channels) != len(self.strides):
@@ -59,6 +74,16 @@ class GTPConfig:
                              f"{self.micro_batch}")
         if not 0.0 < self.momentum < 1.0:
             raise ValueError(f"GTPConfig {self.name}: momentum {self.momentum} outside (0, 1)")
+        if self.conv_norm not in CONV_NORMS:
+            raise ValueError(f"GTPConfig {self.name}: conv_norm {self.conv_norm!r}; known: {', '.join(CONV_NORMS)}")
+        if self.conv_norm == "group":
+            uneven = [c for c in self.channels if c % min(self.conv_groups, c)]
+            if self.conv_groups < 1 or uneven:
+                raise ValueError(f"GTPConfig {self.name}: channels {uneven} are not multiples of conv_groups "
+                                 f"{self.conv_groups}")
+        if self.pretrain_music_epochs < 0 or self.pretrain_text_epochs < 0:
+            raise ValueError(f"GTPConfig {self.name}: pretraining epochs {self.pretrain_music_epochs}/"
+                             f"{self.pretrain_text_epochs} must be ≥ 0")
 
     @property
     def time_factor(self) -> int:
@@ -81,7 +106,8 @@ class GTPConfig:
     def tiny(cls) -> GTPConfig:
         return cls(name="tiny", channels=(4, 8, 8, 8, 8, 16, 16, 32), hidden=32, music_layers=1, text_layers=1,
                    heads=2, ffn=64, dropout=0.0, max_encoder_steps=64, recon_crop_steps=4, max_text_tokens=64,
-                   group_k=8, lr=1e-3, batch_size=2, micro_batch=2)
+                   group_k=8, lr=1e-3, batch_size=2, micro_batch=2, conv_groups=4, pretrain_music_epochs=20,
+                   pretrain_text_epochs=20)
 
     def with_(self, **changes: object) -> GTPConfig:
         """A copy with some values changed (validated again)."""
@@ -99,4 +125,4 @@ def get_config(name: str) -> GTPConfig:
         raise ValueError(f"unknown model config {name!r}; known: {', '.join(sorted(CONFIGS))}") from None
 
 
-__all__ = ["CONFIGS", "GTPConfig", "PAPER_CHANNELS", "PAPER_STRIDES", "get_config"]
+__all__ = ["CONFIGS", "CONV_NORMS", "GTPConfig", "PAPER_CHANNELS", "PAPER_STRIDES", "get_config"]

@@ -6,7 +6,8 @@ Losses of one step (the full system):
 - text autoencoder: the text encoder's output pooled to 20 segments, decoded by the text decoder (CE);
 - coordination: the music encoder's output pooled to 20 segments, decoded by the *same* text decoder (CE);
 - GTP, weight α = 500: for each sample a group of the k = 32 newest entries of a MoCo-style queue
-  (pooled music from a momentum encoder, momentum 0.999, with each entry's text). Music similarity =
+  (pooled music from a momentum encoder, momentum 0.999 applied once per sample as the authors do, with
+  each entry's text). Music similarity =
   cosine between the sample's pooled music (online encoder) and each entry's; text similarity = sentence
   BLEU between the texts. Loss = MSE between softmax(32 · music sims) and softmax(32 · text sims): the
   group's music should be arranged as its texts are. Entries of the sample's own movement are left out
@@ -16,6 +17,11 @@ Losses of one step (the full system):
 The pooled representation compared by the cosine is the 20 × hidden segments flattened to one vector,
 so two movements are alike when they are alike segment by segment. :data:`SYSTEMS` turns losses off for
 the paper's ablations (encoder-decoder, coordinate, GTP without sentiment).
+
+Every system starts from the fold's pretrained autoencoders (:meth:`GTPModel.load_pretrained`,
+:mod:`earsense_m2t.model.pretrain`), the paper's premise: GTP arranges a space that already encodes the
+music, and the momentum encoder starts as a copy of the pretrained music encoder, so the first keys are
+already distinct.
 """
 
 from __future__ import annotations
@@ -121,6 +127,21 @@ class GTPModel(nn.Module):
         # the momentum encoder: a copy that follows the online encoder slowly and is never trained directly
         self.momentum_encoder = copy.deepcopy(self.music_encoder).requires_grad_(False).eval()
         self.queue = GroupQueue(cfg.group_k, cfg.segments * cfg.hidden)
+        #: samples accumulated since the last optimizer step: the momentum update's exponent (not saved: a
+        #: checkpoint is written between steps, where it is 0)
+        self.pending_samples = 0
+
+    def load_pretrained(self, music: dict[str, Tensor], text: dict[str, Tensor]) -> None:
+        """Weights of the pretrained autoencoders (state dicts of :class:`MusicAutoencoder` and
+        :class:`TextAutoencoder`); the momentum encoder becomes a copy of the pretrained music encoder."""
+        def part(state: dict[str, Tensor], prefix: str) -> dict[str, Tensor]:
+            return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+
+        self.music_encoder.load_state_dict(part(music, "encoder."))
+        self.music_decoder.load_state_dict(part(music, "decoder."))
+        self.momentum_encoder.load_state_dict(part(music, "encoder."))
+        self.text_encoder.load_state_dict(part(text, "encoder."))
+        self.text_decoder.load_state_dict(part(text, "decoder."))
 
     def train(self, mode: bool = True) -> GTPModel:
         super().train(mode)
@@ -171,9 +192,16 @@ class GTPModel(nn.Module):
         return gtp_loss_from_similarities(music, text, self.queue.valid(ids).to(music.device), self.cfg.gtp_temperature)
 
     @torch.no_grad()
-    def update_momentum(self) -> None:
-        """θ_k ← m θ_k + (1 − m) θ_q: the keys change slowly, so queue entries of different steps stay comparable."""
-        m = self.cfg.momentum
+    def update_momentum(self, samples: int = 1) -> None:
+        """θ_k ← m^n θ_k + (1 − m^n) θ_q for a step of n = ``samples``: the keys change slowly, so queue entries
+        of different steps stay comparable.
+
+        The authors update the momentum encoder once per sample. Within one optimizer step the online
+        weights do not change, so n per-sample updates toward the stepped weights are this one update
+        with m^n; with the old once-per-step rule (``momentum_per_sample=False``) the keys moved 8× slower
+        at the paper's batch of 8 and barely left their start.
+        """
+        m = self.cfg.momentum ** (max(samples, 1) if self.cfg.momentum_per_sample else 1)
         for k, q in zip(self.momentum_encoder.parameters(), self.music_encoder.parameters(), strict=True):
             k.mul_(m).add_(q.detach(), alpha=1.0 - m)
 
@@ -194,17 +222,20 @@ def accumulate(model: GTPModel, batch: Batch, share: float = 1.0, generator: tor
     loss = losses["total"] * share
     (scaler.scale(loss) if scaler is not None else loss).backward()
     model.queue.enqueue(keys, batch.ids, batch.texts)
+    model.pending_samples += len(batch.ids)
     return {k: float(v.detach()) for k, v in losses.items()}
 
 
 def apply_gradients(model: GTPModel, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler | None = None) -> None:
-    """One optimizer step on the accumulated gradients (through the AMP scaler when given), then the momentum update."""
+    """One optimizer step on the accumulated gradients (through the AMP scaler when given), then the momentum
+    update for the samples the step accumulated."""
     if scaler is not None:
         scaler.step(optimizer)
         scaler.update()
     else:
         optimizer.step()
-    model.update_momentum()
+    model.update_momentum(model.pending_samples)
+    model.pending_samples = 0
 
 
 def train_step(model: GTPModel, optimizer: torch.optim.Optimizer, batch: Batch,

@@ -4,6 +4,9 @@ A run is keyed by dataset version and config: its folder ``<out>/v<version>-<con
 
 - ``run.json``: the plan (epochs, folds, seeds, systems, decoding) and the environment. A second call
   with another plan on the same folder is refused, so a resumed run never mixes two plans;
+- ``pretrain/fold<F>/``: the fold's pretrained music and text autoencoders and ``stats.json`` (the pooled
+  music cosines before and after, the tempo probe, the texts' BLEU distribution; :mod:`.pretrain`),
+  trained once per fold before its first neural system and reused by every system and seed;
 - ``checkpoints/<system>/seed<S>/fold<F>/``: the newest epoch and the best weights (:mod:`.train`);
 - ``units/<system>/seed<S>/fold<F>.json``: one evaluated unit, its generations and its metrics;
 - ``results.json``, ``results.md``, ``loss_curves.png``: the table (:mod:`.results`).
@@ -23,13 +26,17 @@ import platform
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from earsense_m2t.model.config import GTPConfig, get_config
 from earsense_m2t.model.data import Release, Split, Standardizer, fit_standardizer, fold_split, load_release, version_path
 from earsense_m2t.model.results import SYSTEM_ORDER, Unit, markdown, plot_losses, summarize, write_json
 from earsense_m2t.schemas import Failure, StageResult
 from earsense_m2t.schemas.training import TrainingRun
+
+if TYPE_CHECKING:
+    from earsense_m2t.model.pretrain import Pretrained
+    from earsense_m2t.model.train import TrainSettings
 
 BASELINE_SYSTEMS = ("tags_knn", "tags_representative")
 #: epochs of a full run per config (the paper does not state its count; 40 is what its loss curves need on
@@ -199,23 +206,42 @@ class NeuralOutcome:
     resumed_from: int | None
 
 
+def train_settings(prep: Prepared, device: str) -> TrainSettings:
+    from earsense_m2t.model.train import TrainSettings
+
+    return TrainSettings(epochs=prep.plan.epochs, batch_size=prep.cfg.batch_size,
+                         micro_batch=prep.plan.micro_batch or prep.cfg.micro_batch, device=device)
+
+
+def pretrain_dir(run_dir: Path, fold: int) -> Path:
+    return run_dir / "pretrain" / f"fold{fold}"
+
+
+def pretrained_for(prep: Prepared, fold: int, device: str, log: Callable[[str], None]) -> Pretrained:
+    """The fold's pretrained autoencoders: trained in ``pretrain/fold<F>/`` the first time, found there after."""
+    from earsense_m2t.model.pretrain import pretrain_fold
+
+    return pretrain_fold(prep.release, prep.splits[fold], standardizer_for(prep, fold), prep.cfg,
+                         train_settings(prep, device), pretrain_dir(prep.run_dir, fold), log=log)
+
+
 def neural_generations(prep: Prepared, system: str, fold: int, seed: int, device: str, emotion_model: Any,
-                       log: Callable[[str], None]) -> NeuralOutcome:
-    """Train one system on one fold and seed (resuming from its checkpoint), then decode the test fold."""
+                       log: Callable[[str], None], pretrained: Pretrained | None = None) -> NeuralOutcome:
+    """Train one system on one fold and seed (resuming from its checkpoint, starting from ``pretrained``), then
+    decode the test fold."""
     import torch
 
     from earsense_m2t.model.batch import MovementDataset, collate
     from earsense_m2t.model.decode import generate
     from earsense_m2t.model.tokenizer import wordpiece
-    from earsense_m2t.model.train import TrainSettings, train_system
+    from earsense_m2t.model.train import train_system
 
     cfg, plan, split = prep.cfg, prep.plan, prep.splits[fold]
     std = standardizer_for(prep, fold)
-    settings = TrainSettings(epochs=plan.epochs, batch_size=cfg.batch_size,
-                             micro_batch=plan.micro_batch or cfg.micro_batch, device=device)
+    settings = train_settings(prep, device)
     ckpt = prep.run_dir / "checkpoints" / system / f"seed{seed}" / f"fold{fold}"
     run = train_system(prep.release, split, std, cfg, system, seed, settings, ckpt, emotion_model=emotion_model,
-                       log=log)
+                       log=log, pretrained=pretrained)
     tok = wordpiece()
     data = MovementDataset(prep.release, split.test, std, tok, cfg.max_frames, cfg.max_text_tokens)
     model_device = next(run.model.parameters()).device
@@ -234,8 +260,10 @@ def train_release(dataset: Path, version: str | None, plan: Plan, out: Path, *, 
                   cache_dir: Path | None = None, log: Callable[[str], None] = print) -> StageResult:
     """Train and evaluate ``plan`` on ``version`` of ``dataset``; write the run folder's table.
 
-    Returns the stage's result: one :class:`TrainingRun` record, a failure per unit that could not be
-    trained, and counts (``computed`` units evaluated in this call, ``reused`` units found done).
+    Each fold's autoencoders are pretrained (or found pretrained) before its first neural unit, once for all
+    its systems and seeds. Returns the stage's result: one :class:`TrainingRun` record, a failure per unit
+    that could not be trained (a fold whose pretraining fails fails its neural units), and counts
+    (``computed`` units evaluated in this call, ``reused`` units found done).
     Raises ValueError, before any training, for input that cannot make a run.
     """
     started = now_utc()
@@ -262,6 +290,7 @@ def train_release(dataset: Path, version: str | None, plan: Plan, out: Path, *, 
     with Evaluator(emotions) as evaluator:
         for fold in prep.folds:
             split = prep.splits[fold]
+            pretrained: Pretrained | None = None
             for seed in plan.seeds:
                 for system in plan.systems:
                     path = unit_path(run_dir, system, seed, fold)
@@ -275,7 +304,12 @@ def train_release(dataset: Path, version: str | None, plan: Plan, out: Path, *, 
                                 baselines[(system, fold)] = baseline_generations(system, split)
                             texts, extra = baselines[(system, fold)], {}
                         else:
-                            outcome = neural_generations(prep, system, fold, seed, device, emotions, log)
+                            if pretrained is None:
+                                try:
+                                    pretrained = pretrained_for(prep, fold, device, log)
+                                except (RuntimeError, ValueError) as exc:
+                                    raise ValueError(f"pretraining fold {fold}: {exc}") from exc
+                            outcome = neural_generations(prep, system, fold, seed, device, emotions, log, pretrained)
                             texts = outcome.generations
                             extra = {"history": outcome.history, "best_epoch": outcome.best_epoch,
                                      "samples_per_s": outcome.samples_per_s, "resumed_from": outcome.resumed_from}
@@ -343,6 +377,23 @@ def load_units(run_dir: Path, plan: Plan, folds: Sequence[int]) -> tuple[list[Un
     return units, histories
 
 
+def pretraining_summary(run_dir: Path, folds: Sequence[int]) -> dict[str, Any]:
+    """Per fold with a finished pretraining: the pooled music cosine before and after, the check, the tempo probe."""
+    from earsense_m2t.model.pretrain import STATS
+
+    out: dict[str, Any] = {}
+    for fold in folds:
+        stats = read_json(pretrain_dir(run_dir, fold) / STATS)
+        if not stats or not stats.get("after"):
+            continue
+        out[f"fold{fold}"] = {
+            "epochs": stats.get("epochs"), "file": str(Path("pretrain") / f"fold{fold}" / STATS),
+            **{f"music_cosine_{when}": {k: stats[when]["music_cosine"].get(k) for k in ("mean", "std", "n")}
+               for when in ("before", "after") if stats.get(when)},
+            "non_degenerate": stats["after"]["non_degenerate"], "tempo_probe": stats["after"].get("tempo_probe")}
+    return out
+
+
 def write_results(prep: Prepared, device: str, started: str, failures: Sequence[Failure]) -> dict[str, Any]:
     """``results.json``, ``results.md`` and ``loss_curves.png`` from every unit file of the run folder."""
     from earsense_m2t.model.metrics import METRICS
@@ -357,6 +408,7 @@ def write_results(prep: Prepared, device: str, started: str, failures: Sequence[
         "settings": plan.comparable(), "environment": environment(device), "examples": counts,
         "without_text": len(prep.release.without_text),
         "systems": summarize(units, METRICS, prep.folds, plan.seeds),
+        "pretraining": pretraining_summary(run_dir, prep.folds),
         "failures": [{"item_id": f.item_id, "code": f.code, "reason": f.reason} for f in failures],
         "files": {"markdown": "results.md", "loss_curves": "loss_curves.png", "units": "units/"}}
     write_json(run_dir / "results.json", results)

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from earsense_m2t.model.config import GTPConfig
+from earsense_m2t.model.music import masked_segments
 
 
 class TextEmbeddings(nn.Module):
@@ -80,4 +81,25 @@ class TextDecoder(nn.Module):
         return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=-100)
 
 
-__all__ = ["TextDecoder", "TextEmbeddings", "TextEncoder"]
+class TextAutoencoder(nn.Module):
+    """The text encoder and decoder with their shared embeddings, for pretraining (:mod:`earsense_m2t.model.pretrain`).
+
+    A text is encoded, pooled to ``cfg.segments`` vectors (as the music is) and decoded from them; its
+    ``encoder``/``decoder`` are the modules :class:`earsense_m2t.model.gtp.GTPModel` holds as
+    ``text_encoder``/``text_decoder``, so pretrained weights load into a system one to one.
+    """
+
+    def __init__(self, cfg: GTPConfig, vocab_size: int) -> None:
+        super().__init__()
+        self.cfg = cfg
+        embeddings = TextEmbeddings(cfg, vocab_size)
+        self.encoder = TextEncoder(cfg, embeddings)
+        self.decoder = TextDecoder(cfg, embeddings)
+
+    def loss(self, ids: Tensor, mask: Tensor) -> Tensor:
+        """The decoder's cross-entropy on a batch of texts, from their own pooled segments."""
+        segments = masked_segments(self.encoder(ids, mask), mask, self.cfg.segments)
+        return self.decoder.loss(ids, mask, segments)
+
+
+__all__ = ["TextAutoencoder", "TextDecoder", "TextEmbeddings", "TextEncoder"]

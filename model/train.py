@@ -40,7 +40,7 @@ from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -53,6 +53,9 @@ from earsense_m2t.model.data import Example, Release, Split, Standardizer
 from earsense_m2t.model.gtp import SYSTEMS, GTPModel, accumulate, apply_gradients
 from earsense_m2t.model.sentiment import EmotionTargets, emotion_targets
 from earsense_m2t.model.tokenizer import wordpiece
+
+if TYPE_CHECKING:
+    from earsense_m2t.model.pretrain import Pretrained
 
 BEST = "best.pt"
 DONE = "done.json"
@@ -140,11 +143,14 @@ def _digest(examples: Sequence[Example]) -> str:
 
 
 def run_key(release: Release, split: Split, cfg: GTPConfig, system: str, fold: int, seed: int,
-            settings: TrainSettings) -> dict[str, Any]:
-    """What makes two calls the same run (JSON-normalized, so a key read back from ``done.json`` compares equal)."""
+            settings: TrainSettings, pretrained: str | None = None) -> dict[str, Any]:
+    """What makes two calls the same run (JSON-normalized, so a key read back from ``done.json`` compares equal).
+
+    ``pretrained`` is the digest of the weights the run starts from (None: random initialization).
+    """
     key = {"system": system, "fold": fold, "seed": seed, "release": release.version, "config": asdict(cfg),
            "batch_size": settings.batch_size, "micro_batch": settings.micro_batch,
-           "train": _digest(split.train), "validation": _digest(split.validation)}
+           "train": _digest(split.train), "validation": _digest(split.validation), "pretrained": pretrained}
     return dict(json.loads(json.dumps(key)))
 
 
@@ -221,15 +227,19 @@ def loader(dataset: MovementDataset, batches: list[list[int]], cfg: GTPConfig, n
 
 
 @torch.no_grad()
-def validation_loss(model: GTPModel, dataset: MovementDataset, batch_size: int, device: torch.device,
-                    amp: bool = False, num_workers: int = 0) -> float:
-    """Music→text cross-entropy per token over ``dataset`` (NaN when empty), in fixed order and eval mode.
+def validation_scores(model: GTPModel, dataset: MovementDataset, batch_size: int, device: torch.device,
+                      amp: bool = False, num_workers: int = 0) -> tuple[float, dict[str, float]]:
+    """Music→text cross-entropy per token over ``dataset`` (NaN when empty), in fixed order and eval mode, and the
+    off-diagonal cosine distribution of the same pass's pooled music (:func:`~earsense_m2t.model.representation.cosine_stats`).
 
-    The batch size is part of the measurement: the music encoder's convolutions see a batch's time padding,
-    so a movement's encoding depends a little on its batch's longest movement.
+    The batch size is part of the measurement only through the text padding; the music encoder's output
+    does not depend on its batch's time padding.
     """
+    from earsense_m2t.model.representation import cosine_stats
+
     model.eval()
     total, tokens = 0.0, 0
+    pooled = []
     batches = [list(range(i, min(i + batch_size, len(dataset)))) for i in range(0, len(dataset), batch_size)]
     for batch in loader(dataset, batches, model.cfg, num_workers):
         batch = batch.to(device)
@@ -239,7 +249,15 @@ def validation_loss(model: GTPModel, dataset: MovementDataset, batch_size: int, 
         n = int(batch.token_mask[:, 1:].sum())
         total += float(ce) * n
         tokens += n
-    return total / tokens if tokens else math.nan
+        pooled.append(music.flatten(1).float().cpu())
+    stats: dict[str, float] = cosine_stats(torch.cat(pooled)) if pooled else {"n": 0}
+    return (total / tokens if tokens else math.nan), stats
+
+
+def validation_loss(model: GTPModel, dataset: MovementDataset, batch_size: int, device: torch.device,
+                    amp: bool = False, num_workers: int = 0) -> float:
+    """The cross-entropy of :func:`validation_scores` alone."""
+    return validation_scores(model, dataset, batch_size, device, amp, num_workers)[0]
 
 
 def train_epoch(model: GTPModel, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler,
@@ -287,8 +305,13 @@ def load_best(directory: Path, cfg: GTPConfig, system: str, key: dict[str, Any],
 
 def train_system(release: Release, split: Split, standardizer: Standardizer, cfg: GTPConfig, system: str,
                  seed: int, settings: TrainSettings, checkpoint_dir: Path, *,
-                 emotion_model: EmotionModel | None = None, log: Callable[[str], None] | None = None) -> SystemRun:
-    """Train ``system`` on ``split.train`` for ``settings.epochs`` epochs (resuming what ``checkpoint_dir`` holds)."""
+                 emotion_model: EmotionModel | None = None, log: Callable[[str], None] | None = None,
+                 pretrained: Pretrained | None = None) -> SystemRun:
+    """Train ``system`` on ``split.train`` for ``settings.epochs`` epochs (resuming what ``checkpoint_dir`` holds).
+
+    ``pretrained``: the fold's pretrained autoencoders (:func:`earsense_m2t.model.pretrain.pretrain_fold`), which
+    the model starts from; None starts from random weights.
+    """
     if system not in SYSTEMS:
         raise ValueError(f"unknown system {system!r}; known: {', '.join(SYSTEMS)}")
     fold = split_fold(split)
@@ -298,7 +321,9 @@ def train_system(release: Release, split: Split, standardizer: Standardizer, cfg
     device = resolve_device(settings.device)
     directory = Path(checkpoint_dir)
     directory.mkdir(parents=True, exist_ok=True)
-    key = run_key(release, split, cfg, system, fold, seed, settings)
+    if pretrained is not None and pretrained.fold != fold:
+        raise ValueError(f"{system}, fold {fold}: pretrained weights of fold {pretrained.fold}")
+    key = run_key(release, split, cfg, system, fold, seed, settings, pretrained.digest if pretrained else None)
 
     if (directory / DONE).is_file():
         done = json.loads((directory / DONE).read_text(encoding="utf-8"))
@@ -315,7 +340,10 @@ def train_system(release: Release, split: Split, standardizer: Standardizer, cfg
     seed_everything(seed)
     emotions = train_emotions(split.train, system, emotion_model)
     n_emotions = len(emotions.labels) if emotions is not None else 0
-    model = GTPModel(cfg, SYSTEMS[system], n_emotions=n_emotions).to(device)
+    model = GTPModel(cfg, SYSTEMS[system], n_emotions=n_emotions)
+    if pretrained is not None:
+        model.load_pretrained(pretrained.music, pretrained.text)
+    model = model.to(device)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
     scaler = torch.amp.GradScaler("cuda", enabled=device.type == "cuda" and settings.amp)
     history: list[dict[str, float]] = []
@@ -353,8 +381,10 @@ def train_system(release: Release, split: Split, standardizer: Standardizer, cfg
         train = train_epoch(model, optimizer, scaler, train_set, plan, device, settings.amp, windows, settings.num_workers)
         seconds += time.perf_counter() - start
         samples += len(train_set)
-        val = validation_loss(model, val_set, settings.micro_batch, device, settings.amp, settings.num_workers)
-        history.append({"epoch": float(epoch), **train, "validation": val})
+        val, cosines = validation_scores(model, val_set, settings.micro_batch, device, settings.amp, settings.num_workers)
+        history.append({"epoch": float(epoch), **train, "validation": val,
+                        "validation_cosine_mean": cosines.get("mean", math.nan),
+                        "validation_cosine_std": cosines.get("std", math.nan)})
         best = best_epoch(history)
         save_torch({"key": key, "epoch": epoch, "history": history, "best_epoch": best, "n_emotions": n_emotions,
                     "model": model.state_dict(), "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(),
@@ -365,7 +395,8 @@ def train_system(release: Release, split: Split, standardizer: Standardizer, cfg
             if old != epoch_path(directory, epoch):
                 old.unlink()
         say(f"{system} fold {fold} seed {seed}: epoch {epoch}/{settings.epochs} train_total {train['train_total']:.4f} "
-            f"validation {val:.4f} (best {best}; {samples / seconds:.1f} samples/s)")
+            f"validation {val:.4f}, pooled music cosine {cosines.get('mean', math.nan):.4f} ± "
+            f"{cosines.get('std', math.nan):.4f} (best {best}; {samples / seconds:.1f} samples/s)")
 
     best = best_epoch(history)
     samples_per_s = samples / seconds if seconds > 0 else 0.0
@@ -386,4 +417,4 @@ def _save_best(directory: Path, key: dict[str, Any], epoch: int, model: GTPModel
 
 
 __all__ = ["BEST", "DONE", "SystemRun", "TrainSettings", "autocast_for", "best_epoch", "resolve_device", "step_plan",
-           "train_epoch", "train_system", "validation_loss"]
+           "train_epoch", "train_system", "validation_loss", "validation_scores"]

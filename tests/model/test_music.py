@@ -21,11 +21,14 @@ def test_tiny_encoder_collapses_frequency_and_divides_time_by_64():
     assert MusicDecoder(cfg)(steps).shape == (2, 256, 320)
 
 
-def test_a_movements_encoding_does_not_depend_on_how_much_its_batch_is_padded():
-    """Padded frames are zeros (the training mean); bias and activation must not carry them into real steps."""
-    cfg = GTPConfig.tiny()
+@pytest.mark.parametrize("conv_norm", ["group", "none"])
+def test_a_movements_encoding_does_not_depend_on_how_much_its_batch_is_padded(conv_norm):
+    """Padded frames are zeros (the training mean); bias, norm statistics and activation must not carry them into
+    real steps."""
+    cfg = GTPConfig.tiny().with_(conv_norm=conv_norm)
     enc = MusicEncoder(cfg).eval()
-    torch.nn.init.normal_(enc.convs[0].bias, std=1.0)  # a visible bias: padded positions would leak it
+    # a visible bias (the norm's when there is one): padded positions would leak it
+    torch.nn.init.normal_(enc.norms[0].bias if conv_norm == "group" else enc.convs[0].bias, std=1.0)
     spec = torch.randn(1, 256, 200)
     padded = torch.cat([spec, torch.zeros(1, 256, 312)], dim=2)
     frames = torch.tensor([200])

@@ -102,7 +102,7 @@ def test_gtp_training_lowers_the_loss(gtp_run):
     assert last["train_total"] < 0.8 * first["train_total"], [h["train_total"] for h in run.history]
     assert last["train_music_to_text"] < 0.8 * first["train_music_to_text"]
     assert set(first) == {"epoch", "train_total", "train_music_to_text", "train_reconstruction", "train_text_autoencoder",
-                          "train_gtp", "train_sentiment", "validation"}
+                          "train_gtp", "train_sentiment", "validation", "validation_cosine_mean", "validation_cosine_std"}
     assert [h["epoch"] for h in run.history] == [float(e) for e in range(1, 11)]
     assert (run.system, run.fold, run.seed, run.resumed_from) == ("gtp", 0, 0, None)
     # 6 samples × 10 epochs over the training loop's seconds, which are fewer than the whole call's
@@ -116,9 +116,9 @@ def test_best_epoch_is_the_lowest_validation_loss_and_its_weights_are_returned(d
 
     def scripted_validation(model, *args, **kwargs):
         states.append({k: v.clone() for k, v in model.state_dict().items()})
-        return [3.0, 1.0, 2.0][len(states) - 1]
+        return [3.0, 1.0, 2.0][len(states) - 1], {}
 
-    monkeypatch.setattr(train_module, "validation_loss", scripted_validation)
+    monkeypatch.setattr(train_module, "validation_scores", scripted_validation)
     run = train(data, tmp_path, "encoder_decoder", epochs=3)
     assert [h["validation"] for h in run.history] == [3.0, 1.0, 2.0] and run.best_epoch == 2
     assert states_equal(run.model.state_dict(), states[1]) and not states_equal(run.model.state_dict(), states[2], 1e-4)
