@@ -167,9 +167,11 @@ def test_changing_one_movement_text_is_a_minor_version(two_builds, catalogue):
 
 
 def test_published_texts_and_cuts_follow_the_real_page_shape(two_builds, catalogue):
-    """The mini site in the real shape: passages hold no biography, quotation, attribution or publisher
-    sentence; titles come from the page's recording lists; a whole-work video cut by the listed durations
-    starts each movement within a second and a half of where the audio really starts it."""
+    """The mini site in the real shape: passages hold no biography, attribution, publisher sentence or
+    quotation about the work as a whole, while a quotation that describes the movements is their text
+    (marks removed, `text_from_quotation`); every movement the article describes has a text; titles come
+    from the page's recording lists; a whole-work video cut by the listed durations starts each movement
+    within a second and a half of where the audio really starts it."""
     cwd, first, _ = two_builds
     assert first.returncode == 0, first.stderr[-3000:]
     rows = datasets.load_dataset(str(cwd / "local" / "earsense-m2t"), split="train")
@@ -183,14 +185,23 @@ def test_published_texts_and_cuts_follow_the_real_page_shape(two_builds, catalog
         if spec.slug not in by_work or spec.article is None:
             continue
         passages = " ".join(r["text"] or "" for r in by_work[spec.slug])
+        text = {r["movement_number"]: r["text"] for r in by_work[spec.slug]}
         for paragraph in spec.article_sentences():
             for sentence in paragraph:
-                if sentence.role in outside:
+                if sentence.role in outside and not sentence.about:
                     assert sentence.text not in passages, (spec.slug, sentence.role, sentence.text)
                     checked += 1
+                for number in sentence.about:
+                    if number in text:  # described by the article: never left without text
+                        assert text[number], (spec.slug, number)
                 if sentence.role == "publisher":
                     assert sentence.text not in (works[spec.slug]["work_text"] or "")
     assert checked >= 30
+    quoted = [r for r in rows if r["text_from_quotation"]]
+    assert {r["work_id"] for r in quoted} == {
+        w.slug for w in catalogue if any(s.about for s in w.sentences() if s.role == "quote")} & set(by_work)
+    assert quoted and all(r["text"][0] not in "“\"" and r["text"][-1] not in "”\"" for r in quoted)
+    assert all(r["text_from_quotation"] is None for r in rows if r["text"] is None)
     from_page = [r for r in rows if r["movement_title_source"] == "page"]
     assert len(from_page) >= 45 and all(r["movement_titles_ri"] is not None for r in from_page)
     # the one work whose recording shows only its total takes its titles from the video description

@@ -748,9 +748,12 @@ def _validate_article(w: WorkSpec) -> None:
         for s in sentences:
             if s.role not in SENTENCE_ROLES:
                 raise ValueError(f"{where}: sentence role {s.role!r}; expected one of {', '.join(SENTENCE_ROLES)}")
-            if (s.role == "movement") != bool(s.about) or not all(1 <= a <= n for a in s.about):
+            # a quoted sentence may describe movements (a critic's movement-by-movement description)
+            described = s.role in ("movement", "quote") if s.about else s.role != "movement"
+            if not described or not all(1 <= a <= n for a in s.about):
                 raise ValueError(f"{where}: a {s.role} sentence cannot be about movements {list(s.about)} "
-                                 f"(movement sentences name 1..{n}, others none): {s.text!r}")
+                                 f"(movement sentences name 1..{n}, quotations some or none, others none): "
+                                 f"{s.text!r}")
             if s.text != plain_text(s.markup):
                 raise ValueError(f"{where}: plain text {s.text!r} is not the sentence's markup without marks")
     terms = {e.term.lower() for e in w.glossary}
