@@ -152,6 +152,12 @@ def _plan(seed_text: str, movement: MovementSpec) -> tuple[np.random.Generator, 
     return rng, bpm, beats_per_bar
 
 
+def planned_tempo(seed_text: str, movement: MovementSpec) -> tuple[float, int]:
+    """(beats per minute, beats per bar) that :func:`render_movement` plays ``movement`` at with this seed text."""
+    _, bpm, beats_per_bar = _plan(seed_text, movement)
+    return bpm, beats_per_bar
+
+
 def movement_bpm(video: VideoSpec, number: int) -> float:
     """The tempo the synth plays movement ``number`` of this video at (ground truth for tempo tests)."""
     movement = next(m for m in video.movements if m.number == number)
@@ -287,6 +293,7 @@ __all__ = [
     "SYNTH_VERSION",
     "BPM_RANGES",
     "movement_bpm",
+    "planned_tempo",
     "render_movement",
     "render_video",
     "render_params",

@@ -1,0 +1,127 @@
+"""Do the trained systems' texts depend on the music? Trains the tiny config on a learnable corpus and scores
+the same models with each test movement's own spectrogram and with shuffled ones (issue 20, item 4).
+
+    # the frozen experiments of scripts/learnability.toml (each up to 2 hours on 2 CPU cores)
+    .venv/bin/python scripts/learnability.py --experiment one_fold      # one fold, all six systems
+    .venv/bin/python scripts/learnability.py --experiment five_folds    # five folds: encoder_decoder, coordinate, gtp
+
+The corpus (``offline/learnable.py``) and its release are made once under ``--out`` and reused; the run folder
+is ``<out>/runs/<experiment>/v<corpus version>-<config>/`` (a killed run resumes there). The table is printed and
+written beside the run (``learnability.md``, ``learnability.json``).
+
+Development overrides (``--corpus-seed``, ``--works``, ``--epochs``, ``--folds``, ``--systems``) make a run that is
+*not* the frozen plan: it goes to its own folder and the table says so. Tune on another corpus seed than the
+frozen one, so no test fold of the frozen corpus is scored before the settings are committed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import subprocess
+import sys
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SETTINGS = REPO / "scripts" / "learnability.toml"
+
+
+def settings_state(path: Path) -> str:
+    """Whether the settings file is committed as it is (git), for the report."""
+    try:
+        tracked = subprocess.run(["git", "ls-files", "--error-unmatch", str(path)], cwd=REPO, capture_output=True)
+        clean = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", str(path)], cwd=REPO, capture_output=True)
+    except OSError:
+        return "git not available"
+    if tracked.returncode != 0:
+        return "NOT committed"
+    return "committed, unchanged" if clean.returncode == 0 else "committed, CHANGED since (not the frozen plan)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--experiment", default="one_fold", help="a [experiment.<name>] of the settings file")
+    ap.add_argument("--settings", type=Path, default=SETTINGS)
+    ap.add_argument("--out", type=Path, default=REPO / "local" / "learnability")
+    ap.add_argument("--corpus-seed", type=int, help="development: another corpus than the frozen one")
+    ap.add_argument("--works", type=int, help="development: this many works")
+    ap.add_argument("--epochs", type=int, help="development: this many epochs")
+    ap.add_argument("--folds", help="development: comma-separated test folds")
+    ap.add_argument("--systems", help="development: comma-separated systems")
+    args = ap.parse_args(argv)
+
+    from earsense_m2t.model.learnability import load_settings
+
+    settings = load_settings(args.settings)
+    if args.experiment not in settings.experiments:
+        ap.error(f"--experiment {args.experiment!r}: the settings file has {', '.join(settings.experiments)}")
+    experiment = settings.experiments[args.experiment]
+    corpus_args = dict(settings.corpus)
+    overrides = {}
+    if args.corpus_seed is not None:
+        corpus_args["seed"] = overrides["corpus seed"] = args.corpus_seed
+    if args.works is not None:
+        corpus_args["n_works"] = overrides["works"] = args.works
+    if args.epochs is not None:
+        experiment = replace(experiment, epochs=args.epochs)
+        overrides["epochs"] = args.epochs
+    if args.folds:
+        experiment = replace(experiment, folds=tuple(int(f) for f in args.folds.split(",")))
+        overrides["folds"] = experiment.folds
+    if args.systems:
+        experiment = replace(experiment, systems=tuple(s.strip() for s in args.systems.split(",")))
+        overrides["systems"] = experiment.systems
+
+    from earsense_m2t.model.threads import configure_threads
+
+    print(configure_threads(experiment.config).describe(), flush=True)
+    import datasets
+
+    datasets.disable_progress_bars()
+    from earsense_m2t.model.learnability import markdown, run_experiment, write_release
+    from earsense_m2t.offline.learnable import (
+        TEMPO_WORDS,
+        fold_counts,
+        learnable_corpus,
+        movement_audio,
+    )
+    from earsense_m2t.offline.minisite.synth import SYNTH_VERSION
+
+    started = time.perf_counter()
+    corpus = learnable_corpus(**{k: tuple(v) if isinstance(v, list) else v for k, v in corpus_args.items()})
+    rows = [m.row() for m in corpus]
+    identity = json.dumps({"rows": rows, "durations": [m.duration_s for m in corpus], "synth": SYNTH_VERSION,
+                           "corpus": corpus_args}, sort_keys=True)
+    version = "learnable-" + hashlib.sha256(identity.encode()).hexdigest()[:12]
+    by_id = {m.id: m for m in corpus}
+    print(f"corpus {version}: {len(corpus)} movements of {len({m.work_id for m in corpus})} works, per fold "
+          f"{fold_counts(corpus)}", flush=True)
+    release = write_release(args.out / "releases" / version, rows, lambda i: movement_audio(by_id[i]), version=version,
+                            description=f"Made by scripts/learnability.py from offline/learnable.py with {corpus_args}.",
+                            log=lambda s: print(s, flush=True))
+    corpus_seconds = time.perf_counter() - started
+    name = experiment.name if not overrides else (
+        f"{experiment.name}-dev-{hashlib.sha256(json.dumps(overrides, sort_keys=True).encode()).hexdigest()[:8]}")
+    report = run_experiment(release, experiment, args.out / "runs" / name, TEMPO_WORDS,
+                            settings_sha256=settings.sha256, log=lambda s: print(s, flush=True))
+    report.seconds = {"corpus_and_release": corpus_seconds, **report.seconds}
+    report.notes.append(f"settings file {args.settings.name}: {settings_state(args.settings)}")
+    if overrides:
+        report.notes.append(f"DEVELOPMENT RUN, not the frozen plan: {overrides}")
+    text = markdown(report)
+    run_dir = Path(report.run_dir)
+    (run_dir / "learnability.md").write_text(text + "\n", encoding="utf-8")
+    (run_dir / "learnability.json").write_text(json.dumps({**report.to_dict(), "corpus": corpus_args,
+                                                           "overrides": {k: list(v) if isinstance(v, tuple) else v
+                                                                         for k, v in overrides.items()},
+                                                           "experiment": asdict(experiment)}, indent=1) + "\n",
+                                               encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
