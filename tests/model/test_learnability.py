@@ -174,3 +174,24 @@ def test_a_small_run_gives_texts_that_depend_on_the_spectrogram(small_run):
     assert tags.agree_control is None and tags.changed_by_control is None
     table = markdown(small_run)
     assert "| Encoder-Decoder |" in table and "control" in table and "Wall time" in table
+
+
+def test_the_table_compares_gtp_with_coordinate_and_the_encoder_decoder():
+    from earsense_m2t.model.learnability import Report
+
+    tags = ["slow", "fast"] * 10
+    refs = [f"a {t} piece" for t in tags]
+    ids = [f"m{i}" for i in range(20)]
+
+    def row(system: str, right: int):
+        real = [f"{TEMPO_WORDS[t][0] if i < right else 'lento'} {i}" for i, t in enumerate(tags)]
+        return score(system, [FoldOutcome(0, ids, refs, tags, "fast", real, ["x"] * 20, 20, {"mean": 0.9, "std": 0.1,
+                                                                                           "min": 0.5, "max": 1.0})],
+                     TEMPO_WORDS)
+
+    report = Report(Experiment("t", 1, (0,), ("encoder_decoder", "coordinate", "gtp")), "r", "d",
+                    [row("encoder_decoder", 10), row("coordinate", 14), row("gtp", 18)], {"training": 60.0}, {0: 20})
+    table = markdown(report)
+    assert "GTP against Coordinate: tempo agreement +20.0 points" in table
+    assert "GTP against Encoder-Decoder: tempo agreement +40.0 points" in table
+    assert "| GTP | 20 / 20 |  90.0 % |   0.0 % |  50.0 % |" in table and "total 1.0 min" in table
