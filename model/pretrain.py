@@ -234,9 +234,14 @@ def representation_stats(autoencoder: MusicAutoencoder, release: Release, split:
     ok, reason = check_non_degenerate(stats)
     out: dict[str, Any] = {"movements": len(train) + len(val), "music_cosine": stats, "non_degenerate": ok,
                            "reason": reason}
+
+    def segment_mean(v: Tensor) -> Tensor:
+        return v.reshape(len(v), cfg.segments, cfg.hidden).mean(dim=1)
+
     try:
-        out["tempo_probe"] = tempo_probe(v_train, [e.tags[TEMPO_INDEX] if e.tags else None for e in train],
-                                         v_val, [e.tags[TEMPO_INDEX] if e.tags else None for e in val]).to_dict()
+        out["tempo_probe"] = tempo_probe(segment_mean(v_train), [e.tags[TEMPO_INDEX] if e.tags else None for e in train],
+                                         segment_mean(v_val), [e.tags[TEMPO_INDEX] if e.tags else None for e in val],
+                                         ).to_dict()
     except ValueError as exc:  # a release without tempo tags, or no tagged validation movement
         out["tempo_probe"] = {"skipped": str(exc)}
     return out

@@ -8,9 +8,12 @@ encoder). Two measures say whether that is so:
 - :func:`cosine_stats`: the distribution of the off-diagonal cosines of the *uncentred* pooled vectors
   (mean, std, quantiles), as the GTP loss sees them; :func:`check_non_degenerate` turns it into
   (keep, reason) with the threshold :data:`DEGENERATE_COSINE`;
-- :func:`tempo_probe`: a linear classifier of the tempo tag fitted on the pooled vectors of training
+- :func:`tempo_probe`: a linear classifier of the tempo tag fitted on the pooled music of training
   works and scored on validation works, against always answering the training works' majority tag.
   A representation that keeps what the music is like should tell a slow movement from a fast one.
+  The probe reads the mean of the 20 segments (``hidden`` values), as the model's own linear head on
+  the pooled music (the sentiment head) does: with tens of training movements, a probe of all
+  20 × hidden values fits the training works' identity and says nothing about held-out ones.
 
 :func:`text_bleu_stats` gives the matching distribution of pairwise sentence BLEU between texts, the
 other side of the GTP loss (the paper's Figures 2 and 4 show both).

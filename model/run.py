@@ -58,16 +58,19 @@ class Plan:
     validation_works: float = 0.1
     micro_batch: int | None = None  # None: the config's (paper: 1, accumulated to its batch of 8)
     device: str = "auto"
+    #: (music, text) autoencoder pretraining epochs instead of the config's; the smoke profile pretrains 1 and 1
+    pretrain_epochs: tuple[int, int] | None = None
 
     @classmethod
     def profile(cls, name: str, config: str, **overrides: Any) -> Plan:
-        """``full``: every fold, 3 seeds, the config's epochs; ``smoke``: 2 folds, 1 seed, 1 epoch (the tests')."""
+        """``full``: every fold, 3 seeds, the config's epochs; ``smoke``: 2 folds, 1 seed, 1 epoch, 1 + 1 epochs of
+        pretraining (the tests')."""
         if config not in FULL_EPOCHS:
             get_config(config)  # raises with the known names
         if name == "full":
             plan = cls(config, FULL_EPOCHS[config])
         elif name == "smoke":
-            plan = cls(config, 1, seeds=(0,), folds=(0, 1))
+            plan = cls(config, 1, seeds=(0,), folds=(0, 1), pretrain_epochs=(1, 1))
         else:
             raise ValueError(f"unknown training profile {name!r}; known: full, smoke")
         return replace(plan, **{k: v for k, v in overrides.items() if v is not None})
@@ -82,6 +85,8 @@ class Plan:
             raise ValueError("seeds: at least one")
         if self.beam < 1 or self.max_tokens < 1:
             raise ValueError(f"beam {self.beam} / max_tokens {self.max_tokens}: at least 1")
+        if self.pretrain_epochs is not None and (len(self.pretrain_epochs) != 2 or min(self.pretrain_epochs) < 0):
+            raise ValueError(f"pretrain_epochs {self.pretrain_epochs}: (music, text), each ≥ 0")
 
     def comparable(self) -> dict[str, Any]:
         """What must be equal for a resumed run to continue this one (the device may change)."""
@@ -113,6 +118,8 @@ def prepare(dataset: Path, version: str | None, plan: Plan, out: Path, *, cache_
 
     plan.check()
     cfg = get_config(plan.config)
+    if plan.pretrain_epochs is not None:
+        cfg = cfg.with_(pretrain_music_epochs=plan.pretrain_epochs[0], pretrain_text_epochs=plan.pretrain_epochs[1])
     micro = plan.micro_batch or cfg.micro_batch
     if cfg.batch_size % micro:
         raise ValueError(f"micro_batch {micro}: the {plan.config} config's batch of {cfg.batch_size} is not a multiple "

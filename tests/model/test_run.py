@@ -36,8 +36,10 @@ def dataset(tmp_path_factory):
 def test_the_profiles():
     smoke = Plan.profile("smoke", "tiny")
     assert (smoke.epochs, smoke.seeds, smoke.folds, smoke.beam, smoke.max_tokens) == (1, (0,), (0, 1), 3, 200)
+    assert smoke.pretrain_epochs == (1, 1)
     full = Plan.profile("full", "paper", seeds=(4,))
     assert full.epochs == 40 and full.seeds == (4,) and full.folds is None and full.systems == SYSTEM_ORDER
+    assert full.pretrain_epochs is None  # the config's
     with pytest.raises(ValueError, match="unknown training profile 'fast'"):
         Plan.profile("fast", "tiny")
     with pytest.raises(ValueError, match="unknown model config 'huge'"):
@@ -49,6 +51,7 @@ def test_the_profiles():
     ({"epochs": 0}, "epochs 0: at least 1"),
     ({"seeds": ()}, "seeds: at least one"),
     ({"micro_batch": 3}, "micro_batch 3: the tiny config's batch of 2 is not a multiple of it"),
+    ({"pretrain_epochs": (1, -1)}, r"pretrain_epochs \(1, -1\): \(music, text\), each ≥ 0"),
 ])
 def test_a_bad_plan_is_refused_before_anything_is_read(tmp_path, change, message):
     from dataclasses import replace
@@ -107,10 +110,30 @@ def test_a_smoke_run_writes_the_table_with_every_system(smoke_run):
     assert not list(out.rglob("*.tmp"))
 
 
+def test_each_fold_is_pretrained_once_before_its_systems(smoke_run):
+    out, _, lines = smoke_run
+    run_dir = out / "v9.9.9-tiny"
+    for fold in (0, 1):
+        summaries = [i for i, line in enumerate(lines) if line.startswith(f"pretrain fold {fold}: ")]
+        assert len(summaries) == 1 and "trained 2 epochs" in lines[summaries[0]], lines
+        first_system = next(i for i, line in enumerate(lines) if line.startswith(("encoder_decoder fold", "coordinate fold",
+                                                                                   "gtp fold")) and f"fold {fold} " in line)
+        assert summaries[0] < first_system
+        stats = json.loads((run_dir / "pretrain" / f"fold{fold}" / "stats.json").read_text())
+        assert stats["epochs"] == [1, 1] and stats["before"]["music_cosine"]["n"] > 0
+        unit = json.loads((run_dir / "units" / "gtp" / "seed0" / f"fold{fold}.json").read_text())
+        assert "validation_cosine_mean" in unit["history"][0]
+    results = json.loads((run_dir / "results.json").read_text())
+    assert set(results["pretraining"]) == {"fold0", "fold1"}
+    assert results["pretraining"]["fold0"]["music_cosine_after"]["mean"] < 0.999
+
+
 def test_a_second_call_reuses_every_unit_and_another_plan_is_refused(smoke_run, dataset):
     out, first, _ = smoke_run
-    again = train_release(dataset, None, Plan.profile("smoke", "tiny", max_tokens=12), out, log=lambda _: None)
+    lines: list[str] = []
+    again = train_release(dataset, None, Plan.profile("smoke", "tiny", max_tokens=12), out, log=lines.append)
     assert again.counts["computed"] == 0 and again.counts["reused"] == 2 * len(SYSTEM_ORDER)
+    assert not [line for line in lines if line.startswith("pretrain")], lines  # every unit done: nothing to pretrain
     [a], [b] = first.of(TrainingRun), again.of(TrainingRun)
     assert a.bleu == b.bleu
     with pytest.raises(ValueError, match=r"another plan is there \(epochs: 1 there, 2 now\)"):
