@@ -5,7 +5,9 @@ train). It reads a published version as examples (``data``: movement rows joined
 spectrograms, checked before training), tokenizes with the packaged bert-base-uncased vocabulary
 (``tokenizer``), and holds the model (``config``: paper and tiny sizes; ``music``, ``text``: the two
 autoencoders; ``gtp``: coordination, the GTP loss with its momentum encoder and queue, the ablations;
-``sentiment``: the emotion head). Training, evaluation and the baselines table are not built yet (issue 13).
+``sentiment``: the emotion head; ``pretrain``: the per-fold autoencoder pretraining; ``representation``: the
+non-degeneracy check and tempo probe of the pooled music), trains it (``train``), decodes (``decode``),
+scores (``metrics``, ``baselines``) and writes the table (``run``, ``results``).
 Its dependencies (CPU PyTorch, the vocabulary, sacrebleu) are the optional extra ``model``:
 ``bash scripts/setup.sh --model``.
 """

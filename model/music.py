@@ -2,8 +2,10 @@
 
 Encoder (paper): 8 Conv2d (kernel 3, padding 1, LeakyReLU) with channels 1→64→128→128→128→256→512→768→768
 and strides 2,2,2,2,2,(2,1),2,(2,1) as (frequency, time), so 256 bins become 1 and time shrinks 64-fold;
-then Linear 768→768 and a 2-layer transformer over the steps. The decoder mirrors the convolutions with
-ConvTranspose2d. The reconstruction loss is MSE plus the MSE of the differences along frequency and
+then Linear 768→768 and a 2-layer transformer over the steps. Two additions (issue 20; :class:`MusicEncoder`
+says why): a per-sample group norm after each convolution and learned positions before the transformer;
+``conv_norm="none"`` and ``music_positions=False`` build the old encoder. The decoder mirrors the
+convolutions with ConvTranspose2d. The reconstruction loss is MSE plus the MSE of the differences along frequency and
 along time (they make the decoder keep edges, not only levels), computed on a random window of encoder
 steps so its memory does not grow with the movement.
 """

@@ -341,3 +341,56 @@ def pretrain_fold(release: Release, split: Split, standardizer: Standardizer, cf
 
 __all__ = ["PRETRAIN_SEED", "STATS", "Pretrained", "check_text_corpus", "pretrain_fold", "pretrain_music",
            "pretrain_text", "representation_stats"]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m earsense_m2t.model.pretrain --dataset DIR``: pretrain every fold of a release and print the
+    pooled music cosine before and after, and the tempo probe on validation works (pooled over the folds)."""
+    import argparse
+
+    from earsense_m2t.model.config import get_config
+    from earsense_m2t.model.data import fit_standardizer, fold_split, load_release
+
+    parser = argparse.ArgumentParser(prog="python -m earsense_m2t.model.pretrain", description=main.__doc__)
+    parser.add_argument("--dataset", required=True, help="a published version's folder")
+    parser.add_argument("--config", default="tiny")
+    parser.add_argument("--out", required=True, help="folder for pretrain/fold<F>/ (reused when run again)")
+    parser.add_argument("--folds", default="0,1,2,3,4")
+    parser.add_argument("--old-stack", action="store_true",
+                        help="the issue-20 encoder: no conv norm, no positions, momentum once per step")
+    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    cfg = get_config(args.config)
+    if args.old_stack:
+        cfg = cfg.with_(conv_norm="none", music_positions=False, momentum_per_sample=False)
+    folds = [int(f) for f in args.folds.split(",")]
+    release = load_release(Path(args.dataset), n_folds=max(2, len(folds)), count_pieces=wordpiece().pieces,
+                           max_frames=cfg.max_frames, cache_dir=Path(args.out) / ".cache")
+    settings = TrainSettings(epochs=1, batch_size=cfg.batch_size, micro_batch=cfg.micro_batch, device="cpu")
+    pooled = {"before": [0.0, 0.0, 0], "after": [0.0, 0.0, 0]}
+    for fold in folds:
+        split = fold_split(release.examples, fold)
+        standardizer = fit_standardizer(release, split.train, cfg.max_frames)
+        start = time.perf_counter()
+        result = pretrain_fold(release, split, standardizer, cfg, settings, Path(args.out) / f"fold{fold}")
+        print(f"fold {fold}: {len(split.train)} training, {len(split.validation)} validation movements; "
+              f"{result.trained_epochs} epochs trained in {time.perf_counter() - start:.1f} s")
+        for when in ("before", "after"):
+            stats = result.stats[when]
+            cos, probe = stats["music_cosine"], stats.get("tempo_probe", {})
+            line = (f"  {when:6s} cosine mean {cos['mean']:.5f} std {cos['std']:.5f} q05 {cos['q05']:.4f} "
+                    f"q95 {cos['q95']:.4f} ({'non-degenerate' if stats['non_degenerate'] else 'DEGENERATE'})")
+            if "accuracy" in probe:
+                line += f"; tempo probe {probe['accuracy']:.2f} vs majority {probe['majority']:.2f} (n={probe['n_eval']})"
+                pooled[when][0] += probe["accuracy"] * probe["n_eval"]
+                pooled[when][1] += probe["majority"] * probe["n_eval"]
+                pooled[when][2] += probe["n_eval"]
+            print(line)
+    for when, (right, majority, n) in pooled.items():
+        if n:
+            print(f"{when}: tempo probe {right:.0f}/{n} = {right / n:.3f}, majority {majority:.0f}/{n} = {majority / n:.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -6,15 +6,20 @@ What a run guarantees, and why:
   reconstruction windows come from generators seeded from (seed, epoch), and the global RNG states are
   saved with every checkpoint, so a resumed run trains exactly as an uninterrupted one (on a CPU, bit for
   bit; tests/model/test_train.py checks it).
+- **Start**: from the fold's pretrained autoencoders when ``pretrained`` is given (:mod:`.pretrain`; the
+  stage always gives them), whose digest is part of the run's key; from random weights otherwise.
 - **Effective batch** ``batch_size`` (the paper's 8) in micro-batches of ``micro_batch``: each micro-batch's
-  loss counts by its share of the batch's samples and the optimizer and the momentum encoder step once per
-  effective batch (:func:`earsense_m2t.model.gtp.accumulate`). Losses that average over tokens or frames
+  loss counts by its share of the batch's samples and the optimizer steps once per effective batch; the
+  momentum encoder then moves as the authors' once-per-sample updates would (m^n for n samples;
+  :meth:`earsense_m2t.model.gtp.GTPModel.update_momentum`, :func:`earsense_m2t.model.gtp.accumulate`). Losses that average over tokens or frames
   are averaged within each micro-batch first, so with texts of unequal lengths the accumulated step is a
   sample-weighted mean of micro-batch means (the difference any two batch sizes have). GTP queue keys
   enter per micro-batch, so a later micro-batch's group already holds the earlier ones.
 - **Best epoch on validation**: after each epoch the music→text cross-entropy (token-weighted mean) on
   ``split.validation`` - works carved from the training folds, never the test fold - picks the epoch
   whose weights are returned. An empty validation split picks the last epoch (the history shows NaN).
+  The same pass gives the mean and spread of the off-diagonal cosines of the validation movements' pooled
+  music (``validation_cosine_mean``/``_std`` in the history, and in the epoch's log line).
 - **Checkpoints** (atomic: temporary file, then ``os.replace``): ``epoch-NNNN.pt`` after every epoch with
   model, optimizer, AMP scaler, GTP queue, RNG states, history and best epoch (older epoch files are
   deleted once the new one is written); ``best.pt`` with the best epoch's weights; ``done.json`` when
