@@ -11,8 +11,8 @@ What a run guarantees, and why:
 - **Effective batch** ``batch_size`` (the paper's 8) in micro-batches of ``micro_batch``: each micro-batch's
   loss counts by its share of the batch's samples and the optimizer steps once per effective batch; the
   momentum encoder then moves as the authors' once-per-sample updates would (m^n for n samples;
-  :meth:`earsense_m2t.model.gtp.GTPModel.update_momentum`, :func:`earsense_m2t.model.gtp.accumulate`). Losses that average over tokens or frames
-  are averaged within each micro-batch first, so with texts of unequal lengths the accumulated step is a
+  :meth:`earsense_m2t.model.gtp.GTPModel.update_momentum`, :func:`earsense_m2t.model.gtp.accumulate`).
+  Losses that average over tokens or frames are averaged within each micro-batch first, so with texts of unequal lengths the accumulated step is a
   sample-weighted mean of micro-batch means (the difference any two batch sizes have). GTP queue keys
   enter per micro-batch, so a later micro-batch's group already holds the earlier ones.
 - **Best epoch on validation**: after each epoch the music→text cross-entropy (token-weighted mean) on
