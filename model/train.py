@@ -12,9 +12,10 @@ What a run guarantees, and why:
   loss counts by its share of the batch's samples and the optimizer steps once per effective batch; the
   momentum encoder then moves as the authors' once-per-sample updates would (m^n for n samples;
   :meth:`earsense_m2t.model.gtp.GTPModel.update_momentum`, :func:`earsense_m2t.model.gtp.accumulate`).
-  Losses that average over tokens or frames are averaged within each micro-batch first, so with texts of unequal lengths the accumulated step is a
-  sample-weighted mean of micro-batch means (the difference any two batch sizes have). GTP queue keys
-  enter per micro-batch, so a later micro-batch's group already holds the earlier ones.
+  Losses that average over tokens or frames are averaged within each micro-batch first, so with texts of
+  unequal lengths the accumulated step is a sample-weighted mean of micro-batch means (the difference any
+  two batch sizes have). GTP queue keys enter per micro-batch, so a later micro-batch's group already
+  holds the earlier ones.
 - **Best epoch on validation**: after each epoch the music→text cross-entropy (token-weighted mean) on
   ``split.validation`` - works carved from the training folds, never the test fold - picks the epoch
   whose weights are returned. An empty validation split picks the last epoch (the history shows NaN).
