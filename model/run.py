@@ -298,6 +298,7 @@ def train_release(dataset: Path, version: str | None, plan: Plan, out: Path, *, 
         for fold in prep.folds:
             split = prep.splits[fold]
             pretrained: Pretrained | None = None
+            pretrain_failure: str | None = None  # a fold whose pretraining failed fails its neural units at once
             for seed in plan.seeds:
                 for system in plan.systems:
                     path = unit_path(run_dir, system, seed, fold)
@@ -311,11 +312,14 @@ def train_release(dataset: Path, version: str | None, plan: Plan, out: Path, *, 
                                 baselines[(system, fold)] = baseline_generations(system, split)
                             texts, extra = baselines[(system, fold)], {}
                         else:
+                            if pretrain_failure is not None:
+                                raise ValueError(pretrain_failure)
                             if pretrained is None:
                                 try:
                                     pretrained = pretrained_for(prep, fold, device, log)
                                 except (RuntimeError, ValueError) as exc:
-                                    raise ValueError(f"pretraining fold {fold}: {exc}") from exc
+                                    pretrain_failure = f"pretraining fold {fold}: {exc}"
+                                    raise ValueError(pretrain_failure) from exc
                             outcome = neural_generations(prep, system, fold, seed, device, emotions, log, pretrained)
                             texts = outcome.generations
                             extra = {"history": outcome.history, "best_epoch": outcome.best_epoch,

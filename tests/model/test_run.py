@@ -138,3 +138,20 @@ def test_a_second_call_reuses_every_unit_and_another_plan_is_refused(smoke_run, 
     assert a.bleu == b.bleu
     with pytest.raises(ValueError, match=r"another plan is there \(epochs: 1 there, 2 now\)"):
         prepare(dataset, None, Plan.profile("smoke", "tiny", max_tokens=12, epochs=2), out)
+
+
+def test_a_fold_whose_pretraining_fails_fails_its_neural_units_once(dataset, tmp_path, monkeypatch):
+    from earsense_m2t.model import run as run_module
+
+    calls: list[int] = []
+
+    def out_of_memory(prep, fold, device, log):
+        calls.append(fold)
+        raise RuntimeError("CUDA out of memory (simulated)")
+
+    monkeypatch.setattr(run_module, "pretrained_for", out_of_memory)
+    plan = Plan.profile("smoke", "tiny", folds=(0,), systems=("encoder_decoder", "gtp"))
+    result = train_release(dataset, None, plan, tmp_path, log=lambda _: None)
+    assert calls == [0] and result.counts["computed"] == 0
+    assert [(f.item_id, f.reason) for f in result.failures] == [
+        (f"{s}/fold0/seed0", "pretraining fold 0: CUDA out of memory (simulated)") for s in ("encoder_decoder", "gtp")]
