@@ -222,8 +222,10 @@ def representation_stats(autoencoder: MusicAutoencoder, release: Release, split:
     """Cosine distribution and non-degeneracy of the fold's training and validation movements, and the tempo probe."""
     cfg = autoencoder.cfg
     tok = wordpiece()
-    train = _subset(split.train, STATS_MOVEMENTS)
-    val = _subset(split.validation, max(STATS_MOVEMENTS - len(train), 0))
+    # validation first: a fold with STATS_MOVEMENTS training movements or more still gets validation ones
+    # (the probe is scored on them, and an empty set has no vectors to concatenate)
+    val = _subset(split.validation, STATS_MOVEMENTS // 2)
+    train = _subset(split.train, STATS_MOVEMENTS - len(val))
 
     def vectors(examples: Sequence[Example]) -> Tensor:
         data = MovementDataset(release, examples, standardizer, tok, cfg.max_frames, cfg.max_text_tokens)

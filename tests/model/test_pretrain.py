@@ -185,3 +185,16 @@ def test_cosine_stats_and_the_tempo_probe_on_known_vectors():
     with pytest.raises(ValueError, match="tempo probe: 0 training"):
         tempo_probe(x[:3], [None] * 3, x[3:5], ["fast", "slow"])
 
+
+
+def test_a_fold_with_more_training_movements_than_the_stats_sample_keeps_validation_ones(data, monkeypatch):
+    """The stats sample takes validation movements first: with a cap below the training set they are not lost."""
+    import earsense_m2t.model.pretrain as pretrain_module
+    from earsense_m2t.model.music import MusicAutoencoder
+
+    release, split, std = data
+    monkeypatch.setattr(pretrain_module, "STATS_MOVEMENTS", 4)  # fewer than the 6 training movements
+    torch.manual_seed(0)
+    stats = pretrain_module.representation_stats(MusicAutoencoder(CFG), release, split, std, torch.device("cpu"))
+    assert stats["movements"] == 4
+    assert "skipped" not in stats["tempo_probe"], stats["tempo_probe"]
