@@ -157,6 +157,8 @@ def pooled(cfg: GTPConfig, data) -> torch.Tensor:
 
 
 def test_the_non_degeneracy_check_fails_on_the_old_stack_and_passes_on_the_new(data, tmp_path):
+    """At initialization and after 2 pretraining epochs on this fixture. (Longer pretraining on real music can
+    undo the old stack's collapse too: on the mini site, 20 epochs took it to 0.24-0.70; docs/design-notes.md.)"""
     old = CFG.with_(conv_norm="none", music_positions=False, momentum_per_sample=False)
     ok, reason = check_non_degenerate(cosine_stats(pooled(old, data)))
     assert not ok and reason.startswith("degenerate: mean off-diagonal cosine 0.99"), reason
