@@ -825,7 +825,7 @@ def _resolve(cues: _Cues, state: _State) -> _Resolved:
             resolved.append((m.start, 1, m.confidence, "position", m.backref))
         elif m.kind == "inner":
             if state.open_ended:
-                inner = rules.COUNT_WORDS.get(_word_before_group(cues), 2)
+                inner = rules.COUNT_WORDS.get(cues.inner_count or "", 2)  # "the two middle movements"; else two
                 resolved += [(m.start, base + k, m.confidence, "position", m.backref) for k in range(1, inner + 1)]
             else:
                 unplaceable = True
@@ -896,11 +896,6 @@ def _resolve(cues: _Cues, state: _State) -> _Resolved:
         if {"position", "title"} <= ks:
             out[number] = CONF_AGREE
     return _Resolved(tuple(out.items()), unplaceable)
-
-
-def _word_before_group(cues: _Cues) -> str:
-    """ "the two middle movements" → "two" (the count word the sentence gives its inner movements)."""
-    return cues.inner_count or ""
 
 
 def _claimed(cues: list[list[_Cues]]) -> frozenset[int]:
