@@ -61,3 +61,18 @@ def movements(n_works: int, per_work: int = 2, n_folds: int = 2) -> list[dict]:
 def spectrograms(rows: Sequence[dict], frames: int = 150, seed: int = 0) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     return {r["id"]: (rng.normal(-40.0, 10.0, (frames + 10 * i, 256))).astype(np.float32) for i, r in enumerate(rows)}
+
+
+def small_fold(root: Path, rows: Sequence[dict], arrays: dict[str, np.ndarray], max_frames: int) -> tuple:
+    """(release, split, standardizer) of a small release: test fold 0, a quarter of the other works for validation.
+
+    The model tests' shared fixture shape; the model modules are imported here, not at the top, so this file
+    stays usable without the model extra.
+    """
+    from earsense_m2t.model.data import fit_standardizer, fold_split, load_release
+    from earsense_m2t.model.tokenizer import wordpiece
+
+    release = load_release(write_release(root / "r", rows, arrays), n_folds=2, count_pieces=wordpiece().pieces,
+                           max_frames=max_frames, cache_dir=root / "hf-cache")
+    split = fold_split(release.examples, test_fold=0, validation_works=0.25, seed=0)
+    return release, split, fit_standardizer(release, split.train, max_frames)

@@ -24,11 +24,10 @@ torch = pytest.importorskip("torch", reason="torch is not installed: install the
 
 from earsense_m2t.model.batch import MovementDataset, collate  # noqa: E402
 from earsense_m2t.model.config import GTPConfig  # noqa: E402
-from earsense_m2t.model.data import fit_standardizer, fold_split, load_release  # noqa: E402
 from earsense_m2t.model.gtp import SYSTEMS, GTPModel, accumulate, apply_gradients  # noqa: E402
 from earsense_m2t.model.tokenizer import wordpiece  # noqa: E402
 from earsense_m2t.model.train import TrainSettings, autocast_for, newest_checkpoint, resolve_device, train_system  # noqa: E402
-from tests.model._release import write_release  # noqa: E402
+from tests.model._release import small_fold  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 CFG = GTPConfig.tiny()
@@ -68,10 +67,7 @@ def data(tmp_path_factory):
     rng = np.random.default_rng(0)
     arrays = {r["id"]: rng.normal(-40.0, 10.0, (128, 256)).astype(np.float32) for r in rows}
     root = tmp_path_factory.mktemp("gpu-path")
-    release = load_release(write_release(root / "r", rows, arrays), n_folds=2, count_pieces=wordpiece().pieces,
-                           max_frames=CFG.max_frames, cache_dir=root / "hf-cache")
-    split = fold_split(release.examples, test_fold=0, validation_works=0.25, seed=0)
-    return release, split, fit_standardizer(release, split.train, CFG.max_frames)
+    return small_fold(root, rows, arrays, CFG.max_frames)
 
 
 def train(data, path: Path, epochs: int, system: str = "gtp"):

@@ -14,7 +14,6 @@ torch = pytest.importorskip("torch", reason="torch is not installed: install the
 
 from earsense_m2t.model.batch import MovementDataset, collate  # noqa: E402
 from earsense_m2t.model.config import GTPConfig  # noqa: E402
-from earsense_m2t.model.data import fit_standardizer, fold_split, load_release  # noqa: E402
 from earsense_m2t.model.gtp import GTPModel  # noqa: E402
 from earsense_m2t.model.music import MusicEncoder  # noqa: E402
 from earsense_m2t.model.pretrain import STATS, check_text_corpus, pretrain_fold, pretrain_text  # noqa: E402
@@ -26,7 +25,7 @@ from earsense_m2t.model.representation import (  # noqa: E402
 )
 from earsense_m2t.model.tokenizer import wordpiece  # noqa: E402
 from earsense_m2t.model.train import DONE, TrainSettings, train_system  # noqa: E402
-from tests.model._release import write_release  # noqa: E402
+from tests.model._release import small_fold  # noqa: E402
 
 CFG = GTPConfig.tiny().with_(pretrain_music_epochs=2, pretrain_text_epochs=2)
 CPU = TrainSettings(epochs=1, batch_size=2, micro_batch=2, device="cpu")
@@ -43,11 +42,9 @@ def data(tmp_path_factory):
     rng = np.random.default_rng(0)
     arrays = {r["id"]: rng.normal(-40.0, 10.0, (100 + 20 * (i % 3), 256)).astype(np.float32) for i, r in enumerate(rows)}
     root = tmp_path_factory.mktemp("release")
-    release = load_release(write_release(root / "r", rows, arrays), n_folds=2, count_pieces=wordpiece().pieces,
-                           max_frames=CFG.max_frames, cache_dir=root / "hf-cache")
-    split = fold_split(release.examples, test_fold=0, validation_works=0.25, seed=0)
+    release, split, standardizer = small_fold(root, rows, arrays, CFG.max_frames)
     assert (len(split.train), len(split.validation)) == (6, 2)
-    return release, split, fit_standardizer(release, split.train, CFG.max_frames)
+    return release, split, standardizer
 
 
 def files(directory) -> dict[str, int]:

@@ -15,7 +15,7 @@ torch = pytest.importorskip("torch", reason="torch is not installed: install the
 from earsense_m2t.model import train as train_module  # noqa: E402
 from earsense_m2t.model.batch import MovementDataset  # noqa: E402
 from earsense_m2t.model.config import GTPConfig  # noqa: E402
-from earsense_m2t.model.data import Split, fit_standardizer, fold_split, load_release  # noqa: E402
+from earsense_m2t.model.data import Split  # noqa: E402
 from earsense_m2t.model.gtp import SYSTEMS, GTPModel  # noqa: E402
 from earsense_m2t.model.tokenizer import wordpiece  # noqa: E402
 from earsense_m2t.model.train import (  # noqa: E402
@@ -27,7 +27,7 @@ from earsense_m2t.model.train import (  # noqa: E402
     train_system,
     validation_loss,
 )
-from tests.model._release import write_release  # noqa: E402
+from tests.model._release import small_fold  # noqa: E402
 
 #: texts of equal WordPiece length and spectrograms of equal frames: then a batch's padding is the same
 #: whichever way it is cut into micro-batches, and accumulation must give exactly the big batch's step
@@ -46,11 +46,9 @@ def data(tmp_path_factory):
     rng = np.random.default_rng(0)
     arrays = {r["id"]: rng.normal(-40.0, 10.0, (128, 256)).astype(np.float32) for r in rows}
     root = tmp_path_factory.mktemp("release")
-    release = load_release(write_release(root / "r", rows, arrays), n_folds=2, count_pieces=wordpiece().pieces,
-                           max_frames=CFG.max_frames, cache_dir=root / "hf-cache")
-    split = fold_split(release.examples, test_fold=0, validation_works=0.25, seed=0)
+    release, split, standardizer = small_fold(root, rows, arrays, CFG.max_frames)
     assert (len(split.train), len(split.validation)) == (6, 2)
-    return release, split, fit_standardizer(release, split.train, CFG.max_frames)
+    return release, split, standardizer
 
 
 def train(data, path, system="gtp", epochs=1, cfg=CFG, seed=0, log=None, **settings):
