@@ -32,12 +32,16 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-DEFAULT_CONFIG = "default"
-SPECTROGRAM_CONFIG = "spectrograms"
+from earsense_m2t.schemas import published
+from earsense_m2t.schemas.layout import VersionStore
+
+#: the configs the model reads (names and columns: :mod:`earsense_m2t.schemas.published`)
+DEFAULT_CONFIG = published.DEFAULT_CONFIG
+SPECTROGRAM_CONFIG = published.SPECTROGRAMS_CONFIG
 #: ids listed in one error message before "… and N more"
 MAX_IDS_SHOWN = 20
 #: the ``default`` config's columns the TAGS baselines compare, in the order of ``Example.tags``
-TAG_FIELDS = ("tempo_tag", "ensemble", "key", "mode", "instrument_family")
+TAG_FIELDS = published.TAG_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -130,10 +134,10 @@ def version_path(dataset: Path, version: str | None = None) -> Path:
         if not dataset.exists():
             raise ValueError(f"dataset {dataset}: no such folder (build one with `earsense-m2t build`)")
         return dataset
-    store = dataset.parent / f"{dataset.name}.versions"
-    path = store / f"v{version.removeprefix('v')}"
+    store = VersionStore(dataset)
+    path = store.tree(version)
     if not (path / "README.md").is_file():
-        known = sorted(p.name for p in store.glob("v*") if (p / "README.md").is_file()) if store.is_dir() else []
+        known = [p.name for p in store.trees() if (p / "README.md").is_file()]
         raise ValueError(f"dataset {dataset}: version {version} does not exist here (trees present: "
                          f"{', '.join(known) or 'none'}; a pruned one comes back with `earsense-m2t checkout-version`)")
     return path
@@ -183,27 +187,29 @@ def load_release(path: Path, *, n_folds: int, count_pieces: Callable[[str], int]
     specs = _load(path, SPECTROGRAM_CONFIG, cache_dir)
     if specs.num_rows == 0:
         raise ValueError(f"version {version} ({path}): the {SPECTROGRAM_CONFIG!r} config has no rows")
-    spec_index = {row_id: i for i, row_id in enumerate(specs["id"])}
-    spec_frames = specs["spectrogram_frames"]
-    n_bins = int(specs.features["spectrogram"].shape[1])
-    column = specs.data.column("spectrogram")
+    spec_index = {row_id: i for i, row_id in enumerate(specs[published.ID])}
+    spec_frames = specs[published.SPECTROGRAM_FRAMES]
+    n_bins = int(specs.features[published.SPECTROGRAM].shape[1])
+    column = specs.data.column(published.SPECTROGRAM)
     tag_features = {name: movements.features[name] for name in TAG_FIELDS if name in movements.column_names}
 
     examples: list[Example] = []
     no_fold: list[str] = []
     without_text: list[str] = []
-    for row in movements.select_columns(["id", "work_id", "fold", "text", *tag_features]):
-        i = spec_index.get(row["id"])
+    for row in movements.select_columns([published.ID, published.WORK_ID, published.FOLD, published.TEXT,
+                                         *tag_features]):
+        i = spec_index.get(row[published.ID])
         if i is None:
             continue  # a movement without audio: text-only, not a training example
-        if row["text"] is None:
-            without_text.append(row["id"])  # no description was found for it: audio-only, not a pair
+        row_id, text, fold = row[published.ID], row[published.TEXT], row[published.FOLD]
+        if text is None:
+            without_text.append(row_id)  # no description was found for it: audio-only, not a pair
             continue
-        if row["fold"] is None:
-            no_fold.append(row["id"])
+        if fold is None:
+            no_fold.append(row_id)
             continue
         tags = tuple(_tag_value(tag_features[name], row[name]) if name in tag_features else None for name in TAG_FIELDS)
-        examples.append(Example(row["id"], row["work_id"], int(row["fold"]), row["text"], i, int(spec_frames[i]), tags))
+        examples.append(Example(row_id, row[published.WORK_ID], int(fold), text, i, int(spec_frames[i]), tags))
     if not examples:
         raise ValueError(f"version {version} ({path}): no movement of the {DEFAULT_CONFIG!r} config has both a text "
                          f"and a spectrogram ({len(without_text)} with a spectrogram have no text)")

@@ -1,7 +1,7 @@
 """From build manifests to the rows of each published config.
 
 The manifests are joined as polars tables; every published column is a record field renamed (the
-``*_PARTS`` maps below), so its HF feature comes from :mod:`earsense_m2t.schemas.features` and cannot drift from
+``*_PART`` maps of :mod:`earsense_m2t.schemas.published`), so its HF feature comes from :mod:`earsense_m2t.schemas.features` and cannot drift from
 the record. The few columns that exist only in the dataset (``has_audio``, ``fold``, counts, the
 spectrogram checksum) are declared here, next to the configs that carry them.
 
@@ -52,43 +52,32 @@ from earsense_m2t.schemas import (
 )
 from earsense_m2t.schemas.features import as_features, record_features, spectrogram_feature
 from earsense_m2t.schemas.io import read_records, verify_spectrogram
+from earsense_m2t.schemas.manifests import PUBLISH_INPUTS
+from earsense_m2t.schemas.published import (
+    ANNOTATION_POOL_CONFIG,
+    CLIP_PART,
+    DEFAULT_CONFIG,
+    FOLD,
+    MEDIA_PART,
+    MOVEMENT_PART,
+    RECORDING_PART,
+    RELATIVE_ANNOTATIONS_CONFIG,
+    SEGMENT_PART,
+    SPECTROGRAMS_CONFIG,
+    WORK_PART,
+    WORKS_CONFIG,
+)
 from earsense_m2t.schemas.validate import Problem
 
 DEFAULT_N_BINS = 256
-MANIFESTS: Mapping[str, type[Record]] = {
-    "works": Work, "recordings": Recording, "media": Media, "movements": Movement,
-    "segments": Segment, "clips": Clip, "failures": Failure, "work_texts": WorkText,
-    # the annotate stage's: the pool, every pair's relative annotation, and the human judgments (read for
-    # Krippendorff's alpha in the card; never published)
-    "annotation_pool": PoolExcerpt, "relative_annotations": RelativeAnnotation, "annotation_judgments": Judgment,
-}
-#: manifests a publish cannot do without; the others may be absent (a text-only build)
-REQUIRED_MANIFESTS = ("works", "movements")
+#: the build manifests publish reads (name -> record type), from the registry; ``works`` and ``movements``
+#: are required, the others may be absent (a text-only build)
+MANIFESTS: Mapping[str, type[Record]] = {m.name: m.record for m in PUBLISH_INPUTS}
+REQUIRED_MANIFESTS = tuple(m.name for m in PUBLISH_INPUTS if m.required)
 
-# field -> published column, per record type, for the `default` config (one row per movement)
-MOVEMENT_PART = {"id": "id", "work_id": "work_id", "number": "movement_number", "title": "movement_title",
-                 "title_source": "movement_title_source", "text": "text", "text_confidence": "text_confidence",
-                 "text_from_quotation": "text_from_quotation",
-                 "tempo_tag": "tempo_tag", "tempo_term": "tempo_term", "tempo_source": "tempo_source",
-                 "titles_ri": "movement_titles_ri"}
-WORK_PART = {"composer": "composer", "composer_birth_year": "composer_birth_year",
-             "composer_death_year": "composer_death_year", "title": "work_title", "genre": "genre",
-             "number": "work_number", "key": "key", "mode": "mode", "key_source": "key_source",
-             "catalogue": "catalogue", "year": "year", "ensemble": "ensemble", "ensemble_source": "ensemble_source",
-             "instrument_family": "instrument_family", "instrument_family_source": "instrument_family_source",
-             "url": "page_url", "fetched_at": "page_fetched_at", "page_sha256": "page_sha256"}
-RECORDING_PART = {"source_url": "audio_url", "performers": "performers", "recording_index": "recording_index"}
-SEGMENT_PART = {"source_id": "audio_source_id", "start_s": "audio_start_s", "end_s": "audio_end_s",
-                "method": "segment_method", "confidence": "segment_confidence", "media_sha256": "media_sha256"}
-MEDIA_PART = {"uploader": "uploader", "title": "media_title", "license": "media_license",
-              "extractor": "media_extractor", "downloaded_at": "audio_fetched_at"}
-CLIP_PART = {"duration_s": "duration_s", "sample_rate_hz": "sample_rate_hz",
-             "loudness_before_lufs": "loudness_before_lufs", "loudness_after_lufs": "loudness_after_lufs",
-             "gain_db": "gain_db", "true_peak_dbtp": "true_peak_dbtp", "flags": "quality_flags",
-             "spectrogram_frames": "spectrogram_frames"}
-DEFAULT_EXTRA = {"has_audio": Value("bool"), "fold": Value("int64")}
+DEFAULT_EXTRA = {"has_audio": Value("bool"), FOLD: Value("int64")}
 WORKS_EXTRA = {"work_text": Value("string"), "n_movements": Value("int64"), "n_movements_with_audio": Value("int64"),
-               "fold": Value("int64")}
+               FOLD: Value("int64")}
 
 #: provenance of a fetch: a new crawl changes these without changing what the row says. URLs are among
 #: them because a host or port can move while the slug and the media's source id (the identities,
@@ -118,14 +107,14 @@ class Bundle:
 def load_bundle(build_dir: Path) -> Bundle:
     build_dir = Path(build_dir)
     loaded: dict[str, list[Record]] = {}
-    for name, cls in MANIFESTS.items():
-        path = build_dir / f"{name}.jsonl"
+    for manifest in PUBLISH_INPUTS:
+        path = manifest.path(build_dir)
         if not path.exists():
-            if name in REQUIRED_MANIFESTS:
+            if manifest.required:
                 raise FileNotFoundError(f"{path}: manifest missing; run the earlier stages first")
-            loaded[name] = []
+            loaded[manifest.name] = []
             continue
-        loaded[name] = read_records(path, cls)
+        loaded[manifest.name] = read_records(path, manifest.record)
     return Bundle(root=build_dir, **loaded)  # type: ignore[arg-type]
 
 
@@ -783,35 +772,35 @@ def spectrogram_of(inputs: Inputs, row_id: str) -> np.ndarray:
 
 
 CONFIGS: dict[str, ConfigSpec] = {
-    "default": ConfigSpec(
-        name="default", default=True,
+    DEFAULT_CONFIG: ConfigSpec(
+        name=DEFAULT_CONFIG, default=True,
         description="one row per movement: text, tags with their sources, provenance, loudness, fold",
         features=default_features, volatile=DEFAULT_VOLATILE,
-        plan=_table_plan("default", default_frame, DEFAULT_VOLATILE, "work_id", ("work_id", "movement_number"))),
+        plan=_table_plan(DEFAULT_CONFIG, default_frame, DEFAULT_VOLATILE, "work_id", ("work_id", "movement_number"))),
     # row groups of at most 64 rows or 16 MB: parquet's writer needs ~9x a nested row group in memory
     # (repetition/definition levels per value), so 64 one-minute spectrograms would cost ~1 GB
-    "spectrograms": ConfigSpec(
-        name="spectrograms", row_group_rows=64, row_group_bytes=16 << 20,
+    SPECTROGRAMS_CONFIG: ConfigSpec(
+        name=SPECTROGRAMS_CONFIG, row_group_rows=64, row_group_bytes=16 << 20,
         description="one row per movement with audio: its log-magnitude spectrogram (float16, frames x bins)",
         features=spectrogram_features, plan=spectrogram_plan),
-    "works": ConfigSpec(
-        name="works", description="one row per work: the whole article, the text about no single movement, "
+    WORKS_CONFIG: ConfigSpec(
+        name=WORKS_CONFIG, description="one row per work: the whole article, the text about no single movement, "
                                    "biography and metadata",
         features=works_features, volatile=WORKS_VOLATILE,
-        plan=_table_plan("works", works_frame, WORKS_VOLATILE, "id", ("id",))),
+        plan=_table_plan(WORKS_CONFIG, works_frame, WORKS_VOLATILE, "id", ("id",))),
     # the annotate stage's configs; a build without annotations leaves them out (a config needs rows)
-    "annotation_pool": ConfigSpec(
-        name="annotation_pool",
+    ANNOTATION_POOL_CONFIG: ConfigSpec(
+        name=ANNOTATION_POOL_CONFIG,
         description="one row per movement in the annotation pool: its listening excerpt (start, length, file "
                     "sha256), loudness before normalization, playback gain, strata and silver predictor scores",
         features=annotation_pool_features,
-        plan=_table_plan("annotation_pool", annotation_pool_frame, (), "work_id", ("id",))),
-    "relative_annotations": ConfigSpec(
-        name="relative_annotations",
+        plan=_table_plan(ANNOTATION_POOL_CONFIG, annotation_pool_frame, (), "work_id", ("id",))),
+    RELATIVE_ANNOTATIONS_CONFIG: ConfigSpec(
+        name=RELATIVE_ANNOTATIONS_CONFIG,
         description="one row per pair of a triplet and question (arousal, valence): which excerpt is higher, "
                     "agreement, ground-truth subsets, triplet consistency, human or silver, number of annotators",
         features=relative_annotations_features,
-        plan=_table_plan("relative_annotations", relative_annotations_frame, (), "triplet_id", ())),
+        plan=_table_plan(RELATIVE_ANNOTATIONS_CONFIG, relative_annotations_frame, (), "triplet_id", ())),
 }
 
 
