@@ -77,6 +77,7 @@ from earsense_m2t.publish.versions import (
     prepend_changelog,
 )
 from earsense_m2t.publish.writer import ParquetFileWriter, link_or_copy
+from earsense_m2t.schemas.layout import PUBLISHED_RECORD, OutputLayout, VersionStore
 from earsense_m2t.schemas import SCHEMA_VERSION, RecordError, validate_bundle, validate_record
 
 #: set to a stage name to make publish wait there (the kill-safety tests kill it while it waits)
@@ -93,8 +94,8 @@ ROW_HASHES = f"{META_DIR}/row_hashes.parquet"
 #: versions of rules in earlier stages that shape row values; a change is named in the changelog
 RULES: Mapping[str, tuple[str, str]] = {"source_identity": SOURCE_IDENTITY_RULE, "text_alignment": TEXT_ALIGNMENT_RULE}
 PUBLISH_JSON = f"{META_DIR}/publish.json"
-#: the durable record of published versions, in the version store: one JSON object per line, oldest first
-PUBLISHED = "published.jsonl"
+#: the durable record of published versions, in the version store (its path: VersionStore.record)
+PUBLISHED = PUBLISHED_RECORD
 
 
 class PublishError(RuntimeError):
@@ -139,21 +140,26 @@ def _checkpoint(stage: str) -> None:
 @dataclass(frozen=True)
 class Layout:
     dataset_dir: Path
+    @property
+    def versions(self) -> VersionStore:
+        """The store's paths (:class:`earsense_m2t.schemas.layout.VersionStore`); this class adds what publish does."""
+        return VersionStore(self.dataset_dir)
+
 
     @property
     def store(self) -> Path:
-        return self.dataset_dir.parent / f"{self.dataset_dir.name}.versions"
+        return self.versions.dir
 
     @property
     def git(self) -> Git:
-        return Git(self.store / "repo.git")
+        return Git(self.versions.git_dir)
 
     @property
     def record_path(self) -> Path:
-        return self.store / PUBLISHED
+        return self.versions.record
 
     def tree(self, version: str) -> Path:
-        return self.store / f"v{version}"
+        return self.versions.tree(version)
 
     def live_version(self) -> str | None:
         link = self.dataset_dir
@@ -183,7 +189,7 @@ class Layout:
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         self.store.mkdir(parents=True, exist_ok=True)
-        with open(self.store / "publish.lock", "a+") as fh:
+        with open(self.versions.lock, "a+") as fh:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError as exc:
@@ -583,7 +589,7 @@ def push(tree: Path, repo_id: str, version: str, token: str) -> None:
 
 # ---------------------------------------------------------------------------------------------- entry points
 
-def publish_dataset(build_dir: Path, dataset_dir: Path = BuildPaths().dataset_dir, *,
+def publish_dataset(build_dir: Path, dataset_dir: Path = OutputLayout().dataset_dir, *,
                     card_context: dict | None = None, push_to_hub: str | None = None,
                     now: datetime | None = None, gone: Collection[str] | None = None) -> PublishResult:
     """Publish the build in ``build_dir`` as the next version of ``dataset_dir`` if anything changed.
@@ -779,7 +785,7 @@ def load_version(dataset_dir: Path, version: str) -> Path:
     published = layout.published_versions()
     if str(v) not in published:
         raise PublishError(f"{dataset_dir}: version {v} was never published; available: {', '.join(published) or 'none'}")
-    target = dataset_dir.parent / f"{dataset_dir.name}@{v.tag}"
+    target = layout.versions.checkout(v.tag)
     if (target / "README.md").exists():
         return target
     entry = next((e for e in layout.read_record() or [] if e["version"] == str(v)), {"tag": v.tag})
