@@ -1,11 +1,9 @@
 """Download recordings with yt-dlp's Python API into a content-addressed media cache.
 
-**Identity.** A recording is known by its source, never by a file name: ``<extractor>:<id>`` when a
-yt-dlp extractor other than the generic one claims the URL and names its id before any request
-(``youtube:dQw4w9WgXcQ``: the extractor key, lower-cased as yt-dlp's download archive writes it, and
-the id), else the full normalized URL (:func:`normalized_url`). The media cache, the download archive
-and the records all use that one string (:func:`source_identity`), so ``…/x/track1.ogg`` and
-``…/y/track1.ogg`` are two sources.
+**Identity.** A recording is known by its source, never by a file name: ``<extractor>:<id>`` or the full
+normalized URL, the rule of :mod:`earsense_m2t.media.identity`, which the crawler uses too. The media
+cache, the download archive and the records all use that one string (:func:`source_identity`), so
+``…/x/track1.ogg`` and ``…/y/track1.ogg`` are two sources.
 
 **Cache.** Media live under a hash of their identity: ``<cache>/<h[:2]>/<h>/`` holds the file, yt-dlp's
 info JSON (kept for provenance) and ``media.json``, our completion marker. A folder is only ever
@@ -30,7 +28,6 @@ import fcntl
 import functools
 import hashlib
 import http.client
-import ipaddress
 import json
 import logging
 import os
@@ -45,10 +42,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin
 
 import yt_dlp
-from yt_dlp.extractor import gen_extractor_classes
 from yt_dlp.networking import Request, Response
 from yt_dlp.networking._urllib import UrllibRH  # the stdlib handler yt-dlp always has; we only extend it
 from yt_dlp.networking.exceptions import HTTPError, IncompleteRead, RequestError, TransportError
@@ -58,6 +54,7 @@ from yt_dlp.utils import DownloadCancelled, YoutubeDLError, determine_protocol
 from earsense_m2t.acquire.limits import Limits
 from earsense_m2t.config import USER_AGENT
 from earsense_m2t.egress import EgressPolicy, EgressRefused, redact
+from earsense_m2t.media.identity import GENERIC, normalized_url, source_identity
 from earsense_m2t.schemas import Media
 from earsense_m2t.schemas.io import atomic_write_text, sha256_file
 
@@ -65,8 +62,6 @@ log = logging.getLogger(__name__)
 
 MARKER = "media.json"
 ARCHIVE = "download-archive.txt"  # what was downloaded, by identity, in yt-dlp's archive format
-GENERIC = "generic"
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 #: protocols yt-dlp downloads itself, through its request handler (and so through the guard)
 NATIVE_PROTOCOLS = frozenset({"http", "https", "m3u8", "m3u8_native", "http_dash_segments",
                               "http_dash_segments_generator"})
@@ -74,64 +69,6 @@ _READ_CHUNK = 1 << 16
 
 
 # ---- identity -------------------------------------------------------------------------------------
-
-def normalized_url(url: str) -> str:
-    """Scheme, lower-cased host, port, path and query; no fragment, no credentials, no default port.
-
-    A loopback host's port is left out too: a server on this machine (the bundled mini site, a test
-    server) binds a free port on every start, and a source must keep its identity when its host or
-    port moves (the rule crawlers/previous.py and publish/rows.py already keep for page URLs).
-    """
-    try:
-        parts = urlsplit(url.strip())
-        host, port = parts.hostname or "", parts.port
-    except ValueError:
-        return url.strip().split("#", 1)[0]
-    scheme = parts.scheme.lower()
-    netloc = f"[{host}]" if ":" in host else host
-    if port is not None and port != _DEFAULT_PORTS.get(scheme) and not _is_loopback(host):
-        netloc += f":{port}"
-    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-@functools.cache
-def _extractors() -> tuple[Any, ...]:
-    return tuple(gen_extractor_classes())  # in yt-dlp's order of preference; the generic one is last
-
-
-#: the version of the identity rule below and what changed with it; publish names it in the changelog when a
-#: new version's rows changed because of it (version 1 keyed media by the last part of the URL path)
-SOURCE_IDENTITY_RULE = ("2", "media source ids now name the extractor and its id, or the full URL for direct media, "
-                             "never a file name (before, two recordings whose URLs ended in the same file name shared "
-                             "one download), so `audio_source_id` changed for every row with audio")
-
-
-@functools.lru_cache(maxsize=4096)
-def source_identity(url: str) -> str:
-    """The media's identity at its source: ``<extractor>:<id>`` or the normalized URL (never a file name).
-
-    The extractor is the one yt-dlp would pick (the first whose pattern claims the URL) and the id the
-    one it reads from the URL before any request (what yt-dlp itself checks its archive with), so
-    computing the identity opens no connection.
-    """
-    for ie in _extractors():
-        if ie.suitable(url):
-            key = str(ie.ie_key())
-            video_id = ie.get_temp_id(url) if key.lower() != GENERIC else None
-            if video_id:
-                return f"{key.lower()}:{video_id}"
-            break
-    return normalized_url(url)
-
 
 def archive_id(identity: str) -> str:
     """The download-archive line for an identity, in yt-dlp's format (``<extractor> <id>``)."""

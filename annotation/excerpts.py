@@ -34,7 +34,7 @@ import numpy as np
 from pydub import AudioSegment
 from pydub.exceptions import CouldntDecodeError, CouldntEncodeError
 
-from earsense_m2t.acquire.decode import ffmpeg_binary
+from earsense_m2t.media.decode import ffmpeg_binary
 from earsense_m2t.annotation.pool import Candidate
 from earsense_m2t.annotation.silver import onset_rate_hz, rms_dbfs
 from earsense_m2t.features.loudness import integrated_loudness

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import soundfile
 
-from earsense_m2t.acquire.decode import DecodeError, decode_mono
+from earsense_m2t.media.decode import DecodeError, decode_mono
 from earsense_m2t.features.loudness import Loudness, apply_gain, measure_loudness
 from earsense_m2t.features.params import PROCESSING_VERSION, AudioParams
 from earsense_m2t.features.quality import ClipMeasurements, clipped_fraction, quality_flags

@@ -49,8 +49,8 @@ from typing import Any, TypedDict
 import polars as pl
 from datasets import Features
 
-from earsense_m2t.acquire.download import SOURCE_IDENTITY_RULE
 from earsense_m2t.config import BuildPaths
+from earsense_m2t.media.identity import SOURCE_IDENTITY_RULE
 from earsense_m2t.movements.align import TEXT_ALIGNMENT_RULE
 from earsense_m2t.publish.annotations import annotation_context
 from earsense_m2t.publish.card import (

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from earsense_m2t.acquire.decode import decode_mono
+from earsense_m2t.media.decode import decode_mono
 from earsense_m2t.movements.chapters import Chapter, match_chapters, parse_chapters, segments_from_chapters
 from earsense_m2t.schemas import Deadline, Failure, Media, Movement, Recording, Segment, StageResult, by_work
 from earsense_m2t.segment.durations import listed_durations, segment_by_durations

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import importlib
+import subprocess
+import sys
 import typing
 from pathlib import Path
 
@@ -29,9 +31,13 @@ OLD_TOP_LEVEL = {"annotation", "audio", "crawlers", "devservers", "flows", "mini
 STAGES = ("crawlers", "acquire", "movements", "segment", "features", "annotation", "publish", "model")
 #: shared libraries any stage may import; they import no stage
 SHARED = ("earsense_m2t.schemas", "earsense_m2t.tagging", "earsense_m2t.config", "earsense_m2t.text", "earsense_m2t.egress",
-          "earsense_m2t.code_version")
+          "earsense_m2t.code_version", "earsense_m2t.media")
 #: the command line's helpers that the flow may use too; they import only shared libraries
 CORE = ("earsense_m2t.summary", "earsense_m2t.build_options", "earsense_m2t.workdir", "earsense_m2t.memo")
+#: stage packages that must not load the acquire stage's network libraries: they only read what it downloaded
+#: (yt-dlp alone took about 2.5 s of `import earsense_m2t.publish`)
+LIGHT_STAGES = ("earsense_m2t.segment", "earsense_m2t.features", "earsense_m2t.publish")
+HEAVY = ("yt_dlp", "spotipy")
 #: the stage entrypoints, as each stage package's __init__ names them
 ENTRYPOINTS = {"crawlers": "crawl_site", "acquire": "acquire_media", "movements": "prepare_movements",
                "segment": "prepare_segments", "features": "prepare_clips", "annotation": "prepare_annotations",
@@ -84,7 +90,11 @@ def test_no_module_imports_an_old_top_level_name(path):
 
 def allowed(importer: str, imported: str) -> bool:
     src, dst = area(importer), area(imported)
-    if dst is None or src == dst:
+    if dst is None:
+        return True
+    if importer.startswith(SHARED) and not imported.startswith(SHARED):
+        return False  # a shared library imports no stage, not even the one whose folder it sits in
+    if src == dst:
         return True
     if imported.startswith(SHARED):
         # shared libraries never reach back into a stage or the wiring
@@ -121,7 +131,8 @@ def test_the_graph_check_catches_a_later_stage_import():
     assert not allowed("earsense_m2t.crawlers.crawl", "earsense_m2t.movements.align")
     assert not allowed("earsense_m2t.schemas.records", "earsense_m2t.acquire.download")
     assert not allowed("earsense_m2t.acquire.acquire", "earsense_m2t.offline.minisite")
-    assert allowed("earsense_m2t.features.features", "earsense_m2t.acquire.decode")
+    assert allowed("earsense_m2t.features.features", "earsense_m2t.media.decode")
+    assert allowed("earsense_m2t.crawlers.spiders.earsense", "earsense_m2t.media.identity")
     assert allowed("earsense_m2t.flows.build", "earsense_m2t.offline.minisite")
 
 
@@ -137,3 +148,17 @@ def test_every_folder_is_a_package_in_pyproject():
     text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
     for folder, package in PACKAGES.items():
         assert f'"{package}" = "{folder}"' in text
+
+
+def heavy_modules_loaded_by(package: str) -> list[str]:
+    """The HEAVY libraries in ``sys.modules`` after importing ``package`` in a fresh interpreter."""
+    code = f"import sys, {package}; print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    return out.stdout.split()
+
+
+@pytest.mark.parametrize("package", LIGHT_STAGES)
+def test_stages_that_read_media_do_not_load_the_download_libraries(package):
+    loaded = heavy_modules_loaded_by(package)
+    assert not loaded, (f"import {package} loads {loaded}: shared helpers live in earsense_m2t.media and "
+                        f"earsense_m2t.annotation.metrics, not in the acquire stage")

@@ -61,6 +61,7 @@ from earsense_m2t.crawlers.work_title import (
     parse_number,
 )
 from earsense_m2t.egress import EgressPolicy, EgressRefused, redact
+from earsense_m2t.media.identity import source_identity
 from earsense_m2t.schemas import Failure, Recording, Work, recording_id
 from earsense_m2t.text import is_slug
 
@@ -528,29 +529,13 @@ class EarSenseSpider(scrapy.Spider):
 def media_source(embed_url: str) -> tuple[str, str]:
     """The URL to hand yt-dlp and the media's identity at its source, from an embed's ``src``.
 
-    The identity is the acquire stage's (``acquire.download.source_identity``, which the crawler may not
-    import; tests/acquire checks that the two agree), never a file name, which two works can share:
-    ``<extractor>:<id>`` for a known video host (yt-dlp's extractor key, lower-cased: the host's name,
-    ``youtube`` or ``vimeo``), else the full normalized URL: scheme, lower-cased host, port (not a
-    default one, nor one on loopback, where a server takes a free port on each start), path and query.
+    A known video host's embed player becomes its watch page (:data:`EMBED_RULES`); any other ``src`` is
+    the media itself. The identity is :func:`earsense_m2t.media.identity.source_identity` of that URL,
+    the function the acquire stage keys its media cache by, so the two cannot disagree.
     """
     for pattern, template in EMBED_RULES:
         m = pattern.match(embed_url)
         if m:
             url = template.format(id=m.group("id"))
-            host = (urlsplit(url).hostname or "").removeprefix("www.")
-            return url, f"{host.split('.')[0]}:{m.group('id')}"
-    try:
-        parts = urlsplit(embed_url.strip())
-        host, port = parts.hostname or "", parts.port
-    except ValueError:
-        return embed_url, embed_url.strip().split("#", 1)[0]
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    scheme = parts.scheme.lower()
-    netloc = f"[{host}]" if ":" in host else host
-    if port is not None and port != {"http": 80, "https": 443}.get(scheme) and not loopback:
-        netloc += f":{port}"
-    return embed_url, urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+            return url, source_identity(url)
+    return embed_url, source_identity(embed_url)

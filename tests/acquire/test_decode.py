@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from earsense_m2t.acquire.decode import DecodeError, decode_command, decode_mono
+from earsense_m2t.media.decode import DecodeError, decode_command, decode_mono
 
 SR = 16000
 

@@ -94,7 +94,7 @@ def test_a_body_dripped_inside_the_read_timeout_meets_the_deadline(host, tmp_pat
 
 def test_a_file_longer_than_the_duration_cap_is_refused_before_decoding(host, tone, tmp_path, monkeypatch):
     """Direct media carry no duration before the download: the probe of the file decides, and nothing decodes it."""
-    from earsense_m2t.acquire import decode
+    from earsense_m2t.media import decode
 
     def no_decoding(*args, **kwargs):
         raise AssertionError("a refused file was decoded")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import earsense_m2t.publish.publish as publish_module
-from earsense_m2t.acquire.download import SOURCE_IDENTITY_RULE
+from earsense_m2t.media.identity import SOURCE_IDENTITY_RULE
 from earsense_m2t.publish.versions import changed_rules
 from tests.publish._bundle import make_build
 

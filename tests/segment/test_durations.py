@@ -105,7 +105,7 @@ def test_durations_of_another_recording_are_not_a_cut(tmp_path: Path):
 
 
 def test_a_list_that_does_not_fit_falls_back_to_silence_with_one_decode(tmp_path: Path):
-    from earsense_m2t.acquire.decode import decode_mono
+    from earsense_m2t.media.decode import decode_mono
 
     durations = [52.0, 41.0, 63.0]
     audio = performance(durations, gap_s=2.0)
