@@ -30,6 +30,7 @@ from typing import Any
 from earsense_m2t.code_version import code_version
 from earsense_m2t.schemas import ANNOTATION_RECORD_TYPES, RECORD_TYPES, Clip, Media, Record, Release, StageResult
 from earsense_m2t.schemas.io import atomic_write_text, content_key
+from earsense_m2t.schemas.layout import BuildFolder
 
 MEMO_FORMAT = 1
 _BY_KIND: dict[str, type[Record]] = {cls.kind: cls for cls in (*RECORD_TYPES, *ANNOTATION_RECORD_TYPES)}
@@ -70,7 +71,7 @@ class StageMemo:
 
     @classmethod
     def of(cls, build_dir: Path, stage: str, module: str) -> StageMemo:
-        return cls(build_dir / "memo" / stage, stage, module)
+        return cls(BuildFolder(build_dir).memo(stage), stage, module)
 
     def key(self, inputs: Mapping[str, Any]) -> str:
         """The key of one work's task: its inputs (records as dicts, parameters) and the stage's code version."""

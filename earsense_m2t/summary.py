@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from earsense_m2t.schemas import Failure, Movement, Recording, Release, Segment, StageResult, Work
+from earsense_m2t.schemas.layout import BUILD_DIR
+from earsense_m2t.schemas.manifests import FAILURES
 from earsense_m2t.schemas.results import (
     ALBUM_TRACKS_FOUND,
     FLAG_NOTE_PREFIX,
@@ -18,9 +20,10 @@ from earsense_m2t.schemas.results import (
     SPOTIFY_SKIPPED,
     WORKS_WITHOUT_RECORDING,
 )
+from earsense_m2t.schemas.stages import BUILD_STAGES, Stage
 
-#: the stages in pipeline order, as the summary lists them
-STAGES = ("crawl", "acquire", "movements", "segment", "features", "annotate", "publish")
+#: the stages in pipeline order, as the summary lists them (a build's: training is a flow of its own)
+STAGES = BUILD_STAGES
 
 
 @dataclass
@@ -48,7 +51,7 @@ class BuildSummary:
 
     @property
     def release(self) -> Release | None:
-        releases = self._result("publish").of(Release)
+        releases = self._result(Stage.PUBLISH).of(Release)
         return releases[0] if releases else None
 
     @property
@@ -60,14 +63,14 @@ class BuildSummary:
         return Counter((f.stage, f.code) for f in self.failures)
 
     def render(self) -> str:
-        crawl, acquire = self._result("crawl"), self._result("acquire")
-        features = self._result("features")
+        crawl, acquire = self._result(Stage.CRAWL), self._result(Stage.ACQUIRE)
+        features = self._result(Stage.FEATURES)
         n_works = len(crawl.of(Work))
         without = acquire.notes.get(WORKS_WITHOUT_RECORDING, [])
         searched = acquire.notes.get(FOUND_BY_SEARCH, [])
         spotify = ("skipped (no credentials)" if SPOTIFY_SKIPPED in acquire.notes else
                    f"album tracks found for {len(acquire.notes.get(ALBUM_TRACKS_FOUND, []))} of {n_works} works")
-        methods = Counter(s.method for s in self._result("segment").of(Segment))
+        methods = Counter(s.method for s in self._result(Stage.SEGMENT).of(Segment))
         flags = {k.removeprefix(FLAG_NOTE_PREFIX): len(v) for k, v in sorted(features.notes.items())
                  if k.startswith(FLAG_NOTE_PREFIX)}
         lines = [
@@ -84,13 +87,14 @@ class BuildSummary:
             f"  spectrograms:         {features.counts['computed']} computed, {features.counts['reused']} reused from cache",
             "  quality flags:        " + (", ".join(f"{k} {v}" for k, v in flags.items()) or "none"),
         ]
-        annotate = self.results.get("annotate")
+        annotate = self.results.get(Stage.ANNOTATE)
         if annotate is not None:
             c = annotate.counts
             lines.append(f"  annotations:          pool {c['pool']} excerpts ({c['computed']} rendered), {c['triplets']} "
                          f"triplets in {c['rounds']} rounds, {c['pairs']} pairs; rows: {c['rows_human']} human, "
                          f"{c['rows_silver']} silver ({c['judgments']} judgments so far)")
-        skipped = [(stage, self._result(stage).counts.get("memo_works", 0)) for stage in ("acquire", "segment", "features")
+        skipped = [(stage, self._result(stage).counts.get("memo_works", 0))
+                   for stage in (Stage.ACQUIRE, Stage.SEGMENT, Stage.FEATURES)
                    if self.results.get(stage) is not None]
         if any(n for _, n in skipped):
             lines.append("  unchanged, not rerun: " + ", ".join(f"{stage} {n} works" for stage, n in skipped)
@@ -159,7 +163,7 @@ class BuildSummary:
             lines += ["", "| stage | item | code | reason |", "|---|---|---|---|"]
             lines += [f"| {f.stage} | {_cell(f.item_id)} | {f.code} | {_cell(f.reason)} |" for f in failures[:max_failures]]
             if len(failures) > max_failures:
-                lines.append(f"\n… and {len(failures) - max_failures} more (all of them: build/failures.jsonl)")
+                lines.append(f"\n… and {len(failures) - max_failures} more (all of them: {BUILD_DIR}/{FAILURES.file})")
         return "\n".join(lines) + "\n"
 
 

@@ -1,7 +1,7 @@
 """One build at a time per output root, and no leftovers from a killed one.
 
 Two builds on one ``--out`` used to both do all the work and, with different sites, mix their
-manifests. The lock is an advisory ``flock`` on ``<out>/.build.lock``, released by the kernel when
+manifests. The lock is an advisory ``flock`` on ``<out>/.build.lock`` (``OutputLayout.lock_file``), released by the kernel when
 the process dies, so a killed build never leaves a stale lock. The file says who holds it.
 Temporary files and folders a killed build left behind are removed by the next one, under the lock.
 """
@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-LOCK_NAME = ".build.lock"
+from earsense_m2t.schemas.layout import OutputLayout
 
 
 class BuildLocked(RuntimeError):
@@ -39,7 +39,7 @@ def _holder(lock_file: Path) -> str:
 def build_lock(root: Path, *, wait: bool = False) -> Iterator[None]:
     """Hold ``root`` for this build; raise :class:`BuildLocked` at once when it is held (or wait)."""
     root.mkdir(parents=True, exist_ok=True)
-    lock_file = root / LOCK_NAME
+    lock_file = OutputLayout(root).lock_file
     with open(lock_file, "a+", encoding="utf-8") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
@@ -72,11 +72,12 @@ def leftovers(root: Path) -> list[Path]:
     cache) and atomic writes that never reached their rename (``.*.part``). Publish sweeps its own
     staging folders when it starts.
     """
-    found = [*(root / "build").glob(".crawl-*")]
-    media = root / "cache" / "media"
+    layout = OutputLayout(root)
+    found = layout.build.crawls_in_progress()
+    media = layout.media_cache
     if media.is_dir():
         found += [p for shard in media.iterdir() if shard.is_dir() for p in shard.glob(".*") if p.is_dir()]
-    for folder in (root / "build", root / "cache" / "derived", media):
+    for folder in (layout.build_dir, layout.derived_cache, media):
         if folder.is_dir():
             found += folder.rglob(".*.part")
     return sorted(found)

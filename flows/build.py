@@ -51,11 +51,10 @@ from earsense_m2t.acquire.download import DownloadOptions
 from earsense_m2t.acquire.limits import Limits
 from earsense_m2t.acquire.spotify import spotify_client
 from earsense_m2t.annotation import prepare_annotations
-from earsense_m2t.annotation.paths import AnnotationPaths
 from earsense_m2t.annotation.stage import AnnotationConfig
 from earsense_m2t.build_options import check_build_options, resolve_output_root
 from earsense_m2t.code_version import package_data_version
-from earsense_m2t.config import EMBEDDED_SITE, BuildPaths, is_loopback
+from earsense_m2t.config import EMBEDDED_SITE, is_loopback
 from earsense_m2t.crawlers import crawl_site
 from earsense_m2t.egress import EgressPolicy
 from earsense_m2t.features import prepare_clips
@@ -75,23 +74,22 @@ from earsense_m2t.schemas import (
     Clip,
     Deadline,
     Failure,
-    Judgment,
     Media,
     Movement,
     PoolExcerpt,
-    Record,
     Recording,
-    RelativeAnnotation,
     Release,
     Segment,
     StageResult,
     Work,
-    WorkText,
     by_work,
 )
 from earsense_m2t.schemas.io import write_records
+from earsense_m2t.schemas.layout import OutputLayout
+from earsense_m2t.schemas.manifests import FAILURES, stage_manifests
+from earsense_m2t.schemas.stages import BUILD_STAGES, Stage
 from earsense_m2t.segment import prepare_segments
-from earsense_m2t.summary import STAGES, BuildSummary
+from earsense_m2t.summary import BuildSummary
 from earsense_m2t.workdir import build_lock, sweep_leftovers
 
 #: the deployment a new version starts (``FLOW/DEPLOYMENT``; the model issue adds it to ``deployments serve``)
@@ -101,29 +99,18 @@ ACQUIRE_RETRIES = 2
 ACQUIRE_RETRY_DELAY_S = 5.0
 #: tests only: ``EARSENSE_M2T_TEST_PAUSE_AT=<point>`` makes a build stop for good at that point (see pause_point)
 PAUSE_ENV = "EARSENSE_M2T_TEST_PAUSE_AT"
-PAUSE_POINTS = ("crawl", "acquire", "segment", "features", "publish")
-PAUSED_MARKER = ".test-paused-at"
-
-#: the manifest each stage's records are written to, under the build folder (publish reads them)
-MANIFESTS: Mapping[str, Mapping[type[Record], str]] = {
-    "crawl": {Work: "works.jsonl"},
-    "acquire": {Media: "media.jsonl", Recording: "recordings.jsonl", AlbumTrack: "album_tracks.jsonl"},
-    "movements": {Movement: "movements.jsonl", WorkText: "work_texts.jsonl"},
-    "segment": {Segment: "segments.jsonl"},
-    "features": {Clip: "clips.jsonl"},
-    # written on every build, empty ones too: publish reads exactly these, and must not find a former build's
-    "annotate": {PoolExcerpt: "annotation_pool.jsonl", RelativeAnnotation: "relative_annotations.jsonl",
-                 Judgment: "annotation_judgments.jsonl"},
-}
+PAUSE_POINTS = (Stage.CRAWL, Stage.ACQUIRE, Stage.SEGMENT, Stage.FEATURES, Stage.PUBLISH)
 
 
-def save(result: StageResult, paths: BuildPaths) -> StageResult:
-    for cls, name in MANIFESTS[result.stage].items():
-        write_records(paths.build_dir / name, result.of(cls))
+def save(result: StageResult, paths: OutputLayout) -> StageResult:
+    """Write the stage's manifests (:func:`earsense_m2t.schemas.manifests.stage_manifests`; empty ones too:
+    publish reads exactly these, and must not find a former build's)."""
+    for cls, manifest in stage_manifests(Stage(result.stage)).items():
+        write_records(manifest.path(paths.build_dir), result.of(cls))
     return result
 
 
-def pause_point(point: str, paths: BuildPaths) -> None:
+def pause_point(point: Stage, paths: OutputLayout) -> None:
     """Tests only, inert unless ``EARSENSE_M2T_TEST_PAUSE_AT`` names ``point``: write ``<out>/.test-paused-at``
     (the point's name) and sleep until killed, so a test can SIGKILL the build at a known stage.
 
@@ -132,7 +119,7 @@ def pause_point(point: str, paths: BuildPaths) -> None:
     """
     if os.environ.get(PAUSE_ENV) != point:
         return
-    (paths.root / PAUSED_MARKER).write_text(point, encoding="utf-8")
+    paths.paused_marker.write_text(point, encoding="utf-8")
     while True:
         time.sleep(3600)
 
@@ -172,16 +159,16 @@ class BuildDeadline:
 
 
 @task(name="crawl", cache_policy=NO_CACHE, persist_result=False)
-def crawl_task(site_url: str, paths: BuildPaths, local: bool, egress: EgressPolicy) -> StageResult:
+def crawl_task(site_url: str, paths: OutputLayout, local: bool, egress: EgressPolicy) -> StageResult:
     crawled = crawl_site(site_url, paths.build_dir, local=local, httpcache_dir=None if local else paths.httpcache,
                          egress=egress)
-    pause_point("crawl", paths)
+    pause_point(Stage.CRAWL, paths)
     return save(crawled, paths)
 
 
 @task(name="acquire", cache_policy=NO_CACHE, persist_result=False, retries=ACQUIRE_RETRIES,
       retry_delay_seconds=ACQUIRE_RETRY_DELAY_S, task_run_name="acquire-{work.id}")
-def acquire_work_task(work: Work, recordings: list[Recording], memo_key: str, paths: BuildPaths,
+def acquire_work_task(work: Work, recordings: list[Recording], memo_key: str, paths: OutputLayout,
                       search_template: str | None, egress: EgressPolicy, deadline: BuildDeadline, limits: Limits,
                       memo: StageMemo) -> StageResult:
     """One work's media, chosen recordings and album tracks (``acquire_media`` on that work)."""
@@ -190,7 +177,7 @@ def acquire_work_task(work: Work, recordings: list[Recording], memo_key: str, pa
                              search_template=search_template, spotify=spotify_client(), egress=egress,
                              deadline=deadline.here())
     memo.save(work.id, memo_key, acquired)
-    pause_point("acquire", paths)
+    pause_point(Stage.ACQUIRE, paths)
     return acquired
 
 
@@ -201,25 +188,25 @@ def acquire_timeout_s(limits: Limits, recordings_per_work: int) -> float:
 
 
 @task(name="movements", cache_policy=NO_CACHE, persist_result=False)
-def movements_task(crawl: StageResult, acquired: StageResult, paths: BuildPaths) -> StageResult:
+def movements_task(crawl: StageResult, acquired: StageResult, paths: OutputLayout) -> StageResult:
     movements = prepare_movements(crawl.of(Work), acquired.of(Recording), acquired.of(Media), acquired.of(AlbumTrack))
     return save(movements, paths)
 
 
 @task(name="segment", cache_policy=NO_CACHE, persist_result=False, task_run_name="segment-{work_id}")
 def segment_work_task(work_id: str, movements: list[Movement], chosen: list[Recording], media: list[Media],
-                      memo_key: str, paths: BuildPaths, deadline: BuildDeadline, memo: StageMemo) -> StageResult:
+                      memo_key: str, paths: OutputLayout, deadline: BuildDeadline, memo: StageMemo) -> StageResult:
     """One work's segments (``prepare_segments`` on that work's movements, recordings and media)."""
     route_stage_logs()
     segmented = prepare_segments(movements, chosen, media, deadline=deadline.here())
     memo.save(work_id, memo_key, segmented)
-    pause_point("segment", paths)
+    pause_point(Stage.SEGMENT, paths)
     return segmented
 
 
 @task(name="features", cache_policy=NO_CACHE, persist_result=False, task_run_name="features-{work_id}")
 def features_work_task(work_id: str, segments: list[Segment], media: list[Media], movements: list[Movement],
-                       memo_key: str, paths: BuildPaths, params: AudioParams, deadline: BuildDeadline,
+                       memo_key: str, paths: OutputLayout, params: AudioParams, deadline: BuildDeadline,
                        memo: StageMemo) -> StageResult:
     """One work's clips (``prepare_clips`` on that work's segments): spectrograms come from the derived
     cache when their files pass verification, and are computed otherwise."""
@@ -227,21 +214,21 @@ def features_work_task(work_id: str, segments: list[Segment], media: list[Media]
     clips = prepare_clips(segments, media, movements, derived_dir=paths.derived_cache, params=params,
                           deadline=deadline.here())
     memo.save(work_id, memo_key, clips)
-    pause_point("features", paths)
+    pause_point(Stage.FEATURES, paths)
     return clips
 
 
 @task(name="annotate", cache_policy=NO_CACHE, persist_result=False)
 def annotate_task(crawl: StageResult, acquired: StageResult, movements: StageResult, segmented: StageResult,
-                  clips: StageResult, paths: BuildPaths, deadline: BuildDeadline, workers: int) -> StageResult:
+                  clips: StageResult, paths: OutputLayout, deadline: BuildDeadline, workers: int) -> StageResult:
     """The annotation pool, triplets, silver labels and the judgments collected so far (``prepare_annotations``),
     from what this build will publish; its manifests are what publish puts in the two annotation configs."""
     route_stage_logs()
-    where = AnnotationPaths(paths.root)
+    where = paths.annotation
     mvs, clip_records, media = movements.of(Movement), clips.of(Clip), acquired.of(Media)
     segments, works = segmented.of(Segment), crawl.of(Work)
     config = AnnotationConfig(render_workers=workers)  # excerpts are rendered on the build's worker threads
-    memo = StageMemo.of(paths.build_dir, "annotate", ANNOTATE_MODULE)
+    memo = StageMemo.of(paths.build_dir, Stage.ANNOTATE, ANNOTATE_MODULE)
 
     records = memo.key({"movements": mvs, "clips": clip_records, "media": media, "segments": segments,
                         "works": works, "root": str(paths.root),
@@ -270,7 +257,7 @@ CARD_PACKAGE = "earsense_m2t.datacards"
 
 
 @task(name="publish", cache_policy=NO_CACHE, persist_result=False)
-def publish_task(paths: BuildPaths, site_url: str, local: bool, params: AudioParams,
+def publish_task(paths: OutputLayout, site_url: str, local: bool, params: AudioParams,
                  push_to_hub: str | None, gone: Sequence[str] = ()) -> StageResult:
     """``gone``: the works whose page answered 404/410 (the crawl's ``gone``); a work the build lacks for any
     other reason (its page failed for now: the crawl's ``unreached``) keeps its published rows.
@@ -278,8 +265,8 @@ def publish_task(paths: BuildPaths, site_url: str, local: bool, params: AudioPar
     When the manifests, the options, the publish code and the live version are those of the last publish,
     its result stands (the memo): nothing is read, nothing is written. A push is never taken from the memo.
     """
-    pause_point("publish", paths)
-    memo = StageMemo.of(paths.build_dir, "publish", PUBLISH_MODULE)
+    pause_point(Stage.PUBLISH, paths)
+    memo = StageMemo.of(paths.build_dir, Stage.PUBLISH, PUBLISH_MODULE)
 
     inputs = {"manifests": manifests_digest(paths.build_dir), "site_url": site_url, "local": local,
               "params": params, "gone": sorted(gone), "card": package_data_version(CARD_PACKAGE)}
@@ -302,7 +289,7 @@ def publish_task(paths: BuildPaths, site_url: str, local: bool, params: AudioPar
 def kept_release(kept: StageResult) -> StageResult:
     """The memo's publish result as this run's: the same version, kept, published_at now."""
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    result = StageResult(stage="publish", notes=kept.notes)
+    result = StageResult(stage=Stage.PUBLISH, notes=kept.notes)
     for release in kept.of(Release):
         result.add(dataclasses.replace(release, created=False, previous=release.version, bump=None,
                                        reason="nothing changed", published_at=now, pushed_to=None), reused=True)
@@ -326,7 +313,7 @@ class PerWork:
     order), the work each item is, the ids a failed task's items fail under, and the inputs its memo key is
     made of (the item's records and the stage's parameters)."""
 
-    stage: str
+    stage: Stage
     memo: StageMemo
     work_of: Callable[[Mapping[str, Any]], str]
     failed_ids: Callable[[Mapping[str, Any]], Sequence[str]]
@@ -361,7 +348,7 @@ def run_per_work(per_work: PerWork, runner: TaskRunner, work_task: Any, items: S
     return StageResult.merge(stage, [reused.get(w) or computed[w] for w in map(per_work.work_of, items)])
 
 
-def acquire_per_work(crawl: StageResult, paths: BuildPaths, search_template: str | None, egress: EgressPolicy,
+def acquire_per_work(crawl: StageResult, paths: OutputLayout, search_template: str | None, egress: EgressPolicy,
                      deadline: BuildDeadline, limits: Limits, download_concurrency: int,
                      progress: BuildProgress) -> StageResult:
     works = sorted(crawl.of(Work), key=lambda w: w.id)
@@ -372,7 +359,7 @@ def acquire_per_work(crawl: StageResult, paths: BuildPaths, search_template: str
     # what else decides a work's downloads: the options, where the cache is, what egress allows, Spotify or not
     options = {"search_template": search_template, "limits": limits, "root": str(paths.root),
                "egress": [egress.allow_loopback, sorted(egress.treat_as_public)], "spotify": spotify_configured()}
-    per_work = PerWork("acquire", StageMemo.of(paths.build_dir, "acquire", acquire_media.__module__),
+    per_work = PerWork(Stage.ACQUIRE, StageMemo.of(paths.build_dir, Stage.ACQUIRE, acquire_media.__module__),
                        work_of=lambda i: i["work"].id, failed_ids=lambda i: [i["work"].id],
                        inputs_of=lambda i: {"work": i["work"], "recordings": i["recordings"], **options})
     with download_runner(download_concurrency) as runner:
@@ -387,7 +374,7 @@ def spotify_configured() -> bool:
     return spotify_client() is not None
 
 
-def segment_per_work(movements: StageResult, acquired: StageResult, paths: BuildPaths, deadline: BuildDeadline,
+def segment_per_work(movements: StageResult, acquired: StageResult, paths: OutputLayout, deadline: BuildDeadline,
                      runner: TaskRunner, progress: BuildProgress) -> StageResult:
     chosen = by_work(acquired.of(Recording))
     media = {m.source_id: m for m in acquired.of(Media)}
@@ -397,7 +384,7 @@ def segment_per_work(movements: StageResult, acquired: StageResult, paths: Build
         sources = dict.fromkeys(r.source_id for r in recs)
         items.append({"work_id": work_id, "movements": mvs, "chosen": recs,
                       "media": [media[s] for s in sources if s in media]})
-    per_work = PerWork("segment", StageMemo.of(paths.build_dir, "segment", prepare_segments.__module__),
+    per_work = PerWork(Stage.SEGMENT, StageMemo.of(paths.build_dir, Stage.SEGMENT, prepare_segments.__module__),
                        work_of=lambda i: i["work_id"], failed_ids=lambda i: [m.id for m in i["movements"]],
                        inputs_of=lambda i: {k: i[k] for k in ("movements", "chosen", "media")})
     segmented = run_per_work(per_work, runner, segment_work_task, items, {"paths": paths, "deadline": deadline},
@@ -405,7 +392,7 @@ def segment_per_work(movements: StageResult, acquired: StageResult, paths: Build
     return save(segmented, paths)
 
 
-def features_per_work(segmented: StageResult, acquired: StageResult, movements: StageResult, paths: BuildPaths,
+def features_per_work(segmented: StageResult, acquired: StageResult, movements: StageResult, paths: OutputLayout,
                       params: AudioParams, deadline: BuildDeadline, runner: TaskRunner,
                       progress: BuildProgress) -> StageResult:
     work_of = {m.id: m.work_id for m in movements.of(Movement)}
@@ -419,7 +406,7 @@ def features_per_work(segmented: StageResult, acquired: StageResult, movements: 
         sources = dict.fromkeys(s.source_id for s in segs)
         items.append({"work_id": work_id, "segments": segs, "media": [media[s] for s in sources if s in media],
                       "movements": mvs.get(work_id, [])})
-    per_work = PerWork("features", StageMemo.of(paths.build_dir, "features", prepare_clips.__module__),
+    per_work = PerWork(Stage.FEATURES, StageMemo.of(paths.build_dir, Stage.FEATURES, prepare_clips.__module__),
                        work_of=lambda i: i["work_id"], failed_ids=lambda i: [s.movement_id for s in i["segments"]],
                        inputs_of=lambda i: {"segments": i["segments"], "media": i["media"], "movements": i["movements"],
                                             "params": params, "root": str(paths.root)})
@@ -491,7 +478,7 @@ def output_root_setting(name: str) -> object:
 
 
 @contextlib.contextmanager
-def site_for(site_url: str, paths: BuildPaths) -> Iterator[tuple[str, bool]]:
+def site_for(site_url: str, paths: OutputLayout) -> Iterator[tuple[str, bool]]:
     """Yield (start URL, is local); ``embedded`` starts the mini site on a free loopback port."""
     if site_url != EMBEDDED_SITE:
         yield site_url, is_loopback(site_url)
@@ -549,39 +536,39 @@ def build_dataset(site_url: str = EMBEDDED_SITE, output_root: str | None = None,
         names={})  # a run is started with --param NAME=VALUE: messages name the parameter
     limits = Limits(max_bytes=max_bytes, max_duration_s=max_duration_s, read_timeout_s=read_timeout_s,
                     deadline_s=download_deadline_s, probe_timeout_s=probe_timeout_s)
-    paths = BuildPaths(root)
+    paths = OutputLayout(root)
     params = AudioParams()
     deadline = BuildDeadline(deadline_s)
     durations: dict[str, float] = {}
     route_stage_logs()
-    with build_lock(root, wait=wait), build_progress(STAGES if publish else STAGES[:-1]) as progress:
+    with build_lock(root, wait=wait), build_progress(BUILD_STAGES if publish else BUILD_STAGES[:-1]) as progress:
         swept = sweep_leftovers(root)
         if swept:
             get_run_logger().warning("removed %d leftovers of an interrupted build under %s", len(swept), root)
         with site_for(site_url, paths) as (start_url, local):
             egress = EgressPolicy.for_site(start_url)  # loopback is reachable only when the site itself is local
-            with timed(durations, "crawl"):
-                progress.stage("crawl")
+            with timed(durations, Stage.CRAWL):
+                progress.stage(Stage.CRAWL)
                 crawl = crawl_task(start_url, paths, local, egress)
-            with timed(durations, "acquire"):
+            with timed(durations, Stage.ACQUIRE):
                 acquired = acquire_per_work(crawl, paths, search_template_for(search, local), egress, deadline,
                                             limits, download_concurrency, progress)
-        with timed(durations, "movements"):
-            progress.stage("movements")
+        with timed(durations, Stage.MOVEMENTS):
+            progress.stage(Stage.MOVEMENTS)
             movements = movements_task(crawl, acquired, paths)
         with audio_runner(dask, workers) as runner:
-            with timed(durations, "segment"):
+            with timed(durations, Stage.SEGMENT):
                 segmented = segment_per_work(movements, acquired, paths, deadline, runner, progress)
-            with timed(durations, "features"):
+            with timed(durations, Stage.FEATURES):
                 clips = features_per_work(segmented, acquired, movements, paths, params, deadline, runner, progress)
-        with timed(durations, "annotate"):
-            progress.stage("annotate")
+        with timed(durations, Stage.ANNOTATE):
+            progress.stage(Stage.ANNOTATE)
             annotated = annotate_task(crawl, acquired, movements, segmented, clips, paths, deadline, workers)
         results = [crawl, acquired, movements, segmented, clips, annotated]
-        write_records(paths.build_dir / "failures.jsonl", [f for r in results for f in r.failures])
+        write_records(FAILURES.path(paths.build_dir), [f for r in results for f in r.failures])
         if publish:
-            with timed(durations, "publish"):
-                progress.stage("publish")
+            with timed(durations, Stage.PUBLISH):
+                progress.stage(Stage.PUBLISH)
                 results.append(publish_task(paths, start_url, local, params, push_to_hub, crawl.notes.get("gone", [])))
     summary = BuildSummary.of(start_url, results, leftovers_removed=len(swept), durations=durations)
     if publish and train_deployment:

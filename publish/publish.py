@@ -49,7 +49,6 @@ from typing import Any, TypedDict
 import polars as pl
 from datasets import Features
 
-from earsense_m2t.config import BuildPaths
 from earsense_m2t.media.identity import SOURCE_IDENTITY_RULE
 from earsense_m2t.movements.align import TEXT_ALIGNMENT_RULE
 from earsense_m2t.publish.annotations import annotation_context
@@ -77,8 +76,8 @@ from earsense_m2t.publish.versions import (
     prepend_changelog,
 )
 from earsense_m2t.publish.writer import ParquetFileWriter, link_or_copy
-from earsense_m2t.schemas.layout import PUBLISHED_RECORD, OutputLayout, VersionStore
 from earsense_m2t.schemas import SCHEMA_VERSION, RecordError, validate_bundle, validate_record
+from earsense_m2t.schemas.layout import PUBLISHED_RECORD, OutputLayout, VersionStore
 
 #: set to a stage name to make publish wait there (the kill-safety tests kill it while it waits)
 PAUSE_ENV = "EARSENSE_PUBLISH_PAUSE_AT"
@@ -140,11 +139,11 @@ def _checkpoint(stage: str) -> None:
 @dataclass(frozen=True)
 class Layout:
     dataset_dir: Path
+
     @property
     def versions(self) -> VersionStore:
         """The store's paths (:class:`earsense_m2t.schemas.layout.VersionStore`); this class adds what publish does."""
         return VersionStore(self.dataset_dir)
-
 
     @property
     def store(self) -> Path:

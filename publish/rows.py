@@ -1,9 +1,10 @@
 """From build manifests to the rows of each published config.
 
 The manifests are joined as polars tables; every published column is a record field renamed (the
-``*_PART`` maps of :mod:`earsense_m2t.schemas.published`), so its HF feature comes from :mod:`earsense_m2t.schemas.features` and cannot drift from
-the record. The few columns that exist only in the dataset (``has_audio``, ``fold``, counts, the
-spectrogram checksum) are declared here, next to the configs that carry them.
+``*_PART`` maps of :mod:`earsense_m2t.schemas.published`), so its HF feature comes from
+:mod:`earsense_m2t.schemas.features` and cannot drift from the record. The few columns that exist only
+in the dataset (``has_audio``, ``fold``, counts, the spectrogram checksum) are declared here, next to the
+configs that carry them.
 
 A config is one entry in :data:`CONFIGS`: its features, the columns that describe *when* something was
 fetched rather than *what* it is (``volatile``, see :func:`carry_forward`), and a ``plan`` function that

@@ -104,4 +104,5 @@ def stage_manifests(stage: Stage) -> Mapping[type[Record], Manifest]:
 
 __all__ = ["ALBUM_TRACKS", "ANNOTATION_JUDGMENTS", "ANNOTATION_POOL", "BUILD_MANIFESTS", "CHOSEN_RECORDINGS", "CLIPS",
            "CRAWLED_WORKS", "CRAWL_FAILURES", "CRAWL_FEEDS", "CRAWL_STATS", "FAILURES", "LISTED_RECORDINGS", "MEDIA",
-           "MOVEMENTS", "Manifest", "PUBLISH_INPUTS", "RELATIVE_ANNOTATIONS", "SEGMENTS", "WORKS", "WORK_TEXTS", "stage_manifests"]
+           "MOVEMENTS", "Manifest", "PUBLISH_INPUTS", "RELATIVE_ANNOTATIONS", "SEGMENTS", "WORKS", "WORK_TEXTS",
+           "stage_manifests"]

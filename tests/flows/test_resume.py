@@ -32,8 +32,9 @@ from urllib.parse import urlsplit
 import polars as pl
 import pytest
 
-from earsense_m2t.flows.build import PAUSE_ENV, PAUSED_MARKER
+from earsense_m2t.flows.build import PAUSE_ENV
 from earsense_m2t.offline.minisite import load_catalogue, replace_work, serve
+from earsense_m2t.schemas.layout import OutputLayout
 from tests.conftest import MINISITE_MEDIA, REPO
 from tests.flows.test_deployments import BIN, api_get, free_port, started, wait_until
 
@@ -184,12 +185,12 @@ def test_a_build_killed_then_run_again_publishes_the_uninterrupted_release_and_r
     hook = None if point == "publish" else point
     proc = start_build(out, site.start_url, pause=hook)
     if hook:
-        wait_for(lambda: (out / PAUSED_MARKER).exists(), proc, f"the pause at {point}", out, hook)
+        wait_for(lambda: OutputLayout(out).paused_marker.exists(), proc, f"the pause at {point}", out, hook)
     else:
         wait_for(lambda: staging_folder(out), proc, "publish's staging folder", out, hook)
     kill_group(proc)
     assert proc.returncode == -signal.SIGKILL
-    (out / PAUSED_MARKER).unlink(missing_ok=True)
+    OutputLayout(out).paused_marker.unlink(missing_ok=True)
     assert not (out / "earsense-m2t").exists()  # nothing was published
     media_done, spectrograms_done = cached(out)
 
