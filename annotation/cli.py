@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from earsense_m2t.config import OUTPUT_ROOT, BuildPaths
+from earsense_m2t.config import OUTPUT_ROOT
+from earsense_m2t.schemas.layout import OutputLayout
 
 if TYPE_CHECKING:  # the store is imported by the commands that use it (the CLI starts without it)
     from earsense_m2t.annotation.store import Submitted
@@ -105,7 +106,7 @@ def evaluate(
                                                    "valence.")],
     annotations: Annotated[Path, typer.Option(help="A published dataset (its relative_annotations config) or a "
                                                    "folder of aggregated gt files in MusAV's format.")]
-    = BuildPaths().dataset_dir,
+    = OutputLayout().dataset_dir,
 ) -> None:
     """% of correctly ordered pairs on each ground-truth subset (ab ground truth and tied predictions skipped)."""
     from earsense_m2t.annotation.evaluate import PredictionsError, format_results, read_predictions

@@ -21,6 +21,7 @@ from earsense_m2t.crawlers.spiders.earsense import EarSenseSpider
 from earsense_m2t.offline.minisite import serve
 from earsense_m2t.offline.minisite.generate import generate_catalogue
 from earsense_m2t.schemas import Work
+from earsense_m2t.schemas.layout import OutputLayout
 
 
 def parse_cost(base_url: str, pages: list[tuple[str, bytes]], repeat: int = 3) -> float:
@@ -43,8 +44,9 @@ def main() -> None:
     parser.add_argument("--works", type=int, default=2500)
     args = parser.parse_args()
     catalogue = generate_catalogue(args.works)
-    with tempfile.TemporaryDirectory() as tmp, serve(catalogue=catalogue, cache_dir=Path(tmp) / "media") as site:
-        build = Path(tmp) / "build"
+    with tempfile.TemporaryDirectory() as tmp, serve(catalogue=catalogue, cache_dir=OutputLayout(Path(tmp)).minisite_media) \
+            as site:
+        build = OutputLayout(Path(tmp)).build_dir
         t0 = time.perf_counter()
         first = crawl_site(site.start_url, build, local=True)
         first_s = time.perf_counter() - t0

@@ -34,6 +34,7 @@ from pathlib import Path
 from publish_scale import N_BINS, REPO, SPEC_PARAMS
 
 from earsense_m2t.config import OUTPUT_ROOT
+from earsense_m2t.schemas.layout import OutputLayout
 
 CHANGED_WORK = "Bench-Composer-0-Quartet-Op-0"
 
@@ -197,9 +198,9 @@ def main() -> None:
     subprocess.run([sys.executable, str(Path(__file__).with_name("publish_scale.py")), "--generate", str(args.rows),
                     "--frames", str(args.frames), "--out", str(args.out)], check=True)
     root = args.out / f"rows-{args.rows}"
-    build = root / "build"
+    build = OutputLayout(root).build_dir
     changed = changed_build(build, root / "build-one-work-changed")
-    dataset = args.out / "ds-incremental" / "earsense-m2t"
+    dataset = OutputLayout(args.out / "ds-incremental").dataset_dir
     shutil.rmtree(dataset.parent, ignore_errors=True)
 
     steps = [("full publish", build), ("no-op republish", build), ("one work changed", changed)]
@@ -215,7 +216,7 @@ def main() -> None:
           f"{check['hard_linked']} of {check['files']} parquet files are the previous version's (same inode)")
     if args.compare_ref:
         code = export_code(args.compare_ref, args.out / "code-compare")
-        before_dataset = args.out / "ds-incremental-before" / "earsense-m2t"
+        before_dataset = OutputLayout(args.out / "ds-incremental-before").dataset_dir
         shutil.rmtree(before_dataset.parent, ignore_errors=True)
         before = [(label, run_child("publish", b, before_dataset, code)) for label, b in steps]
         print_table(f"the same three publishes with the code of {args.compare_ref}", before, before[0][1]["seconds"])

@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 from earsense_m2t.config import OUTPUT_ROOT
+from earsense_m2t.schemas.layout import OutputLayout, VersionStore
 
 REPO = Path(__file__).resolve().parents[1]
 N_BINS = 256
@@ -46,7 +47,7 @@ def generate(root: Path, rows: int, frames: int) -> Path:
     from earsense_m2t.schemas import Clip, Media, Movement, Recording, Segment, Work
     from earsense_m2t.schemas.io import describe_file, write_records
 
-    build = root / "build"
+    build = OutputLayout(root).build_dir
     marker = build / f".complete-sidecars-{rows}-{frames}"  # builds before sidecars are regenerated
     if marker.exists():
         return build
@@ -197,7 +198,7 @@ def main() -> None:
     t0 = time.perf_counter()
     # generated in a child: a child's ru_maxrss starts at its parent's peak (Linux keeps the high-water
     # mark across fork and exec), so the parent must never hold the generated arrays
-    big, small = args.out / f"rows-{args.rows}" / "build", args.out / f"rows-{args.naive_rows}" / "build"
+    big, small = (OutputLayout(args.out / f"rows-{n}").build_dir for n in (args.rows, args.naive_rows))
     for rows in (args.rows, args.naive_rows):
         subprocess.run([sys.executable, __file__, "--generate", str(rows), "--frames", str(args.frames), "--out",
                         str(args.out)], check=True)
@@ -208,18 +209,18 @@ def main() -> None:
 
     for tag in ("big", "small-stream", "small-naive"):
         shutil.rmtree(args.out / f"ds-{tag}", ignore_errors=True)
-        shutil.rmtree(args.out / f"ds-{tag}.versions", ignore_errors=True)
-    pub = run_child("publish", big, args.out / "ds-big" / "earsense-m2t")
+        shutil.rmtree(VersionStore(args.out / f"ds-{tag}").dir, ignore_errors=True)
+    pub = run_child("publish", big, OutputLayout(args.out / "ds-big").dataset_dir)
     print(f"  publish {args.rows:>5} rows (stream): {pub['seconds']:7.1f} s, peak RSS {pub['peak_rss_mb']:7.0f} MB, "
           f"parquet {pub['parquet_mb']:.0f} MB, v{pub['version']} {pub['counts']}")
-    again = run_child("publish", big, args.out / "ds-big" / "earsense-m2t")
+    again = run_child("publish", big, OutputLayout(args.out / "ds-big").dataset_dir)
     print(f"  republish, nothing changed:   {again['seconds']:7.1f} s, created={again['created']}, v{again['version']}")
-    load = run_child("load", big, args.out / "ds-big" / "earsense-m2t")
+    load = run_child("load", big, OutputLayout(args.out / "ds-big").dataset_dir)
     print(f"  load default config:          {load['first_s']:7.2f} s first load, {load['cached_s']:.2f} s cached "
           f"({load['rows']} rows, tempo_tag {load['tempo_tag'][:40]}…)  "
           f"[{'OK' if load['first_s'] < 2 else 'SLOW'}: target < 2 s]")
 
-    stream = run_child("publish", small, args.out / "ds-small-stream" / "earsense-m2t")
+    stream = run_child("publish", small, OutputLayout(args.out / "ds-small-stream").dataset_dir)
     naive = run_child("naive", small, args.out / "ds-small-naive")
     s_mem, n_mem = stream["peak_rss_mb"] - base, naive["peak_rss_mb"] - base
     print(f"  side by side on {args.naive_rows} rows (peak RSS above the {base:.0f} MB import baseline):")
@@ -232,7 +233,7 @@ def main() -> None:
     if not args.keep:
         for tag in ("big", "small-stream", "small-naive"):
             shutil.rmtree(args.out / f"ds-{tag}", ignore_errors=True)
-            shutil.rmtree(args.out / f"ds-{tag}.versions", ignore_errors=True)
+            shutil.rmtree(VersionStore(args.out / f"ds-{tag}").dir, ignore_errors=True)
     print(f"  total:                        {time.perf_counter() - total_t0:7.1f} s")
 
 

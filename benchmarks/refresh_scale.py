@@ -37,13 +37,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from earsense_m2t.config import BuildPaths
 from earsense_m2t.offline.minisite import serve
 from earsense_m2t.offline.minisite.catalogue import WorkSpec, replace_work
 from earsense_m2t.offline.minisite.generate import generate_catalogue
+from earsense_m2t.schemas.layout import OutputLayout
 
 REPO = Path(__file__).resolve().parents[1]
-MEDIA_CACHE = REPO / BuildPaths().root / "cache" / "bench-minisite-media"
+MEDIA_CACHE = REPO / OutputLayout().cache("bench-minisite-media")
 BASE_WORKS = 14  # the shipped mini site
 
 
@@ -82,10 +82,11 @@ def build(name: str, site_url: str, out: Path, workers: int, pages_of, prefect_e
 
 def parquet_files(out: Path, live_only: bool = False) -> dict[Path, tuple[int, int]]:
     """Parquet files of every version (or the live one) -> (inode, mtime): a file this run did not write keeps both."""
-    store = out / "earsense-m2t.versions"
+    layout = OutputLayout(out)
+    store = layout.versions.dir
     if not store.is_dir():
         return {}
-    roots = [(out / "earsense-m2t").resolve()] if live_only else [p for p in store.iterdir() if p.is_dir()]
+    roots = [layout.dataset_dir.resolve()] if live_only else [p for p in store.iterdir() if p.is_dir()]
     return {p: (p.stat().st_ino, p.stat().st_mtime_ns) for r in roots for p in r.rglob("*.parquet")}
 
 

@@ -12,7 +12,8 @@ from typing import Annotated, NoReturn
 import typer
 
 from earsense_m2t.annotation.cli import app as annotations_app
-from earsense_m2t.config import EMBEDDED_SITE, OUTPUT_ROOT, BuildPaths
+from earsense_m2t.config import EMBEDDED_SITE, OUTPUT_ROOT
+from earsense_m2t.schemas.layout import OutputLayout
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Build the EarSense music-to-text dataset and inspect its pieces.")
@@ -151,7 +152,7 @@ def serve_site(port: Annotated[int, typer.Option(min=0, max=65535,
         fail(f"--markup {markup!r}: expected one of {', '.join(MARKUPS)}")
     with contextlib.ExitStack() as stack:
         try:
-            site = stack.enter_context(serve(cache_dir=BuildPaths().minisite_media, port=port, markup=markup))
+            site = stack.enter_context(serve(cache_dir=OutputLayout().minisite_media, port=port, markup=markup))
         except OSError as exc:
             fail(f"--port {port}: cannot serve on 127.0.0.1 ({exc.strerror or exc})")
         typer.echo(f"Mini EarSense site at {site.start_url} (Ctrl-C to stop)")
@@ -163,7 +164,7 @@ def serve_site(port: Annotated[int, typer.Option(min=0, max=65535,
 @app.command("checkout-version")
 def checkout_version(
     version: Annotated[str, typer.Argument(help="A published version, e.g. 1.0.0 or v1.0.0.")],
-    dataset_dir: Annotated[Path, typer.Option(help="The published dataset repository.")] = BuildPaths().dataset_dir,
+    dataset_dir: Annotated[Path, typer.Option(help="The published dataset repository.")] = OutputLayout().dataset_dir,
 ) -> None:
     """Materialize an older version into a folder that datasets.load_dataset can read."""
     from earsense_m2t.publish import PublishError, load_version
@@ -187,7 +188,6 @@ def annotate(
                                                "anyone who reaches it can submit judgments).")] = False,
 ) -> None:
     """Serve the annotation page: people compare pairs of excerpts; judgments go to <out>/annotation/judgments.sqlite."""
-    from earsense_m2t.annotation.paths import AnnotationPaths
     from earsense_m2t.annotation.store import StoreError
     from earsense_m2t.annotation.webapp import NoPool, check_host, serve_forever
 
@@ -195,7 +195,7 @@ def annotate(
     if refusal:
         fail(refusal)
     try:
-        serve_forever(AnnotationPaths(out).dir, host=host, port=port, announce=typer.echo)
+        serve_forever(OutputLayout(out).annotation.dir, host=host, port=port, announce=typer.echo)
     except NoPool as exc:
         fail(str(exc))
     except (StoreError, ValueError) as exc:
@@ -207,13 +207,13 @@ def annotate(
 @app.command()
 def train(
     dataset: Annotated[Path, typer.Option(help="The published dataset (the folder `earsense-m2t build` writes).")]
-    = BuildPaths().dataset_dir,
+    = OutputLayout().dataset_dir,
     version: Annotated[str | None, typer.Option(help="The version to train on (e.g. 1.2.0); default: the live one.")]
     = None,
     config: Annotated[str, typer.Option(help="'tiny' (a CPU, minutes) or 'paper' (the paper's sizes; a GPU).")]
     = "tiny",
     out: Annotated[Path, typer.Option(help="Where run folders go: <out>/v<version>-<config>/.")]
-    = OUTPUT_ROOT / "training",
+    = OutputLayout().training_dir,
     profile: Annotated[str, typer.Option(help="'full' (every fold, 3 seeds, the config's epochs) or 'smoke' "
                                          "(2 folds, 1 seed, 1 epoch).")] = "full",
     epochs: Annotated[int | None, typer.Option(min=1, help="Epochs per system, instead of the profile's.")] = None,

@@ -1,11 +1,11 @@
 """The constants a reader looks for first, in one place: where the data comes from and where it goes.
 
-Every stage, the command line and the flow read these names instead of repeating the values.
+Every stage, the command line and the flow read these names instead of repeating the values; the paths
+under the output root are :mod:`earsense_m2t.schemas.layout`'s.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,7 +15,8 @@ DATASET_NAME = "earsense-m2t"
 REAL_SITE_URL = "https://www.earsense.org/chamber-music/"
 #: the ``site_url`` that means "start the bundled mini site on a free loopback port"
 EMBEDDED_SITE = "embedded"
-#: everything a build writes lives under this root (git-ignored); ``--out`` changes it
+#: everything a build writes lives under this root (git-ignored); ``--out`` changes it. The paths under it
+#: are named in one place: :class:`earsense_m2t.schemas.layout.OutputLayout`
 OUTPUT_ROOT = Path("local")
 #: yt-dlp search for works whose page lists no recording (``{n}`` results for ``{query}``)
 YOUTUBE_SEARCH_TEMPLATE = "ytsearch{n}:{query}"
@@ -28,35 +29,3 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 def is_loopback(url: str) -> bool:
     return urlsplit(url).hostname in LOOPBACK_HOSTS
-
-
-@dataclass(frozen=True)
-class BuildPaths:
-    root: Path = OUTPUT_ROOT
-
-    @property
-    def build_dir(self) -> Path:
-        """Stage manifests (JSON Lines of schemas records)."""
-        return self.root / "build"
-
-    @property
-    def media_cache(self) -> Path:
-        """Downloads, under a hash of their source id."""
-        return self.root / "cache" / "media"
-
-    @property
-    def derived_cache(self) -> Path:
-        """Spectrograms and measurements, under a hash of (input, parameters, code version)."""
-        return self.root / "cache" / "derived"
-
-    @property
-    def httpcache(self) -> Path:
-        return self.root / "cache" / "http"
-
-    @property
-    def minisite_media(self) -> Path:
-        return self.root / "cache" / "minisite-media"
-
-    @property
-    def dataset_dir(self) -> Path:
-        return self.root / DATASET_NAME

@@ -18,15 +18,9 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import deployment as current_deployment
 
 from earsense_m2t.build_options import BadOption, resolve_output_root
-from earsense_m2t.config import BuildPaths
 from earsense_m2t.schemas import StageResult
+from earsense_m2t.schemas.layout import OutputLayout
 from earsense_m2t.schemas.training import TrainingRun
-
-TRAINING_DIR = "training"
-
-
-def training_dir(root: Path) -> Path:
-    return Path(root) / TRAINING_DIR
 
 
 @task(name="train-and-evaluate", cache_policy=NO_CACHE, persist_result=False)
@@ -63,10 +57,11 @@ def train_gtp(dataset_version: str | None = None, config: str = "tiny", profile:
 
     root = Path(resolve_output_root(output_root, deployment_run=current_deployment.get_id() is not None,
                                     variable=output_root_setting))
-    dataset = BuildPaths(root).dataset_dir
+    layout = OutputLayout(root)
+    dataset = layout.dataset_dir
     if not dataset.exists():
         raise BadOption("output_root", f"{root}: no published dataset at {dataset} (build one first)")
-    result = train_task(str(dataset), dataset_version, config, profile, str(training_dir(root)), epochs, seeds, folds,
+    result = train_task(str(dataset), dataset_version, config, profile, str(layout.training_dir), epochs, seeds, folds,
                         device)
     [run] = result.of(TrainingRun)
     publish_results_artifact(run)
@@ -85,4 +80,4 @@ def publish_results_artifact(run: TrainingRun) -> None:
         get_run_logger().warning("the results artifact was not created: %s: %s", type(exc).__name__, exc)
 
 
-__all__ = ["TRAINING_DIR", "train_gtp", "training_dir"]
+__all__ = ["train_gtp"]

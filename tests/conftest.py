@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from earsense_m2t.config import BuildPaths
+from earsense_m2t.schemas.layout import OutputLayout
 
 # One compute thread per process (torch reads this when imported; it reaches the training processes tests start):
 # the suite runs a worker per core, and torch's spinning threads slow to a crawl when another process holds the
@@ -17,10 +17,10 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 REPO = Path(__file__).resolve().parents[1]
 #: media of the mini site are synthesized once per machine and reused by every test session
-MINISITE_MEDIA = REPO / BuildPaths().minisite_media
+MINISITE_MEDIA = REPO / OutputLayout().minisite_media
 #: the annotation excerpts of the mini site's media: content-addressed by media hash and render parameters
 #: and verified by sha256 before reuse, so the builds of one machine's tests can share them as they share media
-MINISITE_EXCERPTS = REPO / BuildPaths().root / "cache" / "minisite-excerpts"
+MINISITE_EXCERPTS = REPO / OutputLayout().cache("minisite-excerpts")
 
 
 def share_minisite_caches(out: Path) -> Path:

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import ffmpeg
 
-from earsense_m2t.config import BuildPaths
 from earsense_m2t.offline.minisite import synth
 from earsense_m2t.offline.minisite.catalogue import VideoSpec
+from earsense_m2t.schemas.layout import OutputLayout
 
-DEFAULT_CACHE_DIR = BuildPaths().minisite_media
+DEFAULT_CACHE_DIR = OutputLayout().minisite_media
 MEDIA_EXT = "ogg"
 MEDIA_CONTENT_TYPE = "audio/ogg"
 # Opus in Ogg at 48 kHz mono: what a YouTube "251" audio stream looks like, minus the WebM wrapper.
