@@ -49,7 +49,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from earsense_m2t.annotation.answers import (
+from earsense_m2t.annotation.metrics.answers import (
     AB,
     CONSISTENT,
     DISAGREEMENT,
@@ -65,13 +65,11 @@ from earsense_m2t.annotation.answers import (
     MUSAV_ANNOTATORS,
     NOT_SELECTED,
     VOTES,
+    FLIPPED,
     A,
     B,
 )
 from earsense_m2t.schemas.annotation import ANSWERS, QUESTIONS, Judgment, RelativeAnnotation, Triplet, pair_id
-
-#: a → b and b → a when a judgment names its pair the other way round
-FLIPPED = {A: B, B: A, AB: AB, NOT_SELECTED: NOT_SELECTED}
 
 
 def aggregate_pair(answers: Sequence[str], n_required: int = MUSAV_ANNOTATORS) -> tuple[str, str | None]:

@@ -11,7 +11,7 @@ higher by more than the tolerance, ``b`` when lower, ``ab`` when within it):
   - its onset rate (note attacks per second, from spectral flux), ``(rate - 2) / 2``;
   - the movement's tempo tag, slow 0 .. super_fast 3, ``tag - 1.5``.
 * **valence** (how positive): the emotion of the movement's published expert text
-  (:mod:`earsense_m2t.annotation.emotion`, the NRC lexicon by default), ``(positive - negative) /
+  (:mod:`earsense_m2t.annotation.metrics.emotion`, the NRC lexicon by default), ``(positive - negative) /
   (positive + negative)`` in [-1, 1]. A movement whose text carries no sentiment has no valence, and its
   pairs get no silver valence answer (outcome None): no evidence is not "no difference".
 

@@ -36,12 +36,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from earsense_m2t.annotation.aggregate import aggregate
-from earsense_m2t.annotation.emotion import EmotionModel, emotion_model, text_emotion
+from earsense_m2t.annotation.metrics.emotion import EmotionModel, emotion_model, text_emotion
 from earsense_m2t.annotation.excerpts import Rendered, RenderError, RenderParams, render_excerpt
 from earsense_m2t.annotation.paths import AnnotationPaths
 from earsense_m2t.annotation.pool import Candidate, PoolParams, choose_pool
 from earsense_m2t.annotation.silver import SilverParams, arousal_score, merge_with_human, silver_annotations
-from earsense_m2t.annotation.store import JudgmentStore, StoreError
+from earsense_m2t.annotation.tool.store import JudgmentStore, StoreError
 from earsense_m2t.annotation.triplets import TripletParams, append_triplets, draw_triplets, read_triplets
 from earsense_m2t.schemas import (
     Clip,

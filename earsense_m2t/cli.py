@@ -11,7 +11,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from earsense_m2t.annotation.cli import app as annotations_app
+from earsense_m2t.annotation.tool.cli import app as annotations_app
 from earsense_m2t.config import EMBEDDED_SITE, OUTPUT_ROOT
 from earsense_m2t.schemas.layout import OutputLayout
 
@@ -188,8 +188,8 @@ def annotate(
                                                "anyone who reaches it can submit judgments).")] = False,
 ) -> None:
     """Serve the annotation page: people compare pairs of excerpts; judgments go to <out>/annotation/judgments.sqlite."""
-    from earsense_m2t.annotation.store import StoreError
-    from earsense_m2t.annotation.webapp import NoPool, check_host, serve_forever
+    from earsense_m2t.annotation.tool.store import StoreError
+    from earsense_m2t.annotation.tool.webapp import NoPool, check_host, serve_forever
 
     refusal = check_host(host, allow_remote)
     if refusal:

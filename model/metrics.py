@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import sacrebleu
 
-from earsense_m2t.annotation.emotion import EmotionModel, text_emotion
+from earsense_m2t.annotation.metrics.emotion import EmotionModel, text_emotion
 
 if TYPE_CHECKING:
     from pycocoevalcap.meteor.meteor import Meteor  # type: ignore[import-untyped, unused-ignore]

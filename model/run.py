@@ -275,7 +275,7 @@ def train_release(dataset: Path, version: str | None, plan: Plan, out: Path, *, 
     """
     started = now_utc()
     prep = prepare(dataset, version, plan, out, cache_dir=cache_dir)
-    from earsense_m2t.annotation.emotion import emotion_model
+    from earsense_m2t.annotation.metrics.emotion import emotion_model
     from earsense_m2t.model.metrics import Evaluator
     from earsense_m2t.model.train import resolve_device
 

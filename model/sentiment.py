@@ -2,7 +2,7 @@
 
 The paper labels texts with ``j-hartmann/emotion-english-distilroberta-base``. Its weights cannot be
 fetched here, so the classifier is the project's one emotion module,
-:mod:`earsense_m2t.annotation.emotion`: that model through ``transformers`` when its weights are on disk
+:mod:`earsense_m2t.annotation.metrics.emotion`: that model through ``transformers`` when its weights are on disk
 (``emotion_model(model_dir)``), else the NRC emotion lexicon. Any :class:`EmotionModel` can be passed.
 A text in which the model finds no emotion (all shares 0) has no target and is left out of the loss.
 """
@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from earsense_m2t.annotation.emotion import EmotionModel, text_emotion
+from earsense_m2t.annotation.metrics.emotion import EmotionModel, text_emotion
 
 
 @dataclass(frozen=True)

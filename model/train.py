@@ -52,7 +52,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from earsense_m2t.annotation.emotion import EmotionModel
+from earsense_m2t.annotation.metrics.emotion import EmotionModel
 from earsense_m2t.model.batch import MovementDataset, collate
 from earsense_m2t.model.config import GTPConfig
 from earsense_m2t.model.data import Example, Release, Split, Standardizer
@@ -293,7 +293,7 @@ def train_emotions(examples: Sequence[Example], system: str, emotion_model: Emot
     if not SYSTEMS[system].sentiment:
         return None
     if emotion_model is None:
-        from earsense_m2t.annotation.emotion import emotion_model as default_emotion_model
+        from earsense_m2t.annotation.metrics.emotion import emotion_model as default_emotion_model
 
         emotion_model = default_emotion_model()
     return emotion_targets([e.text for e in examples], emotion_model)

@@ -18,9 +18,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from earsense_m2t.annotation.agreement import krippendorff_alpha  # noqa: E402
-from earsense_m2t.annotation.emotion import LEXICON_CITATION, LEXICON_LICENCE, LEXICON_NAME  # noqa: E402
-from earsense_m2t.annotation.evaluate import evaluate  # noqa: E402
+from earsense_m2t.annotation.metrics.agreement import krippendorff_alpha  # noqa: E402
+from earsense_m2t.annotation.metrics.emotion import LEXICON_CITATION, LEXICON_LICENCE, LEXICON_NAME  # noqa: E402
+from earsense_m2t.annotation.metrics.evaluate import evaluate  # noqa: E402
 from earsense_m2t.annotation.pool import DEFAULT_EXCERPT_S, DEFAULT_LOUDNESS_RANGE_LUFS  # noqa: E402
 from earsense_m2t.annotation.silver import DEFAULT_AROUSAL_TOLERANCE, DEFAULT_VALENCE_TOLERANCE  # noqa: E402
 from earsense_m2t.annotation.triplets import DEFAULT_STRATUM  # noqa: E402

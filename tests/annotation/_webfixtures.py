@@ -20,7 +20,7 @@ import numpy as np
 import soundfile
 
 from earsense_m2t.annotation.paths import AnnotationPaths
-from earsense_m2t.annotation.webapp import create_app, serving
+from earsense_m2t.annotation.tool.webapp import create_app, serving
 from earsense_m2t.schemas.annotation import PoolExcerpt, Triplet
 from earsense_m2t.schemas.io import content_key, write_records
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from earsense_m2t.annotation.aggregate import aggregate, aggregate_pair, triplet_consistency
-from earsense_m2t.annotation.musav import read_raw, read_triplets
+from earsense_m2t.annotation.tool.musav import read_raw, read_triplets
 from earsense_m2t.schemas.annotation import Judgment, Triplet
 
 SAMPLES = Path(__file__).parent / "samples" / "musav"

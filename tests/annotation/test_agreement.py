@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from earsense_m2t.annotation.agreement import krippendorff_alpha, reliability_matrix
-from earsense_m2t.annotation.musav import read_raw
+from earsense_m2t.annotation.metrics.agreement import krippendorff_alpha, reliability_matrix
+from earsense_m2t.annotation.tool.musav import read_raw
 from earsense_m2t.schemas.annotation import Judgment
 
 SAMPLES = Path(__file__).parent / "samples" / "musav"

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from earsense_m2t.annotation.paths import AnnotationPaths
-from earsense_m2t.annotation.store import JudgmentStore, load_salt, pseudonymize
+from earsense_m2t.annotation.tool.store import JudgmentStore, load_salt, pseudonymize
 from tests.annotation._webfixtures import build_folder, running_page
 
 CHROMIUM = shutil.which("chromium")

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from earsense_m2t.annotation.emotion import EMOTIONS, LexiconEmotion, emotion_model, local_classifier, text_emotion
+from earsense_m2t.annotation.metrics.emotion import EMOTIONS, LexiconEmotion, emotion_model, local_classifier, text_emotion
 
 
 def test_positive_and_negative_texts(no_sockets):
@@ -35,7 +35,7 @@ def test_works_offline_in_a_clean_process(tmp_path):
     code = ("import socket, sys\n"
             "def refuse(*a, **k): raise SystemExit('network used')\n"
             "socket.socket.connect = refuse; socket.create_connection = refuse\n"
-            "from earsense_m2t.annotation.emotion import text_emotion\n"
+            "from earsense_m2t.annotation.metrics.emotion import text_emotion\n"
             "s = text_emotion('a happy, cheerful song')\n"
             "assert s.valence == 1.0, s\n"
             "assert 'textblob' not in sys.modules and 'nltk' not in sys.modules\n"

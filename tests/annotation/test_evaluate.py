@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from earsense_m2t.annotation.evaluate import PredictionsError, evaluate, read_predictions
+from earsense_m2t.annotation.metrics.evaluate import PredictionsError, evaluate, read_predictions
 from earsense_m2t.schemas.annotation import RelativeAnnotation
 
 SAMPLES = Path(__file__).parent / "samples" / "musav"

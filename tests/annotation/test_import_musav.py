@@ -7,7 +7,7 @@ import json
 import pytest
 
 from earsense_m2t.annotation.paths import AnnotationPaths
-from earsense_m2t.annotation.store import JudgmentStore
+from earsense_m2t.annotation.tool.store import JudgmentStore
 from tests.annotation.test_label_studio import TRIPLET, cli, out  # noqa: F401 - `out` is a fixture
 
 X, Y, Z = TRIPLET.movement_ids

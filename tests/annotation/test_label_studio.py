@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from earsense_m2t.annotation.label_studio import (
+from earsense_m2t.annotation.tool.label_studio import (
     PROJECT,
     LabelStudioError,
     export_tasks,
@@ -20,7 +20,7 @@ from earsense_m2t.annotation.label_studio import (
     labeling_config,
 )
 from earsense_m2t.annotation.paths import AnnotationPaths
-from earsense_m2t.annotation.store import JudgmentStore
+from earsense_m2t.annotation.tool.store import JudgmentStore
 from earsense_m2t.schemas.annotation import PoolExcerpt, Triplet
 from earsense_m2t.schemas.io import write_records
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from earsense_m2t.annotation.musav import (
+from earsense_m2t.annotation.tool.musav import (
     MusavFormatError,
     annotations_from_dir,
     from_musav_triplet_type,

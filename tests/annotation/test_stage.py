@@ -10,7 +10,7 @@ from earsense_m2t.annotation.excerpts import RenderParams
 from earsense_m2t.annotation.paths import AnnotationPaths
 from earsense_m2t.annotation.pool import PoolParams
 from earsense_m2t.annotation.stage import AnnotationConfig
-from earsense_m2t.annotation.store import JudgmentStore
+from earsense_m2t.annotation.tool.store import JudgmentStore
 from earsense_m2t.schemas import Judgment, PoolExcerpt, RelativeAnnotation, Triplet, validate_record
 from earsense_m2t.schemas.io import read_records
 from tests.annotation._builds import MovementAudio, make_build

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from earsense_m2t.annotation.store import (
+from earsense_m2t.annotation.tool.store import (
     ANNOTATOR_ID_MAX,
     BadAnnotatorId,
     JudgmentStore,

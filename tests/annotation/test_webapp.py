@@ -18,8 +18,8 @@ import pytest
 import requests
 
 from earsense_m2t.annotation.paths import AnnotationPaths
-from earsense_m2t.annotation.store import JudgmentStore, load_salt, pseudonymize
-from earsense_m2t.annotation.webapp import check_host
+from earsense_m2t.annotation.tool.store import JudgmentStore, load_salt, pseudonymize
+from earsense_m2t.annotation.tool.webapp import check_host
 from earsense_m2t.schemas.annotation import PoolExcerpt, Triplet
 from earsense_m2t.schemas.io import write_records
 from tests.annotation._webfixtures import build_folder, running_page
@@ -242,7 +242,7 @@ def test_pairs_come_in_round_order_and_a_new_round_is_picked_up_while_running(tm
 def test_a_store_locked_too_long_is_a_503_and_the_retry_is_stored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     import sqlite3
 
-    from earsense_m2t.annotation import store as store_module
+    from earsense_m2t.annotation.tool import store as store_module
 
     monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 200)  # connections read it when they open
     folder = tmp_path / "annotation"

@@ -15,7 +15,7 @@ pytest.importorskip("torch", reason="torch is not installed: install the model e
 pytest.importorskip("pycocoevalcap", reason="pycocoevalcap is not installed: install the model extra")
 sacrebleu = pytest.importorskip("sacrebleu")
 
-from earsense_m2t.annotation.emotion import LexiconEmotion  # noqa: E402
+from earsense_m2t.annotation.metrics.emotion import LexiconEmotion  # noqa: E402
 from earsense_m2t.model.metrics import (  # noqa: E402
     METRICS,
     Evaluator,

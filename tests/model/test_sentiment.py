@@ -6,7 +6,7 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="torch is not installed: install the model extra (bash scripts/setup.sh --model)")
 
-from earsense_m2t.annotation.emotion import EMOTIONS, LexiconEmotion  # noqa: E402
+from earsense_m2t.annotation.metrics.emotion import EMOTIONS, LexiconEmotion  # noqa: E402
 from earsense_m2t.model.sentiment import emotion_targets, sentiment_loss  # noqa: E402
 
 

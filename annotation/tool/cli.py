@@ -18,7 +18,7 @@ from earsense_m2t.config import OUTPUT_ROOT
 from earsense_m2t.schemas.layout import OutputLayout
 
 if TYPE_CHECKING:  # the store is imported by the commands that use it (the CLI starts without it)
-    from earsense_m2t.annotation.store import Submitted
+    from earsense_m2t.annotation.tool.store import Submitted
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Relative arousal/valence annotations (MusAV's method): aggregate judgments, evaluate "
@@ -57,8 +57,8 @@ def aggregate(
     """Aggregate raw judgments exactly as MusAV does; print the counts and Krippendorff's alpha."""
     from earsense_m2t.annotation.aggregate import aggregate as aggregate_rows
     from earsense_m2t.annotation.aggregate import counts
-    from earsense_m2t.annotation.agreement import krippendorff_alpha
-    from earsense_m2t.annotation.musav import MusavFormatError, read_raw, read_triplets, write_aggregated
+    from earsense_m2t.annotation.metrics.agreement import krippendorff_alpha
+    from earsense_m2t.annotation.tool.musav import MusavFormatError, read_raw, read_triplets, write_aggregated
 
     question = _question(question)
     try:
@@ -109,9 +109,9 @@ def evaluate(
     = OutputLayout().dataset_dir,
 ) -> None:
     """% of correctly ordered pairs on each ground-truth subset (ab ground truth and tied predictions skipped)."""
-    from earsense_m2t.annotation.evaluate import PredictionsError, format_results, read_predictions
-    from earsense_m2t.annotation.evaluate import evaluate as evaluate_rows
-    from earsense_m2t.annotation.musav import MusavFormatError, aggregated_name, annotations_from_dir
+    from earsense_m2t.annotation.metrics.evaluate import PredictionsError, format_results, read_predictions
+    from earsense_m2t.annotation.metrics.evaluate import evaluate as evaluate_rows
+    from earsense_m2t.annotation.tool.musav import MusavFormatError, aggregated_name, annotations_from_dir
     from earsense_m2t.schemas.annotation import QUESTIONS
 
     try:
@@ -150,7 +150,7 @@ def export_label_studio(
                                            "the triplets).")] = OUTPUT_ROOT,
 ) -> None:
     """Label Studio tasks (one per pair, both excerpts' URLs) and the labeling config with the two questions."""
-    from earsense_m2t.annotation.label_studio import LabelStudioError, export_tasks, write_export
+    from earsense_m2t.annotation.tool.label_studio import LabelStudioError, export_tasks, write_export
     from earsense_m2t.annotation.paths import AnnotationPaths
     from earsense_m2t.schemas.annotation import PoolExcerpt, Triplet
     from earsense_m2t.schemas.io import read_records
@@ -181,10 +181,10 @@ def import_label_studio(
     """Store the judgments of a Label Studio JSON export (annotators pseudonymized); a bad export stores nothing."""
     from functools import partial
 
-    from earsense_m2t.annotation.label_studio import LabelStudioError
-    from earsense_m2t.annotation.label_studio import import_label_studio as read_export
+    from earsense_m2t.annotation.tool.label_studio import LabelStudioError
+    from earsense_m2t.annotation.tool.label_studio import import_label_studio as read_export
     from earsense_m2t.annotation.paths import AnnotationPaths
-    from earsense_m2t.annotation.store import BadAnnotatorId, StoreError, open_store, pseudonymize
+    from earsense_m2t.annotation.tool.store import BadAnnotatorId, StoreError, open_store, pseudonymize
     from earsense_m2t.schemas.annotation import Triplet
     from earsense_m2t.schemas.io import read_records
 
@@ -225,9 +225,9 @@ def import_musav(
 ) -> None:
     """Store raw judgments in MusAV's format whose triplets and pairs are this build's (e.g. collected with MusAV's
     own tools on excerpts exported from here); annotators are pseudonymized; a bad file stores nothing."""
-    from earsense_m2t.annotation.musav import MusavFormatError, orient_to_triplets, read_raw
+    from earsense_m2t.annotation.tool.musav import MusavFormatError, orient_to_triplets, read_raw
     from earsense_m2t.annotation.paths import AnnotationPaths
-    from earsense_m2t.annotation.store import BadAnnotatorId, StoreError, open_store, pseudonymize
+    from earsense_m2t.annotation.tool.store import BadAnnotatorId, StoreError, open_store, pseudonymize
     from earsense_m2t.schemas.annotation import Triplet
     from earsense_m2t.schemas.io import read_records
 
@@ -253,9 +253,9 @@ def export_musav(
     out: Annotated[Path, typer.Option(help="Output root of a build (its annotation/ folder).")] = OUTPUT_ROOT,
 ) -> None:
     """The stored human judgments and the triplets in MusAV's raw formats (MusAV's own scripts read them)."""
-    from earsense_m2t.annotation.musav import raw_name, write_raw, write_triplets
+    from earsense_m2t.annotation.tool.musav import raw_name, write_raw, write_triplets
     from earsense_m2t.annotation.paths import AnnotationPaths
-    from earsense_m2t.annotation.store import JudgmentStore, StoreError
+    from earsense_m2t.annotation.tool.store import JudgmentStore, StoreError
     from earsense_m2t.schemas.annotation import QUESTIONS, Triplet
     from earsense_m2t.schemas.io import read_records
 

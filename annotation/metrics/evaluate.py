@@ -20,8 +20,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from earsense_m2t.annotation.answers import AB, A, B
-from earsense_m2t.annotation.jsonlines import json_objects, read_text
+from earsense_m2t.annotation.metrics.answers import AB, A, B
+from earsense_m2t.annotation.metrics.jsonlines import json_objects, read_text
 from earsense_m2t.schemas.annotation import QUESTIONS, SUBSETS, RelativeAnnotation
 
 Prediction = tuple[float | None, float | None]  # (arousal, valence)

@@ -25,6 +25,9 @@ VOTES: tuple[str, ...] = (A, AB, B)
 #: what the web page accepts: a vote; imports also accept NOT_SELECTED (all of ANSWERS)
 WEB_ANSWERS: tuple[str, ...] = VOTES
 
+#: a → b and b → a when a judgment names its pair the other way round
+FLIPPED = {A: B, B: A, AB: AB, NOT_SELECTED: NOT_SELECTED}
+
 # --- agreement levels (exactly as MusAV's files write them) ------------------------------------------
 FULL_AGREEMENT = "full-agreement"
 MAJORITY_AGREEMENT = "majority-agreement"

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from earsense_m2t.annotation.answers import (
+from earsense_m2t.annotation.metrics.answers import (
     GLOBAL,
     GROUP_PREFIX,
     GT,
@@ -46,7 +46,7 @@ from earsense_m2t.annotation.answers import (
     MUSAV_GROUP_SEPARATOR,
     MUSAV_UNDEFINED,
 )
-from earsense_m2t.annotation.jsonlines import json_objects
+from earsense_m2t.annotation.metrics.jsonlines import json_objects
 from earsense_m2t.schemas.annotation import (
     AGREEMENTS,
     ANSWERS,

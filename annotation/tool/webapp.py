@@ -42,7 +42,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from earsense_m2t.annotation.paths import POOL_FILE, TRIPLETS_FILE, AnnotationPaths
-from earsense_m2t.annotation.store import (
+from earsense_m2t.annotation.tool.store import (
     BadAnnotatorId,
     JudgmentStore,
     StoreError,
@@ -291,7 +291,7 @@ def _count(results: list[Submitted], status: str) -> int:
 # ---- the app -------------------------------------------------------------------------------------------------
 
 def static_dir() -> Path:
-    return Path(str(resources.files("earsense_m2t.annotation") / "static"))
+    return Path(str(resources.files("earsense_m2t.annotation.tool") / "static"))
 
 
 def create_app(annotation_dir: Path) -> FastAPI:

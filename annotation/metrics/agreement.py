@@ -21,8 +21,7 @@ from typing import Literal
 import krippendorff
 import numpy as np
 
-from earsense_m2t.annotation.aggregate import FLIPPED
-from earsense_m2t.annotation.answers import NOT_SELECTED, ORDINAL
+from earsense_m2t.annotation.metrics.answers import FLIPPED, NOT_SELECTED, ORDINAL
 from earsense_m2t.schemas.annotation import QUESTIONS, Judgment
 
 Level = Literal["nominal", "ordinal"]

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from earsense_m2t.annotation.answers import NOT_SELECTED, VOTES
+from earsense_m2t.annotation.metrics.answers import NOT_SELECTED, VOTES
 from earsense_m2t.schemas.annotation import QUESTIONS, Judgment, Triplet, pair_id
 
 PROJECT = "earsense-m2t/relative-annotations"
