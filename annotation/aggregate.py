@@ -53,6 +53,7 @@ from earsense_m2t.annotation.metrics.answers import (
     AB,
     CONSISTENT,
     DISAGREEMENT,
+    FLIPPED,
     FULL_AGREEMENT,
     GROUND_TRUTH_AGREEMENTS,
     GT,
@@ -65,7 +66,6 @@ from earsense_m2t.annotation.metrics.answers import (
     MUSAV_ANNOTATORS,
     NOT_SELECTED,
     VOTES,
-    FLIPPED,
     A,
     B,
 )

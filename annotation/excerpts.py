@@ -34,10 +34,10 @@ import numpy as np
 from pydub import AudioSegment
 from pydub.exceptions import CouldntDecodeError, CouldntEncodeError
 
-from earsense_m2t.media.decode import ffmpeg_binary
 from earsense_m2t.annotation.pool import Candidate
 from earsense_m2t.annotation.silver import onset_rate_hz, rms_dbfs
 from earsense_m2t.features.loudness import integrated_loudness
+from earsense_m2t.media.decode import ffmpeg_binary
 from earsense_m2t.schemas.io import atomic_path, atomic_write_text, content_key, sha256_file
 
 log = logging.getLogger(__name__)

@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from earsense_m2t.annotation.aggregate import aggregate
-from earsense_m2t.annotation.metrics.emotion import EmotionModel, emotion_model, text_emotion
 from earsense_m2t.annotation.excerpts import Rendered, RenderError, RenderParams, render_excerpt
+from earsense_m2t.annotation.metrics.emotion import EmotionModel, emotion_model, text_emotion
 from earsense_m2t.annotation.paths import AnnotationPaths
 from earsense_m2t.annotation.pool import Candidate, PoolParams, choose_pool
 from earsense_m2t.annotation.silver import SilverParams, arousal_score, merge_with_human, silver_annotations

@@ -29,9 +29,10 @@ OLD_TOP_LEVEL = {"annotation", "audio", "crawlers", "devservers", "flows", "mini
 #: the pipeline in order; a stage may import only the stages before it (annotate runs before publish, which
 #: publishes its configs and computes the card's agreement figures with its modules)
 STAGES = ("crawlers", "acquire", "movements", "segment", "features", "annotation", "publish", "model")
-#: shared libraries any stage may import; they import no stage
+#: shared libraries any stage may import; they import no stage, not even the one whose folder holds them
+#: (annotation.metrics: the answer vocabulary, agreement, evaluation and emotion that publish and model use)
 SHARED = ("earsense_m2t.schemas", "earsense_m2t.tagging", "earsense_m2t.config", "earsense_m2t.text", "earsense_m2t.egress",
-          "earsense_m2t.code_version", "earsense_m2t.media")
+          "earsense_m2t.code_version", "earsense_m2t.media", "earsense_m2t.annotation.metrics")
 #: the command line's helpers that the flow may use too; they import only shared libraries
 CORE = ("earsense_m2t.summary", "earsense_m2t.build_options", "earsense_m2t.workdir", "earsense_m2t.memo")
 #: stage packages that must not load the acquire stage's network libraries: they only read what it downloaded
@@ -133,6 +134,9 @@ def test_the_graph_check_catches_a_later_stage_import():
     assert not allowed("earsense_m2t.acquire.acquire", "earsense_m2t.offline.minisite")
     assert allowed("earsense_m2t.features.features", "earsense_m2t.media.decode")
     assert allowed("earsense_m2t.crawlers.spiders.earsense", "earsense_m2t.media.identity")
+    assert allowed("earsense_m2t.model.metrics", "earsense_m2t.annotation.metrics.emotion")
+    assert not allowed("earsense_m2t.annotation.metrics.agreement", "earsense_m2t.annotation.aggregate")
+    assert not allowed("earsense_m2t.media.decode", "earsense_m2t.acquire.download")
     assert allowed("earsense_m2t.flows.build", "earsense_m2t.offline.minisite")
 
 

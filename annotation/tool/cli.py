@@ -150,8 +150,8 @@ def export_label_studio(
                                            "the triplets).")] = OUTPUT_ROOT,
 ) -> None:
     """Label Studio tasks (one per pair, both excerpts' URLs) and the labeling config with the two questions."""
-    from earsense_m2t.annotation.tool.label_studio import LabelStudioError, export_tasks, write_export
     from earsense_m2t.annotation.paths import AnnotationPaths
+    from earsense_m2t.annotation.tool.label_studio import LabelStudioError, export_tasks, write_export
     from earsense_m2t.schemas.annotation import PoolExcerpt, Triplet
     from earsense_m2t.schemas.io import read_records
 
@@ -181,9 +181,9 @@ def import_label_studio(
     """Store the judgments of a Label Studio JSON export (annotators pseudonymized); a bad export stores nothing."""
     from functools import partial
 
+    from earsense_m2t.annotation.paths import AnnotationPaths
     from earsense_m2t.annotation.tool.label_studio import LabelStudioError
     from earsense_m2t.annotation.tool.label_studio import import_label_studio as read_export
-    from earsense_m2t.annotation.paths import AnnotationPaths
     from earsense_m2t.annotation.tool.store import BadAnnotatorId, StoreError, open_store, pseudonymize
     from earsense_m2t.schemas.annotation import Triplet
     from earsense_m2t.schemas.io import read_records
@@ -225,8 +225,8 @@ def import_musav(
 ) -> None:
     """Store raw judgments in MusAV's format whose triplets and pairs are this build's (e.g. collected with MusAV's
     own tools on excerpts exported from here); annotators are pseudonymized; a bad file stores nothing."""
-    from earsense_m2t.annotation.tool.musav import MusavFormatError, orient_to_triplets, read_raw
     from earsense_m2t.annotation.paths import AnnotationPaths
+    from earsense_m2t.annotation.tool.musav import MusavFormatError, orient_to_triplets, read_raw
     from earsense_m2t.annotation.tool.store import BadAnnotatorId, StoreError, open_store, pseudonymize
     from earsense_m2t.schemas.annotation import Triplet
     from earsense_m2t.schemas.io import read_records
@@ -253,8 +253,8 @@ def export_musav(
     out: Annotated[Path, typer.Option(help="Output root of a build (its annotation/ folder).")] = OUTPUT_ROOT,
 ) -> None:
     """The stored human judgments and the triplets in MusAV's raw formats (MusAV's own scripts read them)."""
-    from earsense_m2t.annotation.tool.musav import raw_name, write_raw, write_triplets
     from earsense_m2t.annotation.paths import AnnotationPaths
+    from earsense_m2t.annotation.tool.musav import raw_name, write_raw, write_triplets
     from earsense_m2t.annotation.tool.store import JudgmentStore, StoreError
     from earsense_m2t.schemas.annotation import QUESTIONS, Triplet
     from earsense_m2t.schemas.io import read_records

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from earsense_m2t.annotation.paths import AnnotationPaths
 from earsense_m2t.annotation.tool.label_studio import (
     PROJECT,
     LabelStudioError,
@@ -19,7 +20,6 @@ from earsense_m2t.annotation.tool.label_studio import (
     import_label_studio,
     labeling_config,
 )
-from earsense_m2t.annotation.paths import AnnotationPaths
 from earsense_m2t.annotation.tool.store import JudgmentStore
 from earsense_m2t.schemas.annotation import PoolExcerpt, Triplet
 from earsense_m2t.schemas.io import write_records
