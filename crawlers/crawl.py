@@ -13,12 +13,23 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import TypeVar
 
 from earsense_m2t.crawlers.settings import FEED_FILES
 from earsense_m2t.crawlers.site_profile import EARSENSE, SiteProfile
 from earsense_m2t.egress import EgressPolicy
-from earsense_m2t.schemas import Failure, Recording, StageResult, Work
+from earsense_m2t.schemas import Failure, Record, Recording, StageResult, Work
 from earsense_m2t.schemas.io import read_records
+from earsense_m2t.schemas.layout import CRAWL_TMP_PREFIX, BuildFolder
+from earsense_m2t.schemas.manifests import (
+    CRAWL_FAILURES,
+    CRAWL_FEEDS,
+    CRAWL_STATS,
+    CRAWLED_WORKS,
+    LISTED_RECORDINGS,
+    Manifest,
+)
+from earsense_m2t.schemas.stages import Stage
 
 
 class CrawlError(RuntimeError):
@@ -35,7 +46,7 @@ def crawl_result(works: list[Work], recordings: list[Recording], failures: list[
     """Works and recordings; computed = new or changed pages, reused = unchanged ones (304 or same content)."""
     changes = stats.get("earsense/changes")
     changes = changes if isinstance(changes, dict) else {}  # a spider that stopped early wrote none
-    result = StageResult(stage="crawl", notes={kind: list(changes.get(kind, [])) for kind in CHANGE_KINDS})
+    result = StageResult(stage=Stage.CRAWL, notes={kind: list(changes.get(kind, [])) for kind in CHANGE_KINDS})
     unchanged = set(result.notes["unchanged"])
     for work in works:
         result.add(work, reused=work.id in unchanged)
@@ -66,6 +77,15 @@ def run_spider(start_url: str, out_dir: Path, *, local: bool = False, httpcache_
         tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
         raise CrawlError(f"crawler process failed for {start_url} (exit {proc.returncode}):\n{tail}")
 
+#: a record type read from a feed
+R = TypeVar("R", bound=Record)
+
+
+def _feed(folder: Path, manifest: Manifest, cls: type[R]) -> list[R]:
+    """One feed of a crawl folder as records; an absent feed (the spider yielded no such item) is empty."""
+    path = manifest.find(folder)
+    return read_records(path, cls) if path is not None else []
+
 
 def check_required_fields(works: list[Work], profile: SiteProfile = EARSENSE) -> None:
     """Fail loudly when a required field is missing on too many pages: the markup and the text have moved.
@@ -89,7 +109,8 @@ def check_required_fields(works: list[Work], profile: SiteProfile = EARSENSE) ->
 def crawl_site(start_url: str, build_dir: Path, *, local: bool = False,
                httpcache_dir: Path | None = None, profile: SiteProfile = EARSENSE,
                refresh: bool = True, egress: EgressPolicy | None = None) -> StageResult:
-    """Crawl the site and write works/recordings/failures manifests into ``build_dir/crawl``.
+    """Crawl the site and write its feeds into ``build_dir/crawl`` (the works, every listed recording and the
+    failures: :data:`earsense_m2t.schemas.manifests.CRAWL_FEEDS`, with Scrapy's stats).
 
     With ``refresh`` (the default) the last crawl in ``build_dir/crawl`` is the baseline: unchanged
     pages are answered by conditional requests or their hash and keep their records.
@@ -99,16 +120,16 @@ def crawl_site(start_url: str, build_dir: Path, *, local: bool = False,
     a refused page is a ``refused`` Failure, a refused start URL a ``CrawlError`` naming it.
     """
     build_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".crawl-", dir=build_dir))
+    tmp = Path(tempfile.mkdtemp(prefix=CRAWL_TMP_PREFIX, dir=build_dir))
     try:
-        final = build_dir / "crawl"
+        final = BuildFolder(build_dir).crawl
         run_spider(start_url, tmp, local=local, httpcache_dir=httpcache_dir,
-                   previous=final if refresh and (final / "works.jsonl").exists() else None,
+                   previous=final if refresh and CRAWLED_WORKS.find(final) is not None else None,
                    egress=egress)
-        stats = json.loads((tmp / "stats.json").read_text(encoding="utf-8"))
-        works = read_records(tmp / "works.jsonl", Work) if (tmp / "works.jsonl").exists() else []
-        recordings = read_records(tmp / "recordings.jsonl", Recording) if (tmp / "recordings.jsonl").exists() else []
-        failures = read_records(tmp / "failures.jsonl", Failure) if (tmp / "failures.jsonl").exists() else []
+        stats = json.loads((tmp / CRAWL_STATS).read_text(encoding="utf-8"))
+        works = _feed(tmp, CRAWLED_WORKS, Work)
+        recordings = _feed(tmp, LISTED_RECORDINGS, Recording)
+        failures = _feed(tmp, CRAWL_FAILURES, Failure)
         if stats.get("earsense/start_refused"):
             raise CrawlError(f"start URL not allowed by the egress policy: {stats['earsense/start_refused']}")
         if stats.get("earsense/start_failed"):
@@ -118,11 +139,14 @@ def crawl_site(start_url: str, build_dir: Path, *, local: bool = False,
             raise CrawlError(f"crawl of {start_url} found no works ({reasons})")
         check_required_fields(works, profile)
         final.mkdir(parents=True, exist_ok=True)
-        for name in [*FEED_FILES, "stats.json"]:
+        for name in [*FEED_FILES, CRAWL_STATS]:
             src = tmp / name
             if not src.exists():
                 src.write_text("", encoding="utf-8")
             os.replace(src, final / name)
+        for feed in CRAWL_FEEDS:  # a file under its former name would be read as the current one's stale twin
+            for legacy in feed.legacy_names:
+                (final / legacy).unlink(missing_ok=True)
         return crawl_result(works, recordings, failures, stats)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from earsense_m2t.schemas import Recording, Work
 from earsense_m2t.schemas.io import content_key, read_records
+from earsense_m2t.schemas.manifests import CRAWLED_WORKS, LISTED_RECORDINGS
 
 #: fields that say when/where a page was fetched (not what it says), and tags derived from the rest by
 #: pipelines after the spider; a change in them alone is no change of the page
@@ -39,13 +40,14 @@ class PreviousCrawl:
 
     @classmethod
     def load(cls, folder: str | Path | None) -> PreviousCrawl:
-        if folder is None or not (Path(folder) / "works.jsonl").exists():
+        works_file = CRAWLED_WORKS.find(Path(folder)) if folder is not None else None
+        if folder is None or works_file is None:
             return cls()
-        folder = Path(folder)
-        works = {w.id: w for w in read_records(folder / "works.jsonl", Work)}
+        works = {w.id: w for w in read_records(works_file, Work)}
         recordings: dict[str, list[Recording]] = {}
-        if (folder / "recordings.jsonl").exists():
-            for rec in read_records(folder / "recordings.jsonl", Recording):
+        listed = LISTED_RECORDINGS.find(Path(folder))  # or its name before 2026-12, in a crawl folder made then
+        if listed is not None:
+            for rec in read_records(listed, Recording):
                 recordings.setdefault(rec.work_id, []).append(rec)
         return cls(works=works, recordings=recordings)
 

@@ -19,6 +19,7 @@ from earsense_m2t.crawlers.middlewares import EGRESS_SETTING
 from earsense_m2t.crawlers.settings import FEED_FILES
 from earsense_m2t.crawlers.spiders.earsense import EarSenseSpider
 from earsense_m2t.egress import EgressPolicy
+from earsense_m2t.schemas.manifests import CRAWL_STATS
 
 
 def build_settings(out_dir: Path, *, local: bool, httpcache_dir: Path | None, egress: EgressPolicy) -> Settings:
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     process.crawl(crawler, start_url=args.start_url, previous=str(args.previous) if args.previous else None)
     process.start()
     stats = {k: v for k, v in (crawler.stats.get_stats() or {}).items()}
-    (args.out_dir / "stats.json").write_text(json.dumps(stats, default=str, indent=1), encoding="utf-8")
+    (args.out_dir / CRAWL_STATS).write_text(json.dumps(stats, default=str, indent=1), encoding="utf-8")
     if not stats.get("finish_reason"):
         # Scrapy logs a crawler that failed to start (bad settings, import errors) and returns normally
         print("error: the crawl did not run (see the log above)", file=sys.stderr)

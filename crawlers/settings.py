@@ -79,7 +79,8 @@ LOCAL_OVERRIDES = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
 }
 
-#: the feed each record type is exported to (one JSON Lines file per type, see crawlers/run.py)
-FEED_FILES = {"works.jsonl": "earsense_m2t.schemas.records.Work",
-              "recordings.jsonl": "earsense_m2t.schemas.records.Recording",
-              "failures.jsonl": "earsense_m2t.schemas.records.Failure"}
+#: the feed each record type is exported to (one JSON Lines file per type, see crawlers/run.py); the file
+#: names are the manifest registry's (earsense_m2t.schemas.manifests.CRAWL_FEEDS)
+from earsense_m2t.schemas import manifests as _manifests  # noqa: E402 (lower case: not a Scrapy setting)
+
+FEED_FILES = {m.file: f"{m.record.__module__}.{m.record.__qualname__}" for m in _manifests.CRAWL_FEEDS}
