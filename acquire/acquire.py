@@ -30,8 +30,9 @@ from earsense_m2t.acquire.spotify import SpotifyTrack, lookup_works, movement_ti
 from earsense_m2t.egress import EgressPolicy
 from earsense_m2t.schemas import AlbumTrack, Deadline, Failure, Recording, StageResult, Work, movement_id, recording_id
 from earsense_m2t.schemas.results import ALBUM_TRACKS_FOUND, FOUND_BY_SEARCH, SPOTIFY_SKIPPED, WORKS_WITHOUT_RECORDING
+from earsense_m2t.schemas.stages import Stage
 
-STAGE = "acquire"
+STAGE = Stage.ACQUIRE
 
 
 def recordings_by_choice(recordings: Iterable[Recording]) -> dict[str, list[list[Recording]]]:

@@ -43,6 +43,7 @@ from earsense_m2t.acquire.limits import Limits
 from earsense_m2t.config import YOUTUBE_SEARCH_TEMPLATE
 from earsense_m2t.egress import EgressPolicy, EgressRefused
 from earsense_m2t.schemas import Failure, Recording, Work, recording_id
+from earsense_m2t.schemas.stages import Stage
 from earsense_m2t.text import fold_words
 
 SEARCH_RECORDING_INDEX = -1
@@ -74,7 +75,7 @@ class DiscoveryError(RuntimeError):
 
     def failure(self) -> Failure:
         """The build records a failed search and goes on; this is the record it keeps."""
-        return Failure(stage="acquire", item_id=self.work_id, url=self.url, code=self.code,
+        return Failure(stage=Stage.ACQUIRE, item_id=self.work_id, url=self.url, code=self.code,
                        reason=f"search failed: {self.reason}")
 
 

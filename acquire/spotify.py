@@ -38,6 +38,7 @@ from earsense_m2t.acquire.discovery import (
     work_numbers,
 )
 from earsense_m2t.schemas import Failure, Work
+from earsense_m2t.schemas.stages import Stage
 
 log = logging.getLogger(__name__)
 
@@ -281,7 +282,7 @@ def lookup_works(sp: spotipy.Spotify, works: Sequence[Work]) -> tuple[dict[str, 
             reason = _scrub(str(exc), secrets)
             if exc.unreachable and len(works) > i + 1:
                 reason += f"; Spotify not asked for the other {len(works) - i - 1} work(s)"
-            failures.append(Failure(stage="acquire", item_id=work.id, url=None, code="spotify_failed", reason=reason))
+            failures.append(Failure(stage=Stage.ACQUIRE, item_id=work.id, url=None, code="spotify_failed", reason=reason))
             if exc.unreachable:
                 break
             continue

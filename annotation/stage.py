@@ -60,10 +60,11 @@ from earsense_m2t.schemas import (
 )
 from earsense_m2t.schemas.annotation import QUESTIONS
 from earsense_m2t.schemas.io import write_records
+from earsense_m2t.schemas.stages import Stage
 
 log = logging.getLogger(__name__)
 
-STAGE = "annotate"
+STAGE = Stage.ANNOTATE
 #: annotators per pair and question, as in MusAV (the aggregation's rules are MusAV's for three)
 DEFAULT_ANNOTATORS = 3
 

@@ -10,6 +10,7 @@ import dataclasses
 from typing import Any
 
 from earsense_m2t.schemas import Failure, Work, validate_record
+from earsense_m2t.schemas.stages import Stage
 from earsense_m2t.tagging.work_tags import tag_ensemble, tag_instrument_family, tag_key_mode
 
 
@@ -37,5 +38,5 @@ class ValidateRecordPipeline:
         problems = validate_record(item)
         if not problems:
             return item
-        return Failure(stage="crawl", item_id=getattr(item, "id", "?"), url=getattr(item, "url", None),
+        return Failure(stage=Stage.CRAWL, item_id=getattr(item, "id", "?"), url=getattr(item, "url", None),
                        code="invalid_record", reason="; ".join(p.reason for p in problems))

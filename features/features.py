@@ -31,18 +31,19 @@ from typing import Any
 import numpy as np
 import soundfile
 
-from earsense_m2t.media.decode import DecodeError, decode_mono
 from earsense_m2t.features.loudness import Loudness, apply_gain, measure_loudness
 from earsense_m2t.features.params import PROCESSING_VERSION, AudioParams
 from earsense_m2t.features.quality import ClipMeasurements, clipped_fraction, quality_flags
 from earsense_m2t.features.spectrogram import write_spectrogram
+from earsense_m2t.media.decode import DecodeError, decode_mono
 from earsense_m2t.schemas import Clip, Deadline, Failure, Media, Movement, Segment, StageResult
 from earsense_m2t.schemas.io import atomic_path, atomic_write_text, content_key, describe_file, verify_file
 from earsense_m2t.schemas.results import FLAG_NOTE_PREFIX
+from earsense_m2t.schemas.stages import Stage
 
 log = logging.getLogger(__name__)
 
-STAGE = "features"
+STAGE = Stage.FEATURES
 #: problems with one clip's data or files; anything else is a bug and should stop the run
 CLIP_ERRORS: tuple[type[Exception], ...] = (DecodeError, OSError, ValueError, soundfile.LibsndfileError)
 

@@ -32,6 +32,7 @@ from earsense_m2t.model.config import GTPConfig, get_config
 from earsense_m2t.model.data import Release, Split, Standardizer, fit_standardizer, fold_split, load_release, version_path
 from earsense_m2t.model.results import SYSTEM_ORDER, Unit, markdown, plot_losses, summarize, write_json
 from earsense_m2t.schemas import Failure, StageResult
+from earsense_m2t.schemas.stages import Stage
 from earsense_m2t.schemas.training import TrainingRun
 
 if TYPE_CHECKING:
@@ -287,7 +288,7 @@ def train_release(dataset: Path, version: str | None, plan: Plan, out: Path, *, 
         "plan": plan.comparable(), "model": asdict(prep.cfg), "started_at": started,
         "emotion_model": getattr(emotions, "name", type(emotions).__name__),
         "environment": environment(device)})
-    result = StageResult("train")
+    result = StageResult(stage=Stage.TRAIN)
     log(f"train: v{prep.release.version}, config {plan.config}, {len(prep.release.examples)} examples in "
         f"{len(prep.release.works())} works, folds {list(prep.folds)}, seeds {list(plan.seeds)}, device {device}")
 
@@ -326,7 +327,7 @@ def train_release(dataset: Path, version: str | None, plan: Plan, out: Path, *, 
                                      "samples_per_s": outcome.samples_per_s, "resumed_from": outcome.resumed_from}
                     except (RuntimeError, ValueError) as exc:  # torch's out-of-memory and NaN errors are RuntimeErrors
                         reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
-                        result.drop(Failure(stage="train", item_id=item, code="training_failed", reason=reason))
+                        result.drop(Failure(stage=Stage.TRAIN, item_id=item, code="training_failed", reason=reason))
                         log(f"train: {item} failed: {reason}")
                         continue
                     log(f"train: {item} decoded {len(texts)} test movements")

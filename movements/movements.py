@@ -31,6 +31,7 @@ from earsense_m2t.schemas import (
     by_work,
     movement_id,
 )
+from earsense_m2t.schemas.stages import Stage
 from earsense_m2t.tagging.tempo import tag_tempo
 
 #: leading movement numbering that is not part of the title ("I. ", "2 - ", "IV: ", "Movement 3:")
@@ -103,7 +104,7 @@ def expected_duration(number: int, chosen: Sequence[Recording], album: Sequence[
 
 def no_titles(work: Work, chosen: Sequence[Recording]) -> Failure:
     tried = "the page, " + ("its recordings' tracks, chapters and descriptions" if chosen else "no recording")
-    return Failure(stage="movements", item_id=work.id, url=work.url, code="no_titles",
+    return Failure(stage=Stage.MOVEMENTS, item_id=work.id, url=work.url, code="no_titles",
                    reason=f"no movement titles found (tried {tried}, album tracks)")
 
 
@@ -113,7 +114,7 @@ def prepare_movements(works: Iterable[Work], chosen: Sequence[Recording], media:
     ``WorkText`` per work with an article: what it says about no single movement."""
     media_by_source = {m.source_id: m for m in media}
     recordings, albums = by_work(chosen), by_work(album_tracks)
-    result = StageResult(stage="movements")
+    result = StageResult(stage=Stage.MOVEMENTS)
     for work in works:
         recs, album = recordings.get(work.id, []), albums.get(work.id, [])
         titles = movement_titles(work, recs, media_by_source, album)

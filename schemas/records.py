@@ -209,7 +209,7 @@ class Failure(Record):
     """Something that did not work for one item; recorded, reported, never fatal to the build."""
 
     kind: ClassVar[str] = "failure"
-    stage: str  # crawl | acquire | movements | segment | features | publish
+    stage: str  # a Stage (earsense_m2t.schemas.stages: crawl … publish, train); a plain string once read back
     item_id: str  # the work, recording or movement id the failure is about
     reason: str  # for a person: what went wrong with this item, naming the file, URL or value
     url: str | None = None

@@ -47,7 +47,7 @@ class Deadline:
 
 @dataclass
 class StageResult:
-    stage: str  # crawl | acquire | movements | segment | features | publish
+    stage: str  # a Stage (earsense_m2t.schemas.stages: crawl … publish, train), or its name as read back from JSON
     records: list[Record] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)

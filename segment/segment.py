@@ -16,6 +16,7 @@ import numpy as np
 from earsense_m2t.media.decode import decode_mono
 from earsense_m2t.movements.chapters import Chapter, match_chapters, parse_chapters, segments_from_chapters
 from earsense_m2t.schemas import Deadline, Failure, Media, Movement, Recording, Segment, StageResult, by_work
+from earsense_m2t.schemas.stages import Stage
 from earsense_m2t.segment.durations import listed_durations, segment_by_durations
 from earsense_m2t.segment.silence import find_movement_boundaries
 
@@ -104,7 +105,7 @@ def prepare_segments(movements: Sequence[Movement], chosen: Sequence[Recording],
     """
     media_by_source = {m.source_id: m for m in media}
     recs_by_work = by_work(chosen)
-    result = StageResult(stage="segment")
+    result = StageResult(stage=Stage.SEGMENT)
     for work_id, mvs in sorted(by_work(movements).items()):
         if deadline.passed():
             for mv in mvs:
@@ -133,6 +134,6 @@ def prepare_segments(movements: Sequence[Movement], chosen: Sequence[Recording],
         placed = {s.movement_id for s in segments}
         for mv in mvs:
             if mv.id not in placed:
-                result.drop(Failure(stage="segment", item_id=mv.id, url=md.source_url, code="not_placed",
+                result.drop(Failure(stage=Stage.SEGMENT, item_id=mv.id, url=md.source_url, code="not_placed",
                                     reason=error or f"movement {mv.title!r} not found in the chapters"))
     return result

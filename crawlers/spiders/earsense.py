@@ -63,6 +63,7 @@ from earsense_m2t.crawlers.work_title import (
 from earsense_m2t.egress import EgressPolicy, EgressRefused, redact
 from earsense_m2t.media.identity import source_identity
 from earsense_m2t.schemas import Failure, Recording, Work, recording_id
+from earsense_m2t.schemas.stages import Stage
 from earsense_m2t.text import is_slug
 
 if TYPE_CHECKING:
@@ -142,7 +143,7 @@ class EarSenseSpider(scrapy.Spider):
 
     def parse(self, response: Response) -> Iterator[Any]:
         if not self._is_html(response):
-            yield Failure(stage="crawl", item_id=response.url, url=response.url, code="not_html",
+            yield Failure(stage=Stage.CRAWL, item_id=response.url, url=response.url, code="not_html",
                           reason=f"not an HTML page (Content-Type {response.headers.get('Content-Type')!r})")
             return
         slug = self._work_slug(response.url)
@@ -160,7 +161,7 @@ class EarSenseSpider(scrapy.Spider):
             self.works_seen.add(slug)
             return
         if response.status >= 300:
-            yield Failure(stage="crawl", item_id=response.url, url=response.url, code="http_error",
+            yield Failure(stage=Stage.CRAWL, item_id=response.url, url=response.url, code="http_error",
                           reason=f"HTTP {response.status}{self._variant_note(response.request)}")
             return
         off = self._offsite(response.url)
@@ -177,7 +178,7 @@ class EarSenseSpider(scrapy.Spider):
                 items = list(self.parse_work(response, slug))
             except Exception as exc:  # noqa: BLE001 - one bad page must never stop the crawl
                 self.logger.exception("%s: could not parse the work page", response.url)
-                yield Failure(stage="crawl", item_id=slug, url=response.url, code="parse_error",
+                yield Failure(stage=Stage.CRAWL, item_id=slug, url=response.url, code="parse_error",
                               reason=f"could not parse the page: {type(exc).__name__}: {exc}")
                 return
             yield from items
@@ -207,13 +208,13 @@ class EarSenseSpider(scrapy.Spider):
         path = unquote(parts.path)
         if path.startswith("/chamber-music/") and self.profile.work_path_re.match(path) is None \
                 and path.rstrip("/") != "/chamber-music":
-            yield Failure(stage="crawl", item_id=url, url=url, code="rejected_url", reason=f"rejected work path {path!r}")
+            yield Failure(stage=Stage.CRAWL, item_id=url, url=url, code="rejected_url", reason=f"rejected work path {path!r}")
             return
         m = self.profile.work_path_re.match(path)
         if m:
             slug = m.group("slug")
             if not is_slug(slug):
-                yield Failure(stage="crawl", item_id=url, url=url, code="rejected_url", reason=f"rejected slug {slug!r}")
+                yield Failure(stage=Stage.CRAWL, item_id=url, url=url, code="rejected_url", reason=f"rejected slug {slug!r}")
                 return
             ri = ri_of(url)
             if ri is not None:
@@ -248,7 +249,7 @@ class EarSenseSpider(scrapy.Spider):
             if refusal.url in self.refused_links:
                 return
             self.refused_links.add(refusal.url)
-            yield Failure(stage="crawl", item_id=refusal.url, url=refusal.url, code="refused",
+            yield Failure(stage=Stage.CRAWL, item_id=refusal.url, url=refusal.url, code="refused",
                           reason=f"link not followed: {refusal}")
 
     def canonical_work_url(self, slug: str) -> str:
@@ -292,7 +293,7 @@ class EarSenseSpider(scrapy.Spider):
         host = urlsplit(url).hostname
         if host in self.allowed_domains:
             return None
-        return Failure(stage="crawl", item_id=url, url=url, code="off_site_redirect",
+        return Failure(stage=Stage.CRAWL, item_id=url, url=url, code="off_site_redirect",
                        reason=f"redirected off the site to {host!r}")
 
     @staticmethod
@@ -317,7 +318,7 @@ class EarSenseSpider(scrapy.Spider):
             if parts.hostname in self.allowed_domains and self._work_slug(url) is not None:
                 yield from self._follow(response, url)
                 return
-        yield Failure(stage="crawl", item_id=response.url, url=response.url, code="no_canonical",
+        yield Failure(stage=Stage.CRAWL, item_id=response.url, url=response.url, code="no_canonical",
                       reason=f"{response.url} is another view of a work but names none: no canonical link and no "
                              f"link to a /chamber-music/<slug>/ page")
 
@@ -392,7 +393,7 @@ class EarSenseSpider(scrapy.Spider):
         title, composer = page.title, page.composer
         if not title or not composer:
             missing = [n for n, v in (("title", title), ("composer", composer)) if not v]
-            yield Failure(stage="crawl", item_id=slug, url=response.url, code="missing_field",
+            yield Failure(stage=Stage.CRAWL, item_id=slug, url=response.url, code="missing_field",
                           reason=f"work page without {' and '.join(missing)}")
             return
         if page.recordings_count is not None and page.recordings is not None \
@@ -511,7 +512,7 @@ class EarSenseSpider(scrapy.Spider):
         if retry is not None:
             yield retry
             return
-        yield Failure(stage="crawl", item_id=request.url, url=request.url, code=code,
+        yield Failure(stage=Stage.CRAWL, item_id=request.url, url=request.url, code=code,
                       reason=f"{error}: {reason}{self._variant_note(request)}")
 
     def _refused(self, request: scrapy.Request, refusal: EgressRefused) -> Failure:
@@ -520,7 +521,7 @@ class EarSenseSpider(scrapy.Spider):
         reason = str(refusal) if refusal.url == asked else f"{refusal} (redirected from {asked})"
         if request.meta.get("start"):
             self.crawler.stats.set_value("earsense/start_refused", reason)
-        return Failure(stage="crawl", item_id=asked, url=refusal.url, code="refused", reason=reason)
+        return Failure(stage=Stage.CRAWL, item_id=asked, url=refusal.url, code="refused", reason=reason)
 
     def on_sitemap_error(self, failure: TwistedFailure) -> None:
         self.logger.info("no sitemap: %s", failure.getErrorMessage())
