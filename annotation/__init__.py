@@ -5,8 +5,13 @@ triplets (append-only rounds), silver labels, and the human judgments collected 
 aggregated as MusAV does. Published by the publish stage as the ``annotation_pool`` and
 ``relative_annotations`` configs.
 
-The entrypoint is imported on first use, so that the page, the store and the command line (which import
-submodules of this package) do not pull in the whole stage.
+Three rooms: this package is the stage (pool, excerpts, triplets, silver labels, aggregation);
+:mod:`.tool` is the annotation tool people use (the page, its judgment store, its command line, MusAV and
+Label Studio files); :mod:`.metrics` is shared (answers, agreement, evaluation, emotion), imported by
+publish and model without the stage.
+
+The entrypoint is imported on first use, so that the page, the store, the command line and the metrics
+(which import submodules of this package) do not pull in the whole stage.
 """
 
 from __future__ import annotations
