@@ -64,11 +64,11 @@ MUSAV_GROUP_SEPARATOR = "_triplet--"  # "<stratum>_triplet--<value>", e.g. "genr
 
 # the names above must be the schema's values: a rename in one place fails at import, not in a release
 if set(VOTES) != set(OUTCOMES) or set(ANSWERS) != {*VOTES, NOT_SELECTED}:
-    raise ImportError(f"annotation.answers: answers {VOTES} + {NOT_SELECTED!r} differ from the schema's {ANSWERS}")
+    raise ImportError(f"annotation.metrics.answers: answers {VOTES} + {NOT_SELECTED!r} differ from the schema's {ANSWERS}")
 if {FULL_AGREEMENT, MAJORITY_AGREEMENT, DISAGREEMENT, INCOMPLETE, SILVER} != set(AGREEMENTS):
-    raise ImportError(f"annotation.answers: agreement names differ from the schema's {AGREEMENTS}")
+    raise ImportError(f"annotation.metrics.answers: agreement names differ from the schema's {AGREEMENTS}")
 if (GT, GT_CT, GT_FA, GT_CT_FA) != SUBSETS or {CONSISTENT, INCONSISTENT, INCOMPLETE} != set(CONSISTENCIES):
-    raise ImportError(f"annotation.answers: subsets or consistency values differ from the schema's {SUBSETS}, "
+    raise ImportError(f"annotation.metrics.answers: subsets or consistency values differ from the schema's {SUBSETS}, "
                       f"{CONSISTENCIES}")
 
 __all__ = [
