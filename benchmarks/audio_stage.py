@@ -137,12 +137,13 @@ def case_project(path: Path, seconds: float, work: Path, sha256: str) -> dict[st
     from earsense_m2t.features import prepare_clips
     from earsense_m2t.features.params import AudioParams
     from earsense_m2t.schemas import Media, Segment
+    from earsense_m2t.schemas.layout import OutputLayout
 
     media = Media(source_id="bench", source_url="file://" + str(path), path=str(path), sha256=sha256,
                   downloaded_at="1970-01-01T00:00:00+00:00")
     segment = Segment(id="bench#1", movement_id="bench#1", source_id="bench", media_sha256=sha256, start_s=0.0,
                       end_s=seconds, method="per_movement", confidence=1.0)
-    result = prepare_clips([segment], [media], derived_dir=work / "derived", params=AudioParams())
+    result = prepare_clips([segment], [media], derived_dir=OutputLayout(work).derived_cache, params=AudioParams())
     if result.counts["computed"] != 1:
         raise RuntimeError(f"the project case did not compute (counts {dict(result.counts)}, failures "
                            f"{result.failures}); is the derived dir fresh?")

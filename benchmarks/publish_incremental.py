@@ -35,6 +35,7 @@ from publish_scale import N_BINS, REPO, SPEC_PARAMS
 
 from earsense_m2t.config import OUTPUT_ROOT
 from earsense_m2t.schemas.layout import OutputLayout
+from earsense_m2t.schemas.manifests import CLIPS, MOVEMENTS
 
 CHANGED_WORK = "Bench-Composer-0-Quartet-Op-0"
 
@@ -50,18 +51,18 @@ def changed_build(build: Path, out: Path) -> Path:
     out.mkdir(parents=True)
     for manifest in build.glob("*.jsonl"):
         shutil.copy2(manifest, out / manifest.name)
-    movements = read_records(out / "movements.jsonl", Movement)
-    write_records(out / "movements.jsonl", [
+    movements = read_records(MOVEMENTS.path(out), Movement)
+    write_records(MOVEMENTS.path(out), [
         dataclasses.replace(m, text=f"A rewritten description of movement {m.number}.") if m.work_id == CHANGED_WORK else m
         for m in movements])
-    clips = read_records(out / "clips.jsonl", Clip)
+    clips = read_records(CLIPS.path(out), Clip)
     target = next(c for c in clips if c.movement_id.startswith(f"{CHANGED_WORK}#"))
     array = np.random.default_rng(1).standard_normal((target.spectrogram_frames, N_BINS)).astype(np.float16)
     path = out / "changed.npy"
     np.save(path, array)
     sidecar = {"spectrogram": {**describe_file(path, array.shape), "frames": array.shape[0], "bins": N_BINS}}
     path.with_suffix(".json").write_text(json.dumps(sidecar), encoding="utf-8")
-    write_records(out / "clips.jsonl", [dataclasses.replace(c, spectrogram_path=str(path)) if c.id == target.id else c
+    write_records(CLIPS.path(out), [dataclasses.replace(c, spectrogram_path=str(path)) if c.id == target.id else c
                                         for c in clips])
     return out
 

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from earsense_m2t.config import OUTPUT_ROOT
 from earsense_m2t.schemas.layout import OutputLayout, VersionStore
+from earsense_m2t.schemas.manifests import CHOSEN_RECORDINGS, CLIPS, FAILURES, MEDIA, MOVEMENTS, SEGMENTS, WORKS
 
 REPO = Path(__file__).resolve().parents[1]
 N_BINS = 256
@@ -88,9 +89,9 @@ def generate(root: Path, rows: int, frames: int) -> Path:
             clips.append(Clip(id=mid, movement_id=mid, sample_rate_hz=16000, duration_s=frames / 62.5,
                               loudness_before_lufs=-30.0 + n % 15, loudness_after_lufs=-23.0, gain_db=7.0 - n % 15,
                               true_peak_dbtp=-2.0, spectrogram_path=str(path), spectrogram_frames=frames))
-    for name, records in (("works", works), ("recordings", recs), ("media", media), ("movements", movs),
-                          ("segments", segs), ("clips", clips), ("failures", [])):
-        write_records(build / f"{name}.jsonl", records)
+    for manifest, records in ((WORKS, works), (CHOSEN_RECORDINGS, recs), (MEDIA, media), (MOVEMENTS, movs),
+                              (SEGMENTS, segs), (CLIPS, clips), (FAILURES, [])):
+        write_records(manifest.path(build), records)
     marker.touch()
     return build
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib
 import subprocess
 import sys
@@ -11,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from earsense_m2t.schemas import StageResult
+from earsense_m2t.schemas import StageResult, layout, manifests
+from earsense_m2t.schemas.stages import BUILD_STAGES, PIPELINE, Stage
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -166,3 +168,115 @@ def test_stages_that_read_media_do_not_load_the_download_libraries(package):
     loaded = heavy_modules_loaded_by(package)
     assert not loaded, (f"import {package} loads {loaded}: shared helpers live in earsense_m2t.media and "
                         f"earsense_m2t.annotation.metrics, not in the acquire stage")
+
+
+# ------------------------------------------------------------------------ the contracts live in schemas/
+# Paths under --out are named only by schemas.layout, manifest file names only by schemas.manifests, and every
+# stage= value is a Stage. The scans below read string constants with ast (docstrings left out), so prose that
+# mentions a file is fine and a path or a name spelled in code is not.
+
+#: every module outside the contracts' room that could spell a path under --out (benchmarks write output roots too)
+CONTRACT_SCANNED = [p for p in PACKAGE_FILES + source_files("benchmarks") if p.parts[len(REPO.parts)] != "schemas"]
+
+
+def _layout_names() -> set[str]:
+    """The folder and file names the layout spells (its module-level string constants)."""
+    return {v for k, v in vars(layout).items() if k.isupper() and isinstance(v, str)}
+
+
+def _manifest_files() -> set[str]:
+    """Every manifest file name in the registry, current and legacy."""
+    registered = [*manifests.BUILD_MANIFESTS, *manifests.CRAWL_FEEDS]
+    return {m.file for m in registered} | {n for m in registered for n in m.legacy_names}
+
+
+#: names that are a violation wherever they appear as a string: manifest files and the layout's file names
+#: (with a dot: ``pool.jsonl``, ``.build.lock``); plain folder names (``build``, ``media``) only in a path
+SPELLED_ANYWHERE = _manifest_files() | {n for n in _layout_names() if "." in n.strip(".")}
+#: suffixes a name made with an f-string may not end with (``f"{name}.jsonl"``, ``f"{dataset}.versions"``)
+SPELLED_SUFFIXES = (manifests.MANIFEST_SUFFIX, layout.VERSIONS_SUFFIX)
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                found.add(id(first.value))
+    return found
+
+
+def spelled_paths(source: str) -> list[str]:
+    """Paths under --out and manifest names that ``source`` spells instead of asking schemas.layout/manifests."""
+    tree = ast.parse(source)
+    docstrings, names = _docstrings(tree), _layout_names()
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):  # path / "build"
+            found += [f"line {node.lineno}: / {side.value!r}" for side in (node.left, node.right)
+                      if isinstance(side, ast.Constant) and side.value in names | SPELLED_ANYWHERE]
+        elif (isinstance(node, ast.Constant) and id(node) not in docstrings and isinstance(node.value, str)
+              and node.value in SPELLED_ANYWHERE):
+            found.append(f"line {node.lineno}: {node.value!r}")
+        elif isinstance(node, ast.JoinedStr) and node.values:  # f"{name}.jsonl"
+            last = node.values[-1]
+            if isinstance(last, ast.Constant) and str(last.value).endswith(SPELLED_SUFFIXES):
+                found.append(f"line {node.lineno}: f-string ending {last.value!r}")
+    return sorted(set(found))
+
+
+def literal_stages(source: str) -> list[str]:
+    """``stage=`` keywords (and StageResult's first argument) given a string instead of a Stage member."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        values = [k.value for k in node.keywords if k.arg == "stage"]
+        if isinstance(node.func, ast.Name) and node.func.id == "StageResult" and node.args:
+            values.append(node.args[0])
+        found += [f"line {v.lineno}: stage={ast.unparse(v)}" for v in values
+                  if isinstance(v, ast.JoinedStr) or (isinstance(v, ast.Constant) and isinstance(v.value, str))]
+    return found
+
+
+@pytest.mark.parametrize("path", CONTRACT_SCANNED, ids=lambda p: str(p.relative_to(REPO)))
+def test_no_module_outside_schemas_spells_a_path_under_the_output_root(path):
+    spelled = spelled_paths(path.read_text(encoding="utf-8"))
+    assert not spelled, (f"{path.relative_to(REPO)} spells {spelled}: paths under --out come from "
+                         "earsense_m2t.schemas.layout (OutputLayout), manifest names from earsense_m2t.schemas.manifests")
+
+
+@pytest.mark.parametrize("path", PACKAGE_FILES, ids=lambda p: str(p.relative_to(REPO)))
+def test_every_stage_value_is_the_stage_enum(path):
+    literal = literal_stages(path.read_text(encoding="utf-8"))
+    assert not literal, f"{path.relative_to(REPO)}: {literal}: use earsense_m2t.schemas.stages.Stage"
+
+
+def test_the_scans_catch_a_planted_violation():
+    assert spelled_paths('root / "build"') and spelled_paths('x = "works.jsonl"') and spelled_paths('f"{d}.versions"')
+    assert spelled_paths('open(root / "cache" / "media")') and spelled_paths('p = out / ".build.lock"')
+    assert not spelled_paths('"""Reads works.jsonl from build/."""\nd = {"media": 1}\nlog("build")')
+    assert literal_stages('Failure(stage="crawl", item_id="x")') and literal_stages('StageResult("train")')
+    assert not literal_stages("Failure(stage=Stage.CRAWL)") and not literal_stages("StageResult(stage=STAGE)")
+
+
+def test_one_layout_one_registry_one_stage_list():
+    from earsense_m2t import config
+    from earsense_m2t.publish.rows import Bundle
+    from earsense_m2t.summary import STAGES as SUMMARY_STAGES
+
+    assert not hasattr(config, "BuildPaths"), "the output root's paths are schemas.layout.OutputLayout's alone"
+    out = layout.OutputLayout(Path("out"))
+    for path in (out.build_dir, out.build.crawl, out.build.memo("acquire"), out.media_cache, out.derived_cache,
+                 out.httpcache, out.minisite_media, out.annotation.pool, out.training_dir, out.dataset_dir,
+                 out.versions.dir, out.versions.tree("1.0.0"), out.versions.checkout("v1.0.0"), out.lock_file):
+        assert path.parts[0] == "out", path
+    files = [m.file for m in manifests.BUILD_MANIFESTS]
+    assert len(files) == len(set(files)), "one file per build manifest"
+    feeds = [m.file for m in manifests.CRAWL_FEEDS]
+    assert manifests.LISTED_RECORDINGS.file != manifests.CHOSEN_RECORDINGS.file and len(feeds) == len(set(feeds))
+    assert {m.name for m in manifests.PUBLISH_INPUTS} == {f.name for f in dataclasses.fields(Bundle)} - {"root"}
+    assert SUMMARY_STAGES == BUILD_STAGES == PIPELINE[:-1] and PIPELINE[-1] == Stage.TRAIN
+    assert [s.value for s in PIPELINE] == ["crawl", "acquire", "movements", "segment", "features", "annotate",
+                                           "publish", "train"]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from earsense_m2t.config import OUTPUT_ROOT
-from earsense_m2t.schemas.layout import OutputLayout
+from earsense_m2t.schemas.layout import TRIPLETS_FILE, OutputLayout
 
 if TYPE_CHECKING:  # the store is imported by the commands that use it (the CLI starts without it)
     from earsense_m2t.annotation.tool.store import Submitted
@@ -269,9 +269,9 @@ def export_musav(
         for q in QUESTIONS:
             n = write_raw([j for j in judgments if j.question == q], dest / raw_name(q))
             typer.echo(f"wrote {dest / raw_name(q)} ({n} judgments)")
-        n = write_triplets(triplets, dest / "triplets.jsonl")
+        n = write_triplets(triplets, dest / TRIPLETS_FILE)  # MusAV's name, which the annotation folder keeps too
     except (StoreError, ValueError) as exc:
         fail(str(exc))
     except OSError as exc:
         fail(f"--dest {dest}: cannot write there ({exc.strerror or exc})")
-    typer.echo(f"wrote {dest / 'triplets.jsonl'} ({n} triplets)")
+    typer.echo(f"wrote {dest / TRIPLETS_FILE} ({n} triplets)")
