@@ -45,6 +45,7 @@ import numpy as np
 
 from earsense_m2t.features.params import AudioParams
 from earsense_m2t.model.results import SYSTEM_TITLES
+from earsense_m2t.schemas.published import DEFAULT_CONFIG, SPECTROGRAMS_CONFIG
 
 #: the verdict's thresholds (issue 20): distinct texts for ≥ 80 % of test movements, and tempo agreement
 #: ≥ 10 points above both the majority-class share and the control, or binomial p < 0.01 against both
@@ -107,9 +108,9 @@ def write_release(root: Path, rows: Sequence[Mapping[str, Any]], audio: Callable
     (tmp / "meta").mkdir(parents=True)
     (tmp / "README.md").write_text(CARD.format(version=version, description=description), encoding="utf-8")
     columns = {k: SPECIAL_COLUMNS.get(k, Value("int64") if k == "fold" else Value("string")) for k in rows[0]}
-    (tmp / "data" / "default").mkdir(parents=True)
+    (tmp / "data" / DEFAULT_CONFIG).mkdir(parents=True)
     Dataset.from_list([dict(r) for r in rows], features=Features(columns)).to_parquet(
-        str(tmp / "data" / "default" / "train-00000-of-00001.parquet"))
+        str(tmp / "data" / DEFAULT_CONFIG / "train-00000-of-00001.parquet"))
     n_bins = AudioParams().n_bins
     feats = Features({"id": Value("string"), "fold": Value("int64"), "spectrogram": spectrogram_feature(n_bins),
                       "spectrogram_frames": Value("int64")})
@@ -122,12 +123,12 @@ def write_release(root: Path, rows: Sequence[Mapping[str, Any]], audio: Callable
                 log(f"learnability: {i}/{len(rows)} spectrograms ({time.perf_counter() - started:.0f} s)")
             yield {"id": row["id"], "fold": row["fold"], "spectrogram": array, "spectrogram_frames": int(array.shape[0])}
 
-    (tmp / "data" / "spectrograms").mkdir(parents=True)
+    (tmp / "data" / SPECTROGRAMS_CONFIG).mkdir(parents=True)
     was = datasets.is_progress_bar_enabled()
     datasets.disable_progress_bars()
     try:
         Dataset.from_generator(spectrogram_rows, features=feats, cache_dir=str(tmp / ".cache")).to_parquet(
-            str(tmp / "data" / "spectrograms" / "train-00000-of-00001.parquet"))
+            str(tmp / "data" / SPECTROGRAMS_CONFIG / "train-00000-of-00001.parquet"))
     finally:
         if was:
             datasets.enable_progress_bars()

@@ -78,6 +78,7 @@ from earsense_m2t.publish.versions import (
 from earsense_m2t.publish.writer import ParquetFileWriter, link_or_copy
 from earsense_m2t.schemas import SCHEMA_VERSION, RecordError, validate_bundle, validate_record
 from earsense_m2t.schemas.layout import PUBLISHED_RECORD, OutputLayout, VersionStore
+from earsense_m2t.schemas.published import DEFAULT_CONFIG, SPECTROGRAMS_CONFIG, WORKS_CONFIG
 
 #: set to a stage name to make publish wait there (the kill-safety tests kill it while it waits)
 PAUSE_ENV = "EARSENSE_PUBLISH_PAUSE_AT"
@@ -460,7 +461,7 @@ def plan_configs(inputs: Inputs, previous: Previous | None) -> dict[str, ConfigB
     for name, spec in CONFIGS.items():
         features = spec.features(inputs)
         plan = spec.plan(inputs, features)
-        if not plan.ids and name != "default":
+        if not plan.ids and name != DEFAULT_CONFIG:
             continue  # a config without rows (no clip finished) does not load with datasets: this version leaves it out
         feats = features_json(_json_roundtrip(features.to_dict()))
         prev_feats = features_json(old_features[name]) if name in old_features else None
@@ -652,7 +653,7 @@ def _publish_locked(build_dir: Path, layout: Layout, previous: Previous | None, 
     prev_folds: dict[str, int] = {}
     sizes = _movement_counts(bundle)
     if previous is not None:
-        old = previous.read("works", ["id", "fold", "n_movements"])
+        old = previous.read(WORKS_CONFIG, ["id", "fold", "n_movements"])
         if old is not None:
             prev_folds = {k: v for k, v in zip(old["id"].to_list(), old["fold"].to_list(), strict=False) if v is not None}
             sizes.update({k: n for k, n in zip(old["id"].to_list(), old["n_movements"].to_list(), strict=False)
@@ -674,10 +675,10 @@ def _publish_locked(build_dir: Path, layout: Layout, previous: Previous | None, 
     committed = False
     try:
         write_files(staging, builds)
-        default, works = inputs.frames["default"], inputs.frames["works"]
+        default, works = inputs.frames[DEFAULT_CONFIG], inputs.frames[WORKS_CONFIG]
         stats = dataset_stats(default, works)
         failures = failure_stats(bundle.failures)
-        spectrograms = builds.get("spectrograms")
+        spectrograms = builds.get(SPECTROGRAMS_CONFIG)
         contents = dict(zip(spectrograms.plan.ids, spectrograms.plan.contents, strict=True)) if spectrograms else {}
         key = plots_key(default, stats, ctx, contents)
         reuse_plots = (previous is not None and previous.meta.get("plots_key") == key
@@ -689,7 +690,7 @@ def _publish_locked(build_dir: Path, layout: Layout, previous: Previous | None, 
         summaries = [ConfigSummary(name, CONFIGS[name].description, b.features, b.num_rows, b.layout.num_bytes,
                                    b.layout.download_size, CONFIGS[name].default) for name, b in builds.items()]
         card_args = _CardArgs(configs=summaries, stats=stats, failures=failures, context=ctx, plots=plots,
-                              dataset_dir=str(layout.dataset_dir), size_category=size_category(counts.get("default", 0)))
+                              dataset_dir=str(layout.dataset_dir), size_category=size_category(counts.get(DEFAULT_CONFIG, 0)))
         fingerprint = card_fingerprint(render_card(version="{version}", date="{date}", **card_args), plot_files(plot_dir))
         features = _json_roundtrip({name: b.features.to_dict() for name, b in builds.items()})
         part, reason = decide_bump(previous.meta if previous else None, SCHEMA_VERSION, features, changes,

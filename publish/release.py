@@ -18,6 +18,7 @@ from earsense_m2t.features.params import AudioParams
 from earsense_m2t.features.spectrogram import spectrogram_parameters
 from earsense_m2t.publish.publish import publish_dataset
 from earsense_m2t.schemas import Failure, Release, StageResult
+from earsense_m2t.schemas.published import DEFAULT_CONFIG
 from earsense_m2t.schemas.stages import Stage
 from earsense_m2t.tagging.card_text import tempo_rules_markdown
 
@@ -51,7 +52,7 @@ def publish_release(build_dir: Path, dataset_dir: Path, *, site_url: str, embedd
     release = Release(id=f"v{published.version}", version=published.version, created=published.created,
                       dataset_dir=str(dataset_dir), published_at=now.astimezone(UTC).isoformat(timespec="seconds"),
                       previous=published.previous, bump=published.bump, reason=published.reason,
-                      rows=published.counts.get("default", 0), pushed_to=published.pushed_to)
+                      rows=published.counts.get(DEFAULT_CONFIG, 0), pushed_to=published.pushed_to)
     result = StageResult(stage=Stage.PUBLISH, notes={"carried": published.carried, "gone": published.gone})
     result.add(release, reused=not published.created)
     if published.push_error:

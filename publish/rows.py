@@ -64,6 +64,8 @@ from earsense_m2t.schemas.published import (
     RECORDING_PART,
     RELATIVE_ANNOTATIONS_CONFIG,
     SEGMENT_PART,
+    SPECTROGRAM_FRAMES,
+    SPECTROGRAM_SHA256,
     SPECTROGRAMS_CONFIG,
     WORK_PART,
     WORKS_CONFIG,
@@ -174,16 +176,16 @@ class Previous:
 
     def work_ids(self) -> set[str]:
         """The works the live version publishes (its ``works`` config)."""
-        return set(self.hashes.filter(pl.col("config") == "works")["id"].to_list())
+        return set(self.hashes.filter(pl.col("config") == WORKS_CONFIG)["id"].to_list())
 
     def rows_of_works(self, config: str, works: Collection[str]) -> pl.DataFrame:
         """``id, hash, work_id, file, source_sha256, content_sha256`` of the live rows of ``works`` in ``config``."""
         rows = self.hashes.filter(pl.col("config") == config)
         if rows["work_id"].null_count():  # a version from before row meta: the work from the rows themselves
-            if config == "works":
+            if config == WORKS_CONFIG:
                 mapping = pl.DataFrame({"id": rows["id"], "w": rows["id"]})
             else:  # spectrogram rows are movements, like the default config's
-                default = self.read("default", ["id", "work_id"])
+                default = self.read(DEFAULT_CONFIG, ["id", "work_id"])
                 mapping = (default if default is not None else pl.DataFrame(schema={"id": pl.String, "work_id": pl.String})
                            ).rename({"work_id": "w"})
             rows = rows.join(mapping, on="id", how="left").with_columns(work_id=pl.coalesce("work_id", "w")).drop("w")
@@ -629,7 +631,7 @@ def read_carried_spectrograms(previous: Previous, file: str, rows: Sequence[Spec
     """The live version's rows ``rows`` from its ``file``, in that order, each array checked against its sha256."""
     import pyarrow.parquet as pq
 
-    path = previous.config_dir("spectrograms") / file
+    path = previous.config_dir(SPECTROGRAMS_CONFIG) / file
     ids = [r.id for r in rows]
     table = pq.read_table(path, filters=[("id", "in", ids)], schema=features.arrow_schema)
     position = {row_id: i for i, row_id in enumerate(table.column("id").to_pylist())}
@@ -649,15 +651,15 @@ def _carried_spectrogram_rows(inputs: Inputs) -> list[SpectrogramRow]:
     previous = inputs.previous
     if previous is None or not inputs.carried_works:
         return []
-    meta = previous.rows_of_works("spectrograms", inputs.carried_works)
+    meta = previous.rows_of_works(SPECTROGRAMS_CONFIG, inputs.carried_works)
     if meta.is_empty():
         return []
-    if inputs.features_changed.get("spectrograms"):
-        inputs.uncarried["spectrograms"] = sorted(meta["id"].to_list())
+    if inputs.features_changed.get(SPECTROGRAMS_CONFIG):
+        inputs.uncarried[SPECTROGRAMS_CONFIG] = sorted(meta["id"].to_list())
         return []
     ids = meta["id"].to_list()
-    stored = previous.read("spectrograms", ["id", "spectrogram_frames", "spectrogram_sha256"], ids=ids, with_file=True)
-    numbers = previous.read("default", ["id", "movement_number"], ids=ids)
+    stored = previous.read(SPECTROGRAMS_CONFIG, ["id", SPECTROGRAM_FRAMES, SPECTROGRAM_SHA256], ids=ids, with_file=True)
+    numbers = previous.read(DEFAULT_CONFIG, ["id", "movement_number"], ids=ids)
     if stored is None:
         return []
     df = (stored.join(meta.select("id", "hash", "work_id", "source_sha256"), on="id", how="left")
@@ -707,7 +709,7 @@ def spectrogram_plan(inputs: Inputs, features: Features) -> Plan:
                                    frames=clip.spectrogram_frames, content=content, source=source, clip=clip, meta=meta))
     carried = _carried_spectrogram_rows(inputs)
     rows = sorted([*rows, *carried], key=lambda r: (r.work_id, r.number, r.id))
-    spec = CONFIGS["spectrograms"]
+    spec = CONFIGS[SPECTROGRAMS_CONFIG]
     ext_type = features.arrow_schema.field("spectrogram").type
 
     def table_of(batch: Sequence[tuple[SpectrogramRow, np.ndarray]]) -> pa.Table:
@@ -765,7 +767,7 @@ def spectrogram_of(inputs: Inputs, row_id: str) -> np.ndarray:
         return arr
     if inputs.previous is None:
         raise RecordError([Problem(row_id, "no spectrogram in the build or the live version")])
-    table = inputs.previous.read_arrow("spectrograms", row_id)
+    table = inputs.previous.read_arrow(SPECTROGRAMS_CONFIG, row_id)
     values = table.column("spectrogram").combine_chunks()
     storage = values.storage if isinstance(values, pa.ExtensionArray) else values
     flat = storage.slice(0, 1).flatten().flatten().to_numpy(zero_copy_only=False)

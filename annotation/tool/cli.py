@@ -16,6 +16,7 @@ import typer
 
 from earsense_m2t.config import OUTPUT_ROOT
 from earsense_m2t.schemas.layout import TRIPLETS_FILE, OutputLayout
+from earsense_m2t.schemas.published import RELATIVE_ANNOTATIONS_CONFIG
 
 if TYPE_CHECKING:  # the store is imported by the commands that use it (the CLI starts without it)
     from earsense_m2t.annotation.tool.store import Submitted
@@ -87,7 +88,7 @@ def _published_annotations(path: Path) -> list | None:
 
     from earsense_m2t.schemas.annotation import RelativeAnnotation
 
-    files = sorted((path / "data" / "relative_annotations").glob("*.parquet"))
+    files = sorted((path / "data" / RELATIVE_ANNOTATIONS_CONFIG).glob("*.parquet"))
     if not files:
         return None
     names = set(RelativeAnnotation.__dataclass_fields__)
