@@ -59,6 +59,9 @@ def test_the_wheel_has_one_import_root_and_ships_its_data(wheel):
     assert "earsense_m2t/datacards/README.md.jinja" in names
     assert "earsense_m2t/offline/minisite/catalogue.yaml" in names
     assert "earsense_m2t/crawlers/spiders/earsense.py" in names
+    # the annotation page, served from the tool's package; the shared modules other stages import
+    assert {f"earsense_m2t/annotation/tool/static/{f}" for f in ("index.html", "app.js", "style.css")} <= set(names)
+    assert {"earsense_m2t/media/decode.py", "earsense_m2t/annotation/metrics/emotion.py"} <= set(names)
 
 
 def test_only_earsense_m2t_is_importable_from_the_install(venv, tmp_path):
