@@ -54,7 +54,7 @@ from yt_dlp.utils import DownloadCancelled, YoutubeDLError, determine_protocol
 from earsense_m2t.acquire.limits import Limits
 from earsense_m2t.config import USER_AGENT
 from earsense_m2t.egress import EgressPolicy, EgressRefused, redact
-from earsense_m2t.media.identity import GENERIC, normalized_url, source_identity
+from earsense_m2t.media.identity import GENERIC, source_identity
 from earsense_m2t.schemas import Media
 from earsense_m2t.schemas.io import atomic_write_text, sha256_file
 
@@ -608,7 +608,6 @@ __all__ = [
     "cached_media",
     "download_media",
     "media_dir",
-    "normalized_url",
     "obtain_media",
     "probe_audio",
     "source_identity",

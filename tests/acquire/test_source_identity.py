@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from earsense_m2t.acquire import acquire_media
-from earsense_m2t.acquire.download import ARCHIVE, download_media, media_dir, source_identity
+from earsense_m2t.acquire.download import ARCHIVE, download_media, media_dir
 from earsense_m2t.config import USER_AGENT
 from earsense_m2t.crawlers.spiders.earsense import media_source
 from earsense_m2t.egress import EgressPolicy
+from earsense_m2t.media.identity import source_identity
 from earsense_m2t.offline.devservers.media_files import MediaFiles, Route
 from earsense_m2t.schemas import Media, Recording, recording_id
 from tests.acquire._records import work
