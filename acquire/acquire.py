@@ -7,7 +7,7 @@ too: the movements stage takes titles from them when the recordings carry none, 
 are what the cut movements are checked against.
 One failed recording or lookup is a ``Failure`` in the result, never the end of the build.
 
-Every recording is known by its source's identity (``download.source_identity``: the extractor's id,
+Every recording is known by its source's identity (``earsense_m2t.media.identity.source_identity``: the extractor's id,
 or the full normalized URL of direct media), whatever id an older crawl gave it: the chosen
 ``Recording`` and its ``Media`` carry that one id, so a file name can never join a row to another
 recording's audio. Downloads run under an egress policy (``egress``; None is the policy for a public

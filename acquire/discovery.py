@@ -14,7 +14,7 @@ feed: the generic extractor turns ``<item>``s into entries with ``title``, ``url
 ``force_videoid``. RSS carries no uploader, so feed entries have ``uploader=None``; scoring treats a
 missing uploader as no signal.
 
-A candidate's source id is its source's identity (``download.source_identity``), the id the crawler
+A candidate's source id is its source's identity (``earsense_m2t.media.identity.source_identity``), the id the crawler
 gives a page's embed: ``youtube:<id>`` for a YouTube result, the full normalized URL for a feed entry
 (the generic extractor's ids are file names or feed guids, which do not identify a source).
 
@@ -207,7 +207,7 @@ def entry_url(entry: dict[str, Any]) -> str:
 
 
 def entry_source_id(entry: dict[str, Any]) -> str:
-    """The source's identity, the same id the crawler gives a page's embed (``download.source_identity``):
+    """The source's identity, the same id the crawler gives a page's embed (``earsense_m2t.media.identity.source_identity``):
     ``<extractor>:<id>`` when the entry names a dedicated extractor and its id (a YouTube search result),
     else the identity of its URL. Empty when the entry has no URL (it can never be chosen)."""
     ie_key = str(entry.get("ie_key") or "").lower()
