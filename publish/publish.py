@@ -77,7 +77,7 @@ from earsense_m2t.publish.versions import (
 )
 from earsense_m2t.publish.writer import ParquetFileWriter, link_or_copy
 from earsense_m2t.schemas import SCHEMA_VERSION, RecordError, validate_bundle, validate_record
-from earsense_m2t.schemas.layout import PUBLISHED_RECORD, OutputLayout, VersionStore
+from earsense_m2t.schemas.layout import PUBLISHED_RECORD, VERSION_STORE_GIT, OutputLayout, VersionStore
 from earsense_m2t.schemas.published import DEFAULT_CONFIG, SPECTROGRAMS_CONFIG, WORKS_CONFIG
 
 #: set to a stage name to make publish wait there (the kill-safety tests kill it while it waits)
@@ -346,7 +346,7 @@ class Layout:
         tmp.mkdir(parents=True)
         try:
             self.git.archive(commit, tmp)
-            (tmp / ".git").write_text("gitdir: ../repo.git\n")
+            (tmp / ".git").write_text(f"gitdir: ../{VERSION_STORE_GIT}\n")
             shutil.rmtree(tree, ignore_errors=True)
             os.rename(tmp, tree)
         finally:
@@ -369,7 +369,7 @@ class Layout:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         # a git file, not a folder: this tree is a work tree of ../repo.git and stays one after the rename
-        (staging / ".git").write_text("gitdir: ../repo.git\n")
+        (staging / ".git").write_text(f"gitdir: ../{VERSION_STORE_GIT}\n")
         return staging
 
     def switch(self, tree: Path) -> None:
