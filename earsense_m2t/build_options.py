@@ -4,15 +4,20 @@ A wrong ``--search`` placeholder used to surface only after the crawl and every 
 with a password in it was echoed to the terminal and stored by Prefect. Here every option is read
 once, up front, and a bad one is one line that names it (and never repeats a credential).
 
-The same checks guard the ``build-dataset`` flow's parameters (a deployment run is started with
-``--param NAME=VALUE``, so there the message names the parameter, not the command-line option), and
-say where a deployment's build writes when its run names no ``output_root``.
+The build has two doors, the ``build`` command and the ``build-dataset`` flow's parameters (a deployment
+run is started with ``--param NAME=VALUE``, so there the message names the parameter, not the command-line
+option). Both take their defaults from the constants here and check with :func:`check_build_options`,
+the one check of every option; the command runs it before Prefect starts, because Prefect stores a flow
+run's parameters and a bad option (a URL with a password) must not get that far. The download limits'
+defaults are :class:`earsense_m2t.acquire.Limits`, the stage's own, with the reason for each. This module
+also says where a deployment's build writes when its run names no ``output_root``.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -22,6 +27,15 @@ from earsense_m2t.egress import redact
 
 #: ``--search`` values that are not templates
 SEARCH_KEYWORDS = ("auto", "off", "none", "")
+#: the defaults of the build's options (the command's and the flow's); the download limits' are the stage's
+DEFAULT_SITE = EMBEDDED_SITE
+DEFAULT_SEARCH = "auto"
+#: segment and features tasks at once: threads in the flow's process, or the processes of ``dask='local'``
+DEFAULT_WORKERS = 2
+#: downloads at once (polite to the hosts, and enough to keep busy)
+DEFAULT_DOWNLOAD_CONCURRENCY = 2
+#: the deployment a new version starts (``FLOW/DEPLOYMENT``; ``deployments serve`` serves it)
+DEFAULT_TRAIN_DEPLOYMENT = "train-gtp/gpu"
 #: where a deployment's build writes when its run gives no ``output_root``: this environment variable of
 #: the process that runs the flow (``deployments serve`` or a worker), else this Prefect Variable. Both
 #: must hold an absolute path: a relative one would land in whatever folder that process works in.
@@ -29,7 +43,11 @@ OUTPUT_ROOT_ENV = "EARSENSE_M2T_OUT"
 OUTPUT_ROOT_VARIABLE = "earsense_m2t_out"
 #: the command line's name for each option the flow takes as a parameter (``build`` names these)
 CLI_OPTIONS: Mapping[str, str] = {"site_url": "--site", "output_root": "--out", "search": "--search",
-                                  "deadline_s": "--deadline", "train_deployment": "--train-deployment"}
+                                  "deadline_s": "--deadline", "train_deployment": "--train-deployment",
+                                  "workers": "--workers", "render_workers": "--render-workers", "dask": "--dask",
+                                  "download_concurrency": "--download-concurrency"}
+_LOCAL_DASK = re.compile(r"local(?::(\d+))?")
+_DASK_ADDRESS = re.compile(r"(tcp|tls|ws|wss)://[^\s/:]+:\d+/?")
 
 
 class BadOption(ValueError):
@@ -102,6 +120,31 @@ def check_train_deployment(name: str, option: str = "train_deployment") -> None:
         raise BadOption(option, f"{name!r} is not FLOW/DEPLOYMENT (e.g. 'train-gtp/gpu'), or '' to trigger nothing")
 
 
+def check_count(value: object, option: str) -> None:
+    """A number of threads, processes or tasks at once: a whole number of at least 1."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise BadOption(option, f"{value!r} is not a whole number of at least 1")
+
+
+def check_dask(dask: str | None, option: str = "--dask") -> None:
+    """None or '' (threads here), 'local', 'local:N' (N >= 1 processes here), or a scheduler's address."""
+    if dask is None or dask == "":
+        return
+    local = _LOCAL_DASK.fullmatch(dask)
+    if local and (local.group(1) is None or int(local.group(1)) >= 1):
+        return
+    if _DASK_ADDRESS.fullmatch(dask):
+        return
+    raise BadOption(option, f"{dask!r} is neither 'local', 'local:N' (N worker processes on this machine) nor a "
+                            "scheduler address such as 'tcp://host:8786'")
+
+
+def local_dask_processes(dask: str, workers: int) -> int | None:
+    """The processes of a local Dask cluster (``local:N``: N; ``local``: ``workers``), None for an address."""
+    local = _LOCAL_DASK.fullmatch(dask)
+    return None if local is None else int(local.group(1) or workers)
+
+
 def resolve_output_root(output_root: str | None, *, deployment_run: bool, env: Mapping[str, str] = os.environ,
                         variable: Callable[[str], object] | None = None) -> str:
     """The output root a flow run uses: its ``output_root`` parameter, else ``EARSENSE_M2T_OUT``, else the
@@ -133,16 +176,25 @@ def resolve_output_root(output_root: str | None, *, deployment_run: bool, env: M
 
 def check_build_options(*, site_url: str, output_root: str | os.PathLike[str], search: str,
                         deadline_s: float | None = None, limits: Mapping[str, float] | None = None,
-                        train_deployment: str = "", names: Mapping[str, str] = CLI_OPTIONS) -> Path:
+                        train_deployment: str = "", workers: int = DEFAULT_WORKERS,
+                        render_workers: int | None = None, dask: str | None = None,
+                        download_concurrency: int = DEFAULT_DOWNLOAD_CONCURRENCY,
+                        names: Mapping[str, str] = CLI_OPTIONS) -> Path:
     """All the build's options at once, before any work; returns the (created) output root.
 
     ``names`` says what to call each option in a message: the command line's ``--site`` (the default)
     or, from the flow, the parameter's own name. ``limits`` are download limits by parameter name
-    (``max_bytes`` must be a whole number); each must be above zero.
+    (``max_bytes`` must be a whole number); each must be above zero. ``render_workers`` None: the
+    annotate stage's own default.
     """
     def name(parameter: str) -> str:
         return names.get(parameter, parameter)
 
+    check_count(workers, name("workers"))
+    if render_workers is not None:
+        check_count(render_workers, name("render_workers"))
+    check_count(download_concurrency, name("download_concurrency"))
+    check_dask(dask, name("dask"))
     check_deadline(deadline_s, name("deadline_s"))
     for parameter, value in (limits or {}).items():
         check_positive(value, name(parameter), integer=parameter == "max_bytes")

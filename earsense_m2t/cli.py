@@ -12,6 +12,13 @@ from typing import Annotated, NoReturn
 import typer
 
 from earsense_m2t.annotation.tool.cli import app as annotations_app
+from earsense_m2t.build_options import (
+    DEFAULT_DOWNLOAD_CONCURRENCY,
+    DEFAULT_SEARCH,
+    DEFAULT_SITE,
+    DEFAULT_TRAIN_DEPLOYMENT,
+    DEFAULT_WORKERS,
+)
 from earsense_m2t.config import EMBEDDED_SITE, OUTPUT_ROOT
 from earsense_m2t.schemas.layout import OutputLayout
 
@@ -22,40 +29,40 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 @app.command()
 def build(
     site: Annotated[str, typer.Option(
-        help="Start URL of the site to crawl, or 'embedded' for the bundled mini site.")] = EMBEDDED_SITE,
+        help=f"Start URL of the site to crawl, or '{EMBEDDED_SITE}' for the bundled mini site.")] = DEFAULT_SITE,
     out: Annotated[Path, typer.Option(help="Output root (build manifests, caches, the dataset).")] = OUTPUT_ROOT,
     publish: Annotated[bool, typer.Option(help="Publish the dataset at the end.")] = True,
     push_to_hub: Annotated[str | None, typer.Option(help="Also upload the version to this Hub repo id.")] = None,
     search: Annotated[str, typer.Option(help="Search for works whose page lists no recording: 'auto' "
                                         "(YouTube for real sites, off for the mini site), 'off', or a yt-dlp "
-                                        "search template with {n} and {query}.")] = "auto",
+                                        "search template with {n} and {query}.")] = DEFAULT_SEARCH,
     wait: Annotated[bool, typer.Option(help="If another build is using --out, wait for it instead of stopping.")]
     = False,
     deadline: Annotated[float | None, typer.Option(help="Seconds the build may take: when they have passed, no new "
                                                    "work starts, what is left is listed as failures, and what "
                                                    "finished is published.")] = None,
-    workers: Annotated[int, typer.Option(help="Threads for the per-work segment and features tasks and the "
-                                         "annotation excerpts (and Dask "
-                                         "processes for --dask local).")] = 2,
+    workers: Annotated[int, typer.Option(help="Per-work segment and features tasks at once: threads here, or the "
+                                         "processes of --dask local.")] = DEFAULT_WORKERS,
     dask: Annotated[str | None, typer.Option(help="Run the segment and features tasks on Dask: 'local' or "
                                              "'local:N' (N processes here), or a scheduler address "
                                              "'tcp://host:8786' (see the README).")] = None,
-    download_concurrency: Annotated[int, typer.Option(help="Works whose recordings are downloaded at once.")] = 2,
+    download_concurrency: Annotated[int, typer.Option(help="Works whose recordings are downloaded at once.")]
+    = DEFAULT_DOWNLOAD_CONCURRENCY,
+    render_workers: Annotated[int | None, typer.Option(help="Annotation excerpts rendered at once (threads); "
+                                                       "default: the machine's cores, at most 4.")] = None,
     train_deployment: Annotated[str, typer.Option(help="The Prefect deployment (FLOW/DEPLOYMENT) a new version "
                                                   "starts, with the version as its 'dataset_version' parameter; '' "
-                                                  "starts nothing.")] = "train-gtp/gpu",
+                                                  "starts nothing.")] = DEFAULT_TRAIN_DEPLOYMENT,
 ) -> None:
     """Run the whole build-dataset flow (crawl → acquire → movements → segment → features → annotate → publish)
     here."""
     from earsense_m2t.build_options import BadOption, check_build_options
-    from earsense_m2t.flows.runners import check_scale_out
     from earsense_m2t.workdir import BuildLocked, ensure_free
 
     try:  # before Prefect starts: it stores flow parameters, and a bad option or a busy --out should cost nothing
-        check_scale_out(dask, workers, download_concurrency,
-                        {"dask": "--dask", "workers": "--workers", "download_concurrency": "--download-concurrency"})
         root = check_build_options(site_url=site, output_root=out, search=search, deadline_s=deadline,
-                                   train_deployment=train_deployment)
+                                   train_deployment=train_deployment, workers=workers, render_workers=render_workers,
+                                   dask=dask, download_concurrency=download_concurrency)
         if not wait:
             ensure_free(root)
     except (BadOption, BuildLocked) as exc:
@@ -74,7 +81,8 @@ def build(
     try:
         summary = build_dataset(site_url=site, output_root=str(out), publish=publish, push_to_hub=push_to_hub,
                                 search=search, wait=wait, deadline_s=deadline, workers=workers, dask=dask,
-                                download_concurrency=download_concurrency, train_deployment=train_deployment)
+                                download_concurrency=download_concurrency, render_workers=render_workers,
+                                train_deployment=train_deployment)
     except (BadOption, BuildLocked) as exc:
         fail(str(exc))
     except CrawlError as exc:

@@ -2,11 +2,15 @@
 
 Wiring only: each task calls one stage entrypoint and writes that stage's manifests; every stage
 returns a ``StageResult`` (records, failures, counts) and the summary is made from those alone.
-Acquire, segment and features run as one task per work, each calling the stage's entrypoint on that
-work's records; their results are merged in work-id order, the order the stage itself walks the works,
-so the manifests equal those of one call on all works. Downloads run on ``download_concurrency``
-threads here, with retries and a timeout; segment and features on ``workers`` threads or on Dask
-(``flows/runners.py``). Crawl, movements and publish are single tasks.
+Acquire, segment and features run as one task per work: each of those stages splits its own inputs per
+work (``acquire_inputs``, ``segment_inputs``, ``features_inputs``, typed items of
+:class:`earsense_m2t.schemas.work_inputs.WorkInputs`), and this module maps a task over the items, keys
+their memos, retries them and merges their results in the items' order, the order the stage itself walks
+the works, so the manifests equal those of one call on all works. Downloads run on
+``download_concurrency`` threads here, with retries and a timeout; segment and features as ``workers``
+tasks at once, on threads or on Dask (``flows/runners.py``). Crawl, movements, annotate and publish are
+single tasks. From each stage this module imports only what the stage package exports (its entrypoint,
+its per-work split and its options), never a stage's inner module.
 
 Prefect's own task caching is off: every stage caches by content itself (downloads by source id,
 derived files by input hash, parameters and code version), which survives across runs and machines,
@@ -15,9 +19,11 @@ verified before it is reused). A failure of one work or recording is a ``Failure
 summary (a per-work task that fails after its retries too); only a crawl that cannot be trusted (site
 unreachable) stops the build, before anything is published.
 
-Every parameter is checked before any work (a bad one fails the run with a message naming it), and no
-parameter carries a credential: Prefect stores parameters. A publish that creates a version starts
-the training deployment named by ``train_deployment`` (``flows/deployments.py`` serves this flow).
+Every parameter is checked before any work by the build's one check
+(:func:`earsense_m2t.build_options.check_build_options`; that module holds the defaults too): a bad one
+fails the run with a message naming it, and no parameter carries a credential (Prefect stores parameters).
+A publish that creates a version starts the training deployment named by ``train_deployment``
+(``flows/deployments.py`` serves this flow).
 """
 
 from __future__ import annotations
@@ -27,11 +33,12 @@ import dataclasses
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 from prefect import flow, get_run_logger, task, unmapped
 from prefect.artifacts import create_markdown_artifact
@@ -45,55 +52,46 @@ from prefect.runtime import flow_run as current_flow_run
 from prefect.task_runners import TaskRunner
 from prefect.variables import Variable
 
-from earsense_m2t.acquire import acquire_media
-from earsense_m2t.acquire.discovery import search_template_for
-from earsense_m2t.acquire.download import DownloadOptions
-from earsense_m2t.acquire.limits import Limits
-from earsense_m2t.acquire.spotify import spotify_client
-from earsense_m2t.annotation import prepare_annotations
-from earsense_m2t.annotation.stage import AnnotationConfig
-from earsense_m2t.build_options import check_build_options, resolve_output_root
+from earsense_m2t.acquire import AcquireOptions, AcquireWork, Limits, acquire_inputs, acquire_media
+from earsense_m2t.annotation import AnnotationConfig, annotate_inputs, prepare_annotations
+from earsense_m2t.build_options import (
+    DEFAULT_DOWNLOAD_CONCURRENCY,
+    DEFAULT_SEARCH,
+    DEFAULT_SITE,
+    DEFAULT_TRAIN_DEPLOYMENT,
+    DEFAULT_WORKERS,
+    check_build_options,
+    resolve_output_root,
+)
 from earsense_m2t.code_version import package_data_version
 from earsense_m2t.config import EMBEDDED_SITE, is_loopback
 from earsense_m2t.crawlers import crawl_site
 from earsense_m2t.egress import EgressPolicy
-from earsense_m2t.features import prepare_clips
-from earsense_m2t.features.params import AudioParams
+from earsense_m2t.features import AudioParams, FeaturesWork, features_inputs, prepare_clips
 from earsense_m2t.flows.progress import BuildProgress, build_progress
-from earsense_m2t.flows.runners import (
-    DEFAULT_DOWNLOAD_CONCURRENCY,
-    DEFAULT_WORKERS,
-    audio_runner,
-    check_scale_out,
-    download_runner,
-)
+from earsense_m2t.flows.runners import audio_runner, download_runner
 from earsense_m2t.memo import StageMemo, file_states, manifests_digest, split_by_memo
 from earsense_m2t.movements import prepare_movements
 from earsense_m2t.schemas import (
     AlbumTrack,
-    Clip,
     Deadline,
     Failure,
     Media,
-    Movement,
     PoolExcerpt,
     Recording,
     Release,
-    Segment,
     StageResult,
     Work,
-    by_work,
 )
 from earsense_m2t.schemas.io import write_records
 from earsense_m2t.schemas.layout import OutputLayout
 from earsense_m2t.schemas.manifests import FAILURES, stage_manifests
 from earsense_m2t.schemas.stages import BUILD_STAGES, Stage
-from earsense_m2t.segment import prepare_segments
+from earsense_m2t.schemas.work_inputs import WorkInputs
+from earsense_m2t.segment import SegmentWork, prepare_segments, segment_inputs
 from earsense_m2t.summary import BuildSummary
 from earsense_m2t.workdir import build_lock, sweep_leftovers
 
-#: the deployment a new version starts (``FLOW/DEPLOYMENT``; the model issue adds it to ``deployments serve``)
-TRAIN_DEPLOYMENT = "train-gtp/gpu"
 #: a per-work acquire task that raises (not a recording that fails: that is a Failure) is tried again
 ACQUIRE_RETRIES = 2
 ACQUIRE_RETRY_DELAY_S = 5.0
@@ -167,24 +165,17 @@ def crawl_task(site_url: str, paths: OutputLayout, local: bool, egress: EgressPo
 
 
 @task(name="acquire", cache_policy=NO_CACHE, persist_result=False, retries=ACQUIRE_RETRIES,
-      retry_delay_seconds=ACQUIRE_RETRY_DELAY_S, task_run_name="acquire-{work.id}")
-def acquire_work_task(work: Work, recordings: list[Recording], memo_key: str, paths: OutputLayout,
-                      search_template: str | None, egress: EgressPolicy, deadline: BuildDeadline, limits: Limits,
-                      memo: StageMemo) -> StageResult:
+      retry_delay_seconds=ACQUIRE_RETRY_DELAY_S, task_run_name="acquire-{item.work_id}")
+def acquire_work_task(item: AcquireWork, memo_key: str, paths: OutputLayout, options: AcquireOptions,
+                      egress: EgressPolicy, deadline: BuildDeadline, memo: StageMemo) -> StageResult:
     """One work's media, chosen recordings and album tracks (``acquire_media`` on that work)."""
     route_stage_logs()
-    acquired = acquire_media([work], recordings, paths.media_cache, DownloadOptions(limits=limits),
-                             search_template=search_template, spotify=spotify_client(), egress=egress,
+    acquired = acquire_media([item.work], item.recordings, paths.media_cache, options.download(),
+                             search_template=options.search_template, spotify=options.spotify(), egress=egress,
                              deadline=deadline.here())
-    memo.save(work.id, memo_key, acquired)
+    memo.save(item.work_id, memo_key, acquired)
     pause_point(Stage.ACQUIRE, paths)
     return acquired
-
-
-def acquire_timeout_s(limits: Limits, recordings_per_work: int) -> float:
-    """A per-work acquire task's timeout: every recording of the work (and a search) at its download deadline
-    and probe limit, plus a minute. A backstop for a hang the download guard cannot see, not the usual limit."""
-    return (recordings_per_work + 1) * (limits.deadline_s + limits.probe_timeout_s) + 60.0
 
 
 @task(name="movements", cache_policy=NO_CACHE, persist_result=False)
@@ -193,56 +184,54 @@ def movements_task(crawl: StageResult, acquired: StageResult, paths: OutputLayou
     return save(movements, paths)
 
 
-@task(name="segment", cache_policy=NO_CACHE, persist_result=False, task_run_name="segment-{work_id}")
-def segment_work_task(work_id: str, movements: list[Movement], chosen: list[Recording], media: list[Media],
-                      memo_key: str, paths: OutputLayout, deadline: BuildDeadline, memo: StageMemo) -> StageResult:
+@task(name="segment", cache_policy=NO_CACHE, persist_result=False, task_run_name="segment-{item.work_id}")
+def segment_work_task(item: SegmentWork, memo_key: str, paths: OutputLayout, deadline: BuildDeadline,
+                      memo: StageMemo) -> StageResult:
     """One work's segments (``prepare_segments`` on that work's movements, recordings and media)."""
     route_stage_logs()
-    segmented = prepare_segments(movements, chosen, media, deadline=deadline.here())
-    memo.save(work_id, memo_key, segmented)
+    segmented = prepare_segments(item.movements, item.chosen, item.media, deadline=deadline.here())
+    memo.save(item.work_id, memo_key, segmented)
     pause_point(Stage.SEGMENT, paths)
     return segmented
 
 
-@task(name="features", cache_policy=NO_CACHE, persist_result=False, task_run_name="features-{work_id}")
-def features_work_task(work_id: str, segments: list[Segment], media: list[Media], movements: list[Movement],
-                       memo_key: str, paths: OutputLayout, params: AudioParams, deadline: BuildDeadline,
-                       memo: StageMemo) -> StageResult:
+@task(name="features", cache_policy=NO_CACHE, persist_result=False, task_run_name="features-{item.work_id}")
+def features_work_task(item: FeaturesWork, memo_key: str, paths: OutputLayout, params: AudioParams,
+                       deadline: BuildDeadline, memo: StageMemo) -> StageResult:
     """One work's clips (``prepare_clips`` on that work's segments): spectrograms come from the derived
     cache when their files pass verification, and are computed otherwise."""
     route_stage_logs()
-    clips = prepare_clips(segments, media, movements, derived_dir=paths.derived_cache, params=params,
+    clips = prepare_clips(item.segments, item.media, item.movements, derived_dir=paths.derived_cache, params=params,
                           deadline=deadline.here())
-    memo.save(work_id, memo_key, clips)
+    memo.save(item.work_id, memo_key, clips)
     pause_point(Stage.FEATURES, paths)
     return clips
 
 
 @task(name="annotate", cache_policy=NO_CACHE, persist_result=False)
 def annotate_task(crawl: StageResult, acquired: StageResult, movements: StageResult, segmented: StageResult,
-                  clips: StageResult, paths: OutputLayout, deadline: BuildDeadline, workers: int) -> StageResult:
+                  clips: StageResult, paths: OutputLayout, deadline: BuildDeadline,
+                  render_workers: int | None) -> StageResult:
     """The annotation pool, triplets, silver labels and the judgments collected so far (``prepare_annotations``),
-    from what this build will publish; its manifests are what publish puts in the two annotation configs."""
+    from what this build will publish; its manifests are what publish puts in the two annotation configs.
+    ``render_workers``: excerpts rendered at once (None: the stage's default)."""
     route_stage_logs()
     where = paths.annotation
-    mvs, clip_records, media = movements.of(Movement), clips.of(Clip), acquired.of(Media)
-    segments, works = segmented.of(Segment), crawl.of(Work)
-    config = AnnotationConfig(render_workers=workers)  # excerpts are rendered on the build's worker threads
+    inputs = annotate_inputs(crawl, acquired, movements, segmented, clips)
+    config = AnnotationConfig() if render_workers is None else AnnotationConfig(render_workers=render_workers)
     memo = StageMemo.of(paths.build_dir, Stage.ANNOTATE, ANNOTATE_MODULE)
 
-    records = memo.key({"movements": mvs, "clips": clip_records, "media": media, "segments": segments,
-                        "works": works, "root": str(paths.root),
+    records = memo.key({**inputs.memo_inputs(), "root": str(paths.root),
                         "config": dataclasses.replace(config, render_workers=0)})  # hashed once, used twice
 
     def key() -> str:  # the collected judgments and the triplets drawn so far are inputs too
-        state = file_states([where.triplets, where.judgments, Path(f"{where.judgments}-wal")])
-        return memo.key({"records": records, "state": state})
+        return memo.key({"records": records, "state": file_states(where.state_files)})
 
     kept = memo.load("all", key())
     if kept is not None:
         return save(kept, paths)
-    annotated = prepare_annotations(mvs, clip_records, media, where.dir, segments=segments, works=works, config=config,
-                                    deadline=deadline.here())
+    annotated = prepare_annotations(inputs.movements, inputs.clips, inputs.media, where.dir, segments=inputs.segments,
+                                    works=inputs.works, config=config, deadline=deadline.here())
     excerpts = [where.excerpts / e.excerpt_file for e in annotated.of(PoolExcerpt)]
     memo.save("all", key(), annotated, files_too=excerpts)  # keyed by the triplets as this run left them
     return save(annotated, paths)
@@ -291,8 +280,7 @@ def kept_release(kept: StageResult) -> StageResult:
     now = datetime.now(UTC).isoformat(timespec="seconds")
     result = StageResult(stage=Stage.PUBLISH, notes=kept.notes)
     for release in kept.of(Release):
-        result.add(dataclasses.replace(release, created=False, previous=release.version, bump=None,
-                                       reason="nothing changed", published_at=now, pushed_to=None), reused=True)
+        result.add(release.kept(now), reused=True)
     result.counts["memo_works"] = 1
     return result
 
@@ -309,108 +297,73 @@ def task_failure(stage: str, item_ids: Sequence[str], exc: BaseException) -> Sta
 
 @dataclass(frozen=True)
 class PerWork:
-    """How a stage's per-work task is fed: its items (one mapping of task parameters per work, in work-id
-    order), the work each item is, the ids a failed task's items fail under, and the inputs its memo key is
-    made of (the item's records and the stage's parameters)."""
+    """How a stage's per-work task is fed: its memo, and the stage's options that join each item's own
+    records (``WorkInputs.memo_inputs``) in the item's memo key."""
 
     stage: Stage
     memo: StageMemo
-    work_of: Callable[[Mapping[str, Any]], str]
-    failed_ids: Callable[[Mapping[str, Any]], Sequence[str]]
-    inputs_of: Callable[[Mapping[str, Any]], Mapping[str, Any]]
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
-def run_per_work(per_work: PerWork, runner: TaskRunner, work_task: Any, items: Sequence[Mapping[str, Any]],
+def run_per_work(per_work: PerWork, runner: TaskRunner, work_task: Any, items: Sequence[WorkInputs],
                  common: Mapping[str, Any], progress: BuildProgress) -> StageResult:
-    """Map ``work_task`` over the items whose memo does not hold (``earsense_m2t.memo``) on ``runner``, take
-    the others' results from their memos, and merge all in the items' order; a task that raised is a
-    ``task_failed`` failure of its items."""
+    """Map ``work_task`` (called with ``item``, ``memo_key``, ``memo`` and ``common``) over the items whose memo
+    does not hold (``earsense_m2t.memo``) on ``runner``, take the others' results from their memos, and merge all
+    in the items' order; a task that raised is a ``task_failed`` failure of the item's ``failed_ids``."""
     stage = per_work.stage
     progress.stage(stage)
-    reused, to_run = split_by_memo(per_work.memo, items, per_work.work_of, per_work.inputs_of)
+    reused, to_run = split_by_memo(per_work.memo, [{"item": i} for i in items], lambda m: m["item"].work_id,
+                                   lambda m: {**m["item"].memo_inputs(), **per_work.options})
     computed: dict[str, StageResult] = {}
     if to_run:
-        mapped = {name: [item[name] for item in to_run] for name in to_run[0]}
+        mapped = {name: [entry[name] for entry in to_run] for name in ("item", "memo_key")}
         shared = {name: unmapped(value) for name, value in {**common, "memo": per_work.memo}.items()}
         futures = cast(list[PrefectFuture[StageResult]], list(runner.map(work_task, {**mapped, **shared})))
         for _ in progress.track(futures, stage):
             pass
-        for item, future in zip(to_run, futures, strict=True):
+        for entry, future in zip(to_run, futures, strict=True):
+            item: WorkInputs = entry["item"]
             try:
-                computed[per_work.work_of(item)] = future.result()
+                computed[item.work_id] = future.result()
             except Exception as exc:  # after its retries: the rest of the build goes on
-                ids = per_work.failed_ids(item)
+                ids = item.failed_ids()
                 get_run_logger().warning("%s of %s failed: %s", stage, ", ".join(ids), exc)
-                computed[per_work.work_of(item)] = task_failure(stage, ids, exc)
+                computed[item.work_id] = task_failure(stage, ids, exc)
     if reused:
         get_run_logger().info("%s: %d of %d works unchanged since they were last done (taken from their memos)",
                               stage, len(reused), len(items))
-    return StageResult.merge(stage, [reused.get(w) or computed[w] for w in map(per_work.work_of, items)])
+    return StageResult.merge(stage, [reused.get(i.work_id) or computed[i.work_id] for i in items])
 
 
-def acquire_per_work(crawl: StageResult, paths: OutputLayout, search_template: str | None, egress: EgressPolicy,
-                     deadline: BuildDeadline, limits: Limits, download_concurrency: int,
-                     progress: BuildProgress) -> StageResult:
-    works = sorted(crawl.of(Work), key=lambda w: w.id)
-    recordings = by_work(crawl.of(Recording))
-    items = [{"work": w, "recordings": recordings.get(w.id, [])} for w in works]
-    most = max((len(recordings.get(w.id, [])) for w in works), default=0)
-    work_task = acquire_work_task.with_options(timeout_seconds=acquire_timeout_s(limits, most))
-    # what else decides a work's downloads: the options, where the cache is, what egress allows, Spotify or not
-    options = {"search_template": search_template, "limits": limits, "root": str(paths.root),
-               "egress": [egress.allow_loopback, sorted(egress.treat_as_public)], "spotify": spotify_configured()}
+def run_acquire(crawl: StageResult, paths: OutputLayout, options: AcquireOptions, egress: EgressPolicy,
+                deadline: BuildDeadline, download_concurrency: int, progress: BuildProgress) -> StageResult:
+    items = acquire_inputs(crawl)
+    work_task = acquire_work_task.with_options(timeout_seconds=options.task_timeout_s(items))
+    # besides the options: where the cache is and what egress allows
+    memo_options = {**options.memo_inputs(), "root": str(paths.root),
+                    "egress": [egress.allow_loopback, sorted(egress.treat_as_public)]}
     per_work = PerWork(Stage.ACQUIRE, StageMemo.of(paths.build_dir, Stage.ACQUIRE, acquire_media.__module__),
-                       work_of=lambda i: i["work"].id, failed_ids=lambda i: [i["work"].id],
-                       inputs_of=lambda i: {"work": i["work"], "recordings": i["recordings"], **options})
+                       memo_options)
     with download_runner(download_concurrency) as runner:
         acquired = run_per_work(per_work, runner, work_task, items,
-                                {"paths": paths, "search_template": search_template, "egress": egress,
-                                 "deadline": deadline, "limits": limits}, progress)
+                                {"paths": paths, "options": options, "egress": egress, "deadline": deadline}, progress)
     return save(acquired, paths)
 
 
-def spotify_configured() -> bool:
-    """Whether acquire can ask Spotify (credentials found): a work done without it is done again with it."""
-    return spotify_client() is not None
-
-
-def segment_per_work(movements: StageResult, acquired: StageResult, paths: OutputLayout, deadline: BuildDeadline,
-                     runner: TaskRunner, progress: BuildProgress) -> StageResult:
-    chosen = by_work(acquired.of(Recording))
-    media = {m.source_id: m for m in acquired.of(Media)}
-    items = []
-    for work_id, mvs in sorted(by_work(movements.of(Movement)).items()):
-        recs = chosen.get(work_id, [])
-        sources = dict.fromkeys(r.source_id for r in recs)
-        items.append({"work_id": work_id, "movements": mvs, "chosen": recs,
-                      "media": [media[s] for s in sources if s in media]})
-    per_work = PerWork(Stage.SEGMENT, StageMemo.of(paths.build_dir, Stage.SEGMENT, prepare_segments.__module__),
-                       work_of=lambda i: i["work_id"], failed_ids=lambda i: [m.id for m in i["movements"]],
-                       inputs_of=lambda i: {k: i[k] for k in ("movements", "chosen", "media")})
-    segmented = run_per_work(per_work, runner, segment_work_task, items, {"paths": paths, "deadline": deadline},
-                             progress)
+def run_segment(movements: StageResult, acquired: StageResult, paths: OutputLayout, deadline: BuildDeadline,
+                runner: TaskRunner, progress: BuildProgress) -> StageResult:
+    per_work = PerWork(Stage.SEGMENT, StageMemo.of(paths.build_dir, Stage.SEGMENT, prepare_segments.__module__))
+    segmented = run_per_work(per_work, runner, segment_work_task, segment_inputs(movements, acquired),
+                             {"paths": paths, "deadline": deadline}, progress)
     return save(segmented, paths)
 
 
-def features_per_work(segmented: StageResult, acquired: StageResult, movements: StageResult, paths: OutputLayout,
-                      params: AudioParams, deadline: BuildDeadline, runner: TaskRunner,
-                      progress: BuildProgress) -> StageResult:
-    work_of = {m.id: m.work_id for m in movements.of(Movement)}
-    mvs = by_work(movements.of(Movement))
-    media = {m.source_id: m for m in acquired.of(Media)}
-    segments: dict[str, list[Segment]] = {}
-    for segment in segmented.of(Segment):  # in the segment stage's order, which is by work
-        segments.setdefault(work_of.get(segment.movement_id, segment.movement_id.split("#")[0]), []).append(segment)
-    items = []
-    for work_id, segs in segments.items():
-        sources = dict.fromkeys(s.source_id for s in segs)
-        items.append({"work_id": work_id, "segments": segs, "media": [media[s] for s in sources if s in media],
-                      "movements": mvs.get(work_id, [])})
+def run_features(segmented: StageResult, acquired: StageResult, movements: StageResult, paths: OutputLayout,
+                 params: AudioParams, deadline: BuildDeadline, runner: TaskRunner,
+                 progress: BuildProgress) -> StageResult:
     per_work = PerWork(Stage.FEATURES, StageMemo.of(paths.build_dir, Stage.FEATURES, prepare_clips.__module__),
-                       work_of=lambda i: i["work_id"], failed_ids=lambda i: [s.movement_id for s in i["segments"]],
-                       inputs_of=lambda i: {"segments": i["segments"], "media": i["media"], "movements": i["movements"],
-                                            "params": params, "root": str(paths.root)})
-    clips = run_per_work(per_work, runner, features_work_task, items,
+                       {"params": params, "root": str(paths.root)})
+    clips = run_per_work(per_work, runner, features_work_task, features_inputs(segmented, acquired, movements),
                          {"paths": paths, "params": params, "deadline": deadline}, progress)
     return save(clips, paths)
 
@@ -479,24 +432,52 @@ def output_root_setting(name: str) -> object:
 
 @contextlib.contextmanager
 def site_for(site_url: str, paths: OutputLayout) -> Iterator[tuple[str, bool]]:
-    """Yield (start URL, is local); ``embedded`` starts the mini site on a free loopback port."""
+    """Yield (start URL, is local); ``embedded`` starts the mini site on loopback, on the port it had in this
+    output root's last build when that port is free (:func:`remembered_port`), else on a free one."""
     if site_url != EMBEDDED_SITE:
         yield site_url, is_loopback(site_url)
         return
     from earsense_m2t.offline.minisite import serve
 
-    with serve(cache_dir=paths.minisite_media) as site:
+    port = remembered_port(paths)
+    with contextlib.ExitStack() as stack:
+        try:
+            site = stack.enter_context(serve(cache_dir=paths.minisite_media, port=port))
+        except OSError as exc:
+            if not port:
+                raise
+            get_run_logger().warning("the mini site's port %d (this output root's last) is taken (%s); serving it on "
+                                     "a free port, so every work's memo misses once", port, exc.strerror or exc)
+            site = stack.enter_context(serve(cache_dir=paths.minisite_media))
+        served = urlsplit(site.start_url).port
+        if served != port and served is not None:
+            paths.minisite_port.parent.mkdir(parents=True, exist_ok=True)
+            paths.minisite_port.write_text(f"{served}\n", encoding="utf-8")
         yield site.start_url, True
 
 
+def remembered_port(paths: OutputLayout) -> int:
+    """The port the mini site had in this output root's last build, or 0 (any free port) when none is known.
+
+    The site's URLs carry the port, and they are in the records and so in every memo key: a new port on each
+    run would make a refresh redo every work (from the content caches, but still) and never take a memo.
+    """
+    try:
+        port = int(paths.minisite_port.read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return 0
+    return port if 1024 <= port <= 65535 else 0
+
+
 @flow(name="build-dataset", persist_result=False)
-def build_dataset(site_url: str = EMBEDDED_SITE, output_root: str | None = None, publish: bool = True,
-                  push_to_hub: str | None = None, search: str = "auto", wait: bool = False,
+def build_dataset(site_url: str = DEFAULT_SITE, output_root: str | None = None, publish: bool = True,
+                  push_to_hub: str | None = None, search: str = DEFAULT_SEARCH, wait: bool = False,
                   deadline_s: float | None = None, max_bytes: int = Limits.max_bytes,
                   max_duration_s: float = Limits.max_duration_s, read_timeout_s: float = Limits.read_timeout_s,
                   download_deadline_s: float = Limits.deadline_s, probe_timeout_s: float = Limits.probe_timeout_s,
-                  train_deployment: str = TRAIN_DEPLOYMENT, workers: int = DEFAULT_WORKERS, dask: str | None = None,
-                  download_concurrency: int = DEFAULT_DOWNLOAD_CONCURRENCY) -> BuildSummary:
+                  train_deployment: str = DEFAULT_TRAIN_DEPLOYMENT, workers: int = DEFAULT_WORKERS,
+                  dask: str | None = None, download_concurrency: int = DEFAULT_DOWNLOAD_CONCURRENCY,
+                  render_workers: int | None = None) -> BuildSummary:
     """Build (or refresh) the dataset. Credentials are never parameters (Prefect stores parameters): they
     come from the environment or a Prefect Secret block. (Written as ``Args:`` so that Prefect shows each
     description next to its parameter.)
@@ -519,18 +500,20 @@ def build_dataset(site_url: str = EMBEDDED_SITE, output_root: str | None = None,
         probe_timeout_s: seconds ffprobe may take to read a downloaded file.
         train_deployment: the FLOW/DEPLOYMENT a new version starts, with the version as its 'dataset_version'
             parameter and this run's output root as its 'output_root'; '' starts nothing.
-        workers: threads for the per-work segment and features tasks (without dask) and for rendering the
-            annotation excerpts, and Dask worker processes for dask='local'.
+        workers: per-work segment and features tasks that run at once: threads here, or with dask='local'
+            the processes of the local Dask cluster.
         dask: run the segment and features tasks on Dask: 'local' or 'local:N' (a cluster of N processes on
             the machine that runs the flow), or a scheduler address 'tcp://host:8786' (its workers need
             the package and the output root at the same path on a shared filesystem).
         download_concurrency: works whose recordings are downloaded at once.
+        render_workers: annotation excerpts rendered at once (threads); empty: the annotate stage's default
+            (the machine's cores, at most 4).
     """
-    check_scale_out(dask, workers, download_concurrency)
     given = {"max_bytes": max_bytes, "max_duration_s": max_duration_s, "read_timeout_s": read_timeout_s,
              "download_deadline_s": download_deadline_s, "probe_timeout_s": probe_timeout_s}
     root = check_build_options(
         site_url=site_url, search=search, deadline_s=deadline_s, limits=given, train_deployment=train_deployment,
+        workers=workers, render_workers=render_workers, dask=dask, download_concurrency=download_concurrency,
         output_root=resolve_output_root(output_root, deployment_run=current_deployment.get_id() is not None,
                                         variable=output_root_setting),
         names={})  # a run is started with --param NAME=VALUE: messages name the parameter
@@ -551,19 +534,19 @@ def build_dataset(site_url: str = EMBEDDED_SITE, output_root: str | None = None,
                 progress.stage(Stage.CRAWL)
                 crawl = crawl_task(start_url, paths, local, egress)
             with timed(durations, Stage.ACQUIRE):
-                acquired = acquire_per_work(crawl, paths, search_template_for(search, local), egress, deadline,
-                                            limits, download_concurrency, progress)
+                acquired = run_acquire(crawl, paths, AcquireOptions(limits, search, local), egress, deadline,
+                                       download_concurrency, progress)
         with timed(durations, Stage.MOVEMENTS):
             progress.stage(Stage.MOVEMENTS)
             movements = movements_task(crawl, acquired, paths)
         with audio_runner(dask, workers) as runner:
             with timed(durations, Stage.SEGMENT):
-                segmented = segment_per_work(movements, acquired, paths, deadline, runner, progress)
+                segmented = run_segment(movements, acquired, paths, deadline, runner, progress)
             with timed(durations, Stage.FEATURES):
-                clips = features_per_work(segmented, acquired, movements, paths, params, deadline, runner, progress)
+                clips = run_features(segmented, acquired, movements, paths, params, deadline, runner, progress)
         with timed(durations, Stage.ANNOTATE):
             progress.stage(Stage.ANNOTATE)
-            annotated = annotate_task(crawl, acquired, movements, segmented, clips, paths, deadline, workers)
+            annotated = annotate_task(crawl, acquired, movements, segmented, clips, paths, deadline, render_workers)
         results = [crawl, acquired, movements, segmented, clips, annotated]
         write_records(FAILURES.path(paths.build_dir), [f for r in results for f in r.failures])
         if publish:

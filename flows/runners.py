@@ -6,9 +6,12 @@ there). The per-work tasks of two kinds are mapped onto task runners chosen by t
 - **downloads** (acquire, network-bound) on a thread pool of ``download_concurrency`` threads in the
   flow's process: the pool's size *is* the limit on downloads running at once, whatever runs the rest,
   and nothing outlives a killed build (a lease on a Prefect server would hold its slot until it expired);
-- **audio work** (segment, features, CPU-bound) on ``workers`` threads, or on Dask: ``dask="local:N"``
-  starts a cluster of N worker processes on this machine (``"local"``: ``workers`` of them) for the run,
-  and ``dask="tcp://host:8786"`` sends the tasks to the workers of a running scheduler.
+- **audio work** (segment, features, CPU-bound): ``workers`` of these tasks run at once, on threads, or on
+  Dask: ``dask="local:N"`` starts a cluster of N worker processes on this machine (``"local"``: ``workers``
+  of them) for the run, and ``dask="tcp://host:8786"`` sends the tasks to the workers of a running
+  scheduler (which decides how many run at once).
+
+The options are checked, and their defaults held, in :mod:`earsense_m2t.build_options`.
 
 Dask workers on other machines need the package installed (same version), ffmpeg, and the output root
 at the same absolute path on a filesystem they all share, whose ``flock`` locks work there (NFSv4, CephFS;
@@ -18,39 +21,12 @@ into the derived cache, whose files are renamed into place, so two workers never
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
-from earsense_m2t.build_options import BadOption
+from earsense_m2t.build_options import local_dask_processes
 
 if TYPE_CHECKING:
     from prefect.task_runners import TaskRunner
-
-#: threads for the audio work when no --workers is given
-DEFAULT_WORKERS = 2
-#: downloads at once when no --download-concurrency is given (polite to the hosts, and enough to keep busy)
-DEFAULT_DOWNLOAD_CONCURRENCY = 2
-_LOCAL = re.compile(r"local(?::(\d+))?")
-_ADDRESS = re.compile(r"(tcp|tls|ws|wss)://[^\s/:]+:\d+/?")
-
-
-def check_scale_out(dask: str | None, workers: int, download_concurrency: int,
-                    names: dict[str, str] | None = None) -> None:
-    """Raise :class:`BadOption` (naming the option, or the flow's parameter) for a value no runner takes."""
-    names = names or {}
-    for name, value in (("workers", workers), ("download_concurrency", download_concurrency)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise BadOption(names.get(name, name), f"{value!r} is not a whole number of at least 1")
-    if dask is None or dask == "":
-        return
-    local = _LOCAL.fullmatch(dask)
-    if local and (local.group(1) is None or int(local.group(1)) >= 1):
-        return
-    if _ADDRESS.fullmatch(dask):
-        return
-    raise BadOption(names.get("dask", "dask"), f"{dask!r} is neither 'local', 'local:N' (N worker processes on "
-                                               "this machine) nor a scheduler address such as 'tcp://host:8786'")
-
 
 #: where a local cluster listens (see audio_runner)
 LOCAL_CLUSTER_ADDRESSES = {"host": "127.0.0.1", "dashboard_address": "127.0.0.1:0"}
@@ -64,14 +40,14 @@ def audio_runner(dask: str | None, workers: int) -> TaskRunner:
         return ThreadPoolTaskRunner(max_workers=workers)
     from prefect_dask import DaskTaskRunner
 
-    local = _LOCAL.fullmatch(dask)
-    if local is None:
+    processes = local_dask_processes(dask, workers)
+    if processes is None:
         return DaskTaskRunner(address=dask)
     # one thread per process: the audio work is CPU-bound, and a process per worker is what scales. The
     # scheduler and its dashboard listen on loopback only, the dashboard on a free port: a local cluster's
     # defaults (0.0.0.0, dashboard on :8787) would open a scheduler that runs code to the whole network
     return DaskTaskRunner(cluster_class="distributed.LocalCluster", cluster_kwargs={
-        "n_workers": int(local.group(1) or workers), "threads_per_worker": 1, "processes": True,
+        "n_workers": processes, "threads_per_worker": 1, "processes": True,
         **LOCAL_CLUSTER_ADDRESSES})
 
 
@@ -82,4 +58,4 @@ def download_runner(download_concurrency: int) -> TaskRunner:
     return ThreadPoolTaskRunner(max_workers=download_concurrency)
 
 
-__all__ = ["DEFAULT_DOWNLOAD_CONCURRENCY", "DEFAULT_WORKERS", "audio_runner", "check_scale_out", "download_runner"]
+__all__ = ["audio_runner", "download_runner"]

@@ -18,6 +18,7 @@ This module is the only place those names are spelled; everything else asks an :
             derived/                spectrograms and measurements, under a hash of their inputs
             http/                   Scrapy's HTTP cache (real sites only)
             minisite-media/         the bundled mini site's rendered media
+            minisite-port           the port the bundled mini site was served on last (its URLs key the memos)
         annotation/                 the relative annotations' pool, triplets, judgments, excerpts, salt
         training/                   training runs, ``v<version>-<config>/`` (earsense_m2t.model.run)
         earsense-m2t                the live version: a relative symlink into the version store
@@ -46,6 +47,7 @@ MEDIA_CACHE_DIR = "media"
 DERIVED_CACHE_DIR = "derived"
 HTTP_CACHE_DIR = "http"
 MINISITE_MEDIA_DIR = "minisite-media"
+MINISITE_PORT_FILE = "minisite-port"
 ANNOTATION_DIR = "annotation"
 TRAINING_DIR = "training"
 LOCK_FILE = ".build.lock"
@@ -133,6 +135,12 @@ class AnnotationLayout:
         return self.dir / EXCERPTS_DIR
 
     @property
+    def state_files(self) -> list[Path]:
+        """The files a build's annotate stage reads besides the manifests (the triplets drawn so far, the
+        judgments collected and SQLite's write-ahead log): their states are part of the stage's memo key."""
+        return [self.triplets, self.judgments, Path(f"{self.judgments}-wal")]
+
+    @property
     def salt(self) -> Path:
         return self.dir / SALT_FILE
 
@@ -218,6 +226,12 @@ class OutputLayout:
     @property
     def minisite_media(self) -> Path:
         return self.cache_dir / MINISITE_MEDIA_DIR
+
+    @property
+    def minisite_port(self) -> Path:
+        """The port the bundled mini site was last served on for this root: its URLs (the port in them) are
+        in the records and the memo keys, so a refresh serves it on the same port when it is free."""
+        return self.cache_dir / MINISITE_PORT_FILE
 
     def cache(self, name: str) -> Path:
         """A cache of a tool outside the build (a benchmark's, a test's): ``<out>/cache/<name>``."""

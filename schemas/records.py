@@ -248,6 +248,11 @@ class Release(Record):
     rows: int = 0  # rows of the default config
     pushed_to: str | None = None
 
+    def kept(self, published_at: str) -> Release:
+        """This version as a later publish that found nothing changed reports it: kept, not created or pushed."""
+        return dataclasses.replace(self, created=False, previous=self.version, bump=None, reason="nothing changed",
+                                   published_at=published_at, pushed_to=None)
+
 
 RECORD_TYPES: tuple[type[Record], ...] = (Work, Recording, Media, AlbumTrack, Movement, WorkText, Segment, Clip,
                                           Failure, Release)

@@ -170,6 +170,59 @@ def test_stages_that_read_media_do_not_load_the_download_libraries(package):
                         f"earsense_m2t.annotation.metrics, not in the acquire stage")
 
 
+# ------------------------------------------------------------------------ flows/ only wires
+# Each stage splits its own inputs per work and holds its own options; flows/ maps tasks over what the stage
+# package exports (its entrypoint, its per-work split, its options), keys memos and retries. So flows/ imports
+# from a pipeline stage (ENTRYPOINTS' packages; the model is the training flow's, flows/train.py) only names
+# the stage package's __init__ exports, never one of the stage's inner modules.
+
+
+def stage_internals_imported(source: str) -> list[str]:
+    """Imports in ``source`` of a build stage's inner module, or of a name its package does not export."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported = [(alias.name, ()) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            imported = [(node.module, tuple(alias.name for alias in node.names))]
+        else:
+            continue
+        for module, names in imported:
+            parts = module.split(".")
+            if parts[0] != "earsense_m2t" or len(parts) < 2 or parts[1] not in ENTRYPOINTS:
+                continue
+            if len(parts) > 2:
+                found.append(f"line {node.lineno}: {module}")
+                continue
+            exported = set(importlib.import_module(module).__all__)
+            found += [f"line {node.lineno}: {module}.{name}" for name in names if name not in exported]
+    return found
+
+
+@pytest.mark.parametrize("path", source_files("flows"), ids=lambda p: str(p.relative_to(REPO)))
+def test_flows_import_only_what_each_stage_package_exports(path):
+    internals = stage_internals_imported(path.read_text(encoding="utf-8"))
+    assert not internals, (f"{path.relative_to(REPO)} imports {internals}: flows/ wires each stage through the names "
+                           "its package exports (entrypoint, per-work split, options); move the logic into the stage")
+
+
+def test_every_stage_package_exports_its_entrypoint_for_the_flow():
+    for stage, name in ENTRYPOINTS.items():
+        assert name in importlib.import_module(f"earsense_m2t.{stage}").__all__
+    for stage, split in (("acquire", "acquire_inputs"), ("segment", "segment_inputs"), ("features", "features_inputs")):
+        package = importlib.import_module(f"earsense_m2t.{stage}")
+        assert split in package.__all__, f"the {stage} stage splits its own inputs per work"
+
+
+def test_the_flows_scan_catches_a_planted_violation():
+    assert stage_internals_imported("from earsense_m2t.acquire.download import DownloadOptions")
+    assert stage_internals_imported("import earsense_m2t.features.params")
+    assert stage_internals_imported("from earsense_m2t.segment import segment_by_durations")  # not exported
+    assert stage_internals_imported("def f():\n    from earsense_m2t.annotation.stage import AnnotationConfig")
+    assert not stage_internals_imported("from earsense_m2t.acquire import AcquireOptions, acquire_media")
+    assert not stage_internals_imported("from earsense_m2t.offline.minisite import serve\nimport earsense_m2t.memo")
+
+
 # ------------------------------------------------------------------------ the contracts live in schemas/
 # Paths under --out are named only by schemas.layout, manifest file names only by schemas.manifests, and every
 # stage= value is a Stage. The scans below read string constants with ast (docstrings left out), so prose that

@@ -11,9 +11,15 @@ from types import SimpleNamespace
 import pytest
 from prefect.exceptions import ObjectNotFound
 
-from earsense_m2t.build_options import OUTPUT_ROOT_ENV, OUTPUT_ROOT_VARIABLE, BadOption, resolve_output_root
+from earsense_m2t.build_options import (
+    DEFAULT_TRAIN_DEPLOYMENT,
+    OUTPUT_ROOT_ENV,
+    OUTPUT_ROOT_VARIABLE,
+    BadOption,
+    resolve_output_root,
+)
 from earsense_m2t.flows import build
-from earsense_m2t.flows.build import TRAIN_DEPLOYMENT, build_dataset, trigger_training_task
+from earsense_m2t.flows.build import build_dataset, trigger_training_task
 from earsense_m2t.flows.deployments import REFRESH_CRON, SPECS, deployments
 from earsense_m2t.schemas import Release
 from earsense_m2t.summary import BuildSummary
@@ -37,6 +43,7 @@ BAD_PARAMETERS = [
     ("download_concurrency", 1.5, "not a whole number of at least 1"),
     ("dask", "local:0", "neither 'local', 'local:N'"),
     ("dask", "127.0.0.1:8786", "scheduler address such as 'tcp://host:8786'"),
+    ("render_workers", 0, "not a whole number of at least 1"),
 ]
 
 
@@ -45,7 +52,7 @@ def no_work(monkeypatch):
     """Any stage that starts fails the test: a bad parameter must stop the flow before the first one."""
     def started(*args, **kwargs):
         raise AssertionError("a stage started")
-    for name in ("crawl_task", "acquire_per_work", "publish_task", "site_for", "build_lock"):
+    for name in ("crawl_task", "run_acquire", "publish_task", "site_for", "build_lock"):
         monkeypatch.setattr(build, name, started)
 
 
@@ -63,9 +70,9 @@ def test_no_parameter_is_a_credential():
     names = set(build_dataset.parameters.properties)
     assert {"site_url", "output_root", "publish", "push_to_hub", "search", "wait", "deadline_s", "max_bytes",
             "max_duration_s", "read_timeout_s", "download_deadline_s", "probe_timeout_s", "train_deployment", "workers",
-            "dask", "download_concurrency"} == names
+            "dask", "download_concurrency", "render_workers"} == names
     assert not [n for n in names if any(word in n for word in ("token", "secret", "password", "key", "credential"))]
-    assert build_dataset.parameters.properties["train_deployment"]["default"] == TRAIN_DEPLOYMENT == "train-gtp/gpu"
+    assert build_dataset.parameters.properties["train_deployment"]["default"] == DEFAULT_TRAIN_DEPLOYMENT == "train-gtp/gpu"
 
 
 def no_variable(name: str) -> object:
@@ -161,7 +168,7 @@ def test_every_deployment_passes_the_flow_parameter_checks(tmp_path):
 
     for spec in SPECS:
         check_build_options(site_url=spec.parameters["site_url"], output_root=tmp_path, search="auto",
-                            train_deployment=TRAIN_DEPLOYMENT, names={})
+                            train_deployment=DEFAULT_TRAIN_DEPLOYMENT, names={})
 
 
 def cli(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from earsense_m2t.flows.build import PerWork, run_per_work
 from earsense_m2t.flows.progress import BuildProgress
 from earsense_m2t.memo import StageMemo
 from earsense_m2t.schemas import StageResult
+from earsense_m2t.schemas.stages import Stage
 
 CALLS: list[str] = []  # the works whose task ran (the tasks run in threads of this process)
 
@@ -30,8 +32,22 @@ def prefect_server():
         yield
 
 
+@dataclass(frozen=True)
+class Item:
+    """A stage's per-work inputs (schemas.work_inputs.WorkInputs): a work id and nothing else."""
+
+    work_id: str
+
+    def failed_ids(self) -> list[str]:
+        return [f"{self.work_id}#1"]
+
+    def memo_inputs(self) -> dict[str, str]:
+        return {"work_id": self.work_id}
+
+
 @task(cache_policy=NO_CACHE, persist_result=False)
-def one_work(work_id: str, memo_key: str, broken: str, slow: str, memo: StageMemo) -> StageResult:
+def one_work(item: Item, memo_key: str, broken: str, slow: str, memo: StageMemo) -> StageResult:
+    work_id = item.work_id
     CALLS.append(work_id)
     if work_id == broken:
         raise RuntimeError("disk full\nsecond line")
@@ -47,10 +63,9 @@ def one_work(work_id: str, memo_key: str, broken: str, slow: str, memo: StageMem
 @flow(persist_result=False)
 def per_work(ids: list[str], memo_dir: str, version: int = 1) -> StageResult:
     memo = StageMemo(Path(memo_dir), "segment", "earsense_m2t.segment.segment")
-    spec = PerWork("segment", memo, work_of=lambda i: i["work_id"], failed_ids=lambda i: [f"{i['work_id']}#1"],
-                   inputs_of=lambda i: {"work_id": i["work_id"], "version": version})
+    spec = PerWork(Stage.SEGMENT, memo, {"version": version})
     with ThreadPoolTaskRunner(max_workers=2) as runner:
-        return run_per_work(spec, runner, one_work, [{"work_id": i} for i in ids], {"broken": "b", "slow": "a"},
+        return run_per_work(spec, runner, one_work, [Item(i) for i in ids], {"broken": "b", "slow": "a"},
                             BuildProgress([], enabled=False))
 
 

@@ -6,26 +6,39 @@ import pytest
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect_dask import DaskTaskRunner
 
-from earsense_m2t.build_options import BadOption
+from earsense_m2t.build_options import CLI_OPTIONS, BadOption, check_build_options
 from earsense_m2t.flows.build import BuildDeadline
-from earsense_m2t.flows.runners import audio_runner, check_scale_out, download_runner
+from earsense_m2t.flows.runners import audio_runner, download_runner
 from tests.test_cli_errors import cli, short_error
 
 
+def check_scale_out(dask, workers, downloads, out, render_workers=None):
+    """The build's one check, with every other option at a good value."""
+    check_build_options(site_url="embedded", output_root=out, search="auto", workers=workers, dask=dask,
+                        download_concurrency=downloads, render_workers=render_workers)
+
+
 @pytest.mark.parametrize("dask", [None, "", "local", "local:1", "local:16", "tcp://10.0.0.5:8786", "tls://sched:8786"])
-def test_accepted_dask_values(dask):
-    check_scale_out(dask, 2, 2)
+def test_accepted_dask_values(dask, tmp_path):
+    check_scale_out(dask, 2, 2, tmp_path)
 
 
 @pytest.mark.parametrize("dask, workers, downloads, bad", [
     ("local:0", 2, 2, "--dask"), ("remote", 2, 2, "--dask"), ("tcp://host", 2, 2, "--dask"),
     (None, 0, 2, "--workers"), (None, True, 2, "--workers"), (None, 2, -1, "--download-concurrency"),
 ])
-def test_refused_values_name_the_option(dask, workers, downloads, bad):
-    names = {"dask": "--dask", "workers": "--workers", "download_concurrency": "--download-concurrency"}
+def test_refused_values_name_the_option(dask, workers, downloads, bad, tmp_path):
     with pytest.raises(BadOption) as err:
-        check_scale_out(dask, workers, downloads, names)
+        check_scale_out(dask, workers, downloads, tmp_path)
     assert err.value.option == bad and str(err.value).startswith(f"{bad}: ")
+
+
+@pytest.mark.parametrize("value", [0, 1.5, True])
+def test_render_workers_is_its_own_option(value, tmp_path):
+    with pytest.raises(BadOption) as err:
+        check_scale_out(None, 2, 2, tmp_path, render_workers=value)
+    assert err.value.option == CLI_OPTIONS["render_workers"] == "--render-workers"
+    check_scale_out(None, 2, 2, tmp_path, render_workers=None)  # None: the annotate stage's default
 
 
 def test_the_runners_each_value_chooses():
