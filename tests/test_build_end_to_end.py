@@ -111,6 +111,33 @@ def test_second_build_reuses_everything_and_adds_no_rows(two_builds):
     assert len(ids) == len(set(ids))
 
 
+def test_a_refresh_of_the_embedded_site_takes_every_work_from_its_memo(two_builds):
+    """The mini site is served on the port this output root's last build used (the port is in every URL, so
+    in every memo key): the second build runs no work of acquire, segment or features, and keeps the version."""
+    from earsense_m2t.schemas.io import read_records
+    from earsense_m2t.schemas.layout import OutputLayout
+    from earsense_m2t.schemas.manifests import MOVEMENTS, SEGMENTS, WORKS
+
+    cwd, first, second = two_builds
+    assert first.returncode == 0 and second.returncode == 0, second.stderr[-3000:]
+    out = OutputLayout(cwd / "local")
+    start_urls = [line.split(" build of ")[1] for run in (first, second) for line in run.stdout.splitlines()
+                  if " build of " in line]
+    assert len(start_urls) == 2 and start_urls[0] == start_urls[1]  # the same port
+    assert out.minisite_port.read_text().strip() == start_urls[0].split(":")[2].split("/")[0]
+    works = {
+        "acquire": len(read_records(WORKS.path(out.build_dir), WORKS.record)),
+        "segment": len({m.work_id for m in read_records(MOVEMENTS.path(out.build_dir), MOVEMENTS.record)}),
+        "features": len({s.movement_id.split("#")[0]
+                         for s in read_records(SEGMENTS.path(out.build_dir), SEGMENTS.record)}),
+    }
+    [line] = [line for line in second.stdout.splitlines() if "unchanged, not rerun:" in line]
+    assert line.split(": ", 1)[1].startswith(", ".join(f"{stage} {n} works" for stage, n in works.items())), line
+    assert works["acquire"] >= 10
+    assert "no change, version kept" in second.stdout
+    assert [p.name for p in out.versions.trees()] == ["v1.0.0"]  # the refresh published no version
+
+
 def test_a_broken_recording_is_reported_and_the_build_goes_on(tmp_path_factory, catalogue):
     cwd = workdir(tmp_path_factory, "e2e-broken")
     tracks = [v for v in all_videos(catalogue) if v.recording_index == 0 and len(v.movements) == 1]
