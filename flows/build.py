@@ -92,6 +92,8 @@ from earsense_m2t.segment import SegmentWork, prepare_segments, segment_inputs
 from earsense_m2t.summary import BuildSummary
 from earsense_m2t.workdir import build_lock, sweep_leftovers
 
+#: the flow's own lines that may come before a run context (site_for); routed like the stages' (route_stage_logs)
+log = logging.getLogger(__name__)
 #: a per-work acquire task that raises (not a recording that fails: that is a Failure) is tried again
 ACQUIRE_RETRIES = 2
 ACQUIRE_RETRY_DELAY_S = 5.0
@@ -446,8 +448,8 @@ def site_for(site_url: str, paths: OutputLayout) -> Iterator[tuple[str, bool]]:
         except OSError as exc:
             if not port:
                 raise
-            get_run_logger().warning("the mini site's port %d (this output root's last) is taken (%s); serving it on "
-                                     "a free port, so every work's memo misses once", port, exc.strerror or exc)
+            log.warning("the mini site's port %d (this output root's last) is taken (%s); serving it on a free port, "
+                        "so every work's memo misses once", port, exc.strerror or exc)
             site = stack.enter_context(serve(cache_dir=paths.minisite_media))
         served = urlsplit(site.start_url).port
         if served != port and served is not None:
