@@ -8,8 +8,8 @@ served on 127.0.0.1 by this process; its audio is synthesized before the first t
 is the command a user types, a process of its own, timed wall-clock; all report to one Prefect server started
 here (without one, each build would start a temporary server of its own: about 9 s more per run):
 
-1. full build, 2 workers (``--workers 2 --download-concurrency 2``) into root A;
-2. the same build with 1 worker (``--workers 1 --download-concurrency 1``) into root B;
+1. full build, 2 workers (``--workers 2 --download-concurrency 2 --render-workers 2``) into root A;
+2. the same build with 1 worker (``--workers 1 --download-concurrency 1 --render-workers 1``) into root B;
 3. no-op refresh of A (nothing changed on the site); target: at most 5 % of (1), nothing rewritten;
 4. one work's article changed (the site restarted with it), refresh of A: the counts show what ran.
 
@@ -68,7 +68,8 @@ def build(name: str, site_url: str, out: Path, workers: int, pages_of, prefect_e
     files_before = parquet_files(out)
     started = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "earsense_m2t.cli", "build", "--site", site_url, "--out", str(out),
-                           "--workers", str(workers), "--download-concurrency", str(workers)],
+                           "--workers", str(workers), "--download-concurrency", str(workers),
+                           "--render-workers", str(workers)],
                           env=env, capture_output=True, text=True)
     seconds = time.monotonic() - started
     if proc.returncode != 0:
