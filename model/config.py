@@ -72,6 +72,8 @@ class GTPConfig:
         if self.micro_batch < 1 or self.batch_size % self.micro_batch:
             raise ValueError(f"GTPConfig {self.name}: batch_size {self.batch_size} is not a multiple of micro_batch "
                              f"{self.micro_batch}")
+        if self.group_k < 1:
+            raise ValueError(f"GTPConfig {self.name}: group_k {self.group_k} must be ≥ 1")
         if not 0.0 < self.momentum < 1.0:
             raise ValueError(f"GTPConfig {self.name}: momentum {self.momentum} outside (0, 1)")
         if self.conv_norm not in CONV_NORMS:

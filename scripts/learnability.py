@@ -9,7 +9,8 @@ The corpus (``offline/learnable.py``) and its release are made once under ``--ou
 is ``<out>/runs/<experiment>/v<corpus version>-<config>/`` (a killed run resumes there). The table is printed and
 written beside the run (``learnability.md``, ``learnability.json``).
 
-Development overrides (``--corpus-seed``, ``--works``, ``--epochs``, ``--folds``, ``--systems``) make a run that is
+Development overrides (``--corpus-seed``, ``--works``, ``--epochs``, ``--folds``, ``--systems``, ``--set FIELD=VALUE``
+for a field of the model config) make a run that is
 *not* the frozen plan: it goes to its own folder and the table says so. Tune on another corpus seed than the
 frozen one, so no test fold of the frozen corpus is scored before the settings are committed.
 """
@@ -41,6 +42,32 @@ def settings_state(path: Path) -> str:
     return "committed, unchanged" if clean.returncode == 0 else "committed, CHANGED since (not the frozen plan)"
 
 
+def config_changes(items: list[str]) -> dict[str, object]:
+    """``FIELD=VALUE`` pairs as config changes, each value read as JSON (``32``, ``1e-3``, ``true``) or else a string."""
+    from earsense_m2t.model.config import GTPConfig
+
+    fields = set(GTPConfig.__dataclass_fields__) - {"name"}
+    changes: dict[str, object] = {}
+    for item in items:
+        name, sep, raw = item.partition("=")
+        if not sep or name not in fields:
+            raise ValueError(f"{item!r} is not FIELD=VALUE with a field of the model config ({', '.join(sorted(fields))})")
+        try:
+            changes[name] = json.loads(raw)
+        except json.JSONDecodeError:
+            changes[name] = raw
+    return changes
+
+
+def override_config(name: str, changes: dict[str, object]) -> None:
+    """Make the named config carry ``changes`` for this process (a development run only: the run records them)."""
+    from earsense_m2t.model import config
+
+    base = config.get_config(name)
+    base.with_(**changes)  # validated now, not halfway through a run
+    config.CONFIGS[name] = lambda: base.with_(**changes)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--experiment", default="one_fold", help="a [experiment.<name>] of the settings file")
@@ -51,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--epochs", type=int, help="development: this many epochs")
     ap.add_argument("--folds", help="development: comma-separated test folds")
     ap.add_argument("--systems", help="development: comma-separated systems")
+    ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                    help="development: change one field of the model config (repeatable), e.g. --set group_k=32")
     args = ap.parse_args(argv)
 
     from earsense_m2t.model.learnability import load_settings
@@ -74,6 +103,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.systems:
         experiment = replace(experiment, systems=tuple(s.strip() for s in args.systems.split(",")))
         overrides["systems"] = experiment.systems
+    if args.set:
+        try:
+            changes = config_changes(args.set)
+            override_config(experiment.config, changes)
+        except ValueError as exc:
+            ap.error(f"--set: {exc}")
+        overrides["config"] = changes
 
     from earsense_m2t.model.threads import configure_threads
 
