@@ -1,18 +1,39 @@
-"""The evaluation metrics of Table 1: BLEU (two ways), METEOR, ROUGE-L, CIDEr-D and the sentiment correlation.
+"""The evaluation metrics of Table 1: BLEU (two ways), METEOR, ROUGE-L, CIDEr-D and the sentiment correlation (two ways).
 
 Scales: BLEU is sacrebleu's 0-100; METEOR, ROUGE-L and CIDEr-D are pycocoevalcap's figures ×100, as caption
 papers print them (METEOR and ROUGE-L then run 0-100; CIDEr-D, whose per-text maximum is 10, runs 0-1000).
-The sentiment correlation is a Pearson r, -1..1, unscaled.
+The sentiment correlations are Pearson r, -1..1, unscaled.
 
-**BLEU.** The headline is sacrebleu's corpus BLEU with the generated texts as hypotheses and the movement
-texts as the one reference stream (:func:`corpus_bleu`). The paper's released code
+**One case and tokenisation rule for every system** (:func:`normalize_text`). The neural systems' texts come
+out of the uncased WordPiece decoder (lower case, accents stripped, punctuation split off: "dvorak ' s"), the
+movement texts are raw and the TAGS baselines emit raw training texts. Scored as they are, a perfect neural
+output (the reference round-tripped through the tokenizer) gets BLEU 85.2 case-sensitive and 96.6 with
+sacrebleu's ``lowercase``, while a TAGS baseline's capitalised text is matched case for case. So every text,
+hypothesis and reference of every system, is first passed through the model's own tokenizer and back
+(bert-base-uncased WordPiece, encode then decode, special tokens dropped; :mod:`.tokenizer`): lower case, no
+accents, the decoder's spacing. The rule is idempotent, so a perfect neural output equals its normalised
+reference and scores the maximum of every metric (BLEU 100). Every metric but the paper's-call BLEU reads
+the normalised texts; then each applies its own tokenizer (sacrebleu's 13a for BLEU, PTB for the rest).
+
+**BLEU.** The headline is sacrebleu's corpus BLEU of the normalised texts, with the generated texts as
+hypotheses and the movement texts as the one reference stream (:func:`corpus_bleu`). The paper's released code
 (github.com/MusicTextSynaesthesia/MusicTextSynaesthesia, ``src/Metrics/__init__.py``: ``all_metrics`` →
 ``bleus``, called from ``src/Trainer/BaseTrainer.py``'s ``valid``) calls
 ``sacrebleu.corpus_bleu(reference, generated)`` where ``reference`` is the list of movement texts and
 ``generated`` the list of generated streams: the references stand as hypotheses and the generated texts
 as references. :func:`paper_compatible_bleu` makes that very call, so our figure can stand beside the
 paper's table; it is not BLEU of the generated text (the brevity penalty then punishes a *reference*
-shorter than the generated text, and precision is counted over the reference's n-grams).
+shorter than the generated text, and precision is counted over the reference's n-grams). It reads the texts
+as the systems emit them and the references raw, as the released code did (its generated texts were
+lower case too), so it is not under the rule above: it is the figure comparable with the paper's table.
+
+**Sentiment, two ways.** The paper's figure (``sentiment_r_corpus``, :func:`corpus_sentiment_correlation`)
+correlates corpus-level distributions: each text gets its emotion label (the label of highest share; a tie
+splits the text's vote equally), the labels are counted over the generated texts and over the references,
+and r is Pearson's between the two label distributions (the paper reports r = 0.96). The project's own
+(``sentiment_r``, :func:`sentiment_correlation`) is the mean over pairs of the r between a generated text's
+emotion distribution and its reference's: it asks whether each text carries its own movement's emotion,
+which the corpus figure cannot see (a system that emits the same texts in another order scores the same).
 
 **METEOR, ROUGE-L, CIDEr-D** come from ``pycocoevalcap`` (the coco-caption code): the texts are first
 tokenized by its Stanford PTBTokenizer (lower-cased, punctuation dropped; :func:`ptb_tokenize`), then
@@ -42,7 +63,7 @@ from earsense_m2t.annotation.metrics.emotion import EmotionModel, text_emotion
 if TYPE_CHECKING:
     from pycocoevalcap.meteor.meteor import Meteor  # type: ignore[import-untyped, unused-ignore]
 
-METRICS = ("bleu", "bleu_paper_compatible", "meteor", "rouge_l", "cider_d", "sentiment_r")
+METRICS = ("bleu", "bleu_paper_compatible", "meteor", "rouge_l", "cider_d", "sentiment_r_corpus", "sentiment_r")
 #: ids listed in one error message before "… and N more"
 MAX_IDS_SHOWN = 20
 #: what the released code put in place of a generated text that is empty or a lone full stop
@@ -56,9 +77,31 @@ def require_java() -> None:
                            "install it (apt-get install openjdk-17-jre-headless)")
 
 
-def corpus_bleu(hypotheses: Sequence[str], references: Sequence[str]) -> float:
-    """sacrebleu corpus BLEU (0-100) of the generated texts against one reference each, the standard way."""
+def normalize_text(text: str) -> str:
+    """The scoring rule's form of a text: the model's uncased WordPiece tokenizer, encode then decode.
+
+    Lower case, accents stripped, punctuation split off as the decoder spaces it, special tokens (and so
+    [UNK]) dropped, whitespace folded. Idempotent: a text the decoder produced comes back unchanged.
+    """
+    from earsense_m2t.model.tokenizer import wordpiece
+
+    tok = wordpiece()
+    return tok.decode(tok.encode(text, 1 << 30))
+
+
+def normalize_texts(texts: Sequence[str]) -> list[str]:
+    return [normalize_text(t) for t in texts]
+
+
+def corpus_bleu(hypotheses: Sequence[str], references: Sequence[str], *, normalized: bool = False) -> float:
+    """sacrebleu corpus BLEU (0-100) of the generated texts against one reference each, under the scoring rule.
+
+    Both sides go through :func:`normalize_text` first (``normalized=True``: they already did), then
+    sacrebleu's default 13a tokenization; hypotheses and references in their places.
+    """
     _check_lengths(hypotheses, references)
+    if not normalized:
+        hypotheses, references = normalize_texts(hypotheses), normalize_texts(references)
     return float(sacrebleu.corpus_bleu(list(hypotheses), [list(references)]).score)
 
 
@@ -178,14 +221,55 @@ def emotion_correlation(generated: Mapping[str, float], reference: Mapping[str, 
 
 
 def sentiment_correlation(hypotheses: Sequence[str], references: Sequence[str], model: EmotionModel) -> float | None:
-    """Mean Pearson r between the emotion distributions of each generated text and its reference.
+    """Mean Pearson r between the emotion distributions of each generated text and its reference (the project's).
 
     Only pairs where both texts show an emotion (and r is defined) count; None when no pair does.
     """
     _check_lengths(hypotheses, references)
-    rs = [r for h, ref in zip(hypotheses, references, strict=True)
-          if (r := emotion_correlation(text_emotion(h, model).emotions, text_emotion(ref, model).emotions)) is not None]
+    return mean_pair_correlation([text_emotion(h, model).emotions for h in hypotheses],
+                                 [text_emotion(r, model).emotions for r in references])
+
+
+def mean_pair_correlation(generated: Sequence[Mapping[str, float]], reference: Sequence[Mapping[str, float]]
+                          ) -> float | None:
+    """:func:`sentiment_correlation` from the texts' emotion distributions."""
+    rs = [r for g, ref in zip(generated, reference, strict=True) if (r := emotion_correlation(g, ref)) is not None]
     return float(np.mean(rs)) if rs else None
+
+
+def label_distribution(emotions: Sequence[Mapping[str, float]], labels: Sequence[str]) -> dict[str, float]:
+    """The share of texts per emotion label: each text votes for its label of highest share (a tie splits the
+    vote equally); a text without emotion (all shares 0) does not vote. All zeros when no text votes."""
+    counts = dict.fromkeys(labels, 0.0)
+    for dist in emotions:
+        top = max(dist.values(), default=0.0)
+        if top <= 0:
+            continue
+        winners = [label for label, share in dist.items() if share == top]
+        for label in winners:
+            counts[label] += 1.0 / len(winners)
+    total = sum(counts.values())
+    return {label: (n / total if total else 0.0) for label, n in counts.items()}
+
+
+def corpus_label_correlation(generated: Sequence[Mapping[str, float]], reference: Sequence[Mapping[str, float]]
+                             ) -> float | None:
+    """:func:`corpus_sentiment_correlation` from the texts' emotion distributions."""
+    labels = sorted({label for dist in (*generated, *reference) for label in dist})
+    return emotion_correlation(label_distribution(generated, labels), label_distribution(reference, labels))
+
+
+def corpus_sentiment_correlation(hypotheses: Sequence[str], references: Sequence[str], model: EmotionModel
+                                 ) -> float | None:
+    """The paper's sentiment figure: Pearson r between the corpus-level distributions of emotion labels.
+
+    Each text is labelled by ``model`` (:func:`label_distribution`), the labels are counted over the generated
+    texts and over the references, and the two distributions are correlated over the model's labels. None
+    when either side has no text with an emotion or either distribution is flat (r undefined).
+    """
+    _check_lengths(hypotheses, references)
+    return corpus_label_correlation([text_emotion(h, model).emotions for h in hypotheses],
+                                    [text_emotion(r, model).emotions for r in references])
 
 
 class Evaluator:
@@ -222,21 +306,33 @@ class Evaluator:
         if not units:
             return []
         require_java()
-        tokens = ptb_tokenize({(u, side, i): [texts[i]] for u, (hyps, refs) in enumerate(units)
+        normal: dict[str, str] = {}  # the scoring rule once per distinct text (a baseline repeats its texts)
+        for hyps, refs in units:
+            for text in (*hyps.values(), *refs.values()):
+                if text not in normal:
+                    normal[text] = normalize_text(text)
+        tokens = ptb_tokenize({(u, side, i): [normal[texts[i]]] for u, (hyps, refs) in enumerate(units)
                                for side, texts in (("h", hyps), ("r", refs)) for i in hyps})
+        emotions: dict[str, Mapping[str, float]] = {}
         out = []
         for u, (hypotheses, references) in enumerate(units):
             ids = sorted(hypotheses)
             hyps, refs = [hypotheses[i] for i in ids], [references[i] for i in ids]
+            norm_hyps, norm_refs = [normal[h] for h in hyps], [normal[r] for r in refs]
+            for text in (*norm_hyps, *norm_refs):
+                if text not in emotions:
+                    emotions[text] = text_emotion(text, self.emotion_model).emotions
+            emo_hyps, emo_refs = [emotions[h] for h in norm_hyps], [emotions[r] for r in norm_refs]
             tok_hyps = {i: tokens[(u, "h", i)] for i in ids}
             tok_refs = {i: tokens[(u, "r", i)] for i in ids}
             out.append({
-                "bleu": corpus_bleu(hyps, refs),
+                "bleu": corpus_bleu(norm_hyps, norm_refs, normalized=True),
                 "bleu_paper_compatible": paper_compatible_bleu(hyps, refs),
                 "meteor": meteor(tok_hyps, tok_refs, scorer=self.scorer()),
                 "rouge_l": rouge_l(tok_hyps, tok_refs),
                 "cider_d": cider_d(tok_hyps, tok_refs),
-                "sentiment_r": sentiment_correlation(hyps, refs, self.emotion_model),
+                "sentiment_r_corpus": corpus_label_correlation(emo_hyps, emo_refs),
+                "sentiment_r": mean_pair_correlation(emo_hyps, emo_refs),
             })
         return out
 
@@ -245,8 +341,9 @@ def evaluate_texts(hypotheses: Mapping[str, str], references: Mapping[str, str],
                    emotion_model: EmotionModel) -> dict[str, float | None]:
     """Every metric of :data:`METRICS` for generated texts against the movement texts, matched by id.
 
-    The ids of both sides must be the same (else ValueError naming those that differ). BLEU reads the
-    raw texts (sacrebleu tokenizes); METEOR, ROUGE-L and CIDEr-D the PTB-tokenized ones.
+    The ids of both sides must be the same (else ValueError naming those that differ). Every metric but the
+    paper's-call BLEU reads the texts under the scoring rule (:func:`normalize_text`); BLEU then tokenizes with
+    sacrebleu's 13a, METEOR, ROUGE-L and CIDEr-D read the PTB-tokenized texts.
     """
     with Evaluator(emotion_model) as evaluator:
         [scores] = evaluator.evaluate_many([(hypotheses, references)])
@@ -286,5 +383,7 @@ def _check_lengths(hypotheses: Sequence[str], references: Sequence[str]) -> None
         raise ValueError(f"{len(hypotheses)} hypotheses for {len(references)} references")
 
 
-__all__ = ["METRICS", "Evaluator", "cider_d", "corpus_bleu", "emotion_correlation", "evaluate_texts", "meteor", "meteor_process",
-           "paper_compatible_bleu", "ptb_tokenize", "require_java", "rouge_l", "sentiment_correlation"]
+__all__ = ["METRICS", "Evaluator", "cider_d", "corpus_bleu", "corpus_label_correlation", "corpus_sentiment_correlation",
+           "emotion_correlation", "evaluate_texts", "label_distribution", "mean_pair_correlation", "meteor",
+           "meteor_process", "normalize_text", "normalize_texts", "paper_compatible_bleu", "ptb_tokenize",
+           "require_java", "rouge_l", "sentiment_correlation"]

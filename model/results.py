@@ -26,7 +26,8 @@ SYSTEM_TITLES = {"tags_knn": "TAGS kNN", "tags_representative": "TAGS representa
                  "encoder_decoder": "Encoder-Decoder", "coordinate": "Coordinate",
                  "gtp_no_sentiment": "GTP without sentiment", "gtp": "GTP"}
 METRIC_TITLES = {"bleu": "BLEU", "bleu_paper_compatible": "BLEU (paper's call)", "meteor": "METEOR",
-                 "rouge_l": "ROUGE-L", "cider_d": "CIDEr-D", "sentiment_r": "sentiment r"}
+                 "rouge_l": "ROUGE-L", "cider_d": "CIDEr-D", "sentiment_r_corpus": "sentiment r (corpus, paper's)",
+                 "sentiment_r": "sentiment r (mean per pair)"}
 #: Kuang et al. (2022), Table 1: BLEU, 5-split average on 1,955 pairs (GTP per split: 7.04/6.79/6.66/6.55/7.05)
 PAPER_BLEU = {"tags_knn": 3.74, "tags_representative": 3.62, "encoder_decoder": 6.18, "coordinate": 6.42,
               "gtp_no_sentiment": 6.76, "gtp": 6.82}

@@ -21,9 +21,13 @@ from earsense_m2t.model.metrics import (  # noqa: E402
     Evaluator,
     cider_d,
     corpus_bleu,
+    corpus_label_correlation,
+    corpus_sentiment_correlation,
     evaluate_texts,
+    label_distribution,
     meteor,
     meteor_process,
+    normalize_text,
     paper_compatible_bleu,
     ptb_tokenize,
     require_java,
@@ -129,6 +133,8 @@ def test_every_metric_once_with_an_empty_hypothesis(evaluated):
     assert 0 < evaluated["meteor"] < 100 and 0 < evaluated["cider_d"] < 1000
     assert 0 < evaluated["bleu"] < 100 and 0 < evaluated["bleu_paper_compatible"] < 100
     assert evaluated["sentiment_r"] == pytest.approx(1.0)  # the empty text shows no emotion: left out
+    # corpus level: m2's label is missing from the generated side, so the two label distributions differ
+    assert evaluated["sentiment_r_corpus"] is not None and -1 <= evaluated["sentiment_r_corpus"] < 1
 
 
 def test_sentiment_correlation_is_none_without_an_emotion_and_negative_for_opposites():
@@ -165,3 +171,67 @@ def test_meteor_process_is_ended_on_exit_even_after_a_failure():
         raise KeyError("failed mid-way")
     assert process.returncode is not None and process.stdin.closed
     assert not running.lock.locked()  # the package's __del__ takes it: it must not hang
+
+
+def round_trip(text: str) -> str:
+    """What a perfect neural output looks like: the reference through the model's tokenizer and back."""
+    from earsense_m2t.model.tokenizer import wordpiece
+
+    tok = wordpiece()
+    return tok.decode(tok.encode(text, 1 << 30))
+
+
+ODD = "Dvořák's “Allegro” — in D-flat major, 3/4 time… don't STOP!"
+
+
+@pytest.mark.parametrize("form", [
+    pytest.param(round_trip, id="neural: round-tripped through the uncased tokenizer"),
+    pytest.param(lambda t: t, id="TAGS: the raw capitalised text"),
+    pytest.param(str.upper, id="upper case"),
+    pytest.param(lambda t: "  ".join(t.split(" ")), id="extra spaces"),
+])
+def test_every_form_of_the_reference_scores_the_maximum_under_the_rule(form):
+    refs = [*(REFERENCES[i] for i in IDS), ODD]
+    hyps = [form(r) for r in refs]
+    assert corpus_bleu(hyps, refs) == pytest.approx(100.0)
+
+
+def test_the_rule_is_the_tokenizer_round_trip_and_idempotent():
+    assert normalize_text(ODD) == round_trip(ODD) == "dvorak ' s “ allegro ” — in d - flat major, 3 / 4 time … don ' t stop!"
+    assert normalize_text(normalize_text(ODD)) == normalize_text(ODD)
+    # without the rule, the perfect neural output loses to the raw text (the case and the spacing differ)
+    assert sacrebleu.corpus_bleu([round_trip(ODD)], [[ODD]]).score < 50
+
+
+def test_a_perfect_neural_output_scores_the_maximum_of_every_metric_but_the_papers_call(evaluator):
+    [scores] = evaluator.evaluate_many([({i: round_trip(t) for i, t in REFERENCES.items()}, dict(REFERENCES))])
+    assert {k: scores[k] for k in ("bleu", "meteor", "rouge_l", "cider_d", "sentiment_r_corpus", "sentiment_r")} == \
+        pytest.approx({"bleu": 100.0, "meteor": 100.0, "rouge_l": 100.0, "cider_d": 1000.0, "sentiment_r_corpus": 1.0,
+                       "sentiment_r": 1.0})
+    assert scores["bleu_paper_compatible"] < 100  # the released code's call on raw references, kept as it was
+
+
+@pytest.mark.parametrize("emotions, expected", [
+    ([{"joy": 1.0, "fear": 0.0}], {"fear": 0.0, "joy": 1.0}),
+    ([{"joy": 0.6, "fear": 0.4}, {"joy": 0.2, "fear": 0.8}], {"fear": 0.5, "joy": 0.5}),
+    ([{"joy": 0.5, "fear": 0.5}, {"joy": 0.0, "fear": 1.0}], {"fear": 0.75, "joy": 0.25}),  # a tie splits its vote
+    ([{"joy": 0.0, "fear": 0.0}, {"joy": 1.0}], {"fear": 0.0, "joy": 1.0}),  # no emotion: no vote
+    ([{"joy": 0.0, "fear": 0.0}], {"fear": 0.0, "joy": 0.0}),
+])
+def test_each_text_votes_for_its_emotion_label(emotions, expected):
+    assert label_distribution(emotions, ["fear", "joy"]) == pytest.approx(expected)
+
+
+def test_the_corpus_figure_correlates_label_distributions_and_ignores_which_text_is_whose():
+    refs = [REFERENCES[i] for i in IDS]
+    shifted = refs[1:] + refs[:1]  # every text in another movement's place
+    model = LexiconEmotion()
+    assert corpus_sentiment_correlation(shifted, refs, model) == pytest.approx(1.0)
+    per_pair = sentiment_correlation(shifted, refs, model)
+    assert per_pair is not None and per_pair < 0.5
+    assert corpus_sentiment_correlation(["table chair"], [REFERENCES["m1"]], model) is None  # no label on one side
+    joy, fear = {"joy": 1.0, "fear": 0.0}, {"joy": 0.0, "fear": 1.0}
+    assert corpus_label_correlation([joy, joy, fear], [joy, fear, fear]) == pytest.approx(-1.0)  # two labels: ±1
+    three = {"joy": 0.0, "fear": 0.0, "anger": 1.0}
+    # (anger, fear, joy): 1/4, 1/4, 1/2 against 1/4, 1/2, 1/4, centred (-1, -1, 2) · (-1, 2, -1) / 6 = -3/6
+    assert corpus_label_correlation([joy, joy, fear, three], [joy, fear, fear, three]) == pytest.approx(-0.5)
