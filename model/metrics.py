@@ -307,12 +307,12 @@ class Evaluator:
             return []
         require_java()
         normal: dict[str, str] = {}  # the scoring rule once per distinct text (a baseline repeats its texts)
-        for hyps, refs in units:
-            for text in (*hyps.values(), *refs.values()):
+        for hypotheses, references in units:
+            for text in (*hypotheses.values(), *references.values()):
                 if text not in normal:
                     normal[text] = normalize_text(text)
-        tokens = ptb_tokenize({(u, side, i): [normal[texts[i]]] for u, (hyps, refs) in enumerate(units)
-                               for side, texts in (("h", hyps), ("r", refs)) for i in hyps})
+        tokens = ptb_tokenize({(u, side, i): [normal[texts[i]]] for u, (h, r) in enumerate(units)
+                               for side, texts in (("h", h), ("r", r)) for i in h})
         emotions: dict[str, Mapping[str, float]] = {}
         out = []
         for u, (hypotheses, references) in enumerate(units):
