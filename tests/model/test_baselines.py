@@ -9,7 +9,9 @@ sacrebleu = pytest.importorskip("sacrebleu")
 
 from earsense_m2t.model.baselines import (  # noqa: E402
     BASELINES,
+    PAPER_TAG_FIELDS,
     mean_sentence_bleu,
+    select_tags,
     shared_tags,
     tags_knn,
     tags_representative,
@@ -83,7 +85,7 @@ def test_every_test_row_gets_a_text_and_rows_with_equal_tags_the_same():
         chosen = baseline(train, test)
         assert set(chosen) == {"t#1", "t#2", "t#3"}, name
         assert chosen["t#1"] == chosen["t#2"], name
-    assert set(BASELINES) == {"tags_knn", "tags_representative"}
+    assert set(BASELINES) == {"tags_knn", "tags_representative", "tags_knn_5tags", "tags_representative_5tags"}
 
 
 def test_no_training_rows_is_an_error():
@@ -104,3 +106,33 @@ def test_mean_sentence_bleu_is_sacrebleus_sentence_bleu():
                 for i, h in enumerate(texts)]
     assert mean_sentence_bleu(texts) == pytest.approx(expected, abs=1e-9)
     assert expected[0] > 0 and expected[3] == 0  # not a vacuous comparison
+
+
+def full(id_: str, text: str, tempo: str, ensemble: str, key: str, mode: str, family: str) -> Example:
+    """An example with the release's five tags, in TAG_FIELDS order (tempo, ensemble, key, mode, family)."""
+    return ex(id_, text, tempo, ensemble, key, mode, family)
+
+
+# b#1 shares tempo and mode with the test row; a#1 the ensemble and the key, which only the five-tag rows see
+KEYED = [full("b#1", BRASS, "slow", "solo", "C", "minor", "brass"), full("a#1", WINDS, "fast", "trio", "D", "major", "keys")]
+TEST_ROW = full("t#1", "unused", "slow", "trio", "D", "minor", "wind")
+
+
+@pytest.mark.parametrize(("system", "expected"), [
+    ("tags_knn", BRASS),  # four tags: b#1 shares 2, a#1 1
+    ("tags_knn_5tags", WINDS),  # five: 2 each; the texts share nothing, so the smallest id, a#1
+    ("tags_representative", BRASS),  # the test tuple is unseen: b#1's class shares 2 of the four
+    ("tags_representative_5tags", WINDS),  # five: both classes share 2, both have one row: the smallest id
+])
+def test_the_papers_rows_compare_four_tags_and_the_extra_rows_five(system, expected):
+    assert BASELINES[system](KEYED, [TEST_ROW]) == {"t#1": expected}
+
+
+def test_the_papers_four_tags_are_the_releases_without_key():
+    assert PAPER_TAG_FIELDS == ("tempo_tag", "ensemble", "mode", "instrument_family")
+    [picked] = select_tags([TEST_ROW], PAPER_TAG_FIELDS)
+    assert picked.tags == ("slow", "trio", "minor", "wind")
+    [short] = select_tags([ex("s#1", "u", "fast")], PAPER_TAG_FIELDS)  # missing fields are unknown, not errors
+    assert short.tags == ("fast", None, None, None)
+    with pytest.raises(ValueError, match="unknown tag fields colour"):
+        select_tags([TEST_ROW], ["colour"])
