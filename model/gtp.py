@@ -15,8 +15,11 @@ Losses of one step (the full system):
 - sentiment, weight β = 5 (:mod:`earsense_m2t.model.sentiment`).
 
 The pooled representation compared by the cosine is the 20 × hidden segments flattened to one vector,
-so two movements are alike when they are alike segment by segment. :data:`SYSTEMS` turns losses off for
-the paper's ablations (encoder-decoder, coordinate, GTP without sentiment).
+so two movements are alike when they are alike segment by segment. :data:`SYSTEMS` is the one table of
+which losses each neural row of the paper's Table 1 uses: the ablations turn losses off (encoder-decoder,
+coordinate, GTP without sentiment), and the other rows add one loss to the Coordinate model (Joint's modality
+confusion, Contrastive, Pairwise, Triplet with k = 1 or 32 negatives, Sentiment; :mod:`earsense_m2t.model.losses`
+says what each computes and where it follows the paper or the authors' code).
 
 Every system starts from the fold's pretrained autoencoders (:meth:`GTPModel.load_pretrained`,
 :mod:`earsense_m2t.model.pretrain`), the paper's premise: GTP arranges a space that already encodes the
@@ -29,12 +32,14 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from earsense_m2t.model import losses as extra
+from earsense_m2t.model.augment import AUGMENTATIONS, augment
 from earsense_m2t.model.batch import Batch
 from earsense_m2t.model.config import GTPConfig
 from earsense_m2t.model.music import MusicDecoder, MusicEncoder, masked_segments, reconstruct_window
@@ -46,17 +51,40 @@ from earsense_m2t.model.tokenizer import VOCAB_SIZE
 
 @dataclass(frozen=True)
 class System:
-    """Which losses a trained system uses (the paper's Table 1 rows that are neural)."""
+    """Which losses a trained system uses (the paper's Table 1 rows that are neural).
+
+    The first four are the GTP model's own losses; the others are the extra rows' (:mod:`.losses`):
+    ``joint`` the modality discriminator and confusion, ``contrastive`` the augmentations' pull to the clean
+    music, ``pairwise`` the pair's cosine against its BLEU, ``triplet_k`` the triplet loss with that many
+    negatives (0: none).
+    """
 
     reconstruction: bool = True
     text_autoencoder: bool = True
     gtp: bool = True
     sentiment: bool = True
+    joint: bool = False
+    contrastive: bool = False
+    pairwise: bool = False
+    triplet_k: int = 0
+
+    def queue_size(self, cfg: GTPConfig) -> int:
+        """Entries the queue keeps: the GTP group's k, or more when the triplet loss needs k negatives and a positive."""
+        return max(cfg.group_k, self.triplet_k + 1)
 
 
+#: the Coordinate model: both autoencoders and the shared decoder, no GTP, no sentiment
+_COORDINATE = System(gtp=False, sentiment=False)
 SYSTEMS: dict[str, System] = {
     "encoder_decoder": System(reconstruction=False, text_autoencoder=False, gtp=False, sentiment=False),
-    "coordinate": System(gtp=False, sentiment=False),
+    # the authors' JointConfusionTrainer: no reconstruction; both modalities through the shared decoder, confused
+    "joint": System(reconstruction=False, gtp=False, sentiment=False, joint=True),
+    "coordinate": _COORDINATE,
+    "coordinate_contrastive": replace(_COORDINATE, contrastive=True),
+    "coordinate_pairwise": replace(_COORDINATE, pairwise=True),
+    "coordinate_triplet_k1": replace(_COORDINATE, triplet_k=1),
+    "coordinate_triplet_k32": replace(_COORDINATE, triplet_k=32),
+    "coordinate_sentiment": replace(_COORDINATE, sentiment=True),
     "gtp_no_sentiment": System(sentiment=False),
     "gtp": System(),
 }
@@ -124,9 +152,10 @@ class GTPModel(nn.Module):
         self.text_encoder = TextEncoder(cfg, embeddings)
         self.text_decoder = TextDecoder(cfg, embeddings)
         self.sentiment = SentimentHead(cfg.hidden, n_emotions) if n_emotions and self.system.sentiment else None
+        self.discriminator = extra.ModalityDiscriminator(cfg.segments, cfg.hidden) if self.system.joint else None
         # the momentum encoder: a copy that follows the online encoder slowly and is never trained directly
         self.momentum_encoder = copy.deepcopy(self.music_encoder).requires_grad_(False).eval()
-        self.queue = GroupQueue(cfg.group_k, cfg.segments * cfg.hidden)
+        self.queue = GroupQueue(self.system.queue_size(cfg), cfg.segments * cfg.hidden)
         #: samples accumulated since the last optimizer step: the momentum update's exponent (not saved: a
         #: checkpoint is written between steps, where it is 0)
         self.pending_samples = 0
@@ -173,23 +202,59 @@ class GTPModel(nn.Module):
         if system.text_autoencoder:
             text = self.text_segments(batch.tokens, batch.token_mask)
             out["text_autoencoder"] = self.text_decoder.loss(batch.tokens, batch.token_mask, text)
+            if self.discriminator is not None:
+                out["discriminator"] = extra.discriminator_loss(self.discriminator, music, text)
+                out["confusion"] = extra.confusion_loss(self.discriminator, music, text)
         keys = self.keys(batch.spec, batch.frames)
         if system.gtp:
             out["gtp"] = self.gtp_loss(music.flatten(1), batch.ids, batch.texts)
+        if system.contrastive:
+            out["contrastive"] = self.contrastive_loss(batch, music, generator)
+        if system.pairwise or system.triplet_k:
+            out.update(self.queue_losses(music.flatten(1), batch.ids, batch.texts))
         if self.sentiment is not None and batch.emotion is not None and batch.has_emotion is not None:
             out["sentiment"] = sentiment_loss(self.sentiment(music), batch.emotion, batch.has_emotion)
-        weights = {"gtp": cfg.alpha, "sentiment": cfg.beta}
+        weights = {"gtp": cfg.alpha, "sentiment": cfg.beta, **extra.WEIGHTS}
         out["total"] = sum((weights.get(k, 1.0) * v for k, v in out.items()), torch.zeros((), device=music.device))
         return out, keys
+
+    def group(self, query: Tensor, ids: Sequence[str], texts: Sequence[str]) -> tuple[Tensor, Tensor, Tensor]:
+        """(B, queue) music cosines of the batch's pooled music against the queue's keys, the sentence-BLEU text
+        similarities, and which entries may be in each sample's group (not its own movement)."""
+        keys = self.queue.keys.to(query.device)
+        music = F.normalize(query, dim=1) @ F.normalize(keys, dim=1).T
+        text = torch.tensor(group_similarities(texts, self.queue.texts), dtype=music.dtype, device=music.device)
+        return music, text, self.queue.valid(ids).to(music.device)
 
     def gtp_loss(self, query: Tensor, ids: Sequence[str], texts: Sequence[str]) -> Tensor:
         """The GTP loss of a batch's pooled music against the queue's group (0 while the queue is empty)."""
         if not len(self.queue):
             return query.sum() * 0.0
-        keys = self.queue.keys.to(query.device)
-        music = F.normalize(query, dim=1) @ F.normalize(keys, dim=1).T
-        text = torch.tensor(group_similarities(texts, self.queue.texts), dtype=music.dtype, device=music.device)
-        return gtp_loss_from_similarities(music, text, self.queue.valid(ids).to(music.device), self.cfg.gtp_temperature)
+        music, text, valid = self.group(query, ids, texts)
+        return gtp_loss_from_similarities(music, text, valid, self.cfg.gtp_temperature)
+
+    def queue_losses(self, query: Tensor, ids: Sequence[str], texts: Sequence[str]) -> dict[str, Tensor]:
+        """The system's pairwise and triplet losses against the queue (:mod:`.losses`; 0 while it is empty)."""
+        out: dict[str, Tensor] = {}
+        if not len(self.queue):
+            zero = query.sum() * 0.0
+            return {**({"pairwise": zero} if self.system.pairwise else {}),
+                    **({"triplet": zero} if self.system.triplet_k else {})}
+        music, text, valid = self.group(query, ids, texts)
+        if self.system.pairwise:
+            out["pairwise"] = extra.pairwise_loss(music, text, valid)
+        if self.system.triplet_k:
+            out["triplet"] = extra.triplet_loss(music, text, valid, self.system.triplet_k)
+        return out
+
+    def contrastive_loss(self, batch: Batch, music: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        """The pooled music of each of the four augmentations (:mod:`.augment`) against the clean ``music``."""
+        pooled = []
+        for name in AUGMENTATIONS:
+            spec, frames = augment(name, batch.spec, batch.frames, generator, time_factor=self.cfg.time_factor,
+                                   max_frames=self.cfg.max_frames)
+            pooled.append(self.music_segments(spec, frames)[2])
+        return extra.contrastive_loss(music, pooled)
 
     @torch.no_grad()
     def update_momentum(self, samples: int = 1) -> None:
