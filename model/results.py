@@ -5,6 +5,9 @@ figure of a fold is the mean over its seeds; ``mean`` and ``std`` are over folds
 average"), and the spread over seeds is reported beside them (``per_seed``: each seed's mean over
 folds; ``seed_std``: their standard deviation), so the two kinds of spread are never mixed.
 
+:func:`significance` compares GTP with every other system of the run: a paired test over the (fold, seed)
+units both have (:data:`SIGNIFICANCE_TEST`), one p-value per metric; the paper claims p < 0.001 for BLEU.
+
 The paper's own figures sit in :data:`PAPER_BLEU` so the Markdown table can put them beside ours.
 They were measured with the released code's swapped BLEU call (``bleu_paper_compatible`` is the
 comparable column), on a linear STFT with hop 255 and on a different crawl of the site.
@@ -15,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import statistics
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +26,29 @@ from typing import Any
 
 #: Table 1 rows in the paper's order: the two baselines without audio, then the neural systems
 SYSTEM_ORDER = ("tags_knn", "tags_representative", "encoder_decoder", "coordinate", "gtp_no_sentiment", "gtp")
+#: rows that are not the paper's: the TAGS baselines on the release's five tags (the paper compares four)
+EXTRA_SYSTEMS = ("tags_knn_5tags", "tags_representative_5tags")
 SYSTEM_TITLES = {"tags_knn": "TAGS kNN", "tags_representative": "TAGS representative",
                  "encoder_decoder": "Encoder-Decoder", "coordinate": "Coordinate",
-                 "gtp_no_sentiment": "GTP without sentiment", "gtp": "GTP"}
+                 "gtp_no_sentiment": "GTP without sentiment", "gtp": "GTP",
+                 "tags_knn_5tags": "TAGS kNN, five tags (extra row)",
+                 "tags_representative_5tags": "TAGS representative, five tags (extra row)"}
+#: the system the significance tests compare every other one with
+SIGNIFICANCE_REFERENCE = "gtp"
+SIGNIFICANCE_TEST = ("two-sided paired t-test (scipy.stats.ttest_rel) over the (fold, seed) units both systems have, "
+                     "a TAGS baseline's fold figure paired with each seed's; the exact Wilcoxon signed-rank test "
+                     "(scipy.stats.wilcoxon) beside it")
+#: how every system's texts are scored, said in every results.md (model/metrics.py)
+SCORING_RULE = (
+    "Every text, generated or reference, of every system is first passed through the model's uncased WordPiece "
+    "tokenizer and back (lower case, accents stripped, the decoder's spacing), then each metric's own tokenizer "
+    "(sacrebleu 13a for BLEU, PTB for METEOR, ROUGE-L and CIDEr-D): a perfect neural output scores BLEU 100, and "
+    "a TAGS baseline's capitalised text is no longer matched case for case against the lower-case neural ones. "
+    "'BLEU (paper's call)' is the released code's sacrebleu call (references as hypotheses, generated texts as "
+    "the reference stream) on the texts as emitted and raw references, comparable with the paper's table. "
+    "Sentiment, two ways: the paper's corpus figure correlates the distribution of emotion labels (each text's "
+    "top label) over the generated texts with that over the references (paper: r = 0.96); ours is the mean over "
+    "pairs of the r between a generated text's emotion distribution and its reference's.")
 METRIC_TITLES = {"bleu": "BLEU", "bleu_paper_compatible": "BLEU (paper's call)", "meteor": "METEOR",
                  "rouge_l": "ROUGE-L", "cider_d": "CIDEr-D", "sentiment_r_corpus": "sentiment r (corpus, paper's)",
                  "sentiment_r": "sentiment r (mean per pair)"}
@@ -77,9 +101,7 @@ def summarize(units: Sequence[Unit], metrics: Sequence[str], folds: Sequence[int
     says how many folds the mean covers.
     """
     out: dict[str, dict[str, dict[str, Any]]] = {}
-    systems = [s for s in SYSTEM_ORDER if any(u.system == s for u in units)]
-    systems += sorted({u.system for u in units} - set(systems))
-    for system in systems:
+    for system in _systems(units):
         mine = [u for u in units if u.system == system]
         out[system] = {}
         for metric in metrics:
@@ -101,6 +123,83 @@ def summarize(units: Sequence[Unit], metrics: Sequence[str], folds: Sequence[int
     return out
 
 
+def _systems(units: Sequence[Unit]) -> list[str]:
+    """The systems of ``units``: the paper's rows in its order, the extra rows, then any other by name."""
+    known = (*SYSTEM_ORDER, *(s for s in EXTRA_SYSTEMS if s not in SYSTEM_ORDER))
+    systems = [s for s in known if any(u.system == s for u in units)]
+    return systems + sorted({u.system for u in units} - set(systems))
+
+
+def paired_test(reference: Mapping[tuple[int, int], float], other: Mapping[tuple[int, int], float]) -> dict[str, Any]:
+    """:data:`SIGNIFICANCE_TEST` of ``reference`` against ``other``, per-(fold, seed) figures paired by key.
+
+    ``n``: the pairs; ``mean_difference``: reference minus other; ``wins``: pairs where the reference is higher.
+    With fewer than 2 pairs there is no test (p None); differences all 0 give p = 1.
+    """
+    keys = sorted(set(reference) & set(other))
+    diffs = [reference[k] - other[k] for k in keys]
+    out: dict[str, Any] = {"n": len(keys), "mean_difference": _mean(diffs) if diffs else None,
+                           "wins": sum(d > 0 for d in diffs), "p_t": None, "p_wilcoxon": None}
+    if len(diffs) < 2:
+        return out
+    if all(d == 0 for d in diffs):
+        return {**out, "p_t": 1.0, "p_wilcoxon": 1.0}
+    from scipy import stats
+
+    with warnings.catch_warnings():  # a tiny or constant sample: scipy warns, the figure is still its answer
+        warnings.simplefilter("ignore")
+        p_t = float(stats.ttest_rel([reference[k] for k in keys], [other[k] for k in keys]).pvalue)
+        try:
+            p_w = float(stats.wilcoxon(diffs).pvalue)
+        except ValueError:
+            p_w = math.nan
+    return {**out, "p_t": p_t if math.isfinite(p_t) else None, "p_wilcoxon": p_w if math.isfinite(p_w) else None}
+
+
+def significance(units: Sequence[Unit], metrics: Sequence[str], reference: str = SIGNIFICANCE_REFERENCE
+                 ) -> dict[str, Any]:
+    """``{reference, test, against: {system: {metric: paired_test(...)}}}``: the reference against every other system.
+
+    ``against`` is empty when the run has no unit of the reference system.
+    """
+    def figures(system: str, metric: str) -> dict[tuple[int, int], float]:
+        return {(u.fold, u.seed): float(v) for u in units if u.system == system
+                and (v := u.metrics.get(metric)) is not None and math.isfinite(float(v))}
+
+    present = _systems(units)
+    against = {} if reference not in present else {
+        system: {metric: paired_test(figures(reference, metric), figures(system, metric)) for metric in metrics}
+        for system in present if system != reference}
+    return {"reference": reference, "test": SIGNIFICANCE_TEST, "against": against}
+
+
+def _p(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def _significance_lines(sig: Mapping[str, Any], metrics: Sequence[str]) -> list[str]:
+    against: Mapping[str, Mapping[str, Mapping[str, Any]]] = sig.get("against", {})
+    if not against:
+        return []
+    ref = SYSTEM_TITLES.get(sig["reference"], sig["reference"])
+    lines = ["", f"## Significance: {ref} against each system", "",
+             f"Test: {sig['test']}. Cells: mean difference ({ref} − system), p (t-test), p (Wilcoxon); n pairs. "
+             "The paper claims p < 0.001 for BLEU.", "",
+             "| system | n | " + " | ".join(METRIC_TITLES[m] for m in metrics) + " |",
+             "|---|---:|" + "---:|" * len(metrics)]
+    for system, tests in against.items():
+        n = max((t["n"] for t in tests.values()), default=0)
+        cells = []
+        for m in metrics:
+            t = tests.get(m, {})
+            diff = t.get("mean_difference")
+            cells.append("—" if diff is None else f"{diff:+.2f}, p {_p(t.get('p_t'))}, W {_p(t.get('p_wilcoxon'))}")
+        lines.append(f"| {SYSTEM_TITLES.get(system, system)} | {n} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def _cell(stat: Mapping[str, Any]) -> str:
     if stat.get("mean") is None:
         return "—"
@@ -116,8 +215,8 @@ def markdown(results: Mapping[str, Any]) -> str:
              f"{len(folds)} folds ({', '.join(map(str, folds))}) × {len(results['seeds'])} seed(s) "
              f"({', '.join(map(str, results['seeds']))}), {results['settings']['epochs']} epoch(s) per system; "
              f"device {results['environment']['device']}. Cells: mean ± std over folds (each fold: mean over seeds). "
-             "BLEU, METEOR, ROUGE-L and CIDEr-D × 100; sentiment r: Pearson r of the emotion distributions of the "
-             "generated and the reference text.", "",
+             "BLEU, METEOR, ROUGE-L and CIDEr-D × 100; sentiment r: Pearson r, unscaled.", "",
+             f"Scoring: {SCORING_RULE}", "",
              "| system | " + " | ".join(METRIC_TITLES[m] for m in metrics) + " | paper's BLEU |",
              "|---|" + "---:|" * (len(metrics) + 1)]
     for name, stats in systems.items():
@@ -134,6 +233,7 @@ def markdown(results: Mapping[str, Any]) -> str:
         seed_std = bleu.get("seed_std")
         lines.append(f"| {SYSTEM_TITLES.get(name, name)} | " + " | ".join(per)
                      + f" | {'—' if seed_std is None else f'{seed_std:.2f}'} |")
+    lines += _significance_lines(results.get("significance", {}), metrics)
     if results.get("failures"):
         lines += ["", "Units that failed (left out of the means):", ""]
         lines += [f"- {f['item_id']}: {f['reason']}" for f in results["failures"]]
@@ -177,5 +277,6 @@ def write_json(path: Path, payload: Mapping[str, Any]) -> Path:
     return path
 
 
-__all__ = ["DIFFERENCES", "METRIC_TITLES", "PAPER_BLEU", "SYSTEM_ORDER", "SYSTEM_TITLES", "Unit", "markdown",
+__all__ = ["DIFFERENCES", "EXTRA_SYSTEMS", "METRIC_TITLES", "PAPER_BLEU", "SCORING_RULE", "SIGNIFICANCE_REFERENCE",
+           "SIGNIFICANCE_TEST", "SYSTEM_ORDER", "SYSTEM_TITLES", "Unit", "markdown", "paired_test", "significance",
            "plot_losses", "summarize", "write_json"]

@@ -9,12 +9,17 @@ import pytest
 
 from earsense_m2t.model.results import (
     DIFFERENCES,
+    EXTRA_SYSTEMS,
     PAPER_BLEU,
+    SCORING_RULE,
+    SIGNIFICANCE_TEST,
     SYSTEM_ORDER,
     SYSTEM_TITLES,
     Unit,
     markdown,
+    paired_test,
     plot_losses,
+    significance,
     summarize,
     write_json,
 )
@@ -51,12 +56,46 @@ def test_a_fold_whose_units_all_failed_is_left_out_and_said_so():
 def test_systems_come_in_the_papers_order():
     table = summarize([Unit(s, 0, 0, {"bleu": 1.0}) for s in reversed(SYSTEM_ORDER)], ["bleu"], [0], [0])
     assert list(table) == list(SYSTEM_ORDER)
+    names = ["zz_other", *EXTRA_SYSTEMS, *SYSTEM_ORDER]
+    table = summarize([Unit(s, 0, 0, {"bleu": 1.0}) for s in names], ["bleu"], [0], [0])
+    assert list(table) == [*SYSTEM_ORDER, *EXTRA_SYSTEMS, "zz_other"]  # the extra rows after the paper's
+
+
+def keyed(values: list[float]) -> dict[tuple[int, int], float]:
+    return {(fold, seed): v for (fold, seed), v in zip([(f, s) for f in range(5) for s in range(3)], values, strict=False)}
+
+
+@pytest.mark.parametrize(("reference", "other", "expected"), [
+    # four pairs, all better: t-test as scipy's, exact Wilcoxon 2 / 2^4 (two-sided)
+    ([6.0, 8.0, 2.0, 4.0], [3.0, 3.0, 1.0, 1.0], {"n": 4, "mean_difference": 3.0, "wins": 4, "p_wilcoxon": 0.125}),
+    ([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], {"n": 3, "mean_difference": 0.0, "wins": 0, "p_t": 1.0, "p_wilcoxon": 1.0}),
+    ([5.0], [1.0], {"n": 1, "mean_difference": 4.0, "wins": 1, "p_t": None, "p_wilcoxon": None}),  # no test
+    ([], [], {"n": 0, "mean_difference": None, "wins": 0, "p_t": None, "p_wilcoxon": None}),
+    ([3.0, 4.0, 5.0], [2.0, 3.0, 4.0], {"n": 3, "mean_difference": 1.0, "p_t": 0.0}),  # constant gain: t infinite
+])
+def test_the_paired_test(reference, other, expected):
+    got = paired_test(keyed(reference), keyed(other))
+    assert {k: got[k] for k in expected} == pytest.approx(expected)
+    if expected["n"] == 4:
+        from scipy import stats
+
+        assert got["p_t"] == pytest.approx(stats.ttest_rel(reference, other).pvalue)
+
+
+def test_significance_pairs_gtp_with_each_system_on_the_same_fold_and_seed():
+    sig = significance([*units(), Unit("gtp", 2, 0, {"bleu": 9.0})], ["bleu", "meteor"])
+    assert sig["reference"] == "gtp" and sig["test"] == SIGNIFICANCE_TEST and list(sig["against"]) == ["tags_knn"]
+    bleu = sig["against"]["tags_knn"]["bleu"]
+    assert (bleu["n"], bleu["mean_difference"], bleu["wins"]) == (4, 3.0, 4)  # gtp's fold 2 has no partner
+    assert sig["against"]["tags_knn"]["meteor"]["n"] == 0  # the baseline has no METEOR
+    assert significance([u for u in units() if u.system != "gtp"], ["bleu"])["against"] == {}
 
 
 def results_payload() -> dict:
     return {"dataset_version": "1.2.0", "config": "tiny", "folds": [0, 1], "seeds": [0, 1],
             "settings": {"epochs": 3}, "environment": {"device": "cpu"},
             "systems": summarize(units(), ["bleu", "meteor"], [0, 1], [0, 1]),
+            "significance": significance(units(), ["bleu", "meteor"]),
             "failures": [{"item_id": "gtp/fold1/seed2", "code": "training_failed", "reason": "CUDA out of memory"}]}
 
 
@@ -70,6 +109,9 @@ def test_the_markdown_table_has_each_system_its_folds_the_papers_bleu_and_the_di
     assert "| GTP | 7.00 ± 1.41 | 3.00 ± 1.41 | 1.41 |" in text  # per fold: mean ± std over seeds; seeds' spread
     assert "gtp/fold1/seed2: CUDA out of memory" in text
     assert all(d in text for d in DIFFERENCES)
+    assert SCORING_RULE in text and "## Significance: GTP against each system" in text
+    # 4 pairs, all better: t-test p of the differences 3, 5, 1, 3; Wilcoxon 0.125
+    assert "| TAGS kNN | 4 | +3.00, p 0.035, W 0.125 | — |" in text
 
 
 def test_the_loss_plot_and_the_json_are_written(tmp_path):
