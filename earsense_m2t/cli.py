@@ -227,9 +227,11 @@ def train(
     epochs: Annotated[int | None, typer.Option(min=1, help="Epochs per system, instead of the profile's.")] = None,
     seeds: Annotated[str | None, typer.Option(help="Comma-separated seeds, instead of the profile's.")] = None,
     folds: Annotated[str | None, typer.Option(help="Comma-separated test folds (default: every fold).")] = None,
-    systems: Annotated[str | None, typer.Option(help="Comma-separated systems (default: all six: tags_knn, "
-                                                "tags_representative, encoder_decoder, coordinate, "
-                                                "gtp_no_sentiment, gtp).")] = None,
+    systems: Annotated[str | None, typer.Option(help="Comma-separated systems (default: all twelve rows of the "
+                                                "paper's Table 1: tags_knn, tags_representative, encoder_decoder, "
+                                                "joint, coordinate, coordinate_contrastive, coordinate_pairwise, "
+                                                "coordinate_triplet_k1, coordinate_triplet_k32, "
+                                                "coordinate_sentiment, gtp_no_sentiment, gtp).")] = None,
     device: Annotated[str, typer.Option(help="'auto' (CUDA when present, mixed precision), 'cpu', 'cuda', "
                                         "'cuda:N'.")] = "auto",
     micro_batch: Annotated[int | None, typer.Option(min=1, help="Samples per forward pass, accumulated to the "

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from earsense_m2t.model.config import GTPConfig, get_config
 from earsense_m2t.model.data import Release, Split, Standardizer, fit_standardizer, fold_split, load_release, version_path
 from earsense_m2t.model.results import SYSTEM_ORDER, Unit, markdown, plot_losses, summarize, write_json
+from earsense_m2t.model.systems import TABLE1_SYSTEMS
 from earsense_m2t.schemas import Failure, StageResult
 from earsense_m2t.schemas.stages import Stage
 from earsense_m2t.schemas.training import TrainingRun
@@ -53,7 +54,7 @@ class Plan:
     epochs: int
     seeds: tuple[int, ...] = (0, 1, 2)
     folds: tuple[int, ...] | None = None
-    systems: tuple[str, ...] = SYSTEM_ORDER
+    systems: tuple[str, ...] = TABLE1_SYSTEMS
     beam: int = 3
     max_tokens: int = 200
     validation_works: float = 0.1
@@ -77,9 +78,10 @@ class Plan:
         return replace(plan, **{k: v for k, v in overrides.items() if v is not None})
 
     def check(self) -> None:
-        unknown = [s for s in self.systems if s not in SYSTEM_ORDER]
+        known = (*TABLE1_SYSTEMS, *(s for s in SYSTEM_ORDER if s not in TABLE1_SYSTEMS))
+        unknown = [s for s in self.systems if s not in known]
         if unknown:
-            raise ValueError(f"unknown systems {', '.join(unknown)}; known: {', '.join(SYSTEM_ORDER)}")
+            raise ValueError(f"unknown systems {', '.join(unknown)}; known: {', '.join(known)}")
         if self.epochs < 1:
             raise ValueError(f"epochs {self.epochs}: at least 1")
         if not self.seeds:

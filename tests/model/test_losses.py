@@ -160,3 +160,14 @@ def test_the_triplet_queue_holds_k_negatives_and_a_positive():
     assert GTPModel(cfg, SYSTEMS["coordinate_triplet_k32"]).queue.k == 33
     assert GTPModel(cfg, SYSTEMS["coordinate_triplet_k1"]).queue.k == cfg.group_k
     assert GTPModel(cfg, SYSTEMS["gtp"]).queue.k == cfg.group_k
+
+
+def test_every_table1_row_is_a_system_of_the_train_stage():
+    from earsense_m2t.model.run import BASELINE_SYSTEMS, Plan
+    from earsense_m2t.model.systems import TABLE1_SYSTEMS, TABLE1_TITLES
+
+    assert len(TABLE1_SYSTEMS) == 12 and set(TABLE1_TITLES) == set(TABLE1_SYSTEMS)
+    assert set(SYSTEMS) == set(TABLE1_SYSTEMS) - set(BASELINE_SYSTEMS)
+    smoke = Plan.profile("smoke", "tiny", folds=(0,))
+    smoke.check()  # every system, one fold, one epoch
+    assert smoke.systems == TABLE1_SYSTEMS and smoke.epochs == 1

@@ -10,8 +10,8 @@ import pytest
 pytest.importorskip("torch", reason="torch is not installed: install the model extra (bash scripts/setup.sh --model)")
 pytest.importorskip("pycocoevalcap", reason="pycocoevalcap is not installed: install the model extra")
 
-from earsense_m2t.model.results import SYSTEM_ORDER  # noqa: E402
 from earsense_m2t.model.run import Plan, prepare, train_release  # noqa: E402
+from earsense_m2t.model.systems import TABLE1_SYSTEMS  # noqa: E402
 from earsense_m2t.schemas.training import TrainingRun  # noqa: E402
 from tests.model._release import movements, spectrograms, write_release  # noqa: E402
 
@@ -38,7 +38,7 @@ def test_the_profiles():
     assert (smoke.epochs, smoke.seeds, smoke.folds, smoke.beam, smoke.max_tokens) == (1, (0,), (0, 1), 3, 200)
     assert smoke.pretrain_epochs == (1, 1)
     full = Plan.profile("full", "paper", seeds=(4,))
-    assert full.epochs == 40 and full.seeds == (4,) and full.folds is None and full.systems == SYSTEM_ORDER
+    assert full.epochs == 40 and full.seeds == (4,) and full.folds is None and full.systems == TABLE1_SYSTEMS
     assert full.pretrain_epochs is None  # the config's
     with pytest.raises(ValueError, match="unknown training profile 'fast'"):
         Plan.profile("fast", "tiny")
@@ -92,10 +92,10 @@ def test_a_smoke_run_writes_the_table_with_every_system(smoke_run):
     out, result, _ = smoke_run
     [run] = result.of(TrainingRun)
     assert run.id == "v9.9.9-tiny" and run.folds == (0, 1) and run.seeds == (0,) and not result.failures
-    assert result.counts["computed"] == 2 * len(SYSTEM_ORDER) and result.counts["reused"] == 0
+    assert result.counts["computed"] == 2 * len(TABLE1_SYSTEMS) == 24 and result.counts["reused"] == 0
     results = json.loads((out / "v9.9.9-tiny" / "results.json").read_text())
     assert results["dataset_version"] == "9.9.9" and results["config"] == "tiny"
-    assert list(results["systems"]) == list(SYSTEM_ORDER)
+    assert sorted(results["systems"]) == sorted(TABLE1_SYSTEMS)  # all twelve rows of the paper's Table 1
     for name, metrics in results["systems"].items():
         for metric in ("bleu", "bleu_paper_compatible", "meteor", "rouge_l", "cider_d"):
             stat = metrics[metric]
@@ -132,7 +132,7 @@ def test_a_second_call_reuses_every_unit_and_another_plan_is_refused(smoke_run, 
     out, first, _ = smoke_run
     lines: list[str] = []
     again = train_release(dataset, None, Plan.profile("smoke", "tiny", max_tokens=12), out, log=lines.append)
-    assert again.counts["computed"] == 0 and again.counts["reused"] == 2 * len(SYSTEM_ORDER)
+    assert again.counts["computed"] == 0 and again.counts["reused"] == 2 * len(TABLE1_SYSTEMS)
     assert not [line for line in lines if line.startswith("pretrain")], lines  # every unit done: nothing to pretrain
     [a], [b] = first.of(TrainingRun), again.of(TrainingRun)
     assert a.bleu == b.bleu

@@ -1,0 +1,25 @@
+"""The rows of the paper's Table 1 as systems of ``earsense-m2t train --systems …``: names, order and titles.
+
+Torch-free, so the CLI checks ``--systems`` and the results table orders its rows without the model extra.
+Which losses each neural system trains with is :data:`earsense_m2t.model.gtp.SYSTEMS` (a test keeps the two
+lists in step); the two TAGS baselines are :mod:`earsense_m2t.model.baselines`.
+"""
+
+from __future__ import annotations
+
+#: Kuang et al. (2022), Table 1, in the paper's order: the two baselines without audio, the Encoder-Decoder, Joint
+#: and Coordinate models, the Coordinate model with each other loss, and GTP
+TABLE1_SYSTEMS = ("tags_knn", "tags_representative", "encoder_decoder", "joint", "coordinate", "coordinate_contrastive",
+                  "coordinate_pairwise", "coordinate_triplet_k1", "coordinate_triplet_k32", "coordinate_sentiment",
+                  "gtp_no_sentiment", "gtp")
+#: the rows' names as the paper's table prints them
+TABLE1_TITLES = {"tags_knn": "TAGS kNN", "tags_representative": "TAGS representative",
+                 "encoder_decoder": "Encoder-Decoder", "joint": "Joint", "coordinate": "Coordinate",
+                 "coordinate_contrastive": "Coordinate + Contrastive loss", "coordinate_pairwise": "Coordinate + Pairwise loss",
+                 "coordinate_triplet_k1": "Coordinate + Triplet loss (k = 1)",
+                 "coordinate_triplet_k32": "Coordinate + Triplet loss (k = 32)",
+                 "coordinate_sentiment": "Coordinate + Sentiment loss", "gtp_no_sentiment": "GTP without sentiment",
+                 "gtp": "GTP"}
+
+
+__all__ = ["TABLE1_SYSTEMS", "TABLE1_TITLES"]
