@@ -30,7 +30,16 @@ from typing import TYPE_CHECKING, Any
 
 from earsense_m2t.model.config import GTPConfig, get_config
 from earsense_m2t.model.data import Release, Split, Standardizer, fit_standardizer, fold_split, load_release, version_path
-from earsense_m2t.model.results import SYSTEM_ORDER, Unit, markdown, plot_losses, summarize, write_json
+from earsense_m2t.model.results import (
+    EXTRA_SYSTEMS,
+    SYSTEM_ORDER,
+    Unit,
+    markdown,
+    plot_losses,
+    significance,
+    summarize,
+    write_json,
+)
 from earsense_m2t.model.systems import TABLE1_SYSTEMS
 from earsense_m2t.schemas import Failure, StageResult
 from earsense_m2t.schemas.stages import Stage
@@ -40,7 +49,8 @@ if TYPE_CHECKING:
     from earsense_m2t.model.pretrain import Pretrained
     from earsense_m2t.model.train import TrainSettings
 
-BASELINE_SYSTEMS = ("tags_knn", "tags_representative")
+#: the TAGS baselines: the paper's rows on its four tags, the extra rows on the release's five (model/baselines.py)
+BASELINE_SYSTEMS = ("tags_knn", "tags_representative", *EXTRA_SYSTEMS)
 #: epochs of a full run per config (the paper does not state its count; 40 is what its loss curves need on
 #: 1,955 pairs at lr 5e-5; tiny learns at lr 1e-3)
 FULL_EPOCHS = {"tiny": 5, "paper": 40}
@@ -78,7 +88,7 @@ class Plan:
         return replace(plan, **{k: v for k, v in overrides.items() if v is not None})
 
     def check(self) -> None:
-        known = (*TABLE1_SYSTEMS, *(s for s in SYSTEM_ORDER if s not in TABLE1_SYSTEMS))
+        known = (*TABLE1_SYSTEMS, *(s for s in (*SYSTEM_ORDER, *EXTRA_SYSTEMS) if s not in TABLE1_SYSTEMS))
         unknown = [s for s in self.systems if s not in known]
         if unknown:
             raise ValueError(f"unknown systems {', '.join(unknown)}; known: {', '.join(known)}")
@@ -422,6 +432,7 @@ def write_results(prep: Prepared, device: str, started: str, failures: Sequence[
         "settings": plan.comparable(), "environment": environment(device), "examples": counts,
         "without_text": len(prep.release.without_text),
         "systems": summarize(units, METRICS, prep.folds, plan.seeds),
+        "significance": significance(units, METRICS),
         "pretraining": pretraining_summary(run_dir, prep.folds),
         "failures": [{"item_id": f.item_id, "code": f.code, "reason": f.reason} for f in failures],
         "files": {"markdown": "results.md", "loss_curves": "loss_curves.png", "units": "units/"}}
