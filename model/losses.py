@@ -3,7 +3,8 @@
 Each row is the Coordinate model (music and text autoencoders, the shared decoder) with one loss added
 (:data:`earsense_m2t.model.gtp.SYSTEMS` says which); the weights below are the authors' (their
 ``configs/``), as the paper gives none. Where the paper is silent the authors' code decides, and where this
-module departs from that code the docstring says so and :data:`DIFFERENCES` lists it for ``results.md``.
+module departs from that code the docstring says so and :data:`DIFFERENCES`
+(:data:`earsense_m2t.model.systems.ROW_DIFFERENCES`) lists it for ``results.md``.
 
 - **Joint** (:func:`confusion_loss`, :func:`discriminator_loss`): music and text mapped into one space. Both
   modalities' pooled segments are decoded by the one shared text decoder (music → text and text → text
@@ -43,24 +44,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from earsense_m2t.model.systems import ROW_DIFFERENCES
+
 #: loss weights (the authors' configs): Joint's confusion, Contrastive, Pairwise, Triplet
 WEIGHTS = {"confusion": 10.0, "contrastive": 500.0, "pairwise": 100.0, "triplet": 0.1}
 TRIPLET_MARGIN = 0.1
-#: what these rows do differently from the authors' code, for the list of differences in results.md
-DIFFERENCES = (
-    "Joint: the encoders minimize the modality discriminator's cross-entropy against the uniform distribution "
-    "(domain confusion); the released code maximizes its cross-entropy (unbounded).",
-    "Pairwise: the paper's loss, (music cosine − text BLEU)² for the sample and the group member with the most "
-    "similar text; the released code's pairwise loss is an MSE between softmaxes over one scalar each, always "
-    "exactly 0, and its partner is the sample itself.",
-    "Triplet and pairwise: the positive/partner is the most text-similar other movement of the GTP queue and the "
-    "k negatives the newest other queue entries (momentum-encoder keys, no gradient); the released code took the "
-    "sample itself as the positive (argmax of BLEU over all training texts, self included), one random training "
-    "sample as the negative, and encoded both with the online encoder.",
-    "Contrastive: the four augmentations act on the spectrogram (pitch shift and time stretch separately, each "
-    "±5 %, random masking of 5-s chunks, Gaussian noise); the released code augmented the waveform with noise, "
-    "a resampling that shifts pitch and tempo together, and chunk dropping.",
-)
+#: what these rows do differently from the authors' code (in results.md's list of differences)
+DIFFERENCES = ROW_DIFFERENCES
 
 
 def cosines(query: Tensor, keys: Tensor) -> Tensor:

@@ -21,5 +21,21 @@ TABLE1_TITLES = {"tags_knn": "TAGS kNN", "tags_representative": "TAGS representa
                  "coordinate_sentiment": "Coordinate + Sentiment loss", "gtp_no_sentiment": "GTP without sentiment",
                  "gtp": "GTP"}
 
+#: what the extra rows (:mod:`earsense_m2t.model.losses`) do differently from the authors' code, for the list of
+#: differences in results.md
+ROW_DIFFERENCES = (
+    "Joint: the encoders minimize the modality discriminator's cross-entropy against the uniform distribution "
+    "(domain confusion); the released code maximizes its cross-entropy (unbounded).",
+    "Pairwise: the paper's loss, (music cosine − text BLEU)² for the sample and the group member with the most "
+    "similar text; the released code's pairwise loss is an MSE between softmaxes over one scalar each, always "
+    "exactly 0, and its partner is the sample itself.",
+    "Triplet and pairwise: the positive/partner is the most text-similar other movement of the GTP queue and the "
+    "k negatives the newest other queue entries (momentum-encoder keys, no gradient); the released code took the "
+    "sample itself as the positive (argmax of BLEU over all training texts, self included), one random training "
+    "sample as the negative, and encoded both with the online encoder.",
+    "Contrastive: the four augmentations act on the spectrogram (pitch shift and time stretch separately, each "
+    "±5 %, random masking of 5-s chunks, Gaussian noise); the released code augmented the waveform with noise, "
+    "a resampling that shifts pitch and tempo together, and chunk dropping.",
+)
 
-__all__ = ["TABLE1_SYSTEMS", "TABLE1_TITLES"]
+__all__ = ["ROW_DIFFERENCES", "TABLE1_SYSTEMS", "TABLE1_TITLES"]

@@ -95,13 +95,14 @@ def test_a_smoke_run_writes_the_table_with_every_system(smoke_run):
     assert result.counts["computed"] == 2 * len(TABLE1_SYSTEMS) == 24 and result.counts["reused"] == 0
     results = json.loads((out / "v9.9.9-tiny" / "results.json").read_text())
     assert results["dataset_version"] == "9.9.9" and results["config"] == "tiny"
-    assert sorted(results["systems"]) == sorted(TABLE1_SYSTEMS)  # all twelve rows of the paper's Table 1
+    assert list(results["systems"]) == list(TABLE1_SYSTEMS)  # all twelve rows of the paper's Table 1, in its order
     for name, metrics in results["systems"].items():
         for metric in ("bleu", "bleu_paper_compatible", "meteor", "rouge_l", "cider_d"):
             stat = metrics[metric]
             assert stat["mean"] is not None and len(stat["per_fold"]) == 2 and stat["n"] == 2, (name, metric)
     md = (out / "v9.9.9-tiny" / "results.md").read_text()
-    assert "| GTP without sentiment |" in md and "Differences from the paper" in md
+    assert "| GTP without sentiment |" in md and "| Coordinate + Triplet loss (k = 32) |" in md
+    assert "Differences from the paper" in md and "always exactly 0" in md  # the authors' pairwise loss, listed
     assert (out / "v9.9.9-tiny" / "loss_curves.png").stat().st_size > 0
     unit = json.loads((out / "v9.9.9-tiny" / "units" / "gtp" / "seed0" / "fold0.json").read_text())
     assert unit["best_epoch"] == 1 and len(unit["history"]) == 1
