@@ -284,6 +284,46 @@ def train(
         raise typer.Exit(1)
 
 
+@app.command()
+def evaluate(
+    run: Annotated[Path, typer.Option(help="A run folder of `earsense-m2t train`: <out>/v<version>-<config>/.")],
+    fold: Annotated[int, typer.Option(min=0, help="The test fold to score (one the run tested).")],
+    system: Annotated[str, typer.Option(help="The system whose checkpoint is scored (a TAGS baseline is chosen "
+                                        "again).")] = "gtp",
+    seed: Annotated[int, typer.Option(min=0, help="The seed of the checkpoint.")] = 0,
+    device: Annotated[str, typer.Option(help="'auto', 'cpu', 'cuda', 'cuda:N'.")] = "auto",
+    emotion_model: Annotated[Path | None, typer.Option(
+        help="A local copy of j-hartmann/emotion-english-distilroberta-base for the sentiment metrics "
+             "(default: the NRC emotion lexicon).")] = None,
+) -> None:
+    """Score a saved checkpoint on its fold without training: the train stage's metrics, in <run>/evaluations/."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        fail("evaluate needs the model extra: bash scripts/setup.sh --model")
+    from earsense_m2t.model.evaluate import evaluate_checkpoint, run_plan
+    from earsense_m2t.model.results import METRIC_TITLES
+    from earsense_m2t.model.threads import configure_threads
+    from earsense_m2t.model.train import resolve_device
+
+    try:
+        _, plan = run_plan(run)
+        resolve_device(device)
+    except ValueError as exc:
+        fail(f"evaluate: {exc}")
+    import datasets
+
+    datasets.disable_progress_bars()
+    typer.echo(configure_threads(plan.config).describe())
+    try:
+        payload = evaluate_checkpoint(run, system, fold, seed, device=device, emotion_model_dir=emotion_model,
+                                      log=typer.echo)
+    except (ValueError, RuntimeError) as exc:
+        fail(f"evaluate: {exc}")
+    for metric, value in payload["metrics"].items():
+        typer.echo(f"  {METRIC_TITLES.get(metric, metric)}: {'—' if value is None else f'{value:.2f}'}")
+
+
 def int_list(option: str, value: str | None) -> tuple[int, ...] | None:
     """"0,1,2" → (0, 1, 2); anything else is an error naming the option."""
     if value is None:

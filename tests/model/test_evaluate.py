@@ -67,3 +67,41 @@ def test_bad_input_is_one_line_before_the_dataset_is_read(trained, tmp_path, mon
     with pytest.raises(ValueError, match=message) as caught:
         evaluate_checkpoint(run_dir, system, fold, seed, device="cpu")
     assert "\n" not in str(caught.value)
+
+
+@pytest.fixture
+def quiet_threads(monkeypatch):
+    """The command sets the process's thread pools; in this test process it must not."""
+    import earsense_m2t.model.threads as threads
+
+    monkeypatch.setattr(threads, "configure_threads", lambda *_a, **_k: type("A", (), {"describe": lambda self: ""})())
+
+
+def invoke(*args: str):
+    from typer.testing import CliRunner
+
+    from earsense_m2t.cli import app
+
+    return CliRunner().invoke(app, ["evaluate", *args])
+
+
+def test_the_command_scores_a_baseline_and_prints_every_metric(trained, quiet_threads):
+    result = invoke("--run", str(trained), "--system", "tags_knn", "--fold", "0", "--device", "cpu")
+    assert result.exit_code == 0, result.output
+    assert "BLEU: " in result.stdout and "BLEU (paper's call): " in result.stdout
+    assert "sentiment r (corpus, paper's): " in result.stdout and "sentiment r (mean per pair): " in result.stdout
+    unit = json.loads((trained / "units" / "tags_knn" / "seed0" / "fold0.json").read_text())
+    assert json.loads(evaluation_path(trained, "tags_knn", 0, 0).read_text())["metrics"] == pytest.approx(unit["metrics"])
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--run", "{tmp}/nowhere", "--fold", "0"], "no such folder"),
+    (["--run", "{run}", "--fold", "7", "--system", "encoder_decoder"], "--fold 7: the run at"),
+    (["--run", "{run}", "--fold", "0", "--system", "bert"], "--system bert: the run at"),
+    (["--run", "{run}", "--fold", "0", "--device", "tpu"], "tpu"),
+])
+def test_a_bad_path_or_fold_is_one_line(trained, tmp_path, quiet_threads, args, needle):
+    result = invoke(*(a.format(tmp=tmp_path, run=trained) for a in args))
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.exit_code == 2 and len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert lines[0].startswith("error: evaluate: ") and needle in lines[0], lines
