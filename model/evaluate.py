@@ -52,7 +52,7 @@ def run_plan(run_dir: Path, device: str = "auto") -> tuple[dict[str, Any], Plan]
     if run is None or not isinstance(run.get("plan"), dict):
         raise ValueError(f"--run {run_dir}: no {RUN_JSON} with a plan there: not a folder `earsense-m2t train` wrote")
     known = {f.name for f in fields(Plan)}
-    stored = {k: tuple(v) if isinstance(v, list) else v for k, v in run["plan"].items()}
+    stored: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in run["plan"].items()}
     unknown = sorted(set(stored) - known)
     if unknown:
         raise ValueError(f"--run {run_dir}: its plan has fields this version does not know ({', '.join(unknown)})")
