@@ -26,7 +26,7 @@ from typing import Any
 
 from earsense_m2t.model.baselines import BASELINES
 from earsense_m2t.model.results import write_json
-from earsense_m2t.model.run import Plan, baseline_generations, prepare, read_json, unit_path
+from earsense_m2t.model.run import Plan, baseline_generations, decode_test_fold, prepare, read_json, unit_path
 
 EVALUATIONS = "evaluations"
 RUN_JSON = "run.json"
@@ -115,7 +115,7 @@ def evaluate_checkpoint(run_dir: Path, system: str, fold: int, seed: int = 0, *,
                     "config": json.loads(json.dumps(asdict(prep.cfg)))}
         check_checkpoint_key(state.get("key"), expected, path)
         model = load_best(path.parent, prep.cfg, system, state["key"], torch_device)
-        texts = decode_fold(prep, model, fold, torch_device)
+        texts = decode_test_fold(prep, model, fold)
         extra = {"checkpoint": str(path), "best_epoch": state.get("epoch")}
     references = references_for(prep)[fold]
     emotions = emotion_model(emotion_model_dir)
@@ -131,29 +131,4 @@ def evaluate_checkpoint(run_dir: Path, system: str, fold: int, seed: int = 0, *,
     return payload
 
 
-def decode_fold(prep: Any, model: Any, fold: int, device: Any) -> dict[str, str]:
-    """The fold's test movements decoded by ``model`` as the train stage decodes them (the plan's beam and length)."""
-    import torch
-
-    from earsense_m2t.model.batch import MovementDataset, collate
-    from earsense_m2t.model.decode import generate
-    from earsense_m2t.model.run import standardizer_for
-    from earsense_m2t.model.tokenizer import wordpiece
-
-    cfg, plan = prep.cfg, prep.plan
-    tok = wordpiece()
-    data = MovementDataset(prep.release, prep.splits[fold].test, standardizer_for(prep, fold), tok, cfg.max_frames,
-                           cfg.max_text_tokens)
-    step = max(1, plan.micro_batch or cfg.micro_batch)
-    texts: dict[str, str] = {}
-    model.eval()
-    with torch.no_grad():
-        for start in range(0, len(data), step):
-            batch = collate([data[i] for i in range(start, min(start + step, len(data)))], cfg.time_factor)
-            outs = generate(model, batch.to(device), tok, beam=plan.beam, max_tokens=plan.max_tokens)
-            texts.update(zip(batch.ids, outs, strict=True))
-    return texts
-
-
-__all__ = ["EVALUATIONS", "check_unit", "checkpoint_path", "decode_fold", "evaluate_checkpoint", "evaluation_path",
-           "run_plan"]
+__all__ = ["EVALUATIONS", "check_unit", "checkpoint_path", "evaluate_checkpoint", "evaluation_path", "run_plan"]

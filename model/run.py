@@ -249,31 +249,40 @@ def neural_generations(prep: Prepared, system: str, fold: int, seed: int, device
                        log: Callable[[str], None], pretrained: Pretrained | None = None) -> NeuralOutcome:
     """Train one system on one fold and seed (resuming from its checkpoint, starting from ``pretrained``), then
     decode the test fold."""
-    import torch
-
-    from earsense_m2t.model.batch import MovementDataset, collate
-    from earsense_m2t.model.decode import generate
-    from earsense_m2t.model.tokenizer import wordpiece
     from earsense_m2t.model.train import train_system
 
-    cfg, plan, split = prep.cfg, prep.plan, prep.splits[fold]
+    cfg, split = prep.cfg, prep.splits[fold]
     std = standardizer_for(prep, fold)
     settings = train_settings(prep, device)
     ckpt = prep.run_dir / "checkpoints" / system / f"seed{seed}" / f"fold{fold}"
     run = train_system(prep.release, split, std, cfg, system, seed, settings, ckpt, emotion_model=emotion_model,
                        log=log, pretrained=pretrained)
+    texts = decode_test_fold(prep, run.model, fold)
+    return NeuralOutcome(texts, run.history, run.best_epoch, run.samples_per_s, run.resumed_from)
+
+
+def decode_test_fold(prep: Prepared, model: Any, fold: int) -> dict[str, str]:
+    """The fold's test movements decoded by ``model`` with the plan's decoding; also `earsense-m2t evaluate`'s."""
+    import torch
+
+    from earsense_m2t.model.batch import MovementDataset, collate
+    from earsense_m2t.model.decode import generate
+    from earsense_m2t.model.tokenizer import wordpiece
+
+    cfg, plan = prep.cfg, prep.plan
     tok = wordpiece()
-    data = MovementDataset(prep.release, split.test, std, tok, cfg.max_frames, cfg.max_text_tokens)
-    model_device = next(run.model.parameters()).device
+    data = MovementDataset(prep.release, prep.splits[fold].test, standardizer_for(prep, fold), tok, cfg.max_frames,
+                           cfg.max_text_tokens)
+    model_device = next(model.parameters()).device
     texts: dict[str, str] = {}
-    run.model.eval()
-    step = max(1, settings.micro_batch)
+    model.eval()
+    step = max(1, plan.micro_batch or cfg.micro_batch)
     with torch.no_grad():
         for start in range(0, len(data), step):
             batch = collate([data[i] for i in range(start, min(start + step, len(data)))], cfg.time_factor)
-            outs = generate(run.model, batch.to(model_device), tok, beam=plan.beam, max_tokens=plan.max_tokens)
+            outs = generate(model, batch.to(model_device), tok, beam=plan.beam, max_tokens=plan.max_tokens)
             texts.update(zip(batch.ids, outs, strict=True))
-    return NeuralOutcome(texts, run.history, run.best_epoch, run.samples_per_s, run.resumed_from)
+    return texts
 
 
 def train_release(dataset: Path, version: str | None, plan: Plan, out: Path, *, emotion_model_dir: Path | None = None,
