@@ -156,3 +156,18 @@ def test_a_fold_whose_pretraining_fails_fails_its_neural_units_once(dataset, tmp
     assert calls == [0] and result.counts["computed"] == 0
     assert [(f.item_id, f.reason) for f in result.failures] == [
         (f"{s}/fold0/seed0", "pretraining fold 0: CUDA out of memory (simulated)") for s in ("encoder_decoder", "gtp")]
+
+
+def test_the_table_shows_both_bleu_conventions_both_sentiment_figures_and_the_p_values(smoke_run):
+    from earsense_m2t.model.results import SCORING_RULE
+
+    out, _, _ = smoke_run
+    md = (out / "v9.9.9-tiny" / "results.md").read_text()
+    header = next(line for line in md.splitlines() if line.startswith("| system | BLEU |"))
+    for title in ("BLEU (paper's call)", "sentiment r (corpus, paper's)", "sentiment r (mean per pair)"):
+        assert title in header, header
+    assert SCORING_RULE in md and "## Significance: GTP against each system" in md
+    sig = json.loads((out / "v9.9.9-tiny" / "results.json").read_text())["significance"]
+    assert sig["reference"] == "gtp" and set(sig["against"]) == set(TABLE1_SYSTEMS) - {"gtp"}
+    bleu = sig["against"]["tags_knn"]["bleu"]
+    assert bleu["n"] == 2 and {"p_t", "p_wilcoxon", "mean_difference"} <= set(bleu)  # 2 folds × 1 seed
