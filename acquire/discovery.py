@@ -42,9 +42,9 @@ from earsense_m2t.acquire.download import Guard, GuardedYoutubeDL, source_identi
 from earsense_m2t.acquire.limits import Limits
 from earsense_m2t.config import YOUTUBE_SEARCH_TEMPLATE
 from earsense_m2t.egress import EgressPolicy, EgressRefused
+from earsense_m2t.folding import fold_words
 from earsense_m2t.schemas import Failure, Recording, Work, recording_id
 from earsense_m2t.schemas.stages import Stage
-from earsense_m2t.text import fold_words
 
 SEARCH_RECORDING_INDEX = -1
 

@@ -63,6 +63,7 @@ from earsense_m2t.build_options import (
     check_build_options,
     resolve_output_root,
 )
+from earsense_m2t.build_summary import BuildSummary
 from earsense_m2t.code_version import package_data_version
 from earsense_m2t.config import EMBEDDED_SITE, is_loopback
 from earsense_m2t.crawlers import crawl_site
@@ -89,7 +90,6 @@ from earsense_m2t.schemas.manifests import FAILURES, stage_manifests
 from earsense_m2t.schemas.stages import BUILD_STAGES, Stage
 from earsense_m2t.schemas.work_inputs import WorkInputs
 from earsense_m2t.segment import SegmentWork, prepare_segments, segment_inputs
-from earsense_m2t.summary import BuildSummary
 from earsense_m2t.workdir import build_lock, sweep_leftovers
 
 #: the flow's own lines that may come before a run context (site_for); routed like the stages' (route_stage_logs)

@@ -120,8 +120,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from earsense_m2t.folding import fold
 from earsense_m2t.movements import align_rules as rules
-from earsense_m2t.text import fold
 
 #: the version of these rules as far as published texts are concerned, and what the last change did to
 #: them: a publish names it in the changelog when it differs from the live version's (``publish.RULES``)

@@ -43,8 +43,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from earsense_m2t.folding import fold, fold_words
 from earsense_m2t.movements import chapter_formats as fmt
-from earsense_m2t.text import fold, fold_words
 
 # ---- matching weights --------------------------------------------------------------------------
 # A chapter whose number agrees with the movement scores NUMBER_AGREES plus up to (1 - NUMBER_AGREES)

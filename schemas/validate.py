@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, get_args
 
+from earsense_m2t.folding import is_slug
 from earsense_m2t.schemas.annotation import (
     AGREEMENTS,
     ANSWERS,
@@ -40,7 +41,6 @@ from earsense_m2t.schemas.records import (
     TempoSource,
     Work,
 )
-from earsense_m2t.text import is_slug
 
 TEMPO_SOURCES: tuple[str, ...] = get_args(TempoSource)  # one definition: the Literal in records.py
 SEGMENT_METHODS: tuple[str, ...] = get_args(SegmentMethod)

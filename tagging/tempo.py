@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TypedDict
 
+from earsense_m2t.folding import fold
 from earsense_m2t.tagging import tempo_terms as table
-from earsense_m2t.text import fold
 
 TEMPO_ORDER: tuple[str, ...] = table.TEMPO_CLASSES  # ("slow", "medium", "fast", "super_fast")
 

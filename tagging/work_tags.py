@@ -25,8 +25,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from earsense_m2t.folding import fold
 from earsense_m2t.tagging.tempo import words
-from earsense_m2t.text import fold
 
 
 @dataclass(frozen=True)

@@ -33,10 +33,10 @@ OLD_TOP_LEVEL = {"annotation", "audio", "crawlers", "devservers", "flows", "mini
 STAGES = ("crawlers", "acquire", "movements", "segment", "features", "annotation", "publish", "model")
 #: shared libraries any stage may import; they import no stage, not even the one whose folder holds them
 #: (annotation.metrics: the answer vocabulary, agreement, evaluation and emotion that publish and model use)
-SHARED = ("earsense_m2t.schemas", "earsense_m2t.tagging", "earsense_m2t.config", "earsense_m2t.text", "earsense_m2t.egress",
+SHARED = ("earsense_m2t.schemas", "earsense_m2t.tagging", "earsense_m2t.config", "earsense_m2t.folding", "earsense_m2t.egress",
           "earsense_m2t.code_version", "earsense_m2t.media", "earsense_m2t.annotation.metrics")
 #: the command line's helpers that the flow may use too; they import only shared libraries
-CORE = ("earsense_m2t.summary", "earsense_m2t.build_options", "earsense_m2t.workdir", "earsense_m2t.memo")
+CORE = ("earsense_m2t.build_summary", "earsense_m2t.build_options", "earsense_m2t.workdir", "earsense_m2t.memo")
 #: stage packages that must not load the acquire stage's network libraries: they only read what it downloaded
 #: (yt-dlp alone took about 2.5 s of `import earsense_m2t.publish`)
 LIGHT_STAGES = ("earsense_m2t.segment", "earsense_m2t.features", "earsense_m2t.publish")
@@ -316,8 +316,8 @@ def test_the_scans_catch_a_planted_violation():
 
 def test_one_layout_one_registry_one_stage_list():
     from earsense_m2t import config
+    from earsense_m2t.build_summary import STAGES as SUMMARY_STAGES
     from earsense_m2t.publish.rows import Bundle
-    from earsense_m2t.summary import STAGES as SUMMARY_STAGES
 
     assert not hasattr(config, "BuildPaths"), "the output root's paths are schemas.layout.OutputLayout's alone"
     out = layout.OutputLayout(Path("out"))

@@ -13,7 +13,7 @@ silver valence labels are derived from it, so the card repeats this.
 *No download at run time*: ``NRCLex.load_raw_text`` tokenizes and lemmatizes with TextBlob, which needs
 NLTK corpora that are fetched from the internet; it fails on a clean install (checked in a fresh venv:
 ``MissingCorpusError``). So this module never calls it: it tokenizes with the project's own folding
-(:func:`earsense_m2t.text.fold_words`) and looks words up in the lexicon itself, trying a few plain
+(:func:`earsense_m2t.folding.fold_words`) and looks words up in the lexicon itself, trying a few plain
 English suffix reductions (``-s``, ``-es``, ``-ies``, ``-ed``, ``-ing``, ``-ly``) when the word itself is
 absent. A word right after a negation ("not", "never", "no", "without") has its positive and negative
 sentiments swapped and its emotions dropped: "not joyful" is no evidence of joy.
@@ -40,7 +40,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Protocol
 
-from earsense_m2t.text import fold_words
+from earsense_m2t.folding import fold_words
 
 EMOTIONS = ("anger", "anticipation", "disgust", "fear", "joy", "sadness", "surprise", "trust")
 SENTIMENTS = ("positive", "negative")

@@ -61,10 +61,10 @@ from earsense_m2t.crawlers.work_title import (
     parse_number,
 )
 from earsense_m2t.egress import EgressPolicy, EgressRefused, redact
+from earsense_m2t.folding import is_slug
 from earsense_m2t.media.identity import source_identity
 from earsense_m2t.schemas import Failure, Recording, Work, recording_id
 from earsense_m2t.schemas.stages import Stage
-from earsense_m2t.text import is_slug
 
 if TYPE_CHECKING:
     # scrapy's selectors are parsel's: what .css() gives (and what iterating it gives) is typed by parsel

@@ -68,7 +68,7 @@ from typing import Any, Literal, NamedTuple, TypedDict, get_args
 
 import yaml
 
-from earsense_m2t.text import slugify
+from earsense_m2t.folding import slugify
 
 TempoClass = Literal["slow", "medium", "fast", "super_fast"]
 TEMPO_CLASSES: tuple[str, ...] = ("slow", "medium", "fast", "super_fast")

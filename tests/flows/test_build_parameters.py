@@ -18,11 +18,11 @@ from earsense_m2t.build_options import (
     BadOption,
     resolve_output_root,
 )
+from earsense_m2t.build_summary import BuildSummary
 from earsense_m2t.flows import build
 from earsense_m2t.flows.build import build_dataset, trigger_training_task
 from earsense_m2t.flows.deployments import REFRESH_CRON, SPECS, deployments
 from earsense_m2t.schemas import Release
-from earsense_m2t.summary import BuildSummary
 
 NOW = "2026-01-01T00:00:00+00:00"
 

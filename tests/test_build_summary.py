@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from earsense_m2t.build_summary import BuildSummary
 from earsense_m2t.schemas import Failure, Movement, Release, Segment, StageResult, Work
-from earsense_m2t.summary import BuildSummary
 
 NOW = "2026-01-01T00:00:00+00:00"
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from earsense_m2t.text import fold, fold_words, is_slug, slugify
+from earsense_m2t.folding import fold, fold_words, is_slug, slugify
 
 FOLDS = [
     ("Très lent", "tres lent"),
