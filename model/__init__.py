@@ -5,8 +5,10 @@ train: :data:`earsense_m2t.schemas.stages.PIPELINE`), run by the ``train-gtp`` f
 It reads that version as examples (``data``: movement rows joined with their spectrograms, checked before
 training), tokenizes with the packaged bert-base-uncased vocabulary
 (``tokenizer``), and holds the model (``config``: paper and tiny sizes; ``music``, ``text``: the two
-autoencoders; ``gtp``: coordination, the GTP loss with its momentum encoder and queue, the ablations;
-``sentiment``: the emotion head; ``pretrain``: the per-fold autoencoder pretraining; ``representation``: the
+autoencoders; ``gtp``: coordination, the GTP loss with its momentum encoder and queue, the table of which losses each
+system uses; ``systems``: the twelve rows of the paper's Table 1; ``losses``, ``augment``: the extra rows'
+losses (Joint, Contrastive with its spectrogram augmentations, Pairwise, Triplet); ``sentiment``: the emotion
+head; ``pretrain``: the per-fold autoencoder pretraining; ``representation``: the
 non-degeneracy check and tempo probe of the pooled music), trains it (``train``), decodes (``decode``),
 scores (``metrics``, ``baselines``) and writes the table (``run``, ``results``).
 Its dependencies (CPU PyTorch, the vocabulary, sacrebleu) are the optional extra ``model``:
