@@ -2,7 +2,7 @@
 
 Each row is the Coordinate model (music and text autoencoders, the shared decoder) with one loss added
 (:data:`earsense_m2t.model.gtp.SYSTEMS` says which); the weights below are the authors' (their
-``configs/``), as the paper gives none. Where the paper is silent the authors' code decides, and where this
+``configs/``). Where the paper is silent the authors' code decides, and where this
 module departs from that code the docstring says so and :data:`DIFFERENCES`
 (:data:`earsense_m2t.model.systems.ROW_DIFFERENCES`) lists it for ``results.md``.
 
@@ -19,8 +19,9 @@ module departs from that code the docstring says so and :data:`DIFFERENCES`
 - **Contrastive** (:func:`contrastive_loss`): the pooled music of each of the paper's four augmentations
   (:mod:`earsense_m2t.model.augment`) is pulled to that of the clean spectrogram: the mean over the
   augmentations of their MSE, as the authors' ``CoordinateContrastiveTrainer`` computes it (no negatives),
-  weight 500. The paper gives no formula.
-- **Pairwise** (:func:`pairwise_loss`), the paper's version: a pair's music cosine should equal its text
+  weight 500: the paper names the loss and its four augmentations, the formula is the authors' code's.
+- **Pairwise** (:func:`pairwise_loss`), the paper's version (the pair-level counterpart of GTP, which matches
+  the arrangement of a whole group's music to its texts'): a pair's music cosine should equal its text
   similarity, (cos(f(m_i), f(m_j)) − BLEU(t_i, t_j))², for the sample and its partner j, the group member
   whose text is most like its own (the sample's own movement left out). The authors' version applies
   ``softmax(32 · ·)`` to each of the two scalars (a softmax over one value is 1) and takes the MSE of the two
