@@ -87,7 +87,7 @@ def test_settings_and_inputs_that_cannot_train(data, tmp_path):
     with pytest.raises(ValueError, match="batch_size 4 must be a positive multiple of micro_batch 3"):
         TrainSettings(epochs=1, batch_size=4, micro_batch=3)
     release, split, standardizer = data
-    with pytest.raises(ValueError, match="unknown system 'gpt'; known: encoder_decoder, joint, coordinate, .*, gtp_no_sentiment, gtp"):
+    with pytest.raises(ValueError, match="unknown system 'gpt'; known: encoder_decoder, joint, coordinate, .*, gtp"):
         train_system(release, split, standardizer, CFG, "gpt", 0, CPU, tmp_path)
     empty = Split([], split.validation, split.test)
     with pytest.raises(ValueError, match="coordinate, fold 0: no training examples"):
