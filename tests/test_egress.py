@@ -25,8 +25,15 @@ CASES = [
     (PUBLIC_SITE, "file:///etc/passwd", "scheme 'file'"),
     (PUBLIC_SITE, "ftp://example.org/x", "scheme 'ftp'"),
     (PUBLIC_SITE, "http://user:s3cret@127.0.0.5/", "credentials"),
-    (LOCAL_SITE, "http://127.0.0.1:9999/media/a.ogg", None),
-    (LOCAL_SITE, "http://localhost:9999/", None),
+    (LOCAL_SITE, "http://127.0.0.1:8000/media/a.ogg", None),
+    (LOCAL_SITE, "https://127.0.0.1:8000/media/a.ogg", "not the site's own origin"),
+    (LOCAL_SITE, "http://127.0.0.1:9999/media/a.ogg", "not the site's own origin"),
+    (LOCAL_SITE, "http://127.0.0.1/", "not the site's own origin"),
+    (LOCAL_SITE, "http://127.0.0.2:8000/", "not the site's own origin"),
+    (LOCAL_SITE, "http://localhost:9999/", "not the site's own origin"),
+    (LOCAL_SITE, "http://[::1]:8000/", "not the site's own origin"),
+    (LOCAL_SITE, "http://[::ffff:127.0.0.1]:9999/", "not the site's own origin"),
+    (LOCAL_SITE, "http://93.184.216.34/a.ogg", None),
     (LOCAL_SITE, "http://10.0.0.1/", "10.0.0.1 is not public"),
 ]
 
@@ -50,7 +57,9 @@ def test_an_injected_resolver_decides_for_names(no_sockets):
 
 def test_policy_round_trips_to_the_crawler_process():
     assert EgressPolicy.from_json(PUBLIC_SITE.to_json()).treat_as_public == PUBLIC_SITE.treat_as_public
-    assert EgressPolicy.from_json(LOCAL_SITE.to_json()).allow_loopback
+    assert EgressPolicy.from_json(LOCAL_SITE.to_json()) == LOCAL_SITE
+    with pytest.raises(EgressRefused, match="not the site's own origin"):
+        EgressPolicy.from_json(LOCAL_SITE.to_json()).check("http://127.0.0.1:9999/")
 
 
 def test_redact():
