@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import soundfile
 
-from earsense_m2t.features.loudness import Loudness, apply_gain, measure_loudness
+from earsense_m2t.features.loudness import Loudness, NonFiniteAudio, apply_gain, check_finite, measure_loudness
 from earsense_m2t.features.params import PROCESSING_VERSION, AudioParams
 from earsense_m2t.features.quality import ClipMeasurements, clipped_fraction, quality_flags
 from earsense_m2t.features.spectrogram import write_spectrogram
@@ -129,8 +129,10 @@ def prepare_clips(segments: Iterable[Segment], media: Iterable[Media], movements
             text = str(exc)
             reason = text if medium.path in text else f"{medium.path}: {text}"
             log.warning("features: %s failed: %s", segment.movement_id, reason)
+            code = ("decode_failed" if isinstance(exc, DecodeError) else
+                    NonFiniteAudio.code if isinstance(exc, NonFiniteAudio) else "clip_failed")
             result.drop(Failure(stage=STAGE, item_id=segment.movement_id, reason=reason, url=medium.source_url,
-                                code="decode_failed" if isinstance(exc, DecodeError) else "clip_failed"))
+                                code=code))
             continue
         result.add(prepared.clip, reused=prepared.reused)
         for flag, why in prepared.flag_reasons:
@@ -157,6 +159,7 @@ def _compute(segment: Segment, media: Media, files: ClipFiles, params: AudioPara
     rate = params.sample_rate_hz
     samples = decode_mono(media.path, rate, start_s=segment.start_s, duration_s=segment.end_s - segment.start_s,
                           shortfall_tolerance_s=params.decode_shortfall_tolerance_s)
+    check_finite(samples, f"{media.path} ({segment.start_s:g}-{segment.end_s:g} s)")
     loudness = measure_loudness(samples, params)
     clipped = clipped_fraction(samples, params.clip_level)
     with atomic_path(files.spectrogram) as tmp, tmp.open("wb") as fh:
@@ -205,6 +208,9 @@ def _read_sidecar(files: ClipFiles, keep_audio: bool) -> dict[str, Any] | None:
     if data.get("processing_version") != PROCESSING_VERSION or data.get("key") != files.sidecar.stem:
         log.warning("%s: sidecar from another version or key; recomputing", files.sidecar)
         return None
+    if "gated_fraction" not in data["loudness"]:  # written before the sparse flag's measurement was kept
+        log.info("%s: sidecar without the gated fraction; recomputing in place", files.sidecar)
+        return None
     problem = verify_file(files.spectrogram, data["spectrogram"])
     if problem is None and keep_audio:
         problem = verify_file(files.audio, data.get("audio"))
@@ -222,7 +228,7 @@ def _clip_from_sidecar(segment: Segment, sidecar: dict[str, Any], files: ClipFil
     loudness = Loudness(**sidecar["loudness"])
     measurements = ClipMeasurements(duration_s=sidecar["duration_s"], loudness_lufs=loudness.before_lufs,
                                     clipped_fraction=sidecar["clipped_fraction"], loudness_note=loudness.unmeasured,
-                                    expected_duration_s=expected_duration_s)
+                                    expected_duration_s=expected_duration_s, gated_fraction=loudness.gated_fraction)
     flags = quality_flags(measurements, params)
     for flag, reason in flags:
         log.info("features: %s flagged %s: %s", segment.movement_id, flag, reason)

@@ -20,6 +20,10 @@ louder than its mono mean.
 * Gain brings the clip to the target (−23 LUFS) unless that would push the true peak above the
   ceiling (−1 dBTP); then the gain stops at the ceiling and ``limited`` says so. No limiter or
   compressor touches the signal: the gain is one number.
+* ``gated_fraction`` is the share of the 400 ms blocks that pass both gates: the part of the clip the
+  integrated loudness describes (a click in digital silence measures a normal loudness from 1 % of it).
+* Samples or a loudness that are not finite (NaN, ±inf from a float file) raise :class:`NonFiniteAudio`:
+  such a clip is a failure, never "silent" with a spectrogram full of NaN.
 """
 
 from __future__ import annotations
@@ -42,6 +46,22 @@ PEAK_RUN_BLOCKS = 128  # longest stretch oversampled in one call: bounds the 4x 
 ABSOLUTE_GATE_LUFS = -70.0
 
 
+class NonFiniteAudio(ValueError):
+    """The decoded samples (or the loudness measured on them) hold NaN or ±inf: the clip cannot be published."""
+
+    code = "non_finite_audio"
+
+
+def check_finite(samples: np.ndarray, where: str) -> None:
+    """Raise :class:`NonFiniteAudio` naming ``where`` and the count when any sample is NaN or ±inf (chunked:
+    no full-length temporary)."""
+    bad = 0
+    for c0 in range(0, samples.shape[0], CHUNK_SAMPLES):
+        bad += int(np.count_nonzero(~np.isfinite(samples[c0:c0 + CHUNK_SAMPLES])))
+    if bad:
+        raise NonFiniteAudio(f"{where}: {bad} non-finite sample(s) (NaN or ±inf) in the decoded audio")
+
+
 @dataclass(frozen=True)
 class Loudness:
     """What normalization measured and did; the dB values are rounded to 1/1000."""
@@ -53,6 +73,8 @@ class Loudness:
     limited: bool  # the true-peak ceiling, not the loudness target, set the gain
     true_peak_before_dbtp: float | None = None
     unmeasured: str | None = None  # why before_lufs is None
+    #: share of the 400 ms blocks that pass both gates (0 for silence, None when shorter than one block)
+    gated_fraction: float | None = None
 
     @property
     def silent(self) -> bool:
@@ -83,6 +105,11 @@ def integrated_loudness(samples: np.ndarray, rate: int) -> float:
     Same result as ``pyloudnorm.Meter(rate).integrated_loudness(samples)``, in one pass over chunks.
     Raises ``ValueError`` for audio shorter than one 400 ms block, as pyloudnorm does.
     """
+    return gated_loudness(samples, rate)[0]
+
+
+def gated_loudness(samples: np.ndarray, rate: int) -> tuple[float, float]:
+    """(integrated loudness in LUFS as :func:`integrated_loudness`, share of the blocks that pass both gates)."""
     import pyloudnorm
     import scipy.signal
     if samples.ndim != 1:
@@ -116,12 +143,12 @@ def integrated_loudness(samples: np.ndarray, rate: int) -> float:
         block_lufs = -0.691 + 10.0 * np.log10(z)
         above_abs = block_lufs >= ABSOLUTE_GATE_LUFS
         if not above_abs.any():
-            return float("-inf")
+            return float("-inf"), 0.0
         relative_gate = -0.691 + 10.0 * np.log10(z[above_abs].mean()) - 10.0
         gated = (block_lufs > relative_gate) & (block_lufs > ABSOLUTE_GATE_LUFS)
         if not gated.any():
-            return float("-inf")
-        return float(-0.691 + 10.0 * np.log10(z[gated].mean()))
+            return float("-inf"), 0.0
+        return float(-0.691 + 10.0 * np.log10(z[gated].mean())), int(np.count_nonzero(gated)) / n_blocks
 
 
 @lru_cache(maxsize=8)
@@ -231,10 +258,13 @@ def measure_loudness(samples: np.ndarray, params: AudioParams = AudioParams()) -
     if samples.shape[0] < 0.4 * rate:
         return Loudness(before_lufs=None, after_lufs=None, gain_db=0.0, true_peak_dbtp=_r(peak_db), limited=False,
                         true_peak_before_dbtp=_r(peak_db), unmeasured="shorter than one 400 ms gating block")
-    before = integrated_loudness(samples, rate)
-    if not math.isfinite(before):
+    before, gated_fraction = gated_loudness(samples, rate)
+    if math.isnan(before) or before == math.inf or (peak_db is not None and not math.isfinite(peak_db)):
+        raise NonFiniteAudio(f"the loudness ({before} LUFS) or true peak ({peak_db} dBTP) is not finite: "
+                             "the audio holds non-finite or out-of-range values")
+    if not math.isfinite(before):  # -inf: no block above the gates
         return Loudness(before_lufs=None, after_lufs=None, gain_db=0.0, true_peak_dbtp=_r(peak_db), limited=False,
-                        true_peak_before_dbtp=_r(peak_db), unmeasured="silent")
+                        true_peak_before_dbtp=_r(peak_db), unmeasured="silent", gated_fraction=0.0)
     # the gain is rounded to 1/1000 dB *before* use, so the stored number is the one applied; a
     # limited gain rounds down, so rounding can never lift the peak over the ceiling
     gain_db = round(params.target_lufs - before, 3)
@@ -245,7 +275,7 @@ def measure_loudness(samples: np.ndarray, params: AudioParams = AudioParams()) -
     # integrated loudness scales with the gain exactly, unless blocks cross the -70 LUFS absolute gate
     return Loudness(before_lufs=_r(before), after_lufs=_r(before + gain_db), gain_db=gain_db,
                     true_peak_dbtp=_r(None if peak_db is None else peak_db + gain_db), limited=limited,
-                    true_peak_before_dbtp=_r(peak_db))
+                    true_peak_before_dbtp=_r(peak_db), gated_fraction=round(gated_fraction, 6))
 
 
 def apply_gain(samples: np.ndarray, gain_db: float) -> np.ndarray:
@@ -259,5 +289,5 @@ def _r(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
-__all__ = ["Loudness", "apply_gain", "integrated_loudness", "interpolation_filter", "k_weighting_sos",
-           "measure_loudness", "true_peak"]
+__all__ = ["Loudness", "NonFiniteAudio", "apply_gain", "check_finite", "gated_loudness", "integrated_loudness",
+           "interpolation_filter", "k_weighting_sos", "measure_loudness", "true_peak"]

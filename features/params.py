@@ -19,6 +19,8 @@ from typing import Any, Literal
 #:   1: first version (16 kHz mono, BS.1770-4 gating via pyloudnorm's filters, 4x true peak, 510/256 STFT).
 #: Not bumped when sidecars began to record each file's size, shape and sha256: the arrays did not change,
 #: and a sidecar without a checksum is recomputed in place on its next use (same key, same bytes).
+#: Nor when sidecars began to record the loudness's ``gated_fraction`` (the ``sparse`` flag): a sidecar
+#: without it is recomputed in place the same way.
 PROCESSING_VERSION = 1
 
 SpectrogramKind = Literal["linear", "mel"]
@@ -65,6 +67,11 @@ class AudioParams:
     #: (before gain); resampling smears flat clipped runs a little, hence not exactly 1.0
     clip_level: float = 0.99
     clipped_fraction_above: float = 1e-3
+    #: "sparse" when fewer than this share of the 400 ms blocks pass both loudness gates: the integrated
+    #: loudness then describes a sliver of the clip (a full-scale click in a minute of digital silence
+    #: passes ~1 % and measures about -45 LUFS). Music, pauses and pianissimo included, passes far more
+    #: than 5 %: a quiet passage is gated out only when it lies 10 LU below the clip's mean power.
+    sparse_below_fraction: float = 0.05
     #: duration_mismatch when |measured - expected| exceeds max(absolute, ratio * expected)
     duration_tolerance_s: float = 10.0
     duration_tolerance_ratio: float = 0.10
@@ -106,7 +113,8 @@ class AudioParams:
         """The fields that change arrays or measurements: what a derived file's key is made of."""
         # clip_level stays in: the stored clipped fraction is counted at that level
         thresholds = {"silent_below_lufs", "too_short_below_s", "too_long_above_s", "clipped_fraction_above",
-                      "duration_tolerance_s", "duration_tolerance_ratio", "decode_shortfall_tolerance_s"}
+                      "duration_tolerance_s", "duration_tolerance_ratio", "decode_shortfall_tolerance_s",
+                      "sparse_below_fraction"}
         return {k: v for k, v in self.to_dict().items() if k not in thresholds}
 
 

@@ -31,6 +31,8 @@ class ClipMeasurements:
     loudness_note: str | None = None  # "silent" or why loudness could not be measured
     expected_duration_s: float | None = None
     expected_duration_source: str | None = None  # e.g. "spotify", "page", "total / movements"
+    #: share of the 400 ms blocks that pass both loudness gates (None: not measured)
+    gated_fraction: float | None = None
 
 
 Rule = Callable[[ClipMeasurements, AudioParams], str | None]
@@ -48,6 +50,15 @@ def _clipped(m: ClipMeasurements, p: AudioParams) -> str | None:
     if m.clipped_fraction > p.clipped_fraction_above:
         return (f"{m.clipped_fraction:.2%} of samples at or above {p.clip_level} of full scale "
                 f"(threshold {p.clipped_fraction_above:.2%})")
+    return None
+
+
+def _sparse(m: ClipMeasurements, p: AudioParams) -> str | None:
+    if m.gated_fraction is None or m.loudness_lufs is None:  # silent or unmeasured: the silent rule speaks
+        return None
+    if m.gated_fraction < p.sparse_below_fraction:
+        return (f"only {m.gated_fraction:.1%} of the clip's 400 ms blocks pass the loudness gates "
+                f"(threshold {p.sparse_below_fraction:.0%}): its loudness describes a tiny part of it")
     return None
 
 
@@ -79,6 +90,8 @@ def _duration_mismatch(m: ClipMeasurements, p: AudioParams) -> str | None:
 QUALITY_RULES: tuple[tuple[str, Rule, str], ...] = (
     ("silent", _silent, "integrated loudness below silent_below_lufs, or no block above the absolute gate"),
     ("clipped", _clipped, "fraction of samples at or above clip_level exceeds clipped_fraction_above"),
+    ("sparse", _sparse, "the 400 ms blocks that pass both loudness gates (the active part) are less than "
+     "sparse_below_fraction of the clip, e.g. a click in digital silence"),
     ("too_short", _too_short, "shorter than too_short_below_s"),
     ("too_long", _too_long, "longer than too_long_above_s"),
     ("duration_mismatch", _duration_mismatch,
@@ -103,6 +116,7 @@ def describe_quality_rules(params: AudioParams = AudioParams()) -> list[dict[str
     thresholds = {
         "silent": {"silent_below_lufs": params.silent_below_lufs},
         "clipped": {"clip_level": params.clip_level, "clipped_fraction_above": params.clipped_fraction_above},
+        "sparse": {"sparse_below_fraction": params.sparse_below_fraction},
         "too_short": {"too_short_below_s": params.too_short_below_s},
         "too_long": {"too_long_above_s": params.too_long_above_s},
         "duration_mismatch": {"duration_tolerance_s": params.duration_tolerance_s,
