@@ -31,6 +31,8 @@ def json_objects(path: Path, error: type[Exception], *, text: str | None = None,
             value = fallback(line) if fallback else None
             if value is None:
                 raise error(f"{path}:{number}: malformed JSON ({exc.msg} at column {exc.colno})") from None
+        except RecursionError:
+            raise error(f"{path}:{number}: malformed JSON (nested too deeply)") from None
         if not isinstance(value, dict):
             raise error(f"{path}:{number}: expected a JSON object, got {type(value).__name__}")
         yield number, value

@@ -134,6 +134,8 @@ def import_label_studio(export: Sequence[Any] | Path, triplets: Iterable[Triplet
             raise LabelStudioError(f"{source}: cannot read it ({exc.strerror or exc})") from exc
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise LabelStudioError(f"{source}: not a Label Studio JSON export ({exc})") from None
+        except RecursionError:
+            raise LabelStudioError(f"{source}: not a Label Studio JSON export (nested too deeply)") from None
     if not isinstance(export, list):
         raise LabelStudioError(f"{source}: a Label Studio JSON export is a list of tasks, got {type(export).__name__}")
     by_id = {t.id: t for t in triplets}

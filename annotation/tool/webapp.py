@@ -184,6 +184,8 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
         raise BadRequest(400, "malformed JSON: the body is not UTF-8") from None
     except json.JSONDecodeError as exc:
         raise BadRequest(400, f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise BadRequest(400, "malformed JSON: nested too deeply") from None
     if not isinstance(data, dict):
         raise BadRequest(400, f"malformed request: expected a JSON object, got a JSON {type(data).__name__}")
     return data

@@ -40,12 +40,15 @@ def test_raw_judgments_are_stored_pseudonymized_in_triplet_order_once(out, tmp_p
     ([raw_line(X, "op-9#1", "a1", "arousal", "a")], ["op-9#1", "not a pair of triplet"]),
     ([raw_line(X, Y, "a1", "arousal", "maybe")], ["higher_value"]),
     (["{not json"], ["annotations.arousal.all:2", "malformed JSON"]),
+    # issue 23 item 8: a RecursionError traceback of 85 lines before
+    (['{"tripletid": ' + "[" * 100_000 + "]" * 100_000 + "}"], ["annotations.arousal.all:2", "nested too deeply"]),
 ])
 def test_a_bad_raw_file_stores_nothing(out, tmp_path, lines, needles):  # noqa: F811
     raw = tmp_path / "annotations.arousal.all"
     raw.write_text("\n".join([raw_line(X, Y, "a0", "arousal", "a"), *lines]) + "\n")
     proc = cli("import-musav", str(raw), "--out", str(out), cwd=tmp_path)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     for needle in needles:
         assert needle in proc.stderr, proc.stderr
     assert not AnnotationPaths(out).judgments.exists() or JudgmentStore(AnnotationPaths(out).judgments).all() == []

@@ -175,6 +175,8 @@ def test_import_command_stores_pseudonymized_judgments_once(out, tmp_path):
     (json.dumps(broken(lambda e: e[2]["annotations"][0]["result"].__setitem__(0, region("mood", "happy")))),
      ["task 103", "from_name 'mood'", "nothing was imported"]),
     ("[{", ["export.json: not a Label Studio JSON export"]),
+    # issue 23 item 8: a RecursionError traceback of 85 lines before
+    ("[" * 100_000 + "]" * 100_000, ["export.json: not a Label Studio JSON export", "nested too deeply"]),
 ])
 def test_import_command_stores_nothing_from_a_bad_export(out, tmp_path, content, needles):
     store = JudgmentStore(AnnotationPaths(out).judgments)

@@ -191,6 +191,21 @@ def test_next_refuses_bad_annotator_ids_too(page: Page):
         assert response.status_code == status and response.json()["error"]
 
 
+NESTED = b'{"annotator": ' + b"[" * 8000 + b"]" * 8000 + b"}"  # within the size cap, deeper than json's recursion
+
+
+@pytest.mark.parametrize("endpoint", ["/api/next", "/api/judgments"])
+def test_deeply_nested_json_is_a_400_not_a_500(page: Page, endpoint: str):
+    """Issue 23 item 8: a RecursionError in json.loads was a bare 500."""
+    before = page.store.count()
+    response = requests.post(f"{page.url}{endpoint}", data=NESTED, timeout=10,
+                             headers={"Content-Type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert "nested too deeply" in response.json()["error"]
+    assert page.store.count() == before
+    assert page.next("After Nesting")["pair"]  # the server still serves
+
+
 def raw_get(url: str, path: str) -> tuple[int, bytes]:
     """A GET with the path sent exactly as written (requests would normalize '..')."""
     host, port = url.removeprefix("http://").split(":")
