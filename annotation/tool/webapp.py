@@ -175,6 +175,17 @@ class CatalogueCache:
 
 # ---- the API's rules, as plain functions (the routes only translate them to HTTP) ----------------------------
 
+async def read_body(request: Request, cap: int = MAX_BODY_BYTES) -> bytes:
+    """The request body, read chunk by chunk and refused (413) as soon as it passes ``cap``, so a chunked body
+    (which has no Content-Length for :class:`Guard` to check first) never sits in memory whole."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > cap:
+            raise BadRequest(413, f"request body of more than {cap} bytes, at most {cap} accepted")
+    return bytes(body)
+
+
 def parse_json_object(body: bytes) -> dict[str, Any]:
     if len(body) > MAX_BODY_BYTES:
         raise BadRequest(413, f"request body of {len(body)} bytes, at most {MAX_BODY_BYTES} accepted")
@@ -342,14 +353,14 @@ def create_app(annotation_dir: Path) -> FastAPI:
 
     @app.post("/api/next")
     async def api_next(request: Request) -> dict[str, Any]:
-        data = parse_json_object(await request.body())
+        data = parse_json_object(await read_body(request))
         require_fields(data, ("annotator",))
         annotator = annotator_pseudonym(data, salt)
         return await _in_thread(next_pair, cache.get(), store, annotator)
 
     @app.post("/api/judgments")
     async def api_judgments(request: Request) -> JSONResponse:
-        data = parse_json_object(await request.body())
+        data = parse_json_object(await read_body(request))
         code, body = await _in_thread(submit, cache.get(), store, salt, data)
         return JSONResponse(body, status_code=code)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
 import os
@@ -19,7 +20,7 @@ import requests
 
 from earsense_m2t.annotation.paths import AnnotationPaths
 from earsense_m2t.annotation.tool.store import JudgmentStore, load_salt, pseudonymize
-from earsense_m2t.annotation.tool.webapp import check_host
+from earsense_m2t.annotation.tool.webapp import MAX_BODY_BYTES, check_host, create_app
 from earsense_m2t.schemas.annotation import PoolExcerpt, Triplet
 from earsense_m2t.schemas.io import write_records
 from tests.annotation._webfixtures import build_folder, running_page
@@ -204,6 +205,48 @@ def test_deeply_nested_json_is_a_400_not_a_500(page: Page, endpoint: str):
     assert "nested too deeply" in response.json()["error"]
     assert page.store.count() == before
     assert page.next("After Nesting")["pair"]  # the server still serves
+
+
+@pytest.mark.parametrize("endpoint", ["/api/next", "/api/judgments"])
+def test_a_chunked_body_is_refused_at_the_cap_while_it_streams(tmp_path: Path, endpoint: str):
+    """Issue 23 item 7: only Content-Length was checked, so a chunked body (none) was read whole into memory
+    before the 413 (300 MB took the server from 64 to 675 MB). Driven as ASGI, counting the chunks read."""
+    folder = tmp_path / "annotation"
+    build_folder(folder, n_triplets=1, seconds=0.3)
+    app = create_app(folder)
+    chunk, offered, read = b" " * 4096, 2_000, 0  # 8 MB offered, no Content-Length
+
+    async def receive() -> dict[str, Any]:
+        nonlocal read
+        read += 1
+        return {"type": "http.request", "body": chunk, "more_body": read < offered}
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": endpoint, "raw_path": endpoint.encode(), "root_path": "", "query_string": b"",
+             "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/json"),
+                         (b"transfer-encoding", b"chunked")],
+             "server": ("127.0.0.1", 8765), "client": ("127.0.0.1", 50000)}
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 413
+    assert f"at most {MAX_BODY_BYTES}".encode() in b"".join(m.get("body", b"") for m in sent)
+    assert read <= MAX_BODY_BYTES // len(chunk) + 1, f"{read} chunks of {offered} were read"
+
+
+def test_a_chunked_body_over_the_cap_is_a_413_over_the_wire(page: Page):
+    def chunks() -> Iterator[bytes]:
+        yield b'{"annotator": "'
+        for _ in range(5):
+            yield b"x" * 4096
+        yield b'"}'
+
+    response = requests.post(f"{page.url}/api/next", data=chunks(), timeout=10)  # a generator: sent chunked
+    assert response.request.headers.get("Transfer-Encoding") == "chunked"
+    assert response.status_code == 413 and f"at most {MAX_BODY_BYTES}" in response.json()["error"]
 
 
 def raw_get(url: str, path: str) -> tuple[int, bytes]:
