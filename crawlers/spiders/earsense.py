@@ -31,6 +31,7 @@ from scrapy.selector import Selector
 from twisted.python.failure import Failure as TwistedFailure
 
 from earsense_m2t.crawlers.html_text import (
+    UndecodablePage,
     html_to_text,
     normalize_text,
     repair_encoding,
@@ -378,11 +379,18 @@ class EarSenseSpider(scrapy.Spider):
         if slug in self.works_seen:
             return
         self.works_seen.add(slug)
-        response, repaired = repair_encoding(response)
+        page_hash = hashlib.sha256(response.body).hexdigest()  # the bytes as served, before any re-decoding
+        declared = getattr(response, "encoding", None)  # a TextResponse: parse() let only HTML through
+        try:
+            response, repaired = repair_encoding(response)
+        except UndecodablePage as exc:
+            self._inc("earsense/charset_failed")
+            yield Failure(stage=Stage.CRAWL, item_id=slug, url=response.url, code="bad_encoding", reason=str(exc))
+            return
         if repaired:
-            self.logger.warning("%s: page text was not valid in its declared charset; re-decoded as %s",
-                                response.url, repaired)
-        page_hash = hashlib.sha256(response.body).hexdigest()
+            self.logger.warning("%s: page text does not read as its declared charset (%s); re-decoded as %s",
+                                response.url, declared, repaired)
+            self._inc("earsense/charset_redecoded")
         page, from_text = self.read_fields(response)
         if from_text:
             self.logger.info("%s: read from the page's text (selectors found nothing): %s", response.url,
