@@ -20,6 +20,7 @@ from earsense_m2t.build_options import (
     DEFAULT_WORKERS,
 )
 from earsense_m2t.config import EMBEDDED_SITE, OUTPUT_ROOT
+from earsense_m2t.escape import for_terminal
 from earsense_m2t.schemas.layout import OutputLayout
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -224,6 +225,10 @@ def train(
     = OutputLayout().training_dir,
     profile: Annotated[str, typer.Option(help="'full' (every fold, 3 seeds, the config's epochs) or 'smoke' "
                                          "(2 folds, 1 seed, 1 epoch).")] = "full",
+    settings: Annotated[str, typer.Option(help="'corrected' (the project's: weight decay 0.01, the config's epochs, "
+                                          "beam search) or 'authors' (the released code's: weight decay 5, 5 epochs, "
+                                          "three sampled texts per movement); its own run folder "
+                                          "<out>/v<version>-<config>-authors/.")] = "corrected",
     epochs: Annotated[int | None, typer.Option(min=1, help="Epochs per system, instead of the profile's.")] = None,
     seeds: Annotated[str | None, typer.Option(help="Comma-separated seeds, instead of the profile's.")] = None,
     folds: Annotated[str | None, typer.Option(help="Comma-separated test folds (default: every fold).")] = None,
@@ -249,7 +254,7 @@ def train(
     from earsense_m2t.model.run import Plan
 
     try:
-        plan = Plan.profile(profile, config, epochs=epochs, seeds=seed_list, folds=fold_list, device=device,
+        plan = Plan.profile(profile, config, settings, epochs=epochs, seeds=seed_list, folds=fold_list, device=device,
                             micro_batch=micro_batch, systems=system_list)
         plan.check()
     except ValueError as exc:
@@ -464,8 +469,9 @@ def deployments_register(
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    """A user-facing error: one or two lines on stderr and exit code 2 (bad input), never a traceback."""
-    typer.echo(f"error: {message}", err=True)
+    """A user-facing error: one or two lines on stderr and exit code 2 (bad input), never a traceback; text from a
+    site in it (a URL, a server's answer) is escaped, so it cannot drive the terminal."""
+    typer.echo(f"error: {for_terminal(message, newlines=True)}", err=True)
     raise typer.Exit(code)
 
 

@@ -25,13 +25,14 @@ from earsense_m2t.schemas.training import TrainingRun
 
 @task(name="train-and-evaluate", cache_policy=NO_CACHE, persist_result=False)
 def train_task(dataset: str, dataset_version: str | None, config: str, profile: str, out: str, epochs: int | None,
-               seeds: list[int] | None, folds: list[int] | None, device: str) -> StageResult:
+               seeds: list[int] | None, folds: list[int] | None, device: str,
+               settings: str = "corrected") -> StageResult:
     from earsense_m2t.model.run import Plan, train_release
     from earsense_m2t.model.threads import configure_threads
 
     logger = get_run_logger()
     logger.info(configure_threads(config).describe())
-    plan = Plan.profile(profile, config, epochs=epochs, seeds=tuple(seeds) if seeds else None,
+    plan = Plan.profile(profile, config, settings, epochs=epochs, seeds=tuple(seeds) if seeds else None,
                         folds=tuple(folds) if folds else None, device=device)
     return train_release(Path(dataset), dataset_version, plan, Path(out), log=logger.info)
 
@@ -39,7 +40,7 @@ def train_task(dataset: str, dataset_version: str | None, config: str, profile: 
 @flow(name="train-gtp", persist_result=False)
 def train_gtp(dataset_version: str | None = None, config: str = "tiny", profile: str = "full",
               output_root: str | None = None, epochs: int | None = None, seeds: list[int] | None = None,
-              folds: list[int] | None = None, device: str = "auto") -> TrainingRun:
+              folds: list[int] | None = None, device: str = "auto", settings: str = "corrected") -> TrainingRun:
     """Train and evaluate every system of the paper's Table 1 on one version of the dataset.
 
     Args:
@@ -52,9 +53,16 @@ def train_gtp(dataset_version: str | None = None, config: str = "tiny", profile:
         seeds: seeds, instead of the profile's.
         folds: test folds, instead of every fold of the release.
         device: 'auto' (CUDA when present, with mixed precision), 'cpu', 'cuda' or 'cuda:N'.
+        settings: 'corrected' (the project's) or 'authors' (the released code's weight decay, epochs and
+            sampled decoding); an authors run goes to <output_root>/training/v<version>-<config>-authors/.
     """
     from earsense_m2t.flows.build import output_root_setting
+    from earsense_m2t.model.settings import get_settings
 
+    try:
+        get_settings(settings)
+    except ValueError as exc:
+        raise BadOption("settings", str(exc)) from None
     root = Path(resolve_output_root(output_root, deployment_run=current_deployment.get_id() is not None,
                                     variable=output_root_setting))
     layout = OutputLayout(root)
@@ -62,7 +70,7 @@ def train_gtp(dataset_version: str | None = None, config: str = "tiny", profile:
     if not dataset.exists():
         raise BadOption("output_root", f"{root}: no published dataset at {dataset} (build one first)")
     result = train_task(str(dataset), dataset_version, config, profile, str(layout.training_dir), epochs, seeds, folds,
-                        device)
+                        device, settings)
     [run] = result.of(TrainingRun)
     publish_results_artifact(run)
     if result.failures:

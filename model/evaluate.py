@@ -26,7 +26,15 @@ from typing import Any
 
 from earsense_m2t.model.baselines import BASELINES
 from earsense_m2t.model.results import write_json
-from earsense_m2t.model.run import Plan, baseline_generations, decode_test_fold, prepare, read_json, unit_path
+from earsense_m2t.model.run import (
+    Plan,
+    baseline_generations,
+    decode_test_fold,
+    generation_records,
+    prepare,
+    read_json,
+    unit_path,
+)
 
 EVALUATIONS = "evaluations"
 RUN_JSON = "run.json"
@@ -106,8 +114,9 @@ def evaluate_checkpoint(run_dir: Path, system: str, fold: int, seed: int = 0, *,
         raise ValueError(f"--fold {fold}: the run at {run_dir} tested folds {', '.join(map(str, prep.folds))}")
     torch_device = resolve_device(plan.device)
     extra: dict[str, Any] = {}
+    texts: dict[str, tuple[str, ...]]
     if system in BASELINES:
-        texts = baseline_generations(system, prep.splits[fold])
+        texts = {i: (t,) for i, t in baseline_generations(system, prep.splits[fold]).items()}
     else:
         path = checkpoint_path(run_dir, system, seed, fold)
         state = torch.load(path, map_location="cpu", weights_only=True)
@@ -115,7 +124,7 @@ def evaluate_checkpoint(run_dir: Path, system: str, fold: int, seed: int = 0, *,
                     "config": json.loads(json.dumps(asdict(prep.cfg)))}
         check_checkpoint_key(state.get("key"), expected, path)
         model = load_best(path.parent, prep.cfg, system, state["key"], torch_device)
-        texts = decode_test_fold(prep, model, fold)
+        texts = decode_test_fold(prep, model, fold, seed)  # sampled with the unit's seed: the unit's texts
         extra = {"checkpoint": str(path), "best_epoch": state.get("epoch")}
     references = references_for(prep)[fold]
     emotions = emotion_model(emotion_model_dir)
@@ -125,7 +134,7 @@ def evaluate_checkpoint(run_dir: Path, system: str, fold: int, seed: int = 0, *,
     payload = {"system": system, "fold": fold, "seed": seed, "metrics": metrics, **extra,
                "emotion_model": getattr(emotions, "name", type(emotions).__name__),
                "unit_metrics": trained.get("metrics") if trained else None,
-               "generations": [{"id": i, "hypothesis": texts[i], "reference": references[i]} for i in sorted(texts)]}
+               "generations": generation_records(texts, references)}
     out = write_json(evaluation_path(run_dir, system, seed, fold), payload)
     log(f"evaluate: {system}/fold{fold}/seed{seed}: {len(texts)} test movements scored; {out}")
     return payload

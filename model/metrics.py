@@ -112,9 +112,19 @@ def paper_compatible_bleu(hypotheses: Sequence[str], references: Sequence[str]) 
     movement texts are passed as sacrebleu's hypotheses and the generated texts as its one reference
     stream. Reported only to compare with the paper's table; :func:`corpus_bleu` is the headline.
     """
-    _check_lengths(hypotheses, references)
-    generated = [PAPER_BLANK if h in ("", ".") else h for h in hypotheses]
-    return float(sacrebleu.corpus_bleu(list(references), [generated]).score)
+    return paper_compatible_bleu_streams([hypotheses], references)
+
+
+def paper_compatible_bleu_streams(streams: Sequence[Sequence[str]], references: Sequence[str]) -> float:
+    """:func:`paper_compatible_bleu` over several generated streams, as the released code scores its three sampled
+    texts per movement: ``sacrebleu.corpus_bleu(references, [stream 1, stream 2, …])``, each stream one of
+    sacrebleu's reference streams (an n-gram of a movement text counts when any of its streams has it)."""
+    if not streams:
+        raise ValueError("paper's-call BLEU: no generated stream")
+    for stream in streams:
+        _check_lengths(stream, references)
+    generated = [[PAPER_BLANK if h in ("", ".") else h for h in stream] for stream in streams]
+    return float(sacrebleu.corpus_bleu(list(references), generated).score)
 
 
 def ptb_tokenize(texts: Mapping[Any, Sequence[str]]) -> dict[Any, list[str]]:
@@ -298,9 +308,22 @@ class Evaluator:
             self._meteor = self._stack.enter_context(meteor_process())
         return self._meteor
 
-    def evaluate_many(self, units: Sequence[tuple[Mapping[str, str], Mapping[str, str]]]
+    def evaluate_many(self, units: Sequence[tuple[Mapping[str, str | Sequence[str]], Mapping[str, str]]]
                       ) -> list[dict[str, float | None]]:
-        """Every metric of :data:`METRICS` per ``(hypotheses, references)`` unit, ids matched within each."""
+        """Every metric of :data:`METRICS` per ``(hypotheses, references)`` unit, ids matched within each.
+
+        A hypothesis may be several texts (streams: the ``authors`` settings' three sampled texts per movement,
+        the same number for every id of a unit): the paper's-call BLEU then scores every stream as the released
+        code does (:func:`paper_compatible_bleu_streams`), every other metric the first stream.
+        """
+        streams_of = [_streams(hypotheses) for hypotheses, _ in units]
+        firsts: list[tuple[dict[str, str], Mapping[str, str]]] = [
+            ({i: texts[0] for i, texts in streams.items()}, references)
+            for streams, (_, references) in zip(streams_of, units, strict=True)]
+        return self._evaluate_first(firsts, streams_of)
+
+    def _evaluate_first(self, units: Sequence[tuple[Mapping[str, str], Mapping[str, str]]],
+                        streams_of: Sequence[Mapping[str, tuple[str, ...]]]) -> list[dict[str, float | None]]:
         for hypotheses, references in units:
             _check_ids(hypotheses, references)
         if not units:
@@ -327,7 +350,8 @@ class Evaluator:
             tok_refs = {i: tokens[(u, "r", i)] for i in ids}
             out.append({
                 "bleu": corpus_bleu(norm_hyps, norm_refs, normalized=True),
-                "bleu_paper_compatible": paper_compatible_bleu(hyps, refs),
+                "bleu_paper_compatible": paper_compatible_bleu_streams(
+                    [[streams_of[u][i][k] for i in ids] for k in range(len(streams_of[u][ids[0]]))], refs),
                 "meteor": meteor(tok_hyps, tok_refs, scorer=self.scorer()),
                 "rouge_l": rouge_l(tok_hyps, tok_refs),
                 "cider_d": cider_d(tok_hyps, tok_refs),
@@ -348,6 +372,15 @@ def evaluate_texts(hypotheses: Mapping[str, str], references: Mapping[str, str],
     with Evaluator(emotion_model) as evaluator:
         [scores] = evaluator.evaluate_many([(hypotheses, references)])
     return scores
+
+
+def _streams(hypotheses: Mapping[str, str | Sequence[str]]) -> dict[str, tuple[str, ...]]:
+    """Each id's texts as a tuple (a lone text is one stream); every id of a unit needs the same number."""
+    streams = {i: (h,) if isinstance(h, str) else tuple(h) for i, h in hypotheses.items()}
+    counts = sorted({len(t) for t in streams.values()})
+    if counts and (len(counts) > 1 or counts[0] < 1):
+        raise ValueError(f"every id of a unit needs the same number of generated texts (≥ 1), found {counts}")
+    return streams
 
 
 def _ids(ids: Sequence[str]) -> str:
@@ -385,5 +418,6 @@ def _check_lengths(hypotheses: Sequence[str], references: Sequence[str]) -> None
 
 __all__ = ["METRICS", "Evaluator", "cider_d", "corpus_bleu", "corpus_label_correlation", "corpus_sentiment_correlation",
            "emotion_correlation", "evaluate_texts", "label_distribution", "mean_pair_correlation", "meteor",
-           "meteor_process", "normalize_text", "normalize_texts", "paper_compatible_bleu", "ptb_tokenize",
+           "meteor_process", "normalize_text", "normalize_texts", "paper_compatible_bleu",
+           "paper_compatible_bleu_streams", "ptb_tokenize",
            "require_java", "rouge_l", "sentiment_correlation"]

@@ -217,6 +217,8 @@ def markdown(results: Mapping[str, Any]) -> str:
              f"device {results['environment']['device']}. Cells: mean ± std over folds (each fold: mean over seeds). "
              "BLEU, METEOR, ROUGE-L and CIDEr-D × 100; sentiment r: Pearson r, unscaled.", "",
              f"Scoring: {SCORING_RULE}", "",
+             *([f"Decoding (settings `{results['settings_profile']}`): {results['decoding']}", ""]
+               if results.get("decoding") else []),
              "| system | " + " | ".join(METRIC_TITLES[m] for m in metrics) + " | paper's BLEU |",
              "|---|" + "---:|" * (len(metrics) + 1)]
     for name, stats in systems.items():
@@ -237,9 +239,31 @@ def markdown(results: Mapping[str, Any]) -> str:
     if results.get("failures"):
         lines += ["", "Units that failed (left out of the means):", ""]
         lines += [f"- {f['item_id']}: {f['reason']}" for f in results["failures"]]
-    lines += ["", "## Differences from the paper's released code", ""] + [f"- {d}" for d in DIFFERENCES]
+    lines += differences_lines(results)
     lines += ["", "Paper: Kuang et al. (2022), Table 1 (BLEU, 5-split average, 1,955 pairs)."]
     return "\n".join(lines) + "\n"
+
+
+def differences_lines(results: Mapping[str, Any]) -> list[str]:
+    """results.md's differences: the settings rows generated from the run's settings profile (``results
+    ["differences"]["settings"]``, :func:`earsense_m2t.model.settings.differences`), then the fixed ones
+    (:data:`DIFFERENCES`, with the rows' own from model/systems.py), which hold whichever profile runs."""
+    found: Mapping[str, Any] = results.get("differences") or {}
+    rows: Sequence[Mapping[str, str]] | None = found.get("settings")
+    lines = ["", "## Differences from the paper and the authors' released code", ""]
+    if rows is not None:
+        lines += [f"Settings (profile `{results.get('settings_profile', '?')}`), generated from the run's settings "
+                  "(model/settings.py): every field where this run differs from the paper or the authors' code, or that the "
+                  "paper does not state.", ""]
+        if rows:
+            lines += ["| setting | this run | paper | authors' code | differs from | why (the corrected profile) |",
+                      "|---|---|---|---|---|---|"]
+            lines += [f"| {r['title']} | {r['value']} | {r['paper']} | {r['authors']} | {r['differs_from']} | "
+                      f"{r['why']} |" for r in rows]
+        else:
+            lines.append("- none: every setting is the paper's (where it states one) and the authors' code's.")
+        lines += ["", "In the code, whichever settings profile runs:", ""]
+    return lines + [f"- {d}" for d in found.get("fixed", DIFFERENCES)]
 
 
 def plot_losses(histories: Mapping[str, Sequence[Sequence[Mapping[str, float]]]], path: Path) -> Path:
@@ -279,4 +303,4 @@ def write_json(path: Path, payload: Mapping[str, Any]) -> Path:
 
 __all__ = ["DIFFERENCES", "EXTRA_SYSTEMS", "METRIC_TITLES", "PAPER_BLEU", "SCORING_RULE", "SIGNIFICANCE_REFERENCE",
            "SIGNIFICANCE_TEST", "SYSTEM_ORDER", "SYSTEM_TITLES", "Unit", "markdown", "paired_test", "significance",
-           "plot_losses", "summarize", "write_json"]
+           "differences_lines", "plot_losses", "summarize", "write_json"]

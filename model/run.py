@@ -1,6 +1,7 @@
 """The train stage's one entrypoint: train and evaluate every system of Table 1 on one dataset version.
 
-A run is keyed by dataset version and config: its folder ``<out>/v<version>-<config>/`` holds
+A run is keyed by dataset version, config and settings profile (:mod:`.settings`): its folder
+``<out>/v<version>-<config>/`` (``v<version>-<config>-authors/`` under ``--settings authors``) holds
 
 - ``run.json``: the plan (epochs, folds, seeds, systems, decoding) and the environment. A second call
   with another plan on the same folder is refused, so a resumed run never mixes two plans;
@@ -23,14 +24,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import platform
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import MISSING, asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from earsense_m2t.model.config import GTPConfig, get_config
 from earsense_m2t.model.data import Release, Split, Standardizer, fit_standardizer, fold_split, load_release, version_path
 from earsense_m2t.model.results import (
+    DIFFERENCES,
     EXTRA_SYSTEMS,
     SYSTEM_ORDER,
     Unit,
@@ -39,6 +41,14 @@ from earsense_m2t.model.results import (
     significance,
     summarize,
     write_json,
+)
+from earsense_m2t.model.settings import (
+    DEFAULT_SETTINGS,
+    FULL_EPOCHS,
+    Settings,
+    differences,
+    get_settings,
+    streams_statement,
 )
 from earsense_m2t.model.systems import TABLE1_SYSTEMS
 from earsense_m2t.schemas import Failure, StageResult
@@ -51,9 +61,6 @@ if TYPE_CHECKING:
 
 #: the TAGS baselines: the paper's rows on its four tags, the extra rows on the release's five (model/baselines.py)
 BASELINE_SYSTEMS = ("tags_knn", "tags_representative", *EXTRA_SYSTEMS)
-#: epochs of a full run per config (the paper does not state its count; 40 is what its loss curves need on
-#: 1,955 pairs at lr 5e-5; tiny learns at lr 1e-3)
-FULL_EPOCHS = {"tiny": 5, "paper": 40}
 
 
 @dataclass(frozen=True)
@@ -72,20 +79,42 @@ class Plan:
     device: str = "auto"
     #: (music, text) autoencoder pretraining epochs instead of the config's; the smoke profile pretrains 1 and 1
     pretrain_epochs: tuple[int, int] | None = None
+    #: the settings profile the fields below (and epochs, beam, max_tokens) come from (model/settings.py)
+    settings: str = DEFAULT_SETTINGS
+    weight_decay: float = 0.01
+    momentum_per_sample: bool | None = None  # None: the model config's
+    decoding: str = "beam"
+    top_k: int | None = None
+    outputs: int = 1
 
     @classmethod
-    def profile(cls, name: str, config: str, **overrides: Any) -> Plan:
-        """``full``: every fold, 3 seeds, the config's epochs; ``smoke``: 2 folds, 1 seed, 1 epoch, 1 + 1 epochs of
-        pretraining (the tests')."""
+    def profile(cls, name: str, config: str, settings: str | None = None, **overrides: Any) -> Plan:
+        """``full``: every fold, 3 seeds, the settings' epochs (corrected: the config's); ``smoke``: 2 folds, 1 seed,
+        1 epoch, 1 + 1 epochs of pretraining (the tests'). ``settings``: the profile of model/settings.py (default
+        corrected) giving weight decay, momentum rule and decoding."""
         if config not in FULL_EPOCHS:
             get_config(config)  # raises with the known names
+        chosen = get_settings(settings or DEFAULT_SETTINGS)
         if name == "full":
-            plan = cls(config, FULL_EPOCHS[config])
+            plan = cls(config, chosen.epochs or FULL_EPOCHS[config])
         elif name == "smoke":
             plan = cls(config, 1, seeds=(0,), folds=(0, 1), pretrain_epochs=(1, 1))
         else:
             raise ValueError(f"unknown training profile {name!r}; known: full, smoke")
+        plan = replace(plan, settings=chosen.name, weight_decay=chosen.weight_decay,
+                       momentum_per_sample=chosen.momentum_per_sample, decoding=chosen.decoding, beam=chosen.beam,
+                       top_k=chosen.top_k, outputs=chosen.outputs, max_tokens=chosen.max_tokens)
         return replace(plan, **{k: v for k, v in overrides.items() if v is not None})
+
+    def settings_values(self) -> Settings:
+        """The settings this plan runs with, every value resolved (epochs as planned, the config's momentum rule):
+        what results.md's generated differences compare with the paper and the authors' code."""
+        momentum = self.momentum_per_sample
+        if momentum is None:
+            momentum = get_config(self.config).momentum_per_sample
+        return Settings(self.settings, weight_decay=self.weight_decay, epochs=self.epochs,
+                        momentum_per_sample=momentum, decoding=self.decoding, beam=self.beam, top_k=self.top_k,
+                        outputs=self.outputs, max_tokens=self.max_tokens)
 
     def check(self) -> None:
         known = (*TABLE1_SYSTEMS, *(s for s in (*SYSTEM_ORDER, *EXTRA_SYSTEMS) if s not in TABLE1_SYSTEMS))
@@ -100,6 +129,8 @@ class Plan:
             raise ValueError(f"beam {self.beam} / max_tokens {self.max_tokens}: at least 1")
         if self.pretrain_epochs is not None and (len(self.pretrain_epochs) != 2 or min(self.pretrain_epochs) < 0):
             raise ValueError(f"pretrain_epochs {self.pretrain_epochs}: (music, text), each ≥ 0")
+        get_settings(self.settings)
+        self.settings_values()  # raises on a decoding the settings cannot have
 
     def comparable(self) -> dict[str, Any]:
         """What must be equal for a resumed run to continue this one (the device may change)."""
@@ -120,8 +151,11 @@ class Prepared:
     run_dir: Path
 
 
-def run_dir_for(out: Path, version: str, config: str) -> Path:
-    return Path(out) / f"v{version}-{config}"
+def run_dir_for(out: Path, version: str, config: str, settings: str = DEFAULT_SETTINGS) -> Path:
+    """``<out>/v<version>-<config>/``; a run of another settings profile than the default is another run:
+    ``<out>/v<version>-<config>-<settings>/`` (its checkpoints and units never mix with the corrected run's)."""
+    suffix = "" if settings == DEFAULT_SETTINGS else f"-{settings}"
+    return Path(out) / f"v{version}-{config}{suffix}"
 
 
 def prepare(dataset: Path, version: str | None, plan: Plan, out: Path, *, cache_dir: Path | None = None) -> Prepared:
@@ -133,6 +167,8 @@ def prepare(dataset: Path, version: str | None, plan: Plan, out: Path, *, cache_
     cfg = get_config(plan.config)
     if plan.pretrain_epochs is not None:
         cfg = cfg.with_(pretrain_music_epochs=plan.pretrain_epochs[0], pretrain_text_epochs=plan.pretrain_epochs[1])
+    if plan.momentum_per_sample is not None:
+        cfg = cfg.with_(momentum_per_sample=plan.momentum_per_sample)
     micro = plan.micro_batch or cfg.micro_batch
     if cfg.batch_size % micro:
         raise ValueError(f"micro_batch {micro}: the {plan.config} config's batch of {cfg.batch_size} is not a multiple "
@@ -157,7 +193,7 @@ def prepare(dataset: Path, version: str | None, plan: Plan, out: Path, *, cache_
                              f"{len(split.validation)} validation examples; both need whole works "
                              f"({len(release.works())} works in all)")
         splits[fold] = split
-    run_dir = run_dir_for(out, release.version, plan.config)
+    run_dir = run_dir_for(out, release.version, plan.config, plan.settings)
     check_same_plan(run_dir, plan)
     return Prepared(release, cfg, plan, folds, splits, run_dir)
 
@@ -167,7 +203,10 @@ def check_same_plan(run_dir: Path, plan: Plan) -> None:
     previous = read_json(run_dir / "run.json")
     if previous is None:
         return
-    before, now = previous.get("plan", {}), plan.comparable()
+    # a field the stored plan lacks (written before the field existed) had the field's default then
+    now = plan.comparable()
+    defaults = {f.name: f.default for f in fields(Plan) if f.default is not MISSING and f.name in now}
+    before = {**defaults, **previous.get("plan", {})}
     before = {k: tuple(v) if isinstance(v, list) else v for k, v in before.items()}
     now = {k: tuple(v) if isinstance(v, list) else v for k, v in now.items()}
     differ = sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k))
@@ -219,7 +258,7 @@ def baseline_generations(system: str, split: Split) -> dict[str, str]:
 
 @dataclass
 class NeuralOutcome:
-    generations: dict[str, str]
+    generations: dict[str, tuple[str, ...]]  # the text streams of each test movement (one by beam search)
     history: list[dict[str, float]]
     best_epoch: int
     samples_per_s: float
@@ -230,7 +269,8 @@ def train_settings(prep: Prepared, device: str) -> TrainSettings:
     from earsense_m2t.model.train import TrainSettings
 
     return TrainSettings(epochs=prep.plan.epochs, batch_size=prep.cfg.batch_size,
-                         micro_batch=prep.plan.micro_batch or prep.cfg.micro_batch, device=device)
+                         micro_batch=prep.plan.micro_batch or prep.cfg.micro_batch, device=device,
+                         weight_decay=prep.plan.weight_decay)
 
 
 def pretrain_dir(run_dir: Path, fold: int) -> Path:
@@ -257,16 +297,17 @@ def neural_generations(prep: Prepared, system: str, fold: int, seed: int, device
     ckpt = prep.run_dir / "checkpoints" / system / f"seed{seed}" / f"fold{fold}"
     run = train_system(prep.release, split, std, cfg, system, seed, settings, ckpt, emotion_model=emotion_model,
                        log=log, pretrained=pretrained)
-    texts = decode_test_fold(prep, run.model, fold)
+    texts = decode_test_fold(prep, run.model, fold, seed)
     return NeuralOutcome(texts, run.history, run.best_epoch, run.samples_per_s, run.resumed_from)
 
 
-def decode_test_fold(prep: Prepared, model: Any, fold: int) -> dict[str, str]:
-    """The fold's test movements decoded by ``model`` with the plan's decoding; also `earsense-m2t evaluate`'s."""
+def decode_test_fold(prep: Prepared, model: Any, fold: int, seed: int = 0) -> dict[str, tuple[str, ...]]:
+    """The fold's test movements decoded by ``model`` with the plan's decoding (one text each by beam search, or
+    the plan's ``outputs`` sampled with ``seed``: the same seed gives the same texts); also `earsense-m2t evaluate`'s."""
     import torch
 
     from earsense_m2t.model.batch import MovementDataset, collate
-    from earsense_m2t.model.decode import generate
+    from earsense_m2t.model.decode import generate_streams
     from earsense_m2t.model.tokenizer import wordpiece
 
     cfg, plan = prep.cfg, prep.plan
@@ -274,13 +315,14 @@ def decode_test_fold(prep: Prepared, model: Any, fold: int) -> dict[str, str]:
     data = MovementDataset(prep.release, prep.splits[fold].test, standardizer_for(prep, fold), tok, cfg.max_frames,
                            cfg.max_text_tokens)
     model_device = next(model.parameters()).device
-    texts: dict[str, str] = {}
+    texts: dict[str, tuple[str, ...]] = {}
     model.eval()
     step = max(1, plan.micro_batch or cfg.micro_batch)
     with torch.no_grad():
         for start in range(0, len(data), step):
             batch = collate([data[i] for i in range(start, min(start + step, len(data)))], cfg.time_factor)
-            outs = generate(model, batch.to(model_device), tok, beam=plan.beam, max_tokens=plan.max_tokens)
+            outs = generate_streams(model, batch.to(model_device), tok, decoding=plan.decoding, beam=plan.beam,
+                                    top_k=plan.top_k, outputs=plan.outputs, max_tokens=plan.max_tokens, seed=seed)
             texts.update(zip(batch.ids, outs, strict=True))
     return texts
 
@@ -313,8 +355,8 @@ def train_release(dataset: Path, version: str | None, plan: Plan, out: Path, *, 
     log(f"train: v{prep.release.version}, config {plan.config}, {len(prep.release.examples)} examples in "
         f"{len(prep.release.works())} works, folds {list(prep.folds)}, seeds {list(plan.seeds)}, device {device}")
 
-    pending: list[tuple[str, int, int, dict[str, str], dict[str, Any]]] = []
-    baselines: dict[tuple[str, int], dict[str, str]] = {}  # no seed in them: one choice per fold serves every seed
+    pending: list[tuple[str, int, int, dict[str, tuple[str, ...]], dict[str, Any]]] = []
+    baselines: dict[tuple[str, int], dict[str, tuple[str, ...]]] = {}  # no seed in them: one choice per fold serves every seed
     references = references_for(prep)
     with Evaluator(emotions) as evaluator:
         for fold in prep.folds:
@@ -331,7 +373,8 @@ def train_release(dataset: Path, version: str | None, plan: Plan, out: Path, *, 
                     try:
                         if system in BASELINE_SYSTEMS:
                             if (system, fold) not in baselines:
-                                baselines[(system, fold)] = baseline_generations(system, split)
+                                baselines[(system, fold)] = {i: (t,) for i, t in
+                                                             baseline_generations(system, split).items()}
                             texts, extra = baselines[(system, fold)], {}
                         else:
                             if pretrain_failure is not None:
@@ -374,7 +417,8 @@ def references_for(prep: Prepared) -> dict[int, dict[str, str]]:
     return {fold: {e.id: e.text for e in prep.splits[fold].test} for fold in prep.folds}
 
 
-def score_and_store(evaluator: Any, pending: Sequence[tuple[str, int, int, dict[str, str], dict[str, Any]]],
+def score_and_store(evaluator: Any,
+                    pending: Sequence[tuple[str, int, int, dict[str, tuple[str, ...]], dict[str, Any]]],
                     references: dict[int, dict[str, str]], run_dir: Path, result: StageResult) -> None:
     """Score a batch of units in one call (one Java start for all of them) and write one file per unit."""
     if not pending:
@@ -384,8 +428,14 @@ def score_and_store(evaluator: Any, pending: Sequence[tuple[str, int, int, dict[
     for (system, seed, fold, texts, extra), metrics in zip(pending, scores, strict=True):
         write_json(unit_path(run_dir, system, seed, fold), {
             "system": system, "fold": fold, "seed": seed, "metrics": metrics, **extra,
-            "generations": [{"id": i, "hypothesis": texts[i], "reference": references[fold][i]} for i in sorted(texts)]})
+            "generations": generation_records(texts, references[fold])})
         result.counts["computed"] += 1
+
+
+def generation_records(texts: Mapping[str, Sequence[str]], references: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Per movement: its id, its (first) text, every stream when there are several, and its reference."""
+    return [{"id": i, "hypothesis": texts[i][0], **({"hypotheses": list(texts[i])} if len(texts[i]) > 1 else {}),
+             "reference": references[i]} for i in sorted(texts)]
 
 
 def environment(device: str) -> dict[str, str]:
@@ -438,7 +488,10 @@ def write_results(prep: Prepared, device: str, started: str, failures: Sequence[
     results: dict[str, Any] = {
         "dataset_version": prep.release.version, "config": plan.config, "dataset_path": str(prep.release.path),
         "started_at": started, "finished_at": now_utc(), "folds": list(prep.folds), "seeds": list(plan.seeds),
-        "settings": plan.comparable(), "environment": environment(device), "examples": counts,
+        "settings": plan.comparable(), "settings_profile": plan.settings,
+        "decoding": streams_statement(plan.settings_values()),
+        "differences": {"settings": differences(plan.settings_values()), "fixed": list(DIFFERENCES)},
+        "environment": environment(device), "examples": counts,
         "without_text": len(prep.release.without_text),
         "systems": summarize(units, METRICS, prep.folds, plan.seeds),
         "significance": significance(units, METRICS),

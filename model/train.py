@@ -66,6 +66,8 @@ if TYPE_CHECKING:
 BEST = "best.pt"
 DONE = "done.json"
 EPOCH_GLOB = "epoch-*.pt"
+#: torch's AdamW default, the project's weight decay; a run with it keeps the key it had before the setting existed
+DEFAULT_WEIGHT_DECAY = 0.01
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ class TrainSettings:
     device: str = "auto"  # "auto": cuda when available, else cpu
     amp: bool = True  # mixed precision on CUDA only (ignored on CPU)
     num_workers: int = 0
+    #: AdamW's decoupled weight decay (torch's default; the authors' profile: 5, model/settings.py)
+    weight_decay: float = DEFAULT_WEIGHT_DECAY
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
@@ -87,6 +91,8 @@ class TrainSettings:
                              f"micro_batch {self.micro_batch}")
         if self.num_workers < 0:
             raise ValueError(f"train settings: num_workers must be ≥ 0, not {self.num_workers}")
+        if self.weight_decay < 0:
+            raise ValueError(f"train settings: weight_decay must be ≥ 0, not {self.weight_decay}")
 
 
 @dataclass
@@ -157,6 +163,8 @@ def run_key(release: Release, split: Split, cfg: GTPConfig, system: str, fold: i
     key = {"system": system, "fold": fold, "seed": seed, "release": release.version, "config": asdict(cfg),
            "batch_size": settings.batch_size, "micro_batch": settings.micro_batch,
            "train": _digest(split.train), "validation": _digest(split.validation), "pretrained": pretrained}
+    if settings.weight_decay != DEFAULT_WEIGHT_DECAY:  # another decay is another run (older keys lack the field)
+        key["weight_decay"] = settings.weight_decay
     return dict(json.loads(json.dumps(key)))
 
 
@@ -350,7 +358,8 @@ def train_system(release: Release, split: Split, standardizer: Standardizer, cfg
     if pretrained is not None:
         model.load_pretrained(pretrained.music, pretrained.text)
     model = model.to(device)
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr,
+                                  weight_decay=settings.weight_decay)
     scaler = torch.amp.GradScaler("cuda", enabled=device.type == "cuda" and settings.amp)
     history: list[dict[str, float]] = []
     resumed_from: int | None = None

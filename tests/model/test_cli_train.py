@@ -138,6 +138,7 @@ def test_seeds_are_checked_first_and_said_once(dataset, tmp_path, no_training, s
     (["--systems", "gtp,,coordinate"], ["--systems 'gtp,,coordinate'", "none empty"]),
     (["--systems", "gtp,bert"], ["unknown systems bert"]),
     (["--config", "huge"], ["unknown model config 'huge'"]),
+    (["--settings", "paperish"], ["unknown settings 'paperish'", "authors, corrected"]),
 ])
 def test_other_options_are_one_line_before_any_work(dataset, tmp_path, no_training, args, needles):
     one_line_error(invoke_train("--dataset", str(dataset), "--out", str(tmp_path / "runs"), *args), needles)
