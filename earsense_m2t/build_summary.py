@@ -1,7 +1,9 @@
 """The run summary a person reads at the end of a build, made from the stages' results alone.
 
 ``render()`` is the text the command prints; ``markdown()`` the same facts as the Prefect artifact of
-the run (counts per stage, failures with their reasons, time per stage, the version published).
+the run (counts per stage, failures with their reasons, time per stage, the version published). Text
+that came from the site (its URL, item ids, failure reasons) is escaped for where it is shown
+(:mod:`earsense_m2t.escape`): no control character reaches the terminal, no markup the artifact.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from earsense_m2t.escape import for_markdown_cell, for_terminal
 from earsense_m2t.schemas import Failure, Movement, Recording, Release, Segment, StageResult, Work
 from earsense_m2t.schemas.layout import BUILD_DIR
 from earsense_m2t.schemas.manifests import FAILURES
@@ -74,7 +77,7 @@ class BuildSummary:
         flags = {k.removeprefix(FLAG_NOTE_PREFIX): len(v) for k, v in sorted(features.notes.items())
                  if k.startswith(FLAG_NOTE_PREFIX)}
         lines = [
-            f"earsense-m2t build of {self.site_url}",
+            f"earsense-m2t build of {for_terminal(self.site_url)}",
             f"  works crawled:        {n_works} ({len(without)} without a recording)",
             "  since last crawl:     " + ", ".join(f"{k} {len(crawl.notes.get(k, []))}"
                                                   for k in ("new", "changed", "unchanged", "gone"))
@@ -105,10 +108,10 @@ class BuildSummary:
         release = self.release
         if release is not None:
             state = "new version" if release.created else "no change, version kept"
-            lines.append(f"  published:            {release.dataset_dir} v{release.version} ({state}, "
+            lines.append(f"  published:            {for_terminal(release.dataset_dir)} v{release.version} ({state}, "
                          f"{release.rows} movement rows)")
         if self.training:
-            lines.append(f"  training:             {self.training}")
+            lines.append(f"  training:             {for_terminal(self.training)}")
         if self.durations:
             lines.append(f"  time:                 {self._time_line()}")
         if release is not None:
@@ -125,7 +128,7 @@ class BuildSummary:
         lines = [f"  failures:             {len(failures)}",
                  "    by stage:  " + ", ".join(f"{s} {by_stage[s]}" for s in STAGES if s in by_stage),
                  "    by reason: " + ", ".join(f"{s}/{c} {n}" for (s, c), n in sorted(self.failure_counts().items()))]
-        lines += [f"    - [{f.stage}] {f.item_id}: {f.reason}" for f in failures]
+        lines += [f"    - [{f.stage}] {for_terminal(f.item_id)}: {for_terminal(f.reason)}" for f in failures]
         return lines
 
     def _time_line(self) -> str:
@@ -146,9 +149,9 @@ class BuildSummary:
         else:
             state = "new version" if release.created else "no change, version kept"
             published = f"**v{release.version}** ({state}, {release.rows} movement rows) at `{release.dataset_dir}`"
-        lines = [f"# earsense-m2t build of {self.site_url}", "", f"Published: {published}", ""]
+        lines = [f"# earsense-m2t build of {_cell(self.site_url)}", "", f"Published: {published}", ""]
         if self.training:
-            lines += [f"Training: {self.training}", ""]
+            lines += [f"Training: {_cell(self.training)}", ""]
         lines += ["| stage | records | computed | reused | dropped | seconds |", "|---|---:|---:|---:|---:|---:|"]
         for stage, records, computed, reused, dropped, seconds in self.stage_rows():
             lines.append(f"| {stage} | {records} | {computed} | {reused} | {dropped} | "
@@ -168,5 +171,5 @@ class BuildSummary:
 
 
 def _cell(text: str) -> str:
-    """Text for one markdown table cell: one line, pipes escaped."""
-    return " ".join(text.split()).replace("|", "\\|")
+    """Text for one markdown table cell: one line, no markup, no control characters."""
+    return for_markdown_cell(text)

@@ -68,6 +68,7 @@ from earsense_m2t.code_version import package_data_version
 from earsense_m2t.config import EMBEDDED_SITE, is_loopback
 from earsense_m2t.crawlers import crawl_site
 from earsense_m2t.egress import EgressPolicy
+from earsense_m2t.escape import escape_logs
 from earsense_m2t.features import AudioParams, FeaturesWork, features_inputs, prepare_clips
 from earsense_m2t.flows.progress import BuildProgress, build_progress
 from earsense_m2t.flows.runners import audio_runner, download_runner
@@ -144,6 +145,9 @@ def route_stage_logs() -> None:
     task_runs = logging.getLogger("prefect.task_runs")
     if not any(isinstance(f, _ThreadTimeoutNotice) for f in task_runs.filters):
         task_runs.addFilter(_ThreadTimeoutNotice())
+    # site text (URLs, reasons, exceptions' messages) reaches these lines: no control character gets through
+    escape_logs(*{h for name in ("earsense_m2t", "prefect", "prefect.extra", "prefect.flow_runs", "prefect.task_runs")
+                  for h in logging.getLogger(name).handlers})
 
 
 @dataclass(frozen=True)

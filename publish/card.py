@@ -28,6 +28,7 @@ from datasets.info import DatasetInfosDict  # noqa: E402
 from huggingface_hub import DatasetCard, DatasetCardData  # noqa: E402
 
 from earsense_m2t.config import REAL_SITE_URL  # noqa: E402
+from earsense_m2t.escape import for_markdown_cell  # noqa: E402
 from earsense_m2t.publish.annotations import PLOT_NAME as ANNOTATION_PLOT  # noqa: E402
 from earsense_m2t.publish.annotations import plot_annotations  # noqa: E402
 from earsense_m2t.schemas import TEMPO_CLASSES  # noqa: E402
@@ -91,7 +92,8 @@ def render_card(*, configs: Sequence[ConfigSummary], stats: Mapping[str, Any], f
         card_data(configs, size_category), template_path=str(template),
         pretty=PRETTY_NAME, version=version, date=date, configs_summary=configs, stats=stats, failures=failures,
         ctx=dict(context), plots=plots, citation=CITATION, dataset_dir=dataset_dir, site_url=REAL_SITE_URL,
-        tempo_classes=TEMPO_CLASSES, human_bytes=human_bytes, fold_count=len(stats.get("folds", [])))
+        tempo_classes=TEMPO_CLASSES, human_bytes=human_bytes, fold_count=len(stats.get("folds", [])),
+        md_cell=for_markdown_cell)  # every text from the site goes through it: no markup, no control characters
     return str(card).rstrip() + "\n"
 
 

@@ -76,3 +76,33 @@ def test_markdown_cells_stay_one_line_and_the_failure_list_is_capped():
     assert "| features | A#0 | decode_failed | bad \\| file second line |" in md
     assert "A#3" not in md and "… and 2 more (all of them: build/failures.jsonl)" in md
     assert "Published: nothing published" in md
+
+
+HOSTILE_URL = "http://127.0.0.1:8000/\x1b]0;pwned\x07/chamber-music/"
+HOSTILE_TYPE = "text/html</td><script>alert(1)</script>"
+
+
+def hostile() -> BuildSummary:
+    acquire = StageResult(stage="acquire")
+    acquire.drop(Failure(stage="acquire", item_id="A\x1b[2J#1", code="not_audio",
+                         reason=f"{HOSTILE_URL}: Content-Type {HOSTILE_TYPE}, not audio\x07"))
+    return BuildSummary.of(HOSTILE_URL, [StageResult(stage="crawl"), acquire])
+
+
+def test_site_text_in_the_printed_summary_has_no_control_characters():
+    """Issue 23 item 6: an ESC ] 0 ; … BEL in a URL retitled the terminal that read the summary."""
+    text = hostile().render()
+    assert "\x1b" not in text and "\x07" not in text
+    assert "earsense-m2t build of http://127.0.0.1:8000/\\x1b]0;pwned\\x07/chamber-music/" in text
+    assert "- [acquire] A\\x1b[2J#1: http://127.0.0.1:8000/\\x1b]0;pwned\\x07/" in text
+
+
+def test_site_text_in_the_markdown_artifact_is_neither_markup_nor_control_characters():
+    """Issue 23 item 6: a Content-Type `</td><script>` reached the Prefect artifact's failure table raw."""
+    md = hostile().markdown()
+    assert "\x1b" not in md and "\x07" not in md
+    assert "<script>" not in md and "</td>" not in md
+    assert "&lt;/td&gt;&lt;script&gt;" in md
+    [row] = [line for line in md.splitlines() if line.startswith("| acquire | A")]
+    assert row.count(" | ") == 3  # four cells, one line
+    assert md.startswith("# earsense-m2t build of http://127.0.0.1:8000/\\\\x1b\\]0;pwned\\\\x07/chamber-music/\n")

@@ -34,6 +34,7 @@ STAGES = ("crawlers", "acquire", "movements", "segment", "features", "annotation
 #: shared libraries any stage may import; they import no stage, not even the one whose folder holds them
 #: (annotation.metrics: the answer vocabulary, agreement, evaluation and emotion that publish and model use)
 SHARED = ("earsense_m2t.schemas", "earsense_m2t.tagging", "earsense_m2t.config", "earsense_m2t.folding", "earsense_m2t.egress",
+          "earsense_m2t.escape",
           "earsense_m2t.code_version", "earsense_m2t.media", "earsense_m2t.annotation.metrics")
 #: the command line's helpers that the flow may use too; they import only shared libraries
 CORE = ("earsense_m2t.build_summary", "earsense_m2t.build_options", "earsense_m2t.workdir", "earsense_m2t.memo")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from earsense_m2t.config import OUTPUT_ROOT
+from earsense_m2t.escape import for_terminal
 from earsense_m2t.schemas.layout import TRIPLETS_FILE, OutputLayout
 from earsense_m2t.schemas.published import RELATIVE_ANNOTATIONS_CONFIG
 
@@ -29,8 +30,8 @@ Question = Annotated[str, typer.Option("--type", help="Which question: arousal o
 
 
 def fail(message: str) -> NoReturn:
-    """One line on stderr and exit code 2 (bad input), never a traceback."""
-    typer.echo(f"error: {message}", err=True)
+    """One line on stderr and exit code 2 (bad input), never a traceback; the file's text in it is escaped."""
+    typer.echo(f"error: {for_terminal(message, newlines=True)}", err=True)
     raise typer.Exit(2)
 
 
