@@ -26,6 +26,10 @@ paper's table; it is not BLEU of the generated text (the brevity penalty then pu
 shorter than the generated text, and precision is counted over the reference's n-grams). It reads the texts
 as the systems emit them and the references raw, as the released code did (its generated texts were
 lower case too), so it is not under the rule above: it is the figure comparable with the paper's table.
+With several generated texts per movement (the ``authors`` settings' three sampled streams) it is the released
+code's call over all of them, each stream one of sacrebleu's reference streams
+(:func:`paper_compatible_bleu_streams`); every other metric then scores the first stream, as the released code's
+METEOR, ROUGE and CIDEr score ``generated[0]``.
 
 **Sentiment, two ways.** The paper's figure (``sentiment_r_corpus``, :func:`corpus_sentiment_correlation`)
 correlates corpus-level distributions: each text gets its emotion label (the label of highest share; a tie

@@ -229,3 +229,13 @@ def test_a_smoke_run_with_the_authors_settings_scores_three_texts_and_lists_its_
                       torch.device("cpu"))
     again = decode_test_fold(prep, model, 0, seed=0)
     assert {i: list(t) for i, t in again.items()} == {g["id"]: g["hypotheses"] for g in unit["generations"]}
+
+
+def test_the_train_flow_takes_the_settings_profile():
+    pytest.importorskip("prefect", reason="prefect is not installed")
+    from earsense_m2t.build_options import BadOption
+    from earsense_m2t.flows.train import train_gtp
+
+    assert train_gtp.parameters.properties["settings"]["default"] == "corrected"
+    with pytest.raises(BadOption, match="^settings: unknown settings 'paperish'; known: authors, corrected$"):
+        train_gtp.fn(settings="paperish")  # checked before the output root or Prefect's runtime is read
