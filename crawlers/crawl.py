@@ -12,13 +12,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import TypeVar
 
 from earsense_m2t.crawlers.settings import FEED_FILES
 from earsense_m2t.crawlers.site_profile import EARSENSE, SiteProfile
 from earsense_m2t.egress import EgressPolicy
-from earsense_m2t.schemas import Failure, Record, Recording, StageResult, Work
+from earsense_m2t.schemas import Deadline, Failure, Record, Recording, StageResult, Work
 from earsense_m2t.schemas.io import read_records
 from earsense_m2t.schemas.layout import CRAWL_TMP_PREFIX, BuildFolder
 from earsense_m2t.schemas.manifests import (
@@ -40,6 +41,27 @@ class CrawlError(RuntimeError):
 #: answered 404/410; "unreached": its page could not be had this time, so it is kept, not dropped)
 CHANGE_KINDS = ("new", "changed", "unchanged", "gone", "unreached")
 
+#: the share of the build's time left (``--deadline``) the crawl may take: it is the first of the stages, and the
+#: works it finds must still be downloaded, cut and measured before the deadline for any of them to publish
+CRAWL_DEADLINE_SHARE = 0.5
+#: the crawl's time budget without a deadline (the crawl subprocess's timeout before issue 23): then Scrapy
+#: stops the spider (CLOSESPIDER_TIMEOUT), keeping what it finished
+CRAWL_TIME_CAP_S = 3600.0
+#: the least time budget a crawl is given, even when the deadline has (nearly) passed: the start page and the
+#: sitemap, so a build that has run out of time still reports what the site has
+MIN_CRAWL_BUDGET_S = 1.0
+#: how long past its budget the crawl subprocess may take to stop (requests in flight finish, each within
+#: DOWNLOAD_TIMEOUT, and the feeds are closed) before it is killed
+STOP_GRACE_S = 120.0
+
+
+def crawl_budget(deadline: Deadline | None) -> float:
+    """Seconds the crawl may take: CRAWL_DEADLINE_SHARE of what the build's deadline leaves, else CRAWL_TIME_CAP_S."""
+    if deadline is None or deadline.seconds is None:
+        return CRAWL_TIME_CAP_S
+    left = deadline.seconds - (time.monotonic() - deadline.started)
+    return min(CRAWL_TIME_CAP_S, max(MIN_CRAWL_BUDGET_S, CRAWL_DEADLINE_SHARE * left))
+
 
 def crawl_result(works: list[Work], recordings: list[Recording], failures: list[Failure],
                  stats: dict[str, object]) -> StageResult:
@@ -56,11 +78,22 @@ def crawl_result(works: list[Work], recordings: list[Recording], failures: list[
     result.counts["gone"] = len(result.notes["gone"])
     requests = stats.get("downloader/request_count")
     result.counts["requests"] = requests if isinstance(requests, int) else 0
+    # a crawl stopped by a cap or the deadline keeps what it finished; the works it had asked for and not
+    # reached are failures (the summary counts them), and the ones the last crawl had keep their published rows
+    unreached = stats.get("earsense/unreached_works")
+    unreached = unreached if isinstance(unreached, dict) else {}  # work id -> its page
+    reason = str(stats.get("earsense/unreached_reason") or "not crawled")
+    for slug, url in sorted(unreached.items()):
+        result.drop(Failure(stage=Stage.CRAWL, item_id=str(slug), url=str(url), code="unreached", reason=reason))
+    result.counts["unreached"] = len(unreached)
     return result
 
 
 def run_spider(start_url: str, out_dir: Path, *, local: bool = False, httpcache_dir: Path | None = None,
-               previous: Path | None = None, timeout_s: float = 3600, egress: EgressPolicy | None = None) -> None:
+               previous: Path | None = None, time_budget_s: float = CRAWL_TIME_CAP_S,
+               egress: EgressPolicy | None = None) -> None:
+    """Run the spider in a subprocess; it stops itself after ``time_budget_s`` (keeping what it finished), and is
+    killed only when it has not stopped STOP_GRACE_S later."""
     # -P: the spider imports the installed package, never a folder that happens to be in the working directory
     cmd = [sys.executable, "-P", "-m", "earsense_m2t.crawlers.run", "--start-url", start_url, "--out-dir", str(out_dir)]
     # the policy travels as JSON; the subprocess resolves with the system's resolver
@@ -72,7 +105,12 @@ def run_spider(start_url: str, out_dir: Path, *, local: bool = False, httpcache_
         cmd.append("--local")
     if httpcache_dir is not None:
         cmd += ["--httpcache-dir", str(httpcache_dir)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
+    cmd += ["--time-budget", f"{time_budget_s:g}"]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=time_budget_s + STOP_GRACE_S)
+    except subprocess.TimeoutExpired as exc:
+        raise CrawlError(f"the crawl of {start_url} did not stop within {STOP_GRACE_S:g} s of its time budget "
+                         f"({time_budget_s:g} s) and was killed") from exc
     if proc.returncode != 0:
         tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
         raise CrawlError(f"crawler process failed for {start_url} (exit {proc.returncode}):\n{tail}")
@@ -108,7 +146,8 @@ def check_required_fields(works: list[Work], profile: SiteProfile = EARSENSE) ->
 
 def crawl_site(start_url: str, build_dir: Path, *, local: bool = False,
                httpcache_dir: Path | None = None, profile: SiteProfile = EARSENSE,
-               refresh: bool = True, egress: EgressPolicy | None = None) -> StageResult:
+               refresh: bool = True, egress: EgressPolicy | None = None,
+               deadline: Deadline | None = None) -> StageResult:
     """Crawl the site and write its feeds into ``build_dir/crawl`` (the works, every listed recording and the
     failures: :data:`earsense_m2t.schemas.manifests.CRAWL_FEEDS`, with Scrapy's stats).
 
@@ -118,6 +157,10 @@ def crawl_site(start_url: str, build_dir: Path, *, local: bool = False,
     Every request is checked against ``egress`` (default: ``EgressPolicy.for_site(start_url)``: public
     addresses only, loopback too when the site is on loopback) before it is sent and on every redirect;
     a refused page is a ``refused`` Failure, a refused start URL a ``CrawlError`` naming it.
+
+    The crawl takes at most :func:`crawl_budget` seconds (a share of what ``deadline`` leaves), and stops at the
+    caps in ``crawlers/settings.py`` (DEPTH_LIMIT, CLOSESPIDER_PAGECOUNT); stopped so, it keeps the works it
+    finished and lists the ones it had found and not reached as ``unreached`` failures.
     """
     build_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=CRAWL_TMP_PREFIX, dir=build_dir))
@@ -125,7 +168,7 @@ def crawl_site(start_url: str, build_dir: Path, *, local: bool = False,
         final = BuildFolder(build_dir).crawl
         run_spider(start_url, tmp, local=local, httpcache_dir=httpcache_dir,
                    previous=final if refresh and CRAWLED_WORKS.find(final) is not None else None,
-                   egress=egress)
+                   egress=egress, time_budget_s=crawl_budget(deadline))
         stats = json.loads((tmp / CRAWL_STATS).read_text(encoding="utf-8"))
         works = _feed(tmp, CRAWLED_WORKS, Work)
         recordings = _feed(tmp, LISTED_RECORDINGS, Recording)

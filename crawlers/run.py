@@ -22,9 +22,12 @@ from earsense_m2t.egress import EgressPolicy
 from earsense_m2t.schemas.manifests import CRAWL_STATS
 
 
-def build_settings(out_dir: Path, *, local: bool, httpcache_dir: Path | None, egress: EgressPolicy) -> Settings:
+def build_settings(out_dir: Path, *, local: bool, httpcache_dir: Path | None, egress: EgressPolicy,
+                   time_budget_s: float | None = None) -> Settings:
     settings = Settings()
     settings.setmodule(project_settings, priority="project")
+    if time_budget_s is not None:  # Scrapy's CloseSpider extension stops the crawl after so many seconds
+        settings.set("CLOSESPIDER_TIMEOUT", time_budget_s, priority="cmdline")
     settings.set(EGRESS_SETTING, egress.to_json(), priority="cmdline")
     if local:
         settings.update(project_settings.LOCAL_OVERRIDES, priority="cmdline")
@@ -48,10 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--previous", type=Path, help="folder of the last crawl's manifests (refresh)")
     parser.add_argument("--egress", help="the egress policy as JSON (EgressPolicy.to_json); "
                                          "default: the policy for the start URL (EgressPolicy.for_site)")
+    parser.add_argument("--time-budget", type=float, help="seconds the crawl may take: then it stops, keeping "
+                                                          "the pages it finished (CLOSESPIDER_TIMEOUT)")
     args = parser.parse_args(argv)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     egress = EgressPolicy.from_json(args.egress) if args.egress else EgressPolicy.for_site(args.start_url)
-    settings = build_settings(args.out_dir, local=args.local, httpcache_dir=args.httpcache_dir, egress=egress)
+    settings = build_settings(args.out_dir, local=args.local, httpcache_dir=args.httpcache_dir, egress=egress,
+                              time_budget_s=args.time_budget)
     process = CrawlerProcess(settings, install_root_handler=True)
     crawler = process.create_crawler(EarSenseSpider)
     process.crawl(crawler, start_url=args.start_url, previous=str(args.previous) if args.previous else None)

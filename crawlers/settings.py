@@ -53,6 +53,22 @@ EARSENSE_EGRESS = None
 # Keep 4xx responses reaching the spider so gone pages (404/410) are recorded, not silently dropped.
 HTTPERROR_ALLOWED_CODES = [304, 404, 410]
 
+# Caps, so a crawler trap (endless pagination, a calendar, URLs that grow a query each page) ends instead of
+# running until the crawl subprocess is killed. Each stops the spider the way a finished crawl stops: the feeds
+# keep every page done, the works requested and not reached are "unreached" failures (crawlers/crawl.py).
+# - DEPTH_LIMIT: links from the start page. The listing is walked by its "next" links, so listing page N is at
+#   depth N-1; 300 is 7,200 works at 24 a page listed in one sequence (the sitemap reaches every work at depth 1
+#   anyway), while an endless "?page=N" links N+1 and N+2 and stops near page 600.
+# - CLOSESPIDER_PAGECOUNT: responses. A crawl fetches about four pages per work (the work page, its article and
+#   database views, its composer's page), so 20,000 is several times what the real site needs; a trap that
+#   fans out wide rather than deep (many new links per page) stops here.
+# - CLOSESPIDER_TIMEOUT: seconds. crawlers/run.py sets it from --time-budget, which crawl.py derives from the
+#   build's --deadline (CRAWL_DEADLINE_SHARE of what is left), else CRAWL_TIME_CAP_S: the crawl stops itself,
+#   keeping what it finished, before the subprocess's own timeout would kill it and lose everything.
+DEPTH_LIMIT = 300
+CLOSESPIDER_PAGECOUNT = 20_000
+CLOSESPIDER_TIMEOUT = 0
+
 # Breadth-first, so listing pages are done before deep links; stable order.
 DEPTH_PRIORITY = 1
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"

@@ -163,9 +163,10 @@ class BuildDeadline:
 
 
 @task(name="crawl", cache_policy=NO_CACHE, persist_result=False)
-def crawl_task(site_url: str, paths: OutputLayout, local: bool, egress: EgressPolicy) -> StageResult:
+def crawl_task(site_url: str, paths: OutputLayout, local: bool, egress: EgressPolicy,
+               deadline: BuildDeadline | None = None) -> StageResult:
     crawled = crawl_site(site_url, paths.build_dir, local=local, httpcache_dir=None if local else paths.httpcache,
-                         egress=egress)
+                         egress=egress, deadline=deadline.here() if deadline is not None else None)
     pause_point(Stage.CRAWL, paths)
     return save(crawled, paths)
 
@@ -538,7 +539,7 @@ def build_dataset(site_url: str = DEFAULT_SITE, output_root: str | None = None, 
             egress = EgressPolicy.for_site(start_url)  # loopback is reachable only when the site itself is local
             with timed(durations, Stage.CRAWL):
                 progress.stage(Stage.CRAWL)
-                crawl = crawl_task(start_url, paths, local, egress)
+                crawl = crawl_task(start_url, paths, local, egress, deadline)
             with timed(durations, Stage.ACQUIRE):
                 acquired = run_acquire(crawl, paths, AcquireOptions(limits, search, local), egress, deadline,
                                        download_concurrency, progress)

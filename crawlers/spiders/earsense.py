@@ -113,11 +113,42 @@ class EarSenseSpider(scrapy.Spider):
         #: works whose canonical page failed, and works whose variant was already requested
         self.canonical_failed: set[str] = set()
         self.variant_tried: set[str] = set()
+        #: works whose page was asked for, and works whose request came back (a response or an error)
+        self.works_requested: set[str] = set()
+        self.works_answered: set[str] = set()
 
     def closed(self, reason: str) -> None:
         seen_or_gone = self.works_seen | set(self.changes["gone"])
         self.changes["unreached"] += sorted(set(self.previous.works) - seen_or_gone)
         self.crawler.stats.set_value("earsense/changes", {k: sorted(v) for k, v in self.changes.items()})
+        # works asked for whose request never came back: the crawl stopped first (a cap or the deadline), or the
+        # link was past DEPTH_LIMIT; crawl.py reports each as an "unreached" failure with this reason
+        unreached = sorted(self.works_requested - self.works_answered - seen_or_gone)
+        if unreached:
+            self.crawler.stats.set_value("earsense/unreached_works", {slug: self.canonical_work_url(slug)
+                                                                       for slug in unreached})
+            self.crawler.stats.set_value("earsense/unreached_reason", self._stop_reason(reason))
+
+    def _stop_reason(self, reason: str) -> str:
+        settings = self.crawler.settings
+        if reason == "closespider_timeout":
+            return (f"not crawled: the crawl stopped when its time budget ran out "
+                    f"(CLOSESPIDER_TIMEOUT {settings.getfloat('CLOSESPIDER_TIMEOUT'):.0f} s)")
+        if reason == "closespider_pagecount":
+            return (f"not crawled: the crawl stopped at its page cap "
+                    f"(CLOSESPIDER_PAGECOUNT {settings.getint('CLOSESPIDER_PAGECOUNT')})")
+        if reason == "finished":
+            return f"not crawled: linked only past the depth cap (DEPTH_LIMIT {settings.getint('DEPTH_LIMIT')})"
+        return f"not crawled: the crawl stopped early ({reason})"
+
+    def _answered(self, request: scrapy.Request | None, url: str) -> None:
+        """The request for ``url`` came back (with a response or an error): its work is not unreached."""
+        urls = [url, *((request.meta.get("redirect_urls") or []) if request is not None else [])]
+        self.works_answered.update(slug for u in urls if (slug := self._work_slug(u)) is not None)
+
+    def _work_request(self, slug: str, url: str, **kwargs: Any) -> scrapy.Request:
+        self.works_requested.add(slug)
+        return scrapy.Request(url, callback=self.parse, errback=self.on_error, **kwargs)
 
     def _inc(self, key: str, count: int = 1) -> None:
         crawler = getattr(self, "crawler", None)  # a spider built outside a crawl (unit tests) has none
@@ -133,8 +164,7 @@ class EarSenseSpider(scrapy.Spider):
         # every work the last crawl had is asked for by name, so one no page links to any more is still
         # confirmed (unchanged, changed, or gone on a 404/410), never taken for gone because it went unseen
         for slug in sorted(self.previous.works):
-            yield scrapy.Request(self.canonical_work_url(slug), callback=self.parse, errback=self.on_error,
-                                 headers=self.previous.conditional_headers(slug))
+            yield self._work_request(slug, self.canonical_work_url(slug), headers=self.previous.conditional_headers(slug))
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         if response.status != 200:
@@ -143,6 +173,7 @@ class EarSenseSpider(scrapy.Spider):
             yield from self._follow(response, loc.strip())
 
     def parse(self, response: Response) -> Iterator[Any]:
+        self._answered(response.request, response.url)
         if not self._is_html(response):
             yield Failure(stage=Stage.CRAWL, item_id=response.url, url=response.url, code="not_html",
                           reason=f"not an HTML page (Content-Type {response.headers.get('Content-Type')!r})")
@@ -226,9 +257,7 @@ class EarSenseSpider(scrapy.Spider):
                     if retry is not None:
                         yield retry
                         return
-            canonical = self.canonical_work_url(slug)
-            yield scrapy.Request(canonical, callback=self.parse, errback=self.on_error,
-                                 headers=self.previous.conditional_headers(slug))
+            yield self._work_request(slug, self.canonical_work_url(slug), headers=self.previous.conditional_headers(slug))
         elif self.profile.follow_path_re.match(path):
             yield scrapy.Request(urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, "")),
                                  callback=self.parse, errback=self.on_error)
@@ -504,6 +533,7 @@ class EarSenseSpider(scrapy.Spider):
     # ---- errors ----------------------------------------------------------------------------
     def on_error(self, failure: TwistedFailure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]
+        self._answered(request, request.url)
         if isinstance(failure.value, RefusedRequest):
             yield self._refused(request, failure.value.refusal)
             return

@@ -19,6 +19,9 @@ URL forms of one work (all lead to the same work; ``MiniSite.url_forms`` lists t
 ``markup="plain"`` serves every page without the class names the crawler's profile selects on (see
 ``render``), for testing a crawler's text fallback.
 
+``extra_routes={path: route}`` adds or replaces pages: a route is ``(status, headers, body)``, or a function of
+the request's path and query that returns one (``RouteFn``: a page per query, e.g. endless pagination).
+
 Faults (``faults={video_id: kind}``), for the acquisition stage's error paths:
 - ``"404"``: the video is gone — its watch/embed pages and its media URL answer 404;
 - ``"media-404"``: the pages are fine, the media URL answers 404;
@@ -35,7 +38,7 @@ import email.utils
 import hashlib
 import re
 import threading
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -56,6 +59,8 @@ LARGE_PER_PAGE = 24  # generated benchmark catalogues (more than LARGE_CATALOGUE
 LARGE_CATALOGUE = 50
 
 Route = tuple[int, dict[str, str], bytes]
+#: an extra route that answers each request itself, from its path and query (``/trap/?page=7``): endless pages
+RouteFn = Callable[[str], Route]
 
 
 @dataclass
@@ -85,7 +90,7 @@ class MiniSite:
         *,
         cache_dir: Path | None = None,
         faults: dict[str, str] | None = None,
-        extra_routes: dict[str, Route] | None = None,
+        extra_routes: dict[str, Route | RouteFn] | None = None,
         extra_index_links: list[str] | None = None,
         gone: set[str] | None = None,
         port: int = 0,
@@ -227,7 +232,8 @@ class MiniSite:
 
     def route(self, path_qs: str) -> Response:
         if path_qs in self.extra_routes or urlsplit(path_qs).path in self.extra_routes:
-            status, headers, body = self.extra_routes.get(path_qs) or self.extra_routes[urlsplit(path_qs).path]
+            extra = self.extra_routes.get(path_qs) or self.extra_routes[urlsplit(path_qs).path]
+            status, headers, body = extra(path_qs) if callable(extra) else extra
             return Response(status, dict(headers), body)
         parts = urlsplit(path_qs)
         path, query = parts.path, parse_qs(parts.query)
@@ -433,7 +439,7 @@ def serve(
     *,
     cache_dir: Path | None = None,
     faults: dict[str, str] | None = None,
-    extra_routes: dict[str, Route] | None = None,
+    extra_routes: dict[str, Route | RouteFn] | None = None,
     extra_index_links: list[str] | None = None,
     gone: set[str] | None = None,
     port: int = 0,
