@@ -93,7 +93,12 @@ def build(
              f"(all of them: {out}/build/)")
     except Exception as exc:
         from earsense_m2t.publish import PublishError  # here: importing publish loads the datasets stack
+        from earsense_m2t.schemas.io import disk_full
 
+        full = disk_full(exc, out)
+        if full is not None:  # a stage's own DiskFull names the stage; any other write is the build's
+            fail(f"{'' if full.stage else 'build: '}{full}; free some space and run the build again: nothing was "
+                 "published (the previous version is intact)")
         if not isinstance(exc, PublishError):
             raise
         fail(f"publish: {exc}")

@@ -34,10 +34,18 @@ import soundfile
 from earsense_m2t.features.loudness import Loudness, NonFiniteAudio, apply_gain, check_finite, measure_loudness
 from earsense_m2t.features.params import PROCESSING_VERSION, AudioParams
 from earsense_m2t.features.quality import ClipMeasurements, clipped_fraction, quality_flags
-from earsense_m2t.features.spectrogram import write_spectrogram
+from earsense_m2t.features.spectrogram import DTYPE, n_frames, output_bins, write_spectrogram
 from earsense_m2t.media.decode import DecodeError, decode_mono
 from earsense_m2t.schemas import Clip, Deadline, Failure, Media, Movement, Segment, StageResult
-from earsense_m2t.schemas.io import atomic_path, atomic_write_text, content_key, describe_file, verify_file
+from earsense_m2t.schemas.io import (
+    DiskFull,
+    atomic_path,
+    atomic_write_text,
+    content_key,
+    describe_file,
+    disk_full,
+    verify_file,
+)
 from earsense_m2t.schemas.results import FLAG_NOTE_PREFIX
 from earsense_m2t.schemas.stages import Stage
 
@@ -125,7 +133,12 @@ def prepare_clips(segments: Iterable[Segment], media: Iterable[Media], movements
         try:
             prepared = _prepare(segment, medium, derived_dir=derived_dir, params=params,
                                 expected_duration_s=expected.get(segment.movement_id), keep_audio=keep_audio)
+        except DiskFull as exc:  # not this clip's fault, and every later clip would fail the same way: stop
+            raise exc.in_stage(STAGE) from None
         except CLIP_ERRORS as exc:
+            full = disk_full(exc, derived_dir, stage=STAGE)
+            if full is not None:
+                raise full from exc
             text = str(exc)
             reason = text if medium.path in text else f"{medium.path}: {text}"
             log.warning("features: %s failed: %s", segment.movement_id, reason)
@@ -162,13 +175,14 @@ def _compute(segment: Segment, media: Media, files: ClipFiles, params: AudioPara
     check_finite(samples, f"{media.path} ({segment.start_s:g}-{segment.end_s:g} s)")
     loudness = measure_loudness(samples, params)
     clipped = clipped_fraction(samples, params.clip_level)
-    with atomic_path(files.spectrogram) as tmp, tmp.open("wb") as fh:
+    needed = n_frames(samples.shape[0], params.n_fft, params.hop_length) * output_bins(params) * DTYPE.itemsize + 128
+    with atomic_path(files.spectrogram, needed=needed) as tmp, tmp.open("wb") as fh:
         frames, bins = write_spectrogram(samples, fh, params, gain=loudness.gain)
     spectrogram = describe_file(files.spectrogram, (frames, bins))
     audio = None
     if keep_audio:
         apply_gain(samples, loudness.gain_db)  # in place: the raw samples are not needed any more
-        with atomic_path(files.audio) as tmp:
+        with atomic_path(files.audio, needed=samples.shape[0] * 3) as tmp:  # 24-bit PCM before compression
             soundfile.write(tmp, samples, rate, format="FLAC", subtype="PCM_24")
         audio = describe_file(files.audio, samples.shape)
     sidecar = {

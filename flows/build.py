@@ -85,7 +85,7 @@ from earsense_m2t.schemas import (
     StageResult,
     Work,
 )
-from earsense_m2t.schemas.io import write_records
+from earsense_m2t.schemas.io import DiskFull, write_records
 from earsense_m2t.schemas.layout import OutputLayout
 from earsense_m2t.schemas.manifests import FAILURES, stage_manifests
 from earsense_m2t.schemas.stages import BUILD_STAGES, Stage
@@ -316,7 +316,8 @@ def run_per_work(per_work: PerWork, runner: TaskRunner, work_task: Any, items: S
                  common: Mapping[str, Any], progress: BuildProgress) -> StageResult:
     """Map ``work_task`` (called with ``item``, ``memo_key``, ``memo`` and ``common``) over the items whose memo
     does not hold (``earsense_m2t.memo``) on ``runner``, take the others' results from their memos, and merge all
-    in the items' order; a task that raised is a ``task_failed`` failure of the item's ``failed_ids``."""
+    in the items' order; a task that raised is a ``task_failed`` failure of the item's ``failed_ids``, except a full
+    disk (``DiskFull``), which stops the build naming the stage."""
     stage = per_work.stage
     progress.stage(stage)
     reused, to_run = split_by_memo(per_work.memo, [{"item": i} for i in items], lambda m: m["item"].work_id,
@@ -332,6 +333,8 @@ def run_per_work(per_work: PerWork, runner: TaskRunner, work_task: Any, items: S
             item: WorkInputs = entry["item"]
             try:
                 computed[item.work_id] = future.result()
+            except DiskFull as exc:  # every later work would fail the same way: stop, naming the stage and file
+                raise exc.in_stage(stage) from None
             except Exception as exc:  # after its retries: the rest of the build goes on
                 ids = item.failed_ids()
                 get_run_logger().warning("%s of %s failed: %s", stage, ", ".join(ids), exc)

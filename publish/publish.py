@@ -63,6 +63,7 @@ from earsense_m2t.publish.card import (
 )
 from earsense_m2t.publish.folds import assign_folds
 from earsense_m2t.publish.rows import CONFIGS, Bundle, Inputs, Plan, Previous, load_bundle, spectrogram_of
+from earsense_m2t.publish.screen import bundle_problems, checked_records, drop_invalid
 from earsense_m2t.publish.shards import ConfigFiles, FilePlan, FileStat, features_json, plan_files
 from earsense_m2t.publish.stats import dataset_stats, failure_stats, size_category
 from earsense_m2t.publish.versions import (
@@ -76,9 +77,11 @@ from earsense_m2t.publish.versions import (
     prepend_changelog,
 )
 from earsense_m2t.publish.writer import ParquetFileWriter, link_or_copy
-from earsense_m2t.schemas import SCHEMA_VERSION, RecordError, validate_bundle, validate_record
+from earsense_m2t.schemas import SCHEMA_VERSION, Failure, RecordError
+from earsense_m2t.schemas.io import disk_full_as
 from earsense_m2t.schemas.layout import PUBLISHED_RECORD, VERSION_STORE_GIT, OutputLayout, VersionStore
 from earsense_m2t.schemas.published import DEFAULT_CONFIG, SPECTROGRAMS_CONFIG, WORKS_CONFIG
+from earsense_m2t.schemas.stages import Stage
 
 #: set to a stage name to make publish wait there (the kill-safety tests kill it while it waits)
 PAUSE_ENV = "EARSENSE_PUBLISH_PAUSE_AT"
@@ -124,6 +127,8 @@ class PublishResult:
     gone: list[str] = field(default_factory=list)  # works that left because the crawl confirmed them gone
     written: list[str] = field(default_factory=list)  # parquet files written ("<config>/<file>")
     reused: list[str] = field(default_factory=list)  # parquet files taken over from the live version
+    #: records left out because they failed validation or the plausibility bounds (publish failures)
+    dropped: list[Failure] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------------------------- layout
@@ -599,16 +604,22 @@ def publish_dataset(build_dir: Path, dataset_dir: Path = OutputLayout().dataset_
     page timed out or answered 5xx) keeps its rows, carried forward unchanged. Nothing is written when
     nothing changed; a change writes only the files whose rows changed and hard-links the others.
 
-    Raises :class:`schemas.RecordError` listing every invalid row (nothing is published),
+    A record that fails validation or the plausibility bounds is left out with what hangs on it and listed
+    in ``PublishResult.dropped`` (and the card's failures); see :mod:`earsense_m2t.publish.screen`.
+
+    Raises :class:`schemas.RecordError` listing every invalid row when more than
+    :data:`~earsense_m2t.publish.screen.MAX_INVALID_SHARE` of the records are invalid (nothing is published),
     :class:`PublishError` when the folder or the staged version is not as expected, and
-    :class:`HubTokenError` before doing anything when ``push_to_hub`` is given without a token.
+    :class:`HubTokenError` before doing anything when ``push_to_hub`` is given without a token, and
+    :class:`schemas.io.DiskFull` when the disk fills up (the live version stays as it was).
     """
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     dataset_dir = Path(dataset_dir)
     ctx: dict[str, Any] = {"schema_version": SCHEMA_VERSION, **(card_context or {})}
     token = require_token(push_to_hub) if push_to_hub else None
     layout = Layout(dataset_dir)
-    with layout.locked():
+    # a full disk is schemas.io.DiskFull naming "publish" and the file; the staged tree never became live
+    with disk_full_as(dataset_dir, stage=Stage.PUBLISH), layout.locked():
         layout.recover()
         layout.init()
         previous = layout.previous()
@@ -639,10 +650,9 @@ class _CardArgs(TypedDict):
 def _publish_locked(build_dir: Path, layout: Layout, previous: Previous | None, ctx: dict[str, Any],
                     now: datetime, gone: Collection[str] | None) -> PublishResult:
     bundle = load_bundle(build_dir)
-    problems = validate_bundle(bundle.works, bundle.movements, bundle.segments, bundle.clips)
-    problems += [p for r in [*bundle.annotation_pool, *bundle.relative_annotations] for p in validate_record(r)]
-    if problems:
-        raise RecordError(problems)
+    # an invalid or implausible record is left out (a publish failure), unless too many are: see screen.py
+    total = checked_records(bundle)
+    bundle, dropped, invalid = drop_invalid(bundle, bundle_problems(bundle), total=total)
     ctx = {**bundle_context(bundle), **ctx}
     # a live work the build lacks leaves only when the crawl confirmed it gone (404/410); otherwise its page
     # could not be had this time (timeout, 5xx) and its rows are carried forward unchanged
@@ -662,7 +672,14 @@ def _publish_locked(build_dir: Path, layout: Layout, previous: Previous | None, 
     spec_params = dict(ctx.get("spectrogram") or {})
     inputs = Inputs(bundle=bundle, folds=folds, spectrogram_parameters=spec_params, previous=previous,
                     n_bins=int(spec_params.get("n_bins", 256)), carried_works=carried_works)
-    builds = plan_configs(inputs, previous)
+    try:
+        builds = plan_configs(inputs, previous)
+    except RecordError as exc:  # rows that do not encode, spectrograms that fail their checks: plan without them
+        bundle, more, invalid = drop_invalid(bundle, exc.problems, total=total, invalid_before=invalid)
+        dropped += more
+        inputs = Inputs(bundle=bundle, folds=folds, spectrogram_parameters=spec_params, previous=previous,
+                        n_bins=int(spec_params.get("n_bins", 256)), carried_works=carried_works)
+        builds = plan_configs(inputs, previous)
     hashes = pl.concat([b.plan.row_meta(name, b.row_files()) for name, b in builds.items()])
     changes = {name: diff_hashes(previous.config_hashes(name) if previous else None,
                                  pl.DataFrame({"id": b.plan.ids, "hash": b.plan.hashes},
@@ -703,7 +720,8 @@ def _publish_locked(build_dir: Path, layout: Layout, previous: Previous | None, 
                                removed={n: c.removed for n, c in changes.items()}, bump=part, reason=reason,
                                carried=carried, gone=left,
                                written=[f"{n}/{f}" for n, b in builds.items() for f in sorted(b.written)],
-                               reused=[f"{n}/{f}" for n, b in builds.items() for f in sorted(b.files.reuse)])
+                               reused=[f"{n}/{f}" for n, b in builds.items() for f in sorted(b.files.reuse)],
+                               dropped=dropped)
         if part is None:
             shutil.rmtree(staging, ignore_errors=True)
             return result

@@ -24,6 +24,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from datasets import Features
 
+from earsense_m2t.schemas.io import disk_full_as
+
 SHARD_NAME = "{split}-{index:05d}-of-{total:05d}.parquet"
 #: parquet files opened for writing in this process (path -> count); tests read it, nothing else does
 FILES_OPENED: Counter[str] = Counter()
@@ -55,8 +57,9 @@ class ParquetFileWriter:
         flat = [f.name for f in self.schema if not pa.types.is_list(_storage(f.type))]
         self.path.parent.mkdir(parents=True, exist_ok=True)
         FILES_OPENED[str(self.path)] += 1
-        self._writer: pq.ParquetWriter | None = pq.ParquetWriter(
-            self.path, self.schema, compression=compression, use_dictionary=flat, write_statistics=flat)
+        with disk_full_as(self.path):
+            self._writer: pq.ParquetWriter | None = pq.ParquetWriter(
+                self.path, self.schema, compression=compression, use_dictionary=flat, write_statistics=flat)
 
     def write(self, table: pa.Table) -> None:
         if not table.schema.equals(self.schema, check_metadata=False):
@@ -74,7 +77,8 @@ class ParquetFileWriter:
         """Finish the file (an empty one still holds the schema) and make it read-only."""
         if self._writer is not None:
             self._flush()
-            self._writer.close()
+            with disk_full_as(self.path):
+                self._writer.close()
             self._writer = None
             os.chmod(self.path, READ_ONLY)
         return self.path
@@ -103,7 +107,8 @@ class ParquetFileWriter:
             return
         table = pa.concat_tables(self._buffer) if len(self._buffer) > 1 else self._buffer[0]
         self._buffer, self._buffer_rows, self._buffer_bytes = [], 0, 0
-        self._writer.write_table(table, row_group_size=self.row_group_rows)
+        with disk_full_as(self.path, needed=table.nbytes):  # arrow bytes: the row group's size before compression
+            self._writer.write_table(table, row_group_size=self.row_group_rows)
         self.bytes_written += table.nbytes
 
 

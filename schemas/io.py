@@ -3,14 +3,20 @@
 Manifests are JSON Lines (one record per line, like lhotse's): they keep nested tuples, stream, and
 polars reads them straight into a table (``pl.read_ndjson``). Every write goes to a temporary name in
 the same folder and is renamed into place, so a killed run never leaves half a file behind.
+
+A write that finds the disk full (``ENOSPC``, or a quota's ``EDQUOT``) raises :class:`DiskFull`, naming the
+file and the space it needed, instead of an ``OSError``: a stage does not count it as one item's failure
+(every later item would fail the same way), and the command turns it into one line naming the stage.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -21,23 +27,88 @@ from earsense_m2t.schemas.records import Record
 R = TypeVar("R", bound=Record)
 
 
+#: what a full disk (or a full quota) sets as ``OSError.errno``
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / (1 << 20):.1f} MB"
+
+
+def free_bytes(path: str | os.PathLike[str]) -> int | None:
+    """Free bytes on the filesystem of ``path`` (its nearest existing folder), or None when that cannot be told."""
+    folder = Path(path)
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return None
+
+
+class DiskFull(Exception):
+    """The disk filled up while ``path`` was written; ``needed``: the bytes that write needed (None: not known),
+    ``stage``: the stage that wrote it ('' until the stage says). Pickles (a Dask worker may raise it)."""
+
+    def __init__(self, path: str | os.PathLike[str], needed: int | None = None, stage: str = "") -> None:
+        self.path, self.needed, self.stage = str(path), needed, stage
+        free = free_bytes(self.path)
+        need = f"it needs about {_megabytes(needed)}" if needed else "it needs more space"
+        have = "" if free is None else f"; {_megabytes(free)} free there"
+        super().__init__(f"{stage + ': ' if stage else ''}the disk is full writing {self.path} ({need}{have})")
+
+    def __reduce__(self) -> tuple[type[DiskFull], tuple[str, int | None, str]]:
+        return DiskFull, (self.path, self.needed, self.stage)
+
+    def in_stage(self, stage: str) -> DiskFull:
+        """The same, naming ``stage`` (unless a stage is named already)."""
+        return self if self.stage else DiskFull(self.path, self.needed, stage)
+
+
+def disk_full(exc: BaseException, path: str | os.PathLike[str], needed: int | None = None,
+              stage: str = "") -> DiskFull | None:
+    """``exc`` as a :class:`DiskFull` when it is one (a DiskFull, or an OSError of a full disk), else None."""
+    if isinstance(exc, DiskFull):
+        return exc.in_stage(stage) if stage else exc
+    if isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS:
+        return DiskFull(exc.filename or path, needed, stage)
+    return None
+
+
 @contextlib.contextmanager
-def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; rename it onto ``target`` only if the block succeeds."""
+def disk_full_as(path: str | os.PathLike[str], needed: int | None = None, stage: str = "") -> Iterator[None]:
+    """Turn a full disk inside the block into :class:`DiskFull` naming ``path`` (or the OSError's own file)."""
+    try:
+        yield
+    except (OSError, DiskFull) as exc:
+        full = disk_full(exc, path, needed, stage)
+        if full is None:
+            raise
+        raise full from exc
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike[str], needed: int | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it onto ``target`` only if the block succeeds.
+
+    A full disk, in the block or in the rename, is a :class:`DiskFull` naming ``target`` and ``needed`` (the
+    bytes the file needs, when the caller knows)."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    os.close(fd)
+    with disk_full_as(target, needed):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        os.close(fd)
     tmp_path = Path(tmp)
     try:
-        yield tmp_path
-        os.replace(tmp_path, target)
+        with disk_full_as(target, needed):
+            yield tmp_path
+            os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)
 
 
 def atomic_write_bytes(target: str | os.PathLike[str], data: bytes) -> None:
-    with atomic_path(target) as tmp:
+    with atomic_path(target, needed=len(data)) as tmp:
         tmp.write_bytes(data)
 
 
