@@ -47,9 +47,9 @@ CRAWL_DEADLINE_SHARE = 0.5
 #: the crawl's time budget without a deadline (the crawl subprocess's timeout before issue 23): then Scrapy
 #: stops the spider (CLOSESPIDER_TIMEOUT), keeping what it finished
 CRAWL_TIME_CAP_S = 3600.0
-#: the least time budget a crawl is given, even when the deadline has (nearly) passed: the start page and the
-#: sitemap, so a build that has run out of time still reports what the site has
-MIN_CRAWL_BUDGET_S = 1.0
+#: the least time budget a crawl is given, even when the deadline has (nearly) passed: a build past its deadline
+#: still publishes the texts of the works a short crawl finds (on the mini site all of them: about 3 s)
+MIN_CRAWL_BUDGET_S = 10.0
 #: how long past its budget the crawl subprocess may take to stop (requests in flight finish, each within
 #: DOWNLOAD_TIMEOUT, and the feeds are closed) before it is killed
 STOP_GRACE_S = 120.0

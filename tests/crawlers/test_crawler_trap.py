@@ -14,8 +14,15 @@ from collections.abc import Callable
 
 import pytest
 
+from earsense_m2t.build_summary import BuildSummary
 from earsense_m2t.crawlers import settings
-from earsense_m2t.crawlers.crawl import CRAWL_DEADLINE_SHARE, STOP_GRACE_S, crawl_budget, crawl_site
+from earsense_m2t.crawlers.crawl import (
+    CRAWL_DEADLINE_SHARE,
+    MIN_CRAWL_BUDGET_S,
+    STOP_GRACE_S,
+    crawl_budget,
+    crawl_site,
+)
 from earsense_m2t.offline.minisite import serve
 from earsense_m2t.schemas import Deadline, Work
 from earsense_m2t.schemas.manifests import CRAWLED_WORKS
@@ -50,7 +57,7 @@ def trap(works_from: int, works_per_page: int, work_delay_s: float) -> dict[str,
 
 def test_the_crawl_budget_is_a_share_of_the_deadline_left():
     assert crawl_budget(Deadline(60.0)) == pytest.approx(CRAWL_DEADLINE_SHARE * 60.0, abs=0.5)
-    assert crawl_budget(Deadline(60.0, started=time.monotonic() - 59.99)) >= 1.0  # the start page, at least
+    assert crawl_budget(Deadline(60.0, started=time.monotonic() - 59.99)) == MIN_CRAWL_BUDGET_S  # a short crawl
     assert crawl_budget(None) == crawl_budget(Deadline(None)) >= 600  # no deadline: a cap, not forever
 
 
@@ -75,6 +82,8 @@ def test_endless_pagination_stops_at_the_deadline_and_keeps_what_it_finished(cat
     assert all("CLOSESPIDER_TIMEOUT" in f.reason and f.url.endswith(f"/chamber-music/{f.item_id}/") for f in unreached)
     assert CRAWLED_WORKS.find(tmp_path / "crawl") is not None  # the crawl's feeds were kept, not deleted
     assert result.counts["dropped"] == len(result.failures)
+    summary = BuildSummary.of(site.base_url, [result]).render()  # what the build prints
+    assert f"crawl/unreached {len(unreached)}" in summary and "CLOSESPIDER_TIMEOUT" in summary
 
 
 def test_endless_pagination_without_a_deadline_stops_at_the_depth_cap(catalogue, tmp_path):
