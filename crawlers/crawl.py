@@ -86,6 +86,8 @@ def crawl_result(works: list[Work], recordings: list[Recording], failures: list[
     for slug, url in sorted(unreached.items()):
         result.drop(Failure(stage=Stage.CRAWL, item_id=str(slug), url=str(url), code="unreached", reason=reason))
     result.counts["unreached"] = len(unreached)
+    redecoded = stats.get("earsense/charset_redecoded")  # pages not in the charset they declare (html_text.py)
+    result.counts["charset_redecoded"] = redecoded if isinstance(redecoded, int) else 0
     return result
 
 
