@@ -8,7 +8,8 @@ movement records the page's recording (``titles_ri``) when its title came from a
 The article is then split into per-movement passages (the rest is the work's ``WorkText``), each
 title is tagged, and each movement gets the duration its sources state (to check the cut against
 later). A work for which no source names its movements is a ``Failure`` (``no_titles``), never a
-silent gap.
+silent gap; so is a work past a plausibility bound (:mod:`earsense_m2t.movements.bounds`: too many
+movements, an absurd duration, a passage longer than an article; ``implausible``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from earsense_m2t.movements.align import align_article
+from earsense_m2t.movements.bounds import implausible, work_problems
 from earsense_m2t.movements.chapters import parse_chapters
 from earsense_m2t.schemas import (
     AlbumTrack,
@@ -121,16 +123,18 @@ def prepare_movements(works: Iterable[Work], chosen: Sequence[Recording], media:
         if titles is None:
             result.drop(no_titles(work, recs))
             continue
+        # the work's own bounds first: a page listing 10,000 movements is not aligned or tagged at all
+        problems = work_problems(work, n_movements=max(len(titles.titles), len(work.page_movement_titles)))
+        if problems:
+            result.drop(implausible(work, problems))
+            continue
         alignment = align_article(work.article or "", list(titles.titles))
         passages = {p.number: p for p in alignment.passages}
-        if work.article:
-            # not counted: the stage's counts are movements
-            result.records.append(WorkText(id=work.id, work_id=work.id, text=alignment.work_text,
-                                           excluded=alignment.excluded))
+        made: list[Movement] = []
         for number, title in enumerate(titles.titles, 1):
             tempo = tag_tempo(title)
             passage = passages.get(number)
-            result.add(Movement(
+            made.append(Movement(
                 id=movement_id(work.id, number), work_id=work.id, number=number, title=title,
                 title_source=titles.source, text=passage.text if passage else None,
                 text_confidence=round(passage.confidence, 3) if passage else None,
@@ -139,4 +143,13 @@ def prepare_movements(works: Iterable[Work], chosen: Sequence[Recording], media:
                 expected_duration_s=expected_duration(number, recs, album, titles),
                 titles_ri=titles.ri,
             ))
+        problems = work_problems(work, made, n_movements=len(made))
+        if problems:
+            result.drop(implausible(work, problems))
+            continue
+        if work.article:
+            # not counted: the stage's counts are movements
+            result.records.append(WorkText(id=work.id, work_id=work.id, text=alignment.work_text,
+                                           excluded=alignment.excluded))
+        result.extend(made)
     return result

@@ -55,6 +55,8 @@ def publish_release(build_dir: Path, dataset_dir: Path, *, site_url: str, embedd
                       rows=published.counts.get(DEFAULT_CONFIG, 0), pushed_to=published.pushed_to)
     result = StageResult(stage=Stage.PUBLISH, notes={"carried": published.carried, "gone": published.gone})
     result.add(release, reused=not published.created)
+    for failure in published.dropped:  # records left out of the release (invalid, implausible)
+        result.drop(failure)
     if published.push_error:
         result.drop(Failure(stage=Stage.PUBLISH, item_id=release.id, code="push_failed", url=None,
                             reason=published.push_error))

@@ -687,8 +687,8 @@ def _planned_array(row: SpectrogramRow, clip: Clip, root: Path | None, n_bins: i
 def spectrogram_plan(inputs: Inputs, features: Features) -> Plan:
     """Verify every clip's spectrogram (keeping no array), hash its row; carry the rows of carried works.
 
-    Unreadable or malformed files are collected in ``inputs.problems`` (publish then refuses the whole
-    version), so one run reports every bad clip instead of the first.
+    Unreadable or malformed files are collected in ``inputs.problems`` (publish then leaves those clips out
+    and plans again, or refuses the whole version when too many are bad), so one run reports every bad clip.
     """
     clips = _ordered_clips(inputs)
     root, n_bins = inputs.bundle.root, inputs.n_bins
@@ -700,7 +700,7 @@ def spectrogram_plan(inputs: Inputs, features: Features) -> Plan:
     rows: list[SpectrogramRow] = []
     for clip, (content, source, problem) in zip(clips, checked, strict=True):
         if problem or content is None:
-            inputs.problems.append(Problem(clip.id, problem or f"spectrogram of {clip.id}: not checked"))
+            inputs.problems.append(Problem(clip.id, problem or f"spectrogram of {clip.id}: not checked", "clip"))
             continue
         movement = movements[clip.movement_id]
         meta = {"id": clip.id, "fold": inputs.folds.get(movement.work_id), "spectrogram_frames": clip.spectrogram_frames,

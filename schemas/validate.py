@@ -52,6 +52,8 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 class Problem:
     record_id: str
     reason: str
+    kind: str = ""  # the record's kind ("work", "movement", "clip", …); "" when not known
+    code: str = "invalid_record"  # the failure code when the record is dropped for it
 
     def __str__(self) -> str:
         return f"{self.record_id}: {self.reason}"
@@ -231,7 +233,7 @@ _CHECKS: Mapping[type[Record], Callable[[Any], list[str]]] = {
 def validate_record(record: Record) -> list[Problem]:
     check = _CHECKS.get(type(record))
     rid: str = getattr(record, "id", "") or getattr(record, "source_id", "?")
-    return [Problem(rid, reason) for reason in (check(record) if check else [])]
+    return [Problem(rid, reason, record.kind) for reason in (check(record) if check else [])]
 
 
 def validate_bundle(
@@ -251,11 +253,12 @@ def validate_bundle(
         seen: set[str] = set()
         for rec in records:
             if rec.id in seen:
-                problems.append(Problem(rec.id, f"duplicate {kind} id"))
+                problems.append(Problem(rec.id, f"duplicate {kind} id", kind))
             seen.add(rec.id)
-    problems += [Problem(m.id, f"work {m.work_id!r} does not exist") for m in movements if m.work_id not in work_ids]
-    problems += [Problem(s.id, f"movement {s.movement_id!r} does not exist") for s in segments
+    problems += [Problem(m.id, f"work {m.work_id!r} does not exist", "movement") for m in movements
+                 if m.work_id not in work_ids]
+    problems += [Problem(s.id, f"movement {s.movement_id!r} does not exist", "segment") for s in segments
                  if s.movement_id not in movement_ids]
-    problems += [Problem(c.id, f"movement {c.movement_id!r} does not exist") for c in clips
+    problems += [Problem(c.id, f"movement {c.movement_id!r} does not exist", "clip") for c in clips
                  if c.movement_id not in movement_ids]
     return problems

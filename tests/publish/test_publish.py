@@ -13,7 +13,7 @@ from datasets import Array2D, ClassLabel
 from huggingface_hub import DatasetCard
 
 from earsense_m2t.publish import HubTokenError, load_version, versions
-from earsense_m2t.schemas import Movement, RecordError, Work
+from earsense_m2t.schemas import Movement, Work
 from tests.publish._bundle import NOW, edit_records, make_build
 
 
@@ -167,20 +167,19 @@ def test_folds_group_works_and_stay_put(tmp_path, dataset_dir, publish):
     assert {k: second[k] for k in first} == first
 
 
-def test_invalid_rows_publish_nothing_and_name_the_rows(build, dataset_dir, publish):
+def test_invalid_rows_are_left_out_and_named(build, dataset_dir, publish):
+    """Issue 23: a row that fails validation is a publish failure, the rest publishes (see test_invalid_rows.py)."""
     publish(build)
     bad = "Composer1-String-Quartet-No-2-Op-11#2"
     edit_records(build, "movements", Movement, bad, tempo_tag="quick")
     clips = [json.loads(line) for line in (build / "clips.jsonl").read_text().splitlines()]
     np.save(clips[0]["spectrogram_path"], np.zeros((clips[0]["spectrogram_frames"], 128), np.float16))
-    with pytest.raises(RecordError, match=rf"{bad}.*tempo_tag 'quick'"):
-        publish(build)
-    edit_records(build, "movements", Movement, bad, tempo_tag="slow")
-    with pytest.raises(RecordError, match=r"expected \(frames, 256\)") as info:
-        publish(build)
-    assert info.value.problems[0].record_id == clips[0]["id"]
-    assert versions(dataset_dir) == ["1.0.0"]
-    assert len(datasets.load_dataset(str(dataset_dir), split="train")) == 15
+    result = publish(build)
+    reasons = {f.item_id: f.reason for f in result.dropped}
+    assert set(reasons) == {bad, clips[0]["id"]}
+    assert "tempo_tag 'quick'" in reasons[bad] and "expected (frames, 256)" in reasons[clips[0]["id"]]
+    assert versions(dataset_dir) == ["1.0.0", "1.1.0"]
+    assert len(datasets.load_dataset(str(dataset_dir), split="train")) == 14
     assert not list(dataset_dir.parent.glob("earsense-m2t.versions/.staging-*"))
 
 
