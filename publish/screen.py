@@ -30,7 +30,8 @@ several thousand movements, segments and clips) even ten such works are well und
 on the 14-work mini site one is under 5 %. A code change that breaks a field breaks it in every record that
 has it, and the smallest such group the pipeline makes (one tempo class, one segmentation method, the
 works without audio) is well over 10 % of the records. So above 10 % the likelier cause is the code, and
-publishing the remainder would hide it."""
+publishing the remainder would hide it. Records an earlier stage already failed for the same reason (a work the
+movements stage found ``implausible``) are left out but not counted: that is the code working, not failing."""
 
 #: the record kinds publish checks, in the order they cascade (a later one hangs on an earlier one)
 KINDS = ("work", "movement", "segment", "clip", "pool_excerpt", "relative_annotation")
