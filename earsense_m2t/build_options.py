@@ -34,7 +34,8 @@ DEFAULT_SEARCH = "auto"
 DEFAULT_WORKERS = 2
 #: downloads at once (polite to the hosts, and enough to keep busy)
 DEFAULT_DOWNLOAD_CONCURRENCY = 2
-#: the deployment a new version starts (``FLOW/DEPLOYMENT``; ``deployments serve`` serves it)
+#: the deployment a new version of a flow run starts (``FLOW/DEPLOYMENT``; ``deployments serve`` serves it);
+#: the ``build`` command starts none unless ``--train-deployment`` is given
 DEFAULT_TRAIN_DEPLOYMENT = "train-gtp/gpu"
 #: where a deployment's build writes when its run gives no ``output_root``: this environment variable of
 #: the process that runs the flow (``deployments serve`` or a worker), else this Prefect Variable. Both

@@ -8,6 +8,8 @@ that came from the site (its URL, item ids, failure reasons) is escaped for wher
 
 from __future__ import annotations
 
+import shlex
+import sys
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +26,14 @@ from earsense_m2t.schemas.results import (
     WORKS_WITHOUT_RECORDING,
 )
 from earsense_m2t.schemas.stages import BUILD_STAGES, Stage
+
+
+def load_command(dataset_dir: str) -> str:
+    """The shell line that loads ``dataset_dir`` with ``datasets``: run by this interpreter (a plain ``python``
+    may be one without the package), both it and the path quoted for the shell."""
+    code = f"import datasets; print(datasets.load_dataset({str(dataset_dir)!r}))"
+    return f"{shlex.quote(sys.executable)} -c {shlex.quote(code)}"
+
 
 #: the stages in pipeline order, as the summary lists them (a build's: training is a flow of its own)
 STAGES = BUILD_STAGES
@@ -117,7 +127,7 @@ class BuildSummary:
         if release is not None:
             lines.append("")
             lines.append("Try it (from this folder):")
-            lines.append(f"  python -c 'import datasets; print(datasets.load_dataset(\"{release.dataset_dir}\"))'")
+            lines.append(f"  {for_terminal(load_command(release.dataset_dir))}")
         return "\n".join(lines)
 
     def _failure_lines(self) -> list[str]:

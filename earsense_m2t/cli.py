@@ -7,9 +7,10 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
+from typer.core import TyperOption
 
 from earsense_m2t.annotation.tool.cli import app as annotations_app
 from earsense_m2t.build_options import (
@@ -22,6 +23,16 @@ from earsense_m2t.build_options import (
 from earsense_m2t.config import EMBEDDED_SITE, OUTPUT_ROOT
 from earsense_m2t.escape import for_terminal
 from earsense_m2t.schemas.layout import OutputLayout
+
+_display_type_rich = TyperOption.display_type_rich
+
+
+def _no_type_for_a_flag(self: TyperOption, ctx: Any) -> str | None:
+    """A flag (``--publish/--no-publish``, ``--help``) takes no value: help shows no ``<bool>`` beside it."""
+    return None if self.is_flag else _display_type_rich(self, ctx)
+
+
+TyperOption.display_type_rich = _no_type_for_a_flag  # type: ignore[method-assign]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Build the EarSense music-to-text dataset and inspect its pieces.")
@@ -51,14 +62,17 @@ def build(
     = DEFAULT_DOWNLOAD_CONCURRENCY,
     render_workers: Annotated[int | None, typer.Option(help="Annotation excerpts rendered at once (threads); "
                                                        "default: the machine's cores, at most 4.")] = None,
-    train_deployment: Annotated[str, typer.Option(help="The Prefect deployment (FLOW/DEPLOYMENT) a new version "
-                                                  "starts, with the version as its 'dataset_version' parameter; '' "
-                                                  "starts nothing.")] = DEFAULT_TRAIN_DEPLOYMENT,
+    train_deployment: Annotated[str | None, typer.Option(
+        help="The Prefect deployment (FLOW/DEPLOYMENT) a new version starts, with the version as its "
+             f"'dataset_version' parameter, e.g. '{DEFAULT_TRAIN_DEPLOYMENT}' (what a deployment's run starts); "
+             "not given: this build starts no training.")] = None,
 ) -> None:
     """Run the whole build-dataset flow (crawl → acquire → movements → segment → features → annotate → publish)
     here."""
     from earsense_m2t.build_options import BadOption, check_build_options
     from earsense_m2t.workdir import BuildLocked, ensure_free
+
+    train_deployment = train_deployment or ""  # a build here trains only when asked to
 
     try:  # before Prefect starts: it stores flow parameters, and a bad option or a busy --out should cost nothing
         root = check_build_options(site_url=site, output_root=out, search=search, deadline_s=deadline,
@@ -102,6 +116,8 @@ def build(
         if not isinstance(exc, PublishError):
             raise
         fail(f"publish: {exc}")
+    if publish and not train_deployment:
+        summary.training = "not requested (--train-deployment not given)"
     typer.echo(summary.render())
     if publish and summary.rows == 0:
         typer.echo("error: the build produced no rows", err=True)
@@ -136,7 +152,7 @@ def parse_chapters(
 @app.command("align-text")
 def align_text(path: Annotated[Path | None, typer.Argument(
         help="JSON Lines file, one work per line (default or '-': stdin).")] = None) -> None:
-    """Read {"article": [paragraphs], "titles": [...]} per line; print {"texts": [...], "confidence": [...]} per line."""
+    r"""Read {"article": \[paragraphs], "titles": [...]} per line; print {"texts": [...], "confidence": [...]} per line."""
     from earsense_m2t.movements.align_text import AlignTextError, align_lines
 
     try:
@@ -180,7 +196,8 @@ def checkout_version(
     version: Annotated[str, typer.Argument(help="A published version, e.g. 1.0.0 or v1.0.0.")],
     dataset_dir: Annotated[Path, typer.Option(help="The published dataset repository.")] = OutputLayout().dataset_dir,
 ) -> None:
-    """Materialize an older version into a folder that datasets.load_dataset can read."""
+    """Materialize a published version as the folder <dataset-dir>@v<version> beside --dataset-dir (kept, and reused
+    by the next call), which datasets.load_dataset can read; print its path."""
     from earsense_m2t.publish import PublishError, load_version
 
     if not dataset_dir.exists():
@@ -189,7 +206,9 @@ def checkout_version(
         path = load_version(dataset_dir, version)
     except (PublishError, ValueError) as exc:
         fail(f"checkout-version {version}: {exc}")
-    typer.echo(f"{path}\n  python -c 'import datasets; print(datasets.load_dataset(\"{path}\"))'")
+    from earsense_m2t.build_summary import load_command
+
+    typer.echo(f"{path}\n  {load_command(str(path))}")
 
 
 @app.command()

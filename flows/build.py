@@ -420,6 +420,11 @@ def trigger_training_task(train_deployment: str, release: Release | None, output
     except Exception as exc:  # a published version stands whatever the API says; the line tells why
         reason = (str(exc).splitlines() or [""])[0][:200]
         return f"could not start '{train_deployment}' ({type(exc).__name__}: {reason}); nothing triggered"
+    if run.state is not None and run.state.is_scheduled():  # timeout=0: nobody has picked it up yet
+        waiting_for = (f"a worker in pool {run.work_pool_name}" if run.work_pool_name
+                       else "the process that serves it (`earsense-m2t deployments serve`)")
+        return (f"flow run '{run.name}' ({run.id}) of '{train_deployment}' for v{release.version} scheduled, "
+                f"waiting for {waiting_for}")
     return f"started flow run '{run.name}' ({run.id}) of '{train_deployment}' for v{release.version}"
 
 
@@ -569,6 +574,8 @@ def build_dataset(site_url: str = DEFAULT_SITE, output_root: str | None = None, 
         summary.training = (trigger_training_task(train_deployment, release, str(root))
                             if release is not None and release.created
                             else no_training_line(train_deployment))
+    elif publish:
+        summary.training = "not requested (train_deployment is '')"
     publish_artifact(summary)
     get_run_logger().info("%s", summary.render())
     return summary

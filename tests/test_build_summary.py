@@ -106,3 +106,17 @@ def test_site_text_in_the_markdown_artifact_is_neither_markup_nor_control_charac
     [row] = [line for line in md.splitlines() if line.startswith("| acquire | A")]
     assert row.count(" | ") == 3  # four cells, one line
     assert md.startswith("# earsense-m2t build of http://127.0.0.1:8000/\\\\x1b\\]0;pwned\\\\x07/chamber-music/\n")
+
+
+def test_try_it_runs_the_interpreter_that_has_datasets_with_a_quoted_path():
+    import ast
+    import shlex
+    import sys
+
+    publish = StageResult(stage="publish")
+    publish.add(Release(id="v1.1.0", version="1.1.0", created=True, dataset_dir="it's out/earsense-m2t",
+                        published_at=NOW, rows=1))
+    argv = shlex.split(BuildSummary.of("http://x/", [publish]).render().splitlines()[-1])
+    assert argv[:2] == [sys.executable, "-c"]  # plain `python` may be one without the package
+    call = ast.parse(argv[2]).body[-1].value.args[0]  # print(datasets.load_dataset(PATH))
+    assert ast.literal_eval(call.args[0]) == "it's out/earsense-m2t"

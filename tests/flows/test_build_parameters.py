@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 from prefect.exceptions import ObjectNotFound
+from prefect.states import Running
 
 from earsense_m2t.build_options import (
     DEFAULT_TRAIN_DEPLOYMENT,
@@ -112,13 +113,27 @@ def test_a_new_version_starts_the_training_deployment_without_waiting(monkeypatc
 
     def run_deployment(name, **kwargs):
         calls.append((name, kwargs))
-        return SimpleNamespace(name="brave-otter", id="0000-1")
+        return SimpleNamespace(name="brave-otter", id="0000-1", state=Running(), work_pool_name="gpu")
     monkeypatch.setattr(build, "run_deployment", run_deployment)
     line = trigger_training_task.fn("train-gtp/gpu", release(created=True), "/data/out")
     assert line == "started flow run 'brave-otter' (0000-1) of 'train-gtp/gpu' for v1.1.0"
     [(name, kwargs)] = calls
     assert name == "train-gtp/gpu" and kwargs["timeout"] == 0
     assert kwargs["parameters"] == {"dataset_version": "1.1.0", "output_root": "/data/out"}
+
+
+@pytest.mark.parametrize("pool, waiting_for", [
+    ("gpu", "waiting for a worker in pool gpu"),
+    (None, "waiting for the process that serves it (`earsense-m2t deployments serve`)"),
+])
+def test_a_run_that_waits_to_be_picked_up_is_called_scheduled_not_started(monkeypatch, pool, waiting_for):
+    from prefect.states import Scheduled
+
+    def run_deployment(name, **kwargs):
+        return SimpleNamespace(name="brave-otter", id="0000-1", state=Scheduled(), work_pool_name=pool)
+    monkeypatch.setattr(build, "run_deployment", run_deployment)
+    assert trigger_training_task.fn("train-gtp/gpu", release(created=True), "/data/out") == \
+        f"flow run 'brave-otter' (0000-1) of 'train-gtp/gpu' for v1.1.0 scheduled, {waiting_for}"
 
 
 def test_an_absent_training_deployment_is_one_line_and_no_error(monkeypatch):
