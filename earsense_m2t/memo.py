@@ -13,6 +13,11 @@ the result points at (media, spectrograms, normalized audio) as they were when t
 them, and a file that is missing or whose size or time differ makes the memo void, so the stage runs
 and verifies (or remakes) it in full. This is the check git makes of its work tree. Only results with no
 failure are kept: a failure may be transient (a timeout, the deadline), and is retried.
+
+Neither a key nor a memo depends on where the output root is: a path under it (a record's file, a state
+file) enters a key, and is kept in a memo, relative to the root (``<out>/cache/...``), and a memo's paths
+are read back under the root as this run names it. A CLI build (a relative ``--out``) and a deployment
+build (an absolute ``output_root``) of one output root take the same memos, and so does a moved root.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from earsense_m2t.code_version import code_version
 from earsense_m2t.schemas import ANNOTATION_RECORD_TYPES, RECORD_TYPES, Clip, Media, Record, Release, StageResult
@@ -33,6 +38,11 @@ from earsense_m2t.schemas.io import atomic_write_text, content_key
 from earsense_m2t.schemas.layout import BuildFolder
 
 MEMO_FORMAT = 1
+#: how a path under the output root is written in keys and memos: ``<out>/`` and the path below the root
+ROOT_MARK = "<out>/"
+#: the fields of a record that name a local file or folder
+_PATH_FIELDS: dict[type[Record], tuple[str, ...]] = {Media: ("path", "info_json_path"),
+                                                     Clip: ("spectrogram_path", "audio_path"), Release: ("dataset_dir",)}
 _BY_KIND: dict[str, type[Record]] = {cls.kind: cls for cls in (*RECORD_TYPES, *ANNOTATION_RECORD_TYPES)}
 
 
@@ -68,14 +78,37 @@ class StageMemo:
     directory: Path
     stage: str
     module: str
+    #: the output root the memo's paths are relative to (None: the folder holding ``build/memo/<stage>``)
+    root: Path | None = None
 
     @classmethod
     def of(cls, build_dir: Path, stage: str, module: str) -> StageMemo:
-        return cls(BuildFolder(build_dir).memo(stage), stage, module)
+        return cls(BuildFolder(build_dir).memo(stage), stage, module, Path(build_dir).parent)
+
+    @property
+    def out(self) -> Path:
+        return Path(self.root) if self.root is not None else Path(self.directory).parent.parent.parent
+
+    def portable(self, path: str) -> str:
+        """``path`` as keys and memos write it: relative to the output root (``<out>/...``) when under it."""
+        relative = os.path.relpath(os.path.abspath(path), os.path.abspath(self.out))
+        if relative == os.curdir:
+            return ROOT_MARK
+        if relative == os.pardir or relative.startswith(os.pardir + os.sep) or os.path.isabs(relative):
+            return path
+        return ROOT_MARK + Path(relative).as_posix()
+
+    def local(self, path: str) -> str:
+        """A path as a memo keeps it, under the output root as this run names it."""
+        if not path.startswith(ROOT_MARK):
+            return path
+        rest = path[len(ROOT_MARK):]
+        return str(self.out / rest) if rest else str(self.out)
 
     def key(self, inputs: Mapping[str, Any]) -> str:
-        """The key of one work's task: its inputs (records as dicts, parameters) and the stage's code version."""
-        return content_key(MEMO_FORMAT, self.stage, code_version(self.module), _plain(inputs))
+        """The key of one work's task: its inputs (records as dicts, parameters; paths relative to the output
+        root) and the stage's code version."""
+        return content_key(MEMO_FORMAT, self.stage, code_version(self.module), _plain(inputs, self.portable))
 
     def load(self, work_id: str, key: str) -> StageResult | None:
         """The work's memo as a result in which everything counts as reused, or None when there is none for
@@ -88,10 +121,10 @@ class StageMemo:
         if memo.get("key") != key or memo.get("work_id") != work_id:
             return None
         for name, recorded in memo.get("files", {}).items():
-            if _stat(name) != recorded:
+            if _stat(self.local(name)) != recorded:
                 return None
         try:
-            records = [_BY_KIND[item["kind"]].from_dict(item["record"]) for item in memo["records"]]
+            records = [_moved(_BY_KIND[item["kind"]].from_dict(item["record"]), self.local) for item in memo["records"]]
         except (KeyError, TypeError, ValueError):
             return None
         result = StageResult(stage=self.stage, records=records, notes={k: list(v) for k, v in memo["notes"].items()})
@@ -113,25 +146,36 @@ class StageMemo:
             stat = _stat(name)
             if stat is None:
                 return False  # it points at a file that is not there: nothing to vouch for
-            files[name] = stat
+            files[self.portable(name)] = stat
         memo = {"format": MEMO_FORMAT, "work_id": work_id, "key": key, "files": files,
-                "records": [{"kind": r.kind, "record": r.to_dict()} for r in result.records],
+                "records": [{"kind": r.kind, "record": _moved(r, self.portable).to_dict()} for r in result.records],
                 "counts": {k: v for k, v in result.counts.items() if k != "memo_works"}, "notes": result.notes}
         self.directory.mkdir(parents=True, exist_ok=True)
         atomic_write_text(self.directory / _memo_name(work_id), json.dumps(memo, ensure_ascii=False, default=str))
         return True
 
 
-def _plain(value: Any) -> Any:
-    """Inputs as JSON-ready values: records as their dicts (with their kind), containers element by element."""
+def _moved(record: Record, where: Callable[[str], str]) -> Record:
+    """``record`` with the local paths it names passed through ``where``."""
+    fields = _PATH_FIELDS.get(type(record), ())
+    changes = {name: where(getattr(record, name)) for name in fields if getattr(record, name)}
+    moved: Record = dataclasses.replace(cast(Any, record), **changes) if changes else record
+    return moved
+
+
+def _plain(value: Any, where: Callable[[str], str]) -> Any:
+    """Inputs as JSON-ready values: records as their dicts (with their kind; their local paths, and paths anywhere,
+    passed through ``where``), containers element by element."""
     if isinstance(value, Record):
-        return {"kind": value.kind, **value.to_dict()}
+        return {"kind": value.kind, **_moved(value, where).to_dict()}
+    if isinstance(value, Path):
+        return where(str(value))
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {where(str(k)) if isinstance(k, Path) else str(k): _plain(v, where) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [_plain(v, where) for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _plain(dataclasses.asdict(value))
+        return _plain(dataclasses.asdict(value), where)
     return value
 
 
@@ -147,9 +191,10 @@ def manifests_digest(build_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def file_states(paths: Iterable[Path]) -> dict[str, list[int] | None]:
-    """(size, modification time) of each file, None when absent: a key part for state kept in files (a database)."""
-    return {str(p): _stat(str(p)) for p in paths}
+def file_states(paths: Iterable[Path]) -> dict[Path, list[int] | None]:
+    """(size, modification time) of each file, None when absent: a key part for state kept in files (a database).
+    Keyed by the paths themselves, which a memo key writes relative to the output root."""
+    return {Path(p): _stat(str(p)) for p in paths}
 
 
 def split_by_memo(memo: StageMemo, items: Iterable[Mapping[str, Any]], work_of: Callable[[Mapping[str, Any]], str],
@@ -169,4 +214,4 @@ def split_by_memo(memo: StageMemo, items: Iterable[Mapping[str, Any]], work_of: 
     return reused, to_run
 
 
-__all__ = ["MEMO_FORMAT", "StageMemo", "file_states", "manifests_digest", "split_by_memo"]
+__all__ = ["MEMO_FORMAT", "ROOT_MARK", "StageMemo", "file_states", "manifests_digest", "split_by_memo"]

@@ -228,7 +228,7 @@ def annotate_task(crawl: StageResult, acquired: StageResult, movements: StageRes
     config = AnnotationConfig() if render_workers is None else AnnotationConfig(render_workers=render_workers)
     memo = StageMemo.of(paths.build_dir, Stage.ANNOTATE, ANNOTATE_MODULE)
 
-    records = memo.key({**inputs.memo_inputs(), "root": str(paths.root),
+    records = memo.key({**inputs.memo_inputs(),
                         "config": dataclasses.replace(config, render_workers=0)})  # hashed once, used twice
 
     def key() -> str:  # the collected judgments and the triplets drawn so far are inputs too
@@ -268,7 +268,7 @@ def publish_task(paths: OutputLayout, site_url: str, local: bool, params: AudioP
               "params": params, "gone": sorted(gone), "card": package_data_version(CARD_PACKAGE)}
 
     def key() -> str:  # publish reads the manifests and never writes them: only the live version moves
-        return memo.key({**inputs, "live": os.path.realpath(paths.dataset_dir)})
+        return memo.key({**inputs, "live": live_version(paths)})
 
     if push_to_hub is None:
         kept = memo.load("release", key())
@@ -280,6 +280,11 @@ def publish_task(paths: OutputLayout, site_url: str, local: bool, params: AudioP
                                 push_to_hub=push_to_hub, gone=list(gone))
     memo.save("release", key(), published)  # keyed by the live version as it is now
     return published
+
+
+def live_version(paths: OutputLayout) -> str:
+    """The version the live link points at, relative to the output root (a memo key names no absolute path)."""
+    return os.path.relpath(os.path.realpath(paths.dataset_dir), os.path.realpath(paths.root))
 
 
 def kept_release(kept: StageResult) -> StageResult:
@@ -349,8 +354,8 @@ def run_acquire(crawl: StageResult, paths: OutputLayout, options: AcquireOptions
                 deadline: BuildDeadline, download_concurrency: int, progress: BuildProgress) -> StageResult:
     items = acquire_inputs(crawl)
     work_task = acquire_work_task.with_options(timeout_seconds=options.task_timeout_s(items))
-    # besides the options: where the cache is and what egress allows
-    memo_options = {**options.memo_inputs(), "root": str(paths.root),
+    # besides the options: what egress allows (not where the output root is: the memo's paths are relative to it)
+    memo_options = {**options.memo_inputs(),
                     "egress": [egress.allow_loopback, sorted(egress.treat_as_public)]}
     per_work = PerWork(Stage.ACQUIRE, StageMemo.of(paths.build_dir, Stage.ACQUIRE, acquire_media.__module__),
                        memo_options)
@@ -372,7 +377,7 @@ def run_features(segmented: StageResult, acquired: StageResult, movements: Stage
                  params: AudioParams, deadline: BuildDeadline, runner: TaskRunner,
                  progress: BuildProgress) -> StageResult:
     per_work = PerWork(Stage.FEATURES, StageMemo.of(paths.build_dir, Stage.FEATURES, prepare_clips.__module__),
-                       {"params": params, "root": str(paths.root)})
+                       {"params": params})
     clips = run_per_work(per_work, runner, features_work_task, features_inputs(segmented, acquired, movements),
                          {"paths": paths, "params": params, "deadline": deadline}, progress)
     return save(clips, paths)

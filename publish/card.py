@@ -85,6 +85,18 @@ def card_data(configs: Sequence[ConfigSummary], size_category: str) -> DatasetCa
     return data
 
 
+#: where the card says the dataset is: a placeholder for the folder holding it, then its own name. Never the
+#: path it was published at: that is absolute in a deployment's run and relative in the CLI's, and the card would
+#: change (a PATCH version) with where the output root is; nor relative to the output root's parent, which a
+#: moved or renamed root changes too. The card says what ``path/to`` stands for (the output root, ``--out``).
+CARD_DATASET_PARENT = "path/to"
+
+
+def card_dataset_dir(dataset_dir: str | Path) -> str:
+    """How the card names the dataset at ``dataset_dir``: ``path/to/<its folder's name>``."""
+    return f"{CARD_DATASET_PARENT}/{Path(dataset_dir).name}"
+
+
 def render_card(*, configs: Sequence[ConfigSummary], stats: Mapping[str, Any], failures: Mapping[str, Any],
                 context: Mapping[str, Any], plots: Sequence[Mapping[str, str]], version: str, date: str,
                 dataset_dir: str, size_category: str, template: Path = TEMPLATE) -> str:

@@ -55,6 +55,7 @@ from earsense_m2t.publish.annotations import annotation_context
 from earsense_m2t.publish.card import (
     PLOT_DIR,
     ConfigSummary,
+    card_dataset_dir,
     card_fingerprint,
     example_rows,
     make_plots,
@@ -707,7 +708,8 @@ def _publish_locked(build_dir: Path, layout: Layout, previous: Previous | None, 
         summaries = [ConfigSummary(name, CONFIGS[name].description, b.features, b.num_rows, b.layout.num_bytes,
                                    b.layout.download_size, CONFIGS[name].default) for name, b in builds.items()]
         card_args = _CardArgs(configs=summaries, stats=stats, failures=failures, context=ctx, plots=plots,
-                              dataset_dir=str(layout.dataset_dir), size_category=size_category(counts.get(DEFAULT_CONFIG, 0)))
+                              dataset_dir=card_dataset_dir(layout.dataset_dir),
+                              size_category=size_category(counts.get(DEFAULT_CONFIG, 0)))
         fingerprint = card_fingerprint(render_card(version="{version}", date="{date}", **card_args), plot_files(plot_dir))
         features = _json_roundtrip({name: b.features.to_dict() for name, b in builds.items()})
         part, reason = decide_bump(previous.meta if previous else None, SCHEMA_VERSION, features, changes,

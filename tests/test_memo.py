@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from earsense_m2t.code_version import code_version, import_closure, package_data_version
-from earsense_m2t.memo import StageMemo, manifests_digest
+from earsense_m2t.memo import StageMemo, file_states, manifests_digest
 from earsense_m2t.schemas import Failure, Media, Release, Segment, StageResult
 
 MODULE = "earsense_m2t.segment.segment"
@@ -115,3 +115,30 @@ def test_code_versions_are_stable_and_differ_between_stages():
     assert len(package_data_version("earsense_m2t.datacards")) == 64
     with pytest.raises(ValueError, match="not a module"):
         code_version("earsense_m2t.no_such_module")
+
+
+def test_memo_keys_and_memos_do_not_depend_on_where_the_output_root_is(tmp_path, monkeypatch):
+    """Issue 24 item 2: a CLI build (relative --out) and a deployment build (absolute) of one output root, or the
+    root moved elsewhere, take the same memos: no absolute path in a key, the memo's files found where they are now."""
+    def key_and_memo(root: Path) -> tuple[str, StageMemo]:
+        memo = StageMemo.of(root / "build", "segment", MODULE)
+        media = root / "cache" / "media" / "m.ogg"
+        key = memo.key({"records": media_result(media).records,
+                        "state": file_states([root / "annotation" / "judgments.sqlite"])})
+        return key, memo
+
+    first = tmp_path / "a" / "local"
+    (first / "cache" / "media").mkdir(parents=True)
+    (first / "cache" / "media" / "m.ogg").write_bytes(b"audio")
+    key, memo = key_and_memo(first)
+    assert memo.save("w1", key, media_result(first / "cache/media/m.ogg"))
+    assert str(tmp_path) not in (memo.directory / os.listdir(memo.directory)[0]).read_text()
+    monkeypatch.chdir(tmp_path / "a")
+    assert key_and_memo(Path("local"))[0] == key  # the CLI's relative --out
+    assert key_and_memo(tmp_path / "elsewhere" / "local")[0] == key
+    moved = tmp_path / "elsewhere" / "local"
+    moved.parent.mkdir()
+    os.rename(first, moved)
+    moved_key, moved_memo = key_and_memo(moved)
+    found = moved_memo.load("w1", moved_key)
+    assert found is not None and found.of(Media)[0].path == str(moved / "cache" / "media" / "m.ogg")
