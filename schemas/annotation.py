@@ -105,6 +105,10 @@ class Judgment(Record):
     annotator: str  # a pseudonym, never the raw id a person typed
     source: str = "human"  # one of JUDGMENT_SOURCES
     submitted_at: str = ""  # ISO 8601 UTC
+    #: whether the annotator played excerpt A / B before answering (the page reports it); None: not known
+    #: (judgments stored before the page recorded it, imported files, silver labels)
+    played_a: bool | None = None
+    played_b: bool | None = None
 
     @property
     def pair_id(self) -> str:

@@ -35,8 +35,9 @@ from earsense_m2t.schemas.annotation import ANSWERS, JUDGMENT_SOURCES, QUESTIONS
 
 #: how long a writer waits for the lock before giving up (ms): far above any transaction's length here
 BUSY_TIMEOUT_MS = 30_000
-#: bumped when the table changes; a file of another version is refused instead of misread
-STORE_VERSION = 1
+#: bumped when the table changes; a newer file is refused instead of misread, an older one is migrated
+#: (2: the ``played_a``/``played_b`` columns, NULL for the judgments stored before them)
+STORE_VERSION = 2
 #: an annotator id is a short name or code, nothing else: letters, digits, spaces and ``. _ - @ +``
 ANNOTATOR_ID_MAX = 64
 _ANNOTATOR_ID = re.compile(r"[\w .@+-]+")
@@ -53,11 +54,15 @@ CREATE TABLE IF NOT EXISTS judgments (
     annotator    TEXT NOT NULL,
     source       TEXT NOT NULL,
     submitted_at TEXT NOT NULL,
+    played_a     INTEGER,
+    played_b     INTEGER,
     PRIMARY KEY (triplet_id, a, b, question, annotator)
 );
 CREATE INDEX IF NOT EXISTS judgments_by_annotator ON judgments (annotator);
 """
-_COLUMNS = "triplet_id, a, b, question, answer, annotator, source, submitted_at"
+_COLUMNS = "triplet_id, a, b, question, answer, annotator, source, submitted_at, played_a, played_b"
+#: what each older layout lacks, added in place when such a file is opened (its rows keep NULL: not known)
+_MIGRATIONS = {1: "ALTER TABLE judgments ADD COLUMN played_a INTEGER; ALTER TABLE judgments ADD COLUMN played_b INTEGER;"}
 
 #: ``not stored``: new, but its batch was rolled back because of a conflict (``all_or_nothing``)
 Status = Literal["stored", "already stored", "conflict", "not stored"]
@@ -176,9 +181,25 @@ class JudgmentStore:
             if mode != "wal":
                 raise StoreError(f"{self.path}: SQLite would not switch to WAL mode (it stays in {mode!r})")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version not in (0, STORE_VERSION):
+            if version > STORE_VERSION or (version and version not in _MIGRATIONS and version != STORE_VERSION):
                 raise StoreError(f"{self.path}: judgments file of layout {version}, this code reads {STORE_VERSION}")
-            conn.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA user_version = {STORE_VERSION}; COMMIT;")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                # read again under the write lock: another process may have migrated the file meanwhile
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                for step in range(version or STORE_VERSION, STORE_VERSION):
+                    for statement in _MIGRATIONS[step].split(";"):
+                        if statement.strip():
+                            conn.execute(statement)
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {STORE_VERSION}")
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
 
     def _connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -235,9 +256,9 @@ class JudgmentStore:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 for j in judgments:
-                    cursor = conn.execute(f"INSERT OR IGNORE INTO judgments ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
+                    cursor = conn.execute(f"INSERT OR IGNORE INTO judgments ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
                                           (j.triplet_id, j.a, j.b, j.question, j.answer, j.annotator, j.source,
-                                           j.submitted_at))
+                                           j.submitted_at, _flag(j.played_a), _flag(j.played_b)))
                     if cursor.rowcount == 1:
                         results.append(Submitted(j, "stored", j.answer))
                         continue
@@ -288,10 +309,16 @@ class JudgmentStore:
         return out
 
 
-def _judgment(row: tuple[str, ...]) -> Judgment:
-    triplet_id, a, b, question, answer, annotator, source, submitted_at = row
-    return Judgment(triplet_id=triplet_id, a=a, b=b, question=question, answer=answer, annotator=annotator,
-                    source=source, submitted_at=submitted_at)
+def _flag(value: bool | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _judgment(row: tuple[object, ...]) -> Judgment:
+    triplet_id, a, b, question, answer, annotator, source, submitted_at, played_a, played_b = row
+    return Judgment(triplet_id=str(triplet_id), a=str(a), b=str(b), question=str(question), answer=str(answer),
+                    annotator=str(annotator), source=str(source), submitted_at=str(submitted_at),
+                    played_a=None if played_a is None else bool(played_a),
+                    played_b=None if played_b is None else bool(played_b))
 
 
 def open_store(annotation_dir: Path) -> tuple[JudgmentStore, bytes]:

@@ -12,11 +12,14 @@ server renders nothing into markup, so no value (ids, messages) can be read as m
 Content-Security-Policy says the same to the browser. The JSON API refuses bad input with a 4xx and a
 one-line ``{"error": ...}`` before anything is stored:
 
-- ``POST /api/next``       ``{"annotator": ID}`` → the first pair this annotator has not judged, and progress
+- ``POST /api/next``       ``{"annotator": ID}`` → the first pair this annotator has not judged, the progress and
+  whether both excerpts must be played before answering (``require_listening``)
 - ``POST /api/judgments``  ``{"annotator": ID, "triplet_id": T, "a": A, "b": B, "answers": {"arousal": "a",
-  "valence": "ab"}}`` → 201 stored, 200 "already stored" (the same answers again: idempotent), 409 when
-  a different answer is already stored (judgments are never overwritten), 400 malformed JSON or fields,
-  404 unknown pair, 422 an answer outside a/b/ab, an unknown question or a refused annotator id
+  "valence": "ab"}, "played": {"a": true, "b": true}}`` → 201 stored, 200 "already stored" (the same answers
+  again: idempotent), 409 when a different answer is already stored (judgments are never overwritten),
+  400 malformed JSON or fields, 404 unknown pair, 422 an answer outside a/b/ab, an unknown question or a
+  refused annotator id. ``played`` (optional) says whether each excerpt was played; it is stored with each
+  judgment (unknown when left out), and with ``require_listening`` one not saying both is a 400
 - ``GET /audio/<file>``     an excerpt named in the pool, nothing else
 """
 
@@ -25,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import json
+import os
 import socket
 import threading
 import time
@@ -61,6 +65,8 @@ MAX_BODY_BYTES = 16_384
 ECHO_MAX = 80
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
+#: set to 1 / yes / true to make the page refuse answers until both excerpts were played (``serve_forever``)
+REQUIRE_LISTENING_ENV = "EARSENSE_M2T_REQUIRE_LISTENING"
 #: the page loads only its own script, style and audio; nothing inline, nothing from elsewhere
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; media-src 'self'; "
@@ -239,6 +245,21 @@ def parse_answers(value: object) -> dict[str, str]:
     return answers
 
 
+def parse_played(value: object) -> tuple[bool | None, bool | None]:
+    """Whether excerpt A and B were played, as the page reports it; (None, None) when it says nothing."""
+    if value is None:
+        return None, None
+    if not isinstance(value, dict) or set(value) != {"a", "b"} or not all(isinstance(v, bool) for v in value.values()):
+        raise BadRequest(400, f"played: {echo(value)} is not whether each excerpt was played; expected "
+                              "{\"a\": true, \"b\": false}")
+    return value["a"], value["b"]
+
+
+def require_listening_from_env(environ: Mapping[str, str] = os.environ) -> bool:
+    """The listening setting of a served page: on when ``EARSENSE_M2T_REQUIRE_LISTENING`` is 1, yes, true or on."""
+    return environ.get(REQUIRE_LISTENING_ENV, "").strip().lower() in ("1", "yes", "true", "on")
+
+
 def find_pair(catalogue: Catalogue, data: Mapping[str, Any]) -> Pair:
     ids = [data["triplet_id"], data["a"], data["b"]]
     if not all(isinstance(v, str) for v in ids):
@@ -260,28 +281,41 @@ def progress(catalogue: Catalogue, done: Mapping[tuple[str, str, str], Mapping[s
     return {"judged": judged, "total": len(catalogue.pairs)}
 
 
+#: the short label of an excerpt on the page (its content hash's first hex digits: says nothing of the music)
+LABEL_HEX = 6
+
+
 def pair_json(pair: Pair, answers: Mapping[str, str]) -> dict[str, Any]:
     return {"number": pair.number, "triplet_id": pair.triplet_id, "round": pair.round,
             "a": pair.a.movement_id, "b": pair.b.movement_id, "pair_id": pair_id(pair.a.movement_id, pair.b.movement_id),
-            "audio_a": excerpt_url(pair.a), "audio_b": excerpt_url(pair.b), "answered": dict(answers)}
+            "audio_a": excerpt_url(pair.a), "audio_b": excerpt_url(pair.b),
+            "label_a": pair.a.excerpt_sha256[:LABEL_HEX], "label_b": pair.b.excerpt_sha256[:LABEL_HEX],
+            "answered": dict(answers)}
 
 
-def next_pair(catalogue: Catalogue, store: JudgmentStore, annotator: str) -> dict[str, Any]:
+def next_pair(catalogue: Catalogue, store: JudgmentStore, annotator: str,
+              require_listening: bool = False) -> dict[str, Any]:
     done = answered(store, annotator)
     upcoming = next((p for p in catalogue.pairs if len(done.get(p.key, {})) < len(QUESTIONS)), None)
     return {"annotator": annotator, "pair": None if upcoming is None else pair_json(upcoming, done.get(upcoming.key, {})),
-            "progress": progress(catalogue, done)}
+            "progress": progress(catalogue, done), "require_listening": require_listening}
 
 
-def submit(catalogue: Catalogue, store: JudgmentStore, salt: bytes, data: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
+def submit(catalogue: Catalogue, store: JudgmentStore, salt: bytes, data: Mapping[str, Any],
+           require_listening: bool = False) -> tuple[int, dict[str, Any]]:
     """Validate a submission and store it; (HTTP status, response body). Nothing is stored unless all of it is valid."""
-    require_fields(data, ("annotator", "triplet_id", "a", "b", "answers"))
+    require_fields(data, ("annotator", "triplet_id", "a", "b", "answers"), ("played",))
     annotator = annotator_pseudonym(data, salt)
     pair = find_pair(catalogue, data)
     answers = parse_answers(data["answers"])
+    played_a, played_b = parse_played(data.get("played"))
+    if require_listening and not (played_a and played_b):
+        raise BadRequest(400, "play both excerpts before answering: this page requires listening to A and B "
+                              f"(played: A {_said(played_a)}, B {_said(played_b)}); nothing was stored")
     now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     judgments = [Judgment(triplet_id=pair.triplet_id, a=pair.a.movement_id, b=pair.b.movement_id, question=q,
-                          answer=answer, annotator=annotator, source="human", submitted_at=now)
+                          answer=answer, annotator=annotator, source="human", submitted_at=now,
+                          played_a=played_a, played_b=played_b)
                  for q, answer in answers.items()]
     results = store.submit(judgments, all_or_nothing=True)
     body = {"annotator": annotator, "pair_id": pair_id(pair.a.movement_id, pair.b.movement_id),
@@ -297,6 +331,10 @@ def submit(catalogue: Catalogue, store: JudgmentStore, salt: bytes, data: Mappin
     return 201, {**body, "status": "stored", "stored": _count(results, "stored")}
 
 
+def _said(played: bool | None) -> str:
+    return "not said" if played is None else "yes" if played else "no"
+
+
 def _count(results: list[Submitted], status: str) -> int:
     return sum(r.status == status for r in results)
 
@@ -307,8 +345,11 @@ def static_dir() -> Path:
     return Path(str(resources.files("earsense_m2t.annotation.tool") / "static"))
 
 
-def create_app(annotation_dir: Path) -> FastAPI:
-    """The page and its API over one output root's ``annotation/`` folder (NoPool when it has no pool yet)."""
+def create_app(annotation_dir: Path, require_listening: bool = False) -> FastAPI:
+    """The page and its API over one output root's ``annotation/`` folder (NoPool when it has no pool yet).
+
+    ``require_listening``: refuse (400) a judgment unless the page says both excerpts were played.
+    """
     cache = CatalogueCache(annotation_dir)
     cache.get()  # fail now, with the message, rather than on the first request
     store, salt = open_store(Path(annotation_dir))
@@ -356,12 +397,12 @@ def create_app(annotation_dir: Path) -> FastAPI:
         data = parse_json_object(await read_body(request))
         require_fields(data, ("annotator",))
         annotator = annotator_pseudonym(data, salt)
-        return await _in_thread(next_pair, cache.get(), store, annotator)
+        return await _in_thread(next_pair, cache.get(), store, annotator, require_listening)
 
     @app.post("/api/judgments")
     async def api_judgments(request: Request) -> JSONResponse:
         data = parse_json_object(await read_body(request))
-        code, body = await _in_thread(submit, cache.get(), store, salt, data)
+        code, body = await _in_thread(submit, cache.get(), store, salt, data, require_listening)
         return JSONResponse(body, status_code=code)
 
     return app
@@ -470,12 +511,19 @@ def serving(app: FastAPI, host: str = DEFAULT_HOST, port: int = 0) -> Iterator[s
 
 
 def serve_forever(annotation_dir: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
-                  announce: Any = print) -> None:
-    """Serve the page in this thread until interrupted (the ``annotate`` command)."""
-    app = create_app(annotation_dir)
+                  announce: Any = print, require_listening: bool | None = None) -> None:
+    """Serve the page in this thread until interrupted (the ``annotate`` command).
+
+    ``require_listening`` None: from the environment (:func:`require_listening_from_env`).
+    """
+    if require_listening is None:
+        require_listening = require_listening_from_env()
+    app = create_app(annotation_dir, require_listening=require_listening)
     sock = bind(host, port)
     catalogue = load_catalogue(annotation_dir)
     announce(f"Annotation page at {url_of(sock)} ({len(catalogue.pairs)} pairs; Ctrl-C to stop)")
+    if require_listening:
+        announce("  answers are accepted only after both excerpts of a pair were played")
     for reason, n in catalogue.left_out.items():
         announce(f"  {n} pair(s) left out: {reason}")
     try:

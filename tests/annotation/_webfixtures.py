@@ -69,9 +69,9 @@ def build_folder(annotation_dir: Path, n_triplets: int = 2, seconds: float = 1.0
 
 
 @contextlib.contextmanager
-def running_page(annotation_dir: Path) -> Iterator[str]:
+def running_page(annotation_dir: Path, require_listening: bool = False) -> Iterator[str]:
     """The page over ``annotation_dir``, served by uvicorn on a free 127.0.0.1 port; yields its base URL."""
-    with serving(create_app(annotation_dir), "127.0.0.1", 0) as url:
+    with serving(create_app(annotation_dir, require_listening=require_listening), "127.0.0.1", 0) as url:
         yield url
 
 

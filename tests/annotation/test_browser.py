@@ -139,3 +139,42 @@ def test_markup_in_the_annotator_id_is_refused_and_shown_as_text(browser: Any, f
         assert browser.find_elements("css selector", "#message img") == []
         assert browser.find_element("id", "pair").get_attribute("hidden") is not None
         assert store.count() == 0
+
+
+def test_a_pair_must_be_answered_and_played_and_the_next_one_looks_new(browser: Any, folder: Path):
+    from selenium.webdriver.common.keys import Keys
+
+    store = JudgmentStore(AnnotationPaths.at(folder).judgments)
+    with running_page(folder, require_listening=True) as url:
+        browser.get(url + "/")
+        browser.find_element("id", "annotator").send_keys("Careful Listener", Keys.ENTER)
+        wait_for(browser, lambda d: text_of(d, "progress") == "Judged 0 of 3 pairs", "the first pair")
+        for term in ("def-arousal", "def-valence"):  # the two words are explained on the page itself
+            assert browser.find_element("id", term).is_displayed() and len(text_of(browser, term)) > 40
+        first_label = text_of(browser, "pair-label")
+        assert first_label.startswith("Pair 1 of 3")
+
+        press(browser, "1", Keys.ENTER)  # valence not answered yet
+        wait_for(browser, lambda d: "Answer both questions first" in text_of(d, "message"), "the reminder")
+        press(browser, "e")
+        wait_for(browser, lambda d: text_of(d, "message") == "", "the reminder to go once both are answered")
+
+        press(browser, Keys.ENTER)  # neither excerpt played: refused here, nothing sent
+        wait_for(browser, lambda d: "Play both excerpts" in text_of(d, "message"), "the listening reminder")
+        assert store.count() == 0
+        for key, player in (("z", "audio-a"), ("x", "audio-b")):
+            press(browser, key)
+            wait_for(browser, lambda d, p=player: d.execute_script(f"return !document.getElementById('{p}').paused;"),
+                     f"{player} playing")
+        wait_for(browser, lambda d: text_of(d, "message") == "", "the listening reminder to go once both played")
+        press(browser, Keys.ENTER)
+        wait_for(browser, lambda d: text_of(d, "progress") == "Judged 1 of 3 pairs", "the next pair")
+        assert {(j.played_a, j.played_b) for j in store.all()} == {(True, True)}
+
+        # the next pair is visibly another one: its own label, a highlight, stopped players, no choice made
+        assert text_of(browser, "pair-label").startswith("Pair 2 of 3") and text_of(browser, "pair-label") != first_label
+        assert "fresh" in browser.find_element("id", "pair").get_attribute("class")
+        assert browser.execute_script("return ['audio-a', 'audio-b'].every((id) => { const p = "
+                                      "document.getElementById(id); return p.paused && p.currentTime === 0; });")
+        assert not browser.execute_script("return document.querySelector('input[type=radio]:checked') !== null;")
+        assert text_of(browser, "played-a") == text_of(browser, "played-b") == "not played yet"

@@ -157,3 +157,37 @@ def test_the_raw_id_is_nowhere_in_the_store(tmp_path: Path):
         data = path.read_bytes().lower()
         assert raw.lower().encode() not in data and b"quartermaine" not in data
     assert store.all()[0].annotator == pseudonymize(raw, salt)
+
+
+def test_whether_each_excerpt_was_played_round_trips_and_unknown_stays_none(store: JudgmentStore):
+    played = Judgment(triplet_id="t1", a="w#1", b="w#2", question="arousal", answer="a", annotator="p1",
+                      submitted_at="2025-01-01T00:00:00Z", played_a=True, played_b=False)
+    store.add([played, judgment(question="valence")])
+    by_question = {j.question: j for j in store.all()}
+    assert (by_question["arousal"].played_a, by_question["arousal"].played_b) == (True, False)
+    assert (by_question["valence"].played_a, by_question["valence"].played_b) == (None, None)
+
+
+def test_a_store_of_the_first_layout_opens_keeps_its_judgments_and_takes_listening_flags(tmp_path: Path):
+    path = tmp_path / "annotation" / "judgments.sqlite"
+    path.parent.mkdir()
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        PRAGMA journal_mode=WAL;
+        CREATE TABLE judgments (triplet_id TEXT NOT NULL, a TEXT NOT NULL, b TEXT NOT NULL, question TEXT NOT NULL,
+            answer TEXT NOT NULL, annotator TEXT NOT NULL, source TEXT NOT NULL, submitted_at TEXT NOT NULL,
+            PRIMARY KEY (triplet_id, a, b, question, annotator));
+        CREATE INDEX judgments_by_annotator ON judgments (annotator);
+        INSERT INTO judgments VALUES ('t1', 'w#1', 'w#2', 'arousal', 'b', 'p1', 'human', '2025-01-01T00:00:00Z');
+        PRAGMA user_version = 1;
+    """)
+    conn.close()
+    with JudgmentStore(path) as store:
+        (old,) = store.all()
+        assert (old.answer, old.played_a, old.played_b) == ("b", None, None)
+        assert store.add([judgment(question="arousal", answer="b")]) == 0  # still the same key: already stored
+        store.add([Judgment(triplet_id="t1", a="w#1", b="w#2", question="valence", answer="a", annotator="p1",
+                            submitted_at="2025-01-02T00:00:00Z", played_a=True, played_b=True)])
+    with JudgmentStore(path) as reopened:  # the migrated file opens again
+        assert [(j.question, j.played_a, j.played_b) for j in reopened.all()] == [("arousal", None, None),
+                                                                                   ("valence", True, True)]

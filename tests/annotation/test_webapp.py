@@ -387,3 +387,52 @@ def test_annotate_serves_the_page_until_interrupted(tmp_path: Path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_the_page_says_what_arousal_and_valence_mean(page: Page):
+    text = requests.get(page.url + "/", timeout=10).text
+    assert 'id="def-arousal"' in text and 'id="def-valence"' in text
+
+
+def test_whether_each_excerpt_was_played_is_stored_with_the_judgment(page: Page):
+    pair = page.next("Listener")["pair"]
+    assert page.next("Listener")["require_listening"] is False
+    body = {**body_for(pair, "Listener", arousal="a", valence="b"), "played": {"a": True, "b": False}}
+    assert page.submit(body).status_code == 201
+    stored = page.store.of_annotator(pseudonymize("Listener", load_salt(page.folder)))
+    assert {(j.question, j.played_a, j.played_b) for j in stored} == {("arousal", True, False), ("valence", True, False)}
+    unsaid = page.next("Listener")["pair"]  # a client that says nothing about playing: unknown, still accepted
+    assert page.submit(body_for(unsaid, "Listener", arousal="a", valence="a")).status_code == 201
+    stored = page.store.of_annotator(pseudonymize("Listener", load_salt(page.folder)))
+    assert {(j.played_a, j.played_b) for j in stored if (j.a, j.b) == (unsaid["a"], unsaid["b"])} == {(None, None)}
+    bad = page.submit({**body_for(page.next("Listener")["pair"], "Listener", arousal="a", valence="a"),
+                       "played": {"a": "yes", "b": True}})
+    assert bad.status_code == 400 and "played" in bad.json()["error"]
+
+
+def test_when_listening_is_required_a_judgment_without_both_played_is_a_400(tmp_path: Path):
+    folder = tmp_path / "annotation"
+    build_folder(folder, n_triplets=1, seconds=0.3)
+    store = JudgmentStore(AnnotationPaths.at(folder).judgments)
+    with running_page(folder, require_listening=True) as url:
+        data = requests.post(f"{url}/api/next", json={"annotator": "Strict"}, timeout=10).json()
+        assert data["require_listening"] is True
+        answers = body_for(data["pair"], "Strict", arousal="a", valence="b")
+        for played in (None, {"a": True, "b": False}, {"a": False, "b": False}):
+            body = answers if played is None else {**answers, "played": played}
+            refused = requests.post(f"{url}/api/judgments", json=body, timeout=10)
+            assert refused.status_code == 400 and "play both excerpts" in refused.json()["error"]
+        assert store.count() == 0
+        accepted = requests.post(f"{url}/api/judgments", json={**answers, "played": {"a": True, "b": True}}, timeout=10)
+        assert accepted.status_code == 201
+        assert {(j.played_a, j.played_b) for j in store.all()} == {(True, True)}
+
+
+def test_the_listening_setting_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch):
+    from earsense_m2t.annotation.tool.webapp import REQUIRE_LISTENING_ENV, require_listening_from_env
+
+    for value, expected in (("1", True), ("yes", True), ("0", False), ("", False)):
+        monkeypatch.setenv(REQUIRE_LISTENING_ENV, value)
+        assert require_listening_from_env() is expected
+    monkeypatch.delenv(REQUIRE_LISTENING_ENV)
+    assert require_listening_from_env() is False

@@ -24,7 +24,8 @@ EXAMPLES = {
     Triplet: Triplet(id="t0123456789ab", round=1, triplet_type="group:ensemble=quartet",
                      movement_ids=("W#1", "W#2", "X#1"), created_version="1.3.0"),
     Judgment: Judgment(triplet_id="t0123456789ab", a="W#1", b="W#2", question="arousal", answer="ab",
-                       annotator="p3f2a", source="human", submitted_at="2026-01-01T00:00:00+00:00"),
+                       annotator="p3f2a", source="human", submitted_at="2026-01-01T00:00:00+00:00",
+                       played_a=True, played_b=False),
     RelativeAnnotation: RelativeAnnotation(pair_id="W#1-W#2", triplet_id="t0123456789ab", triplet_type="global",
                                            a="W#1", b="W#2", question="valence", outcome="a",
                                            agreement="majority-agreement", subsets=("gt", "gt.ct"),
@@ -74,3 +75,10 @@ def test_problems_name_the_record_and_value(cls, change, reason):
     assert problems, f"{bad} passed"
     assert any(reason in p.reason for p in problems), [p.reason for p in problems]
     assert problems[0].record_id == bad.id
+
+
+def test_a_judgment_without_listening_flags_reads_them_as_unknown():
+    old = {"triplet_id": "t1", "a": "W#1", "b": "W#2", "question": "valence", "answer": "a", "annotator": "p1",
+           "source": "human", "submitted_at": "2026-01-01T00:00:00Z"}
+    judgment = Judgment.from_dict(old)
+    assert (judgment.played_a, judgment.played_b) == (None, None)

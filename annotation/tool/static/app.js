@@ -14,6 +14,10 @@
   let pair = null;
   let lastPlayer = "a";
   let busy = false;
+  let requireListening = false;
+  let played = { a: false, b: false };
+  const ANSWER_FIRST = "Answer both questions first (1 / 2 / 3 and q / w / e).";
+  const PLAY_FIRST = "Play both excerpts first (z and x): this page asks you to listen to A and B before answering.";
 
   function say(text, isError) {
     const message = $("message");
@@ -38,7 +42,19 @@
   }
 
   function refreshSubmit() {
-    $("submit").disabled = !pair || busy || QUESTIONS.some((q) => chosen(q) === null);
+    const unanswered = QUESTIONS.some((q) => chosen(q) === null);
+    $("submit").disabled = !pair || busy || unanswered;
+    // a reminder goes as soon as what it asked for is done
+    const message = $("message").textContent;
+    if ((message === ANSWER_FIRST && !unanswered) || (message === PLAY_FIRST && played.a && played.b)) { say(""); }
+  }
+
+  function showPlayed() {
+    for (const which of ["a", "b"]) {
+      const note = $("played-" + which);
+      note.textContent = played[which] ? "played" : "not played yet";
+      note.className = played[which] ? "played yes" : "played";
+    }
   }
 
   function showProgress(progress) {
@@ -50,6 +66,7 @@
   }
 
   function showPair(next) {
+    const isNew = next !== null && (pair === null || next.number !== pair.number);
     pair = next;
     stopPlayers();
     for (const q of QUESTIONS) {
@@ -61,9 +78,22 @@
     $("pair").hidden = next === null;
     $("done").hidden = next !== null;
     if (next !== null) {
-      players.a.src = next.audio_a;
-      players.b.src = next.audio_b;
-      lastPlayer = "a";
+      if (isNew) {
+        players.a.src = next.audio_a;
+        players.b.src = next.audio_b;
+        for (const player of Object.values(players)) { player.load(); }  // from the start, stopped
+        played = { a: false, b: false };
+        lastPlayer = "a";
+        $("pair-label").textContent = "Pair " + next.number + " of " + $("pair").dataset.total +
+          " (round " + next.round + ")";
+        $("label-a").textContent = "excerpt " + next.label_a;
+        $("label-b").textContent = "excerpt " + next.label_b;
+        const section = $("pair");
+        section.classList.remove("fresh");
+        void section.offsetWidth;  // restart the highlight even when the last one has not ended
+        section.classList.add("fresh");
+      }
+      showPlayed();
     }
     refreshSubmit();
   }
@@ -74,6 +104,8 @@
       say(data.error || "the server answered " + status, true);
       return false;
     }
+    requireListening = data.require_listening === true;
+    $("pair").dataset.total = String(data.progress.total);
     showProgress(data.progress);
     showPair(data.pair);
     return true;
@@ -91,14 +123,16 @@
     const answers = {};
     for (const q of QUESTIONS) {
       const value = chosen(q);
-      if (value === null) { say("Answer both questions first (1 / 2 / 3 and q / w / e).", true); return; }
+      if (value === null) { say(ANSWER_FIRST, true); return; }
       if (!(q in pair.answered)) { answers[q] = value; }
     }
+    if (requireListening && !(played.a && played.b)) { say(PLAY_FIRST, true); return; }
     busy = true;
     refreshSubmit();
     try {
       const { status, data } = await post("/api/judgments", {
         annotator: annotator, triplet_id: pair.triplet_id, a: pair.a, b: pair.b, answers: answers,
+        played: { a: played.a, b: played.b },
       });
       if (status === 200 || status === 201) {
         say(status === 201 ? "Stored." : "Already stored.");
@@ -156,6 +190,13 @@
     input.addEventListener("change", refreshSubmit);
   }
   for (const [which, player] of Object.entries(players)) {
-    player.addEventListener("play", () => { lastPlayer = which; });
+    player.addEventListener("play", () => {
+      lastPlayer = which;
+      if (pair !== null && player.src.endsWith(pair["audio_" + which])) {
+        played[which] = true;
+        showPlayed();
+        refreshSubmit();
+      }
+    });
   }
 })();
