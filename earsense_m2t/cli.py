@@ -40,6 +40,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 
 @app.command()
 def build(
+    ctx: typer.Context,
     site: Annotated[str, typer.Option(
         help=f"Start URL of the site to crawl, or '{EMBEDDED_SITE}' for the bundled mini site.")] = DEFAULT_SITE,
     out: Annotated[Path, typer.Option(help="Output root (build manifests, caches, the dataset).")] = OUTPUT_ROOT,
@@ -70,16 +71,19 @@ def build(
     """Run the whole build-dataset flow (crawl → acquire → movements → segment → features → annotate → publish)
     here."""
     from earsense_m2t.build_options import BadOption, check_build_options
-    from earsense_m2t.workdir import BuildLocked, ensure_free
+    from earsense_m2t.workdir import BuildLocked, build_lock
 
     train_deployment = train_deployment or ""  # a build here trains only when asked to
 
+    held = contextlib.ExitStack()  # the build lock, released when the command ends (or at once by the kernel if killed)
+    ctx.call_on_close(held.close)
     try:  # before Prefect starts: it stores flow parameters, and a bad option or a busy --out should cost nothing
         root = check_build_options(site_url=site, output_root=out, search=search, deadline_s=deadline,
                                    train_deployment=train_deployment, workers=workers, render_workers=render_workers,
                                    dask=dask, download_concurrency=download_concurrency)
-        if not wait:
-            ensure_free(root)
+        # held from here, before Prefect starts: a busy --out is said in one line, and no second build slips in
+        # while this one's Prefect is starting (the flow takes the same lock again)
+        held.enter_context(build_lock(root, wait=wait, reentrant=True))
     except (BadOption, BuildLocked) as exc:
         fail(str(exc))
     # a person at a terminal reads the summary; Prefect's run log stays available with PREFECT_LOGGING_LEVEL=INFO
@@ -91,8 +95,13 @@ def build(
     os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
     from earsense_m2t.crawlers.crawl import CrawlError
     from earsense_m2t.flows.build import build_dataset
+    from earsense_m2t.prefect_server import ServerDidNotStart, start_temporary_server
     from earsense_m2t.schemas import RecordError
 
+    try:  # a longer wait and a second try on a busy machine; the server ends with this process, even killed
+        start_temporary_server()
+    except ServerDidNotStart as exc:
+        fail(f"build: {exc}")
     try:
         summary = build_dataset(site_url=site, output_root=str(out), publish=publish, push_to_hub=push_to_hub,
                                 search=search, wait=wait, deadline_s=deadline, workers=workers, dask=dask,

@@ -35,10 +35,22 @@ def _holder(lock_file: Path) -> str:
     return f"build pid {info.get('pid')} on {info.get('host')} (started {info.get('started_at')})"
 
 
+_HELD_FOR_THE_FLOW: set[Path] = set()  # roots held with reentrant=True: the flow this process runs may re-take them
+
+
 @contextlib.contextmanager
-def build_lock(root: Path, *, wait: bool = False) -> Iterator[None]:
-    """Hold ``root`` for this build; raise :class:`BuildLocked` at once when it is held (or wait)."""
+def build_lock(root: Path, *, wait: bool = False, reentrant: bool = False) -> Iterator[None]:
+    """Hold ``root`` for this build; raise :class:`BuildLocked` at once when it is held (or wait).
+
+    ``reentrant``: the build this process runs next may take the lock again (it passes at once).
+    `earsense-m2t build` holds it so before it starts Prefect: a busy ``--out`` is said in one line
+    before any Prefect output, and no second build slips in while this one's Prefect starts.
+    """
     root.mkdir(parents=True, exist_ok=True)
+    key = root.resolve()
+    if key in _HELD_FOR_THE_FLOW:
+        yield
+        return
     lock_file = OutputLayout(root).lock_file
     with open(lock_file, "a+", encoding="utf-8") as fh:
         try:
@@ -51,9 +63,12 @@ def build_lock(root: Path, *, wait: bool = False) -> Iterator[None]:
         fh.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
                              "started_at": datetime.now(UTC).isoformat(timespec="seconds")}))
         fh.flush()
+        if reentrant:
+            _HELD_FOR_THE_FLOW.add(key)
         try:
             yield
         finally:
+            _HELD_FOR_THE_FLOW.discard(key)
             fh.seek(0)
             fh.truncate()
             fcntl.flock(fh, fcntl.LOCK_UN)

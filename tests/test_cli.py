@@ -76,6 +76,7 @@ def test_checkout_version_help_says_where_it_writes():
 def test_build_triggers_no_training_unless_asked(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
+    from earsense_m2t import prefect_server
     from earsense_m2t.build_summary import BuildSummary
     from earsense_m2t.cli import app
     from earsense_m2t.flows import build
@@ -93,6 +94,7 @@ def test_build_triggers_no_training_unless_asked(tmp_path, monkeypatch):
                             published_at="2026-01-01T00:00:00+00:00"))
         return BuildSummary.of("http://x/", [publish])
     monkeypatch.setattr(build, "build_dataset", build_dataset)
+    monkeypatch.setattr(prefect_server, "start_temporary_server", lambda: None)  # no flow here: no Prefect server
     plain = CliRunner().invoke(app, ["build", "--out", str(tmp_path / "a")])
     assert plain.exit_code == 0, plain.output
     assert calls[-1]["train_deployment"] == ""
