@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -171,6 +172,19 @@ def _server_of(pid: int) -> list[int]:
     return found
 
 
+def _port_of(pid: int) -> int:
+    args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    return int(args[args.index(b"--port") + 1])
+
+
+def _healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -195,6 +209,10 @@ def test_the_temporary_server_ends_with_its_build(sig):
             servers = _server_of(build.pid)
             time.sleep(0.2)
         assert servers, "the build's Prefect server never appeared"
+        port = _port_of(servers[0])
+        while time.monotonic() < deadline and build.poll() is None and not _healthy(port):
+            time.sleep(0.2)
+        assert _healthy(port), "the build's Prefect server never answered"  # killed once the server is up
         os.kill(build.pid, sig)
         build.wait(timeout=30)
         deadline = time.monotonic() + 10
