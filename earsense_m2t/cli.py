@@ -228,6 +228,10 @@ def annotate(
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port (0 = any free port).")] = 8765,
     allow_remote: Annotated[bool, typer.Option(help="Allow a --host other than loopback (the page has no login: "
                                                "anyone who reaches it can submit judgments).")] = False,
+    require_listening: Annotated[bool | None, typer.Option(
+        "--require-listening/--no-require-listening",
+        help="Refuse an answer until both excerpts were played (default: the environment variable "
+             "EARSENSE_M2T_REQUIRE_LISTENING, else off).", show_default=False)] = None,
 ) -> None:
     """Serve the annotation page: people compare pairs of excerpts; judgments go to <out>/annotation/judgments.sqlite."""
     from earsense_m2t.annotation.tool.store import StoreError
@@ -237,7 +241,8 @@ def annotate(
     if refusal:
         fail(refusal)
     try:
-        serve_forever(OutputLayout(out).annotation.dir, host=host, port=port, announce=typer.echo)
+        serve_forever(OutputLayout(out).annotation.dir, host=host, port=port, announce=typer.echo,
+                      require_listening=require_listening)
     except NoPool as exc:
         fail(str(exc))
     except (StoreError, ValueError) as exc:

@@ -389,6 +389,33 @@ def test_annotate_serves_the_page_until_interrupted(tmp_path: Path):
             proc.wait()
 
 
+@pytest.mark.parametrize(("flag", "env", "required"), [
+    ("--require-listening", "", True),
+    ("--no-require-listening", "1", False),
+    (None, "1", True),
+])
+def test_annotate_require_listening_flag_wins_over_the_environment(tmp_path: Path, flag: str | None, env: str,
+                                                                   required: bool):
+    build_folder(tmp_path / "annotation", n_triplets=1, seconds=0.2)
+    cmd = [str(BIN / "earsense-m2t"), "annotate", "--out", str(tmp_path), "--port", "0", *([flag] if flag else [])]
+    environ = {**os.environ, "EARSENSE_M2T_REQUIRE_LISTENING": env}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environ)
+    try:
+        ready, _, _ = select.select([proc.stdout], [], [], 30)
+        assert ready, "no announcement within 30 s"
+        assert proc.stdout is not None
+        url = proc.stdout.readline().split()[3].rstrip("/")
+        answer = requests.post(url + "/api/next", json={"annotator": "Listener"}, timeout=10).json()
+        assert answer["require_listening"] is required
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def test_the_page_says_what_arousal_and_valence_mean(page: Page):
     text = requests.get(page.url + "/", timeout=10).text
     assert 'id="def-arousal"' in text and 'id="def-valence"' in text
