@@ -76,13 +76,15 @@ def running_page(annotation_dir: Path, require_listening: bool = False) -> Itera
 
 
 @contextlib.contextmanager
-def page_process(out: Path) -> Iterator[str]:
-    """``earsense-m2t annotate --out OUT --port 0`` in its own process (as a person runs it); yields its base URL.
+def page_process(out: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """``earsense-m2t annotate --out OUT --port 0 [ARGS]`` in its own process (as a person runs it); yields its base
+    URL.
 
     A process of its own also keeps the server off the test's GIL, where many client threads would slow it.
     """
     proc = subprocess.Popen([str(Path(sys.executable).parent / "earsense-m2t"), "annotate", "--out", str(out),
-                             "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--port", "0", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)
     try:
         assert proc.stdout is not None
         ready, _, _ = select.select([proc.stdout], [], [], 60)

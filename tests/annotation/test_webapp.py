@@ -23,7 +23,7 @@ from earsense_m2t.annotation.tool.store import JudgmentStore, load_salt, pseudon
 from earsense_m2t.annotation.tool.webapp import MAX_BODY_BYTES, check_host, create_app
 from earsense_m2t.schemas.annotation import PoolExcerpt, Triplet
 from earsense_m2t.schemas.io import write_records
-from tests.annotation._webfixtures import build_folder, running_page
+from tests.annotation._webfixtures import build_folder, page_process, running_page
 
 BIN = Path(sys.executable).parent
 
@@ -397,23 +397,10 @@ def test_annotate_serves_the_page_until_interrupted(tmp_path: Path):
 def test_annotate_require_listening_flag_wins_over_the_environment(tmp_path: Path, flag: str | None, env: str,
                                                                    required: bool):
     build_folder(tmp_path / "annotation", n_triplets=1, seconds=0.2)
-    cmd = [str(BIN / "earsense-m2t"), "annotate", "--out", str(tmp_path), "--port", "0", *([flag] if flag else [])]
     environ = {**os.environ, "EARSENSE_M2T_REQUIRE_LISTENING": env}
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environ)
-    try:
-        ready, _, _ = select.select([proc.stdout], [], [], 30)
-        assert ready, "no announcement within 30 s"
-        assert proc.stdout is not None
-        url = proc.stdout.readline().split()[3].rstrip("/")
+    with page_process(tmp_path, *([flag] if flag else []), env=environ) as url:
         answer = requests.post(url + "/api/next", json={"annotator": "Listener"}, timeout=10).json()
-        assert answer["require_listening"] is required
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    assert answer["require_listening"] is required
 
 
 def test_the_page_says_what_arousal_and_valence_mean(page: Page):
