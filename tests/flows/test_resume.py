@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import importlib.util
 import json
 import os
 import re
@@ -35,7 +34,8 @@ import pytest
 from earsense_m2t.flows.build import PAUSE_ENV
 from earsense_m2t.offline.minisite import load_catalogue, replace_work, serve
 from earsense_m2t.schemas.layout import OutputLayout
-from tests.conftest import MINISITE_MEDIA, REPO
+from tests._scripts import load_script
+from tests.conftest import MINISITE_MEDIA
 from tests.flows.test_deployments import BIN, api_get, free_port, started, wait_until
 
 pytestmark = pytest.mark.slow
@@ -50,11 +50,7 @@ BUILD_TIMEOUT_S = 300
 
 def compare_config():
     """``scripts/compare_datasets.py``'s row comparison (all columns but fetch provenance)."""
-    spec = importlib.util.spec_from_file_location("compare_datasets", REPO / "scripts" / "compare_datasets.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("scripts/compare_datasets.py")
 
 
 def assert_same_release(baseline: Path, other: Path) -> None:

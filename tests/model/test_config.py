@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
 from earsense_m2t.model.config import GTPConfig
+from tests._scripts import load_script
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -26,11 +26,7 @@ def test_a_config_that_no_run_can_use_is_refused_naming_the_field(changes, messa
 
 
 def _learnability_script():
-    spec = importlib.util.spec_from_file_location("learnability_script", REPO / "scripts" / "learnability.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("scripts/learnability.py")
 
 
 @pytest.mark.parametrize(("items", "expected"), [

@@ -11,7 +11,6 @@ Autocast stays off (CPU fp16 autocast is not what a GPU computes); ``autocast_fo
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +26,7 @@ from earsense_m2t.model.config import GTPConfig  # noqa: E402
 from earsense_m2t.model.gtp import SYSTEMS, GTPModel, accumulate, apply_gradients  # noqa: E402
 from earsense_m2t.model.tokenizer import wordpiece  # noqa: E402
 from earsense_m2t.model.train import TrainSettings, autocast_for, newest_checkpoint, resolve_device, train_system  # noqa: E402
+from tests._scripts import load_script  # noqa: E402
 from tests.model._release import small_fold  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
@@ -136,11 +136,7 @@ def test_cuda_without_a_gpu_is_an_error_naming_the_device():
 
 
 def benchmark_module():
-    spec = importlib.util.spec_from_file_location("train_throughput", REPO / "benchmarks" / "train_throughput.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/train_throughput.py")
 
 
 def test_the_throughput_benchmark_measures_a_step_with_the_gpu_code(amp_on_cpu):

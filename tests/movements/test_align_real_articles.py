@@ -8,8 +8,6 @@ exactly right.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -17,17 +15,13 @@ from typing import Any
 import pytest
 
 from earsense_m2t.movements.align import split_sentences
+from tests._scripts import load_script
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def _load_scorer() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("align_accuracy", REPO / "scripts" / "align_accuracy.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
+    return load_script("scripts/align_accuracy.py")
 
 
 scorer = _load_scorer()
