@@ -466,21 +466,24 @@ def check_train_profile(profile: str) -> None:
 
 @deployments_app.command("serve")
 def deployments_serve(refresh_cron: RefreshCron = None, refresh_timezone: RefreshTimezone = "UTC",
-                      train_profile: TrainProfile = "full") -> None:
+                      train_profile: TrainProfile = "full",
+                      schedules: Annotated[bool, typer.Option(
+                          help="Activate build-dataset/scheduled-refresh's schedule (runs of the real site); "
+                               "--no-schedules serves it inactive: only runs someone starts happen.")] = True) -> None:
     """Create the deployments on the Prefect server and run their flow runs here until interrupted (Ctrl-C);
-    train-gtp/gpu goes to the work pool 'gpu' instead, for a worker on a GPU machine."""
+    train-gtp/gpu goes to the work pool 'gpu' instead, for a worker on a GPU machine. Says at start which
+    deployments are served, which schedules are active and when each runs next."""
     check_train_profile(train_profile)
     url = prefect_api()
     cron, timezone = refresh_schedule(refresh_cron, refresh_timezone)
     from earsense_m2t.flows.deployments import GPU_POOL, output_root_note, serve
 
-    typer.echo(f"Serving build-dataset/earsense-m2t, mini-site, scheduled-refresh and train-gtp/tiny on {url}; "
-               f"train-gtp/gpu waits in work pool '{GPU_POOL}' for `prefect worker start --pool {GPU_POOL}` on a "
-               "machine with a GPU")
+    typer.echo(f"Serving on {url}; train-gtp/gpu waits in work pool '{GPU_POOL}' for "
+               f"`prefect worker start --pool {GPU_POOL}` on a machine with a GPU")
     note = output_root_note()
     if note:
         typer.echo(note, err=True)
-    serve(cron, timezone, train_profile)
+    serve(cron, timezone, train_profile, schedules=schedules, announce=typer.echo)
 
 
 @deployments_app.command("register")

@@ -6,7 +6,9 @@ registered to a process work pool by ``earsense-m2t deployments register --pool 
 - ``build-dataset/scheduled-refresh``: the real site on a cron schedule (weekly by default). A refresh is
   incremental through what the build already keeps: the crawl sends each page's ETag and compares the
   extracted content with the previous crawl, downloads and spectrograms come from the content-addressed
-  caches, and a dataset with nothing changed publishes no new version.
+  caches, and a dataset with nothing changed publishes no new version. ``serve`` says which schedules are
+  active and when each runs next (:func:`schedule_lines`); served with ``schedules=False`` (the CLI's
+  ``--no-schedules``) the schedule is sent inactive, so only runs someone starts happen.
 - ``train-gtp/tiny``: train and evaluate the tiny config (a CPU, minutes), served like the builds.
 - ``train-gtp/gpu``: the paper's config, in the work pool ``gpu`` (created as a process pool when missing)
   and never served here: its runs wait there until a worker on a machine with a GPU runs
@@ -22,11 +24,14 @@ on another machine) needs the package installed, not this repository's folder.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
+from zoneinfo import ZoneInfo
 from uuid import UUID
 
 from earsense_m2t.build_options import OUTPUT_ROOT_ENV, OUTPUT_ROOT_VARIABLE
@@ -85,8 +90,12 @@ def no_telemetry() -> None:
 
 
 def deployments(refresh_cron: str = REFRESH_CRON, timezone: str = REFRESH_TIMEZONE,
-                job_env: Mapping[str, str] | None = None) -> list[RunnerDeployment]:
-    """The three deployments; ``job_env`` is the environment of a worker's flow runs (None when served)."""
+                job_env: Mapping[str, str] | None = None, schedules: bool = True) -> list[RunnerDeployment]:
+    """The three deployments; ``job_env`` is the environment of a worker's flow runs (None when served).
+
+    ``schedules=False``: the refresh's schedule is there but inactive. Not left out: Prefect keeps a
+    deployment's existing schedules when a redeployment sends none, so a schedule an earlier serve made
+    active would stay active (and its planned runs would come due)."""
     from prefect.deployments.runner import EntrypointType
     from prefect.schedules import Cron
 
@@ -96,7 +105,7 @@ def deployments(refresh_cron: str = REFRESH_CRON, timezone: str = REFRESH_TIMEZO
     for spec in SPECS:  # called from sync code, to_deployment returns the deployment, not a coroutine
         made.append(cast("RunnerDeployment", build_dataset.to_deployment(
             name=spec.name, description=spec.description, parameters=dict(spec.parameters), tags=list(TAGS),
-            schedules=[Cron(refresh_cron, timezone=timezone)] if spec.scheduled else None,
+            schedules=[Cron(refresh_cron, timezone=timezone, active=schedules)] if spec.scheduled else None,
             job_variables={"env": dict(job_env)} if job_env is not None else None,
             entrypoint_type=EntrypointType.MODULE_PATH)))
     return made
@@ -139,13 +148,63 @@ def deploy_to_pool(made: list[RunnerDeployment], pool: str) -> list[UUID]:
     return ids
 
 
-def serve(refresh_cron: str = REFRESH_CRON, timezone: str = REFRESH_TIMEZONE, train_profile: str = "full") -> None:
-    """Put train-gtp/gpu in the GPU pool, then serve the other deployments here until interrupted."""
+def served_deployments(refresh_cron: str = REFRESH_CRON, timezone: str = REFRESH_TIMEZONE, train_profile: str = "full",
+                       schedules: bool = True) -> list[RunnerDeployment]:
+    """What ``serve`` serves in this process: the three builds and train-gtp/tiny."""
+    return [*deployments(refresh_cron, timezone, schedules=schedules),
+            *training_deployments(train_profile, names=("tiny",))]
+
+
+def next_run(cron: str, timezone: str | None, after: datetime) -> datetime:
+    """The first time at or after ``after`` that ``cron`` (in ``timezone``) comes due, as Prefect's scheduler
+    computes it (its own schedule object, daylight saving time included)."""
+    from prefect.server.schemas.schedules import CronSchedule
+
+    zone = timezone or "UTC"
+    [when] = asyncio.run(CronSchedule(cron=cron, timezone=zone).get_dates(n=1, start=after))
+    return datetime.fromisoformat(when.isoformat()).astimezone(ZoneInfo(zone))  # a plain datetime, in that zone
+
+
+def schedule_lines(made: Sequence[RunnerDeployment], now: datetime | None = None) -> list[str]:
+    """What the person starting ``serve`` reads: what is served, each active schedule with its next run,
+    the inactive ones, and how to serve without (or with) them."""
+    now = now or datetime.now(UTC)
+    lines = [f"serving: {', '.join(f'{d.flow_name}/{d.name}' for d in made)}"]
+    active = inactive = 0
+    for d in made:
+        for s in d.schedules or []:
+            cron, tz = getattr(s.schedule, "cron", None), getattr(s.schedule, "timezone", None)
+            what = f"cron '{cron}' ({tz or 'UTC'})" if cron else str(s.schedule)
+            site = d.parameters.get("site_url")
+            runs = f"{d.flow_name}/{d.name}" + (f" ({site})" if site else "")
+            if not s.active:
+                inactive += 1
+                lines.append(f"schedule inactive: {runs}, {what}; it runs only when started")
+                continue
+            active += 1
+            nxt = f", next run {next_run(cron, tz, now):%Y-%m-%d %H:%M %Z}" if cron else ""
+            lines.append(f"schedule active: {runs}, {what}{nxt}")
+    if active:
+        lines.append("to serve without schedules (only runs someone starts): deployments serve --no-schedules")
+    elif inactive:
+        lines.append("no schedule active (--no-schedules); without --no-schedules the schedules above are active")
+    else:
+        lines.append("no schedule")
+    return lines
+
+
+def serve(refresh_cron: str = REFRESH_CRON, timezone: str = REFRESH_TIMEZONE, train_profile: str = "full",
+          schedules: bool = True, announce: Callable[[str], None] = print) -> None:
+    """Put train-gtp/gpu in the GPU pool, then serve the other deployments here until interrupted, after
+    announcing them and their schedules (:func:`schedule_lines`)."""
     import prefect
 
+    made = served_deployments(refresh_cron, timezone, train_profile, schedules)
     ensure_process_pool(GPU_POOL)
     deploy_to_pool(training_deployments(train_profile, NO_TELEMETRY, names=("gpu",)), GPU_POOL)
-    prefect.serve(*deployments(refresh_cron, timezone), *training_deployments(train_profile, names=("tiny",)))
+    for line in schedule_lines(made):
+        announce(line)
+    prefect.serve(*made)
 
 
 def register(pool: str, refresh_cron: str = REFRESH_CRON, timezone: str = REFRESH_TIMEZONE,

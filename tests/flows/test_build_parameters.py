@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -20,6 +21,7 @@ from earsense_m2t.build_options import (
     resolve_output_root,
 )
 from earsense_m2t.build_summary import BuildSummary
+from earsense_m2t.config import REAL_SITE_URL
 from earsense_m2t.flows import build
 from earsense_m2t.flows.build import build_dataset, trigger_training_task
 from earsense_m2t.flows.deployments import REFRESH_CRON, SPECS, deployments
@@ -176,6 +178,52 @@ def test_three_deployments_by_module_path_and_a_weekly_refresh():
     assert not made["earsense-m2t"].schedules and not made["mini-site"].schedules
     [custom] = deployments("30 2 * * *", "Europe/Vienna")[2].schedules
     assert (custom.schedule.cron, custom.schedule.timezone) == ("30 2 * * *", "Europe/Vienna")
+
+
+def test_serve_says_what_it_serves_which_schedule_is_active_and_when_it_runs_next():
+    from earsense_m2t.flows.deployments import schedule_lines, served_deployments
+
+    monday_2am = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)  # a Monday: the weekly refresh is due at 03:00
+    lines = schedule_lines(served_deployments(), now=monday_2am)
+    assert lines[0] == ("serving: build-dataset/earsense-m2t, build-dataset/mini-site, "
+                        "build-dataset/scheduled-refresh, train-gtp/tiny")
+    [active] = [line for line in lines if line.startswith("schedule active:")]
+    assert active == (f"schedule active: build-dataset/scheduled-refresh ({REAL_SITE_URL}), cron '0 3 * * 1' (UTC), "
+                      "next run 2026-12-07 03:00 UTC")
+    assert lines[-1].endswith("deployments serve --no-schedules")
+    # in the schedule's own time zone: 03:00 in Berlin has passed at 02:00 UTC, so the next one is tomorrow's
+    [berlin] = [line for line in schedule_lines(served_deployments("30 2 * * *", "Europe/Berlin"), now=monday_2am)
+                if line.startswith("schedule active:")]
+    assert berlin.endswith("cron '30 2 * * *' (Europe/Berlin), next run 2026-12-08 02:30 CET")
+
+
+def test_no_schedules_serves_the_refresh_with_its_schedule_inactive():
+    from earsense_m2t.flows.deployments import schedule_lines, served_deployments
+
+    made = served_deployments(schedules=False)
+    assert "scheduled-refresh" in {d.name for d in made}  # still there, to be started by hand
+    schedules = [s for d in made for s in d.schedules or []]
+    assert schedules and not any(s.active for s in schedules)  # sent inactive: an earlier active one is replaced
+    lines = schedule_lines(made, now=datetime(2026, 12, 7, tzinfo=UTC))
+    assert not any(line.startswith("schedule active:") for line in lines)
+    assert any(line.startswith("schedule inactive: build-dataset/scheduled-refresh") for line in lines)
+    assert "no schedule active (--no-schedules)" in lines[-1]
+
+
+def test_the_serve_command_passes_no_schedules_on(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from earsense_m2t import cli as cli_module
+    from earsense_m2t.flows import deployments as module
+
+    seen = {}
+    monkeypatch.setattr(cli_module, "prefect_api", lambda: "http://127.0.0.1:9/api")
+    monkeypatch.setattr(module, "output_root_note", lambda: None)
+    monkeypatch.setattr(module, "serve", lambda *args, **kwargs: seen.update(kwargs))
+    result = CliRunner().invoke(cli_module.app, ["deployments", "serve", "--no-schedules"])
+    assert result.exit_code == 0, result.output
+    assert seen["schedules"] is False
+    assert "--no-schedules" in CliRunner().invoke(cli_module.app, ["deployments", "serve", "--help"]).output
 
 
 def test_every_deployment_passes_the_flow_parameter_checks(tmp_path):
