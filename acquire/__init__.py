@@ -10,7 +10,8 @@ call is given.
 """
 
 from earsense_m2t.acquire.acquire import acquire_media
+from earsense_m2t.acquire.download import DownloadProgress
 from earsense_m2t.acquire.limits import Limits
 from earsense_m2t.acquire.per_work import AcquireOptions, AcquireWork, acquire_inputs
 
-__all__ = ["AcquireOptions", "AcquireWork", "Limits", "acquire_inputs", "acquire_media"]
+__all__ = ["AcquireOptions", "AcquireWork", "DownloadProgress", "Limits", "acquire_inputs", "acquire_media"]

@@ -17,14 +17,20 @@ site, which refuses loopback and private addresses) and the limits of ``Download
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import spotipy
 
 from earsense_m2t.acquire.discovery import DiscoveryError, search_recordings
-from earsense_m2t.acquire.download import DownloadError, DownloadOptions, obtain_media, source_identity
+from earsense_m2t.acquire.download import (
+    DownloadError,
+    DownloadOptions,
+    DownloadProgress,
+    obtain_media,
+    source_identity,
+)
 from earsense_m2t.acquire.limits import Limits
 from earsense_m2t.acquire.spotify import SpotifyTrack, lookup_works, movement_title
 from earsense_m2t.egress import EgressPolicy
@@ -82,13 +88,14 @@ def by_identity(rec: Recording) -> Recording:
 
 
 def download_first_complete(work_id: str, options: Sequence[Sequence[Recording]], cache_dir: Path,
-                            opts: DownloadOptions, result: StageResult, egress: EgressPolicy | None = None) -> None:
+                            opts: DownloadOptions, result: StageResult, egress: EgressPolicy | None = None,
+                            on_download: Callable[[DownloadProgress], None] | None = None) -> None:
     """Try the work's recordings in order; keep the first group of which at least one file downloads."""
     for group in options:
         got = False
         for rec in map(by_identity, group):
             try:
-                media, reused = obtain_media(rec.source_url, cache_dir, opts, egress=egress)
+                media, reused = obtain_media(rec.source_url, cache_dir, opts, egress=egress, on_progress=on_download)
             except DownloadError as exc:
                 item = movement_id(work_id, rec.movement_number) if rec.movement_number else rec.id
                 result.drop(Failure(stage=STAGE, item_id=item, url=rec.source_url, code=exc.code, reason=str(exc)))
@@ -123,7 +130,8 @@ def lookup_album_tracks(spotify: spotipy.Spotify | None, works: Sequence[Work], 
 def acquire_media(works: Iterable[Work], recordings: Iterable[Recording], cache_dir: Path,
                   opts: DownloadOptions = DownloadOptions(), *, search_template: str | None = None,
                   spotify: spotipy.Spotify | None = None, egress: EgressPolicy | None = None,
-                  deadline: Deadline = Deadline()) -> StageResult:
+                  deadline: Deadline = Deadline(),
+                  on_download: Callable[[DownloadProgress], None] | None = None) -> StageResult:
     """Media, the chosen recordings and album tracks for ``works``.
 
     Records: ``Media`` (counted computed = downloaded now, reused = from the cache), the
@@ -133,6 +141,7 @@ def acquire_media(works: Iterable[Work], recordings: Iterable[Recording], cache_
     ``egress`` is where downloads and searches may go (None: ``EgressPolicy()``, the policy for a public
     site; the bundled mini site needs ``EgressPolicy(allow_loopback=True)``). A refused URL is a
     ``refused`` failure; a broken limit a ``too_large``, ``too_long`` or ``timed_out`` one.
+    ``on_download`` gets each download's progress as it goes (:class:`DownloadProgress`, throttled).
     """
     egress = egress if egress is not None else EgressPolicy()
     works = sorted(works, key=lambda w: w.id)
@@ -148,6 +157,6 @@ def acquire_media(works: Iterable[Work], recordings: Iterable[Recording], cache_
         if not options:
             result.note(WORKS_WITHOUT_RECORDING, work.id)
             continue
-        download_first_complete(work.id, options, cache_dir, opts, result, egress)
+        download_first_complete(work.id, options, cache_dir, opts, result, egress, on_download)
     lookup_album_tracks(spotify, works, result)
     return result

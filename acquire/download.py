@@ -14,6 +14,11 @@ format but keyed by identity (``youtube <id>``, ``generic <normalized URL>``). W
 do not hand it to yt-dlp: yt-dlp would key a direct file by its name and skip the second ``track1.ogg``,
 and with the cache keyed by identity there is nothing left for it to skip.
 
+**Progress.** yt-dlp's own progress output is off (``noprogress``); its ``progress_hooks`` feed a
+:class:`DownloadProgress` per download instead, throttled to one every :data:`PROGRESS_INTERVAL_S` (the first
+and the last always): the caller's ``on_progress`` gets them (the build's bars), and the log gets a line when
+a download starts and one when it ends, with its size.
+
 **Guard.** Every request yt-dlp makes, and every redirect it would follow, goes through one request
 handler that checks the URL against the egress policy and the download against its :class:`Limits`
 before a connection is opened; the bytes it reads are counted while they stream. yt-dlp gets only this
@@ -90,6 +95,64 @@ class DownloadOptions:
     #: deadline bounds the retries' total time
     retries: int = 3
     rate_limit_bytes_s: int | None = None  # None: as fast as the server sends
+
+
+#: at most one progress report per download in this many seconds (yt-dlp calls its hooks per block read)
+PROGRESS_INTERVAL_S = 0.5
+
+
+@dataclass(frozen=True)
+class DownloadProgress:
+    """Where one download is: bytes read so far, of how many (None: the server did not say), and whether it
+    has ended (``finished``: the file is complete, still to be checked; or ``failed``). ``url`` is without
+    credentials."""
+
+    url: str
+    downloaded_bytes: int
+    total_bytes: int | None = None
+    finished: bool = False
+    failed: bool = False
+
+    def line(self) -> str:
+        """E.g. ``http://…/watch/abc: 1.2 of 5.0 MB (24 %)``; the URL without credentials."""
+        mb = self.downloaded_bytes / 1e6
+        if self.failed:
+            return f"{redact(self.url)}: failed"
+        if self.finished:
+            return f"{redact(self.url)}: {mb:.1f} MB, done"
+        if self.total_bytes:
+            share = min(100, 100 * self.downloaded_bytes // self.total_bytes)
+            return f"{redact(self.url)}: {mb:.1f} of {self.total_bytes / 1e6:.1f} MB ({share} %)"
+        return f"{redact(self.url)}: {mb:.1f} MB"
+
+
+class _ProgressHook:
+    """yt-dlp's ``progress_hooks`` entry for one download: throttled :class:`DownloadProgress` reports."""
+
+    def __init__(self, url: str, on_progress: Callable[[DownloadProgress], None] | None,
+                 interval_s: float = PROGRESS_INTERVAL_S, clock: Callable[[], float] = time.monotonic) -> None:
+        self.url, self.on_progress, self.interval_s, self.clock = url, on_progress, interval_s, clock
+        self.started: float | None = None
+        self.last: float | None = None
+
+    def __call__(self, status: dict[str, Any]) -> None:
+        finished = status.get("status") == "finished"
+        if status.get("status") not in ("downloading", "finished"):
+            return
+        now = self.clock()
+        if self.started is None:
+            self.started = now
+            log.info("downloading %s", redact(self.url))
+        elif not finished and self.last is not None and now - self.last < self.interval_s:
+            return
+        self.last = now
+        total = status.get("total_bytes") or status.get("total_bytes_estimate")
+        report = DownloadProgress(self.url, int(status.get("downloaded_bytes") or 0),
+                                  int(total) if total else None, finished)
+        if finished:
+            log.info("downloaded %s in %.0f s", report.line(), now - self.started)
+        if self.on_progress is not None:
+            self.on_progress(report)
 
 
 class DownloadError(RuntimeError):
@@ -495,7 +558,8 @@ def _media_record(source_id: str, url: str, final_dir: Path, media_file: Path, i
     )
 
 
-def _ydl_options(workdir: Path, opts: DownloadOptions, guard: Guard) -> dict[str, Any]:
+def _ydl_options(workdir: Path, opts: DownloadOptions, guard: Guard,
+                 on_progress: Callable[[DownloadProgress], None] | None = None) -> dict[str, Any]:
     retry_sleep = lambda n: min(2.0 ** n, 30.0)  # noqa: E731
     return {
         **ydl_base_options(opts.limits, guard),
@@ -508,12 +572,14 @@ def _ydl_options(workdir: Path, opts: DownloadOptions, guard: Guard) -> dict[str
         "extractor_retries": opts.retries,
         "retry_sleep_functions": {"http": retry_sleep, "fragment": retry_sleep, "extractor": retry_sleep},
         "ratelimit": opts.rate_limit_bytes_s,
+        "progress_hooks": [_ProgressHook(guard.source_url, on_progress)],
     }
 
 
-def _extract(url: str, workdir: Path, opts: DownloadOptions, guard: Guard) -> dict[str, Any] | None:
+def _extract(url: str, workdir: Path, opts: DownloadOptions, guard: Guard,
+             on_progress: Callable[[DownloadProgress], None] | None = None) -> dict[str, Any] | None:
     try:
-        with GuardedYoutubeDL(_ydl_options(workdir, opts, guard), guard) as ydl:
+        with GuardedYoutubeDL(_ydl_options(workdir, opts, guard, on_progress), guard) as ydl:
             ydl.add_post_processor(_NativeFormatsOnly(guard), when="video")
             info: dict[str, Any] | None = ydl.extract_info(url, download=True)
     except YoutubeDLError as exc:
@@ -532,8 +598,10 @@ def _media_files(workdir: Path) -> list[Path]:
 
 
 def obtain_media(url: str, cache_dir: Path, opts: DownloadOptions = DownloadOptions(), *,
-                 egress: EgressPolicy | None = None) -> tuple[Media, bool]:
-    """The recording at ``url``: (its ``Media``, True when it came from the cache).
+                 egress: EgressPolicy | None = None,
+                 on_progress: Callable[[DownloadProgress], None] | None = None) -> tuple[Media, bool]:
+    """The recording at ``url``: (its ``Media``, True when it came from the cache). A download reports to
+    ``on_progress`` as it goes (:class:`DownloadProgress`, throttled); a cached one reports nothing.
 
     Raises :class:`DownloadError` naming the URL, with the failure code (see there).
     """
@@ -555,7 +623,12 @@ def obtain_media(url: str, cache_dir: Path, opts: DownloadOptions = DownloadOpti
     final_dir.parent.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix=f".{final_dir.name[:12]}-", dir=final_dir.parent))
     try:
-        info = _extract(url, workdir, opts, guard)
+        try:
+            info = _extract(url, workdir, opts, guard, on_progress)
+        except DownloadError:
+            if on_progress is not None:  # its progress ends too
+                on_progress(DownloadProgress(guard.source_url, 0, finished=True, failed=True))
+            raise
         files = _media_files(workdir)
         if info is None:
             raise DownloadError(f"{url}: yt-dlp returned nothing")
@@ -601,6 +674,7 @@ __all__ = [
     "MARKER",
     "DownloadError",
     "DownloadOptions",
+    "DownloadProgress",
     "Guard",
     "GuardedYoutubeDL",
     "Limits",

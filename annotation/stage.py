@@ -17,6 +17,9 @@ builds: the triplets file is append-only, the judgments are people's work, the e
 5. **Silver labels** (:mod:`.silver`) for every pair of every triplet; a complete human aggregation
    replaces the silver row of its pair and question.
 
+``on_progress(done, total)``, when given, is called as each excerpt is rendered or taken from the cache
+(``total``: the excerpts to render; from the rendering threads, one call at a time): the build's bar.
+
 Records handed on: ``PoolExcerpt`` (the pool), ``Triplet`` (all of them), ``RelativeAnnotation`` (every
 pair and question: human where complete, else silver) and the human ``Judgment`` records (pseudonymized;
 publish computes Krippendorff's alpha from them, they are not published). ``counts``: ``computed`` /
@@ -30,7 +33,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,7 +90,8 @@ class AnnotationConfig:
 def prepare_annotations(movements: Iterable[Movement], clips: Iterable[Clip], media: Iterable[Media],
                         annotation_dir: Path, *, segments: Iterable[Segment], works: Iterable[Work] = (),
                         seed: int = 0, version: str | None = None, config: AnnotationConfig = AnnotationConfig(),
-                        deadline: Deadline = Deadline()) -> StageResult:
+                        deadline: Deadline = Deadline(),
+                        on_progress: Callable[[int, int], None] | None = None) -> StageResult:
     """Pool, excerpts, triplets and relative annotations for the movements of one build (module docstring).
 
     ``version``: the dataset version being built (recorded in new triplets' ``created_version``).
@@ -100,7 +105,7 @@ def prepare_annotations(movements: Iterable[Movement], clips: Iterable[Clip], me
     choice = choose_pool(movements, clips, segments, media, works, config.pool)
     for code, n in sorted(choice.excluded_counts().items()):
         result.counts[f"excluded:{code}"] += n
-    pool = _render_pool(choice.admitted, paths, config, model, deadline, result)
+    pool = _render_pool(choice.admitted, paths, config, model, deadline, result, on_progress)
     write_records(paths.pool, pool)
     result.counts["pool"] = len(pool)
 
@@ -132,16 +137,24 @@ def prepare_annotations(movements: Iterable[Movement], clips: Iterable[Clip], me
 
 
 def _render_pool(candidates: Sequence[Candidate], paths: AnnotationPaths, config: AnnotationConfig,
-                 model: EmotionModel, deadline: Deadline, result: StageResult) -> list[PoolExcerpt]:
+                 model: EmotionModel, deadline: Deadline, result: StageResult,
+                 on_progress: Callable[[int, int], None] | None = None) -> list[PoolExcerpt]:
     pool: list[PoolExcerpt] = []
+    done, reporting = 0, threading.Lock()
 
     def render(candidate: Candidate) -> Rendered | RenderError | None:
-        if deadline.passed():
-            return None
+        nonlocal done
         try:
+            if deadline.passed():
+                return None
             return render_excerpt(candidate, paths.excerpts, config.render)
         except RenderError as exc:
             return exc
+        finally:
+            if on_progress is not None:
+                with reporting:
+                    done += 1
+                    on_progress(done, len(candidates))
 
     # ffmpeg does the work (decode, encode) in a process of its own: threads keep every core busy, and the
     # results come back in the candidates' order

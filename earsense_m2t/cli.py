@@ -93,6 +93,8 @@ def build(
     os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")  # --dask: no scheduler and worker chatter
     # read by `datasets` when publish imports it (a refresh with nothing to publish never does)
     os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    if on_terminal() and not os.environ.get("PREFECT_API_URL"):  # the terminal is not left blank while Prefect
+        typer.echo(PREFECT_STARTING, err=True)                    # loads and its temporary server starts
     from earsense_m2t.crawlers.crawl import CrawlError
     from earsense_m2t.flows.build import build_dataset
     from earsense_m2t.prefect_server import ServerDidNotStart, start_temporary_server
@@ -134,6 +136,16 @@ def build(
     if push_to_hub and summary.failure_counts().get(("publish", "push_failed")):
         typer.echo(f"error: the upload to {push_to_hub} failed (see above); the local version is published", err=True)
         raise typer.Exit(1)
+
+
+#: a build's first line on a terminal: Prefect's import and its temporary server take a while before the first bar
+PREFECT_STARTING = ("starting a temporary Prefect server (takes up to ~40 s on a busy machine; with PREFECT_API_URL "
+                    "set, a running server is used instead)…")
+
+
+def on_terminal() -> bool:
+    """A person is watching (stdout is a terminal): what the progress bars go by, too (flows/progress.py)."""
+    return sys.stdout.isatty()
 
 
 @app.command("tag-tempo")

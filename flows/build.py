@@ -33,7 +33,7 @@ import dataclasses
 import logging
 import os
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,7 +52,7 @@ from prefect.runtime import flow_run as current_flow_run
 from prefect.task_runners import TaskRunner
 from prefect.variables import Variable
 
-from earsense_m2t.acquire import AcquireOptions, AcquireWork, Limits, acquire_inputs, acquire_media
+from earsense_m2t.acquire import AcquireOptions, AcquireWork, DownloadProgress, Limits, acquire_inputs, acquire_media
 from earsense_m2t.annotation import AnnotationConfig, annotate_inputs, prepare_annotations
 from earsense_m2t.build_options import (
     DEFAULT_DOWNLOAD_CONCURRENCY,
@@ -174,12 +174,14 @@ def crawl_task(site_url: str, paths: OutputLayout, local: bool, egress: EgressPo
 @task(name="acquire", cache_policy=NO_CACHE, persist_result=False, retries=ACQUIRE_RETRIES,
       retry_delay_seconds=ACQUIRE_RETRY_DELAY_S, task_run_name="acquire-{item.work_id}")
 def acquire_work_task(item: AcquireWork, memo_key: str, paths: OutputLayout, options: AcquireOptions,
-                      egress: EgressPolicy, deadline: BuildDeadline, memo: StageMemo) -> StageResult:
-    """One work's media, chosen recordings and album tracks (``acquire_media`` on that work)."""
+                      egress: EgressPolicy, deadline: BuildDeadline, memo: StageMemo,
+                      on_download: Callable[[DownloadProgress], None] | None = None) -> StageResult:
+    """One work's media, chosen recordings and album tracks (``acquire_media`` on that work); each download's
+    progress goes to ``on_download`` (the build's bars: these tasks run on threads of the flow's process)."""
     route_stage_logs()
     acquired = acquire_media([item.work], item.recordings, paths.media_cache, options.download(),
                              search_template=options.search_template, spotify=options.spotify(), egress=egress,
-                             deadline=deadline.here())
+                             deadline=deadline.here(), on_download=on_download)
     memo.save(item.work_id, memo_key, acquired)
     pause_point(Stage.ACQUIRE, paths)
     return acquired
@@ -218,10 +220,12 @@ def features_work_task(item: FeaturesWork, memo_key: str, paths: OutputLayout, p
 @task(name="annotate", cache_policy=NO_CACHE, persist_result=False)
 def annotate_task(crawl: StageResult, acquired: StageResult, movements: StageResult, segmented: StageResult,
                   clips: StageResult, paths: OutputLayout, deadline: BuildDeadline,
-                  render_workers: int | None) -> StageResult:
+                  render_workers: int | None,
+                  on_progress: Callable[[int, int], None] | None = None) -> StageResult:
     """The annotation pool, triplets, silver labels and the judgments collected so far (``prepare_annotations``),
     from what this build will publish; its manifests are what publish puts in the two annotation configs.
-    ``render_workers``: excerpts rendered at once (None: the stage's default)."""
+    ``render_workers``: excerpts rendered at once (None: the stage's default); ``on_progress(done, total)``:
+    called per excerpt rendered."""
     route_stage_logs()
     where = paths.annotation
     inputs = annotate_inputs(crawl, acquired, movements, segmented, clips)
@@ -238,7 +242,8 @@ def annotate_task(crawl: StageResult, acquired: StageResult, movements: StageRes
     if kept is not None:
         return save(kept, paths)
     annotated = prepare_annotations(inputs.movements, inputs.clips, inputs.media, where.dir, segments=inputs.segments,
-                                    works=inputs.works, config=config, deadline=deadline.here())
+                                    works=inputs.works, config=config, deadline=deadline.here(),
+                                    on_progress=on_progress)
     excerpts = [where.excerpts / e.excerpt_file for e in annotated.of(PoolExcerpt)]
     memo.save("all", key(), annotated, files_too=excerpts)  # keyed by the triplets as this run left them
     return save(annotated, paths)
@@ -254,9 +259,11 @@ CARD_PACKAGE = "earsense_m2t.datacards"
 
 @task(name="publish", cache_policy=NO_CACHE, persist_result=False)
 def publish_task(paths: OutputLayout, site_url: str, local: bool, params: AudioParams,
-                 push_to_hub: str | None, gone: Sequence[str] = ()) -> StageResult:
+                 push_to_hub: str | None, gone: Sequence[str] = (),
+                 on_progress: Callable[[int, int], None] | None = None) -> StageResult:
     """``gone``: the works whose page answered 404/410 (the crawl's ``gone``); a work the build lacks for any
     other reason (its page failed for now: the crawl's ``unreached``) keeps its published rows.
+    ``on_progress(done, total)``: called as each step of the publish ends.
 
     When the manifests, the options, the publish code and the live version are those of the last publish,
     its result stands (the memo): nothing is read, nothing is written. A push is never taken from the memo.
@@ -277,7 +284,7 @@ def publish_task(paths: OutputLayout, site_url: str, local: bool, params: AudioP
     from earsense_m2t.publish import publish_release
 
     published = publish_release(paths.build_dir, paths.dataset_dir, site_url=site_url, embedded=local, params=params,
-                                push_to_hub=push_to_hub, gone=list(gone))
+                                push_to_hub=push_to_hub, gone=list(gone), on_progress=on_progress)
     memo.save("release", key(), published)  # keyed by the live version as it is now
     return published
 
@@ -361,7 +368,8 @@ def run_acquire(crawl: StageResult, paths: OutputLayout, options: AcquireOptions
                        memo_options)
     with download_runner(download_concurrency) as runner:
         acquired = run_per_work(per_work, runner, work_task, items,
-                                {"paths": paths, "options": options, "egress": egress, "deadline": deadline}, progress)
+                                {"paths": paths, "options": options, "egress": egress, "deadline": deadline,
+                                 "on_download": progress.download}, progress)
     return save(acquired, paths)
 
 
@@ -566,13 +574,17 @@ def build_dataset(site_url: str = DEFAULT_SITE, output_root: str | None = None, 
                 clips = run_features(segmented, acquired, movements, paths, params, deadline, runner, progress)
         with timed(durations, Stage.ANNOTATE):
             progress.stage(Stage.ANNOTATE)
-            annotated = annotate_task(crawl, acquired, movements, segmented, clips, paths, deadline, render_workers)
+            with progress.steps(Stage.ANNOTATE) as report:
+                annotated = annotate_task(crawl, acquired, movements, segmented, clips, paths, deadline,
+                                          render_workers, report)
         results = [crawl, acquired, movements, segmented, clips, annotated]
         write_records(FAILURES.path(paths.build_dir), [f for r in results for f in r.failures])
         if publish:
             with timed(durations, Stage.PUBLISH):
                 progress.stage(Stage.PUBLISH)
-                results.append(publish_task(paths, start_url, local, params, push_to_hub, crawl.notes.get("gone", [])))
+                with progress.steps(Stage.PUBLISH) as report:
+                    results.append(publish_task(paths, start_url, local, params, push_to_hub,
+                                                crawl.notes.get("gone", []), report))
     summary = BuildSummary.of(start_url, results, leftovers_removed=len(swept), durations=durations)
     if publish and train_deployment:
         release = summary.release

@@ -40,7 +40,7 @@ import os
 import shutil
 import time
 from collections import Counter
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -93,6 +93,9 @@ STAGES = ("wrote:default", "wrote:spectrograms", "wrote:works", "written", "vali
 #: parquet footers) instead of a full conversion to arrow: the full load would copy gigabytes into the cache
 FULL_LOAD_LIMIT = 256 << 20
 KEEP_TREES = 2
+#: what a publish reports to ``on_progress(done, len(PUBLISH_STEPS))`` as each step ends (the build's bar);
+#: with nothing changed it stops after "card", and says it is done
+PUBLISH_STEPS = ("read", "plan", "write", "plots", "card", "validate", "commit")
 META_DIR = "meta"
 ROW_HASHES = f"{META_DIR}/row_hashes.parquet"
 #: versions of rules in earlier stages that shape row values; a change is named in the changelog
@@ -597,8 +600,10 @@ def push(tree: Path, repo_id: str, version: str, token: str) -> None:
 
 def publish_dataset(build_dir: Path, dataset_dir: Path = OutputLayout().dataset_dir, *,
                     card_context: dict | None = None, push_to_hub: str | None = None,
-                    now: datetime | None = None, gone: Collection[str] | None = None) -> PublishResult:
+                    now: datetime | None = None, gone: Collection[str] | None = None,
+                    on_progress: Callable[[int, int], None] | None = None) -> PublishResult:
     """Publish the build in ``build_dir`` as the next version of ``dataset_dir`` if anything changed.
+    ``on_progress(done, total)`` is called as each of :data:`PUBLISH_STEPS` ends.
 
     ``gone``: the work ids the crawl confirmed gone (their page answered 404 or 410). A work of the live
     version that the build lacks leaves the next version only when it is listed there; any other (its
@@ -624,7 +629,7 @@ def publish_dataset(build_dir: Path, dataset_dir: Path = OutputLayout().dataset_
         layout.recover()
         layout.init()
         previous = layout.previous()
-        result = _publish_locked(Path(build_dir), layout, previous, ctx, now, gone)
+        result = _publish_locked(Path(build_dir), layout, previous, ctx, now, gone, _Steps(on_progress))
         if result.created:
             layout.prune()
     if push_to_hub and token:
@@ -648,12 +653,27 @@ class _CardArgs(TypedDict):
     size_category: str
 
 
+@dataclass(frozen=True)
+class _Steps:
+    """``step(name)``: :data:`PUBLISH_STEPS`'s ``name`` has ended; ``finished()``: there is nothing more to do."""
+
+    on_progress: Callable[[int, int], None] | None = None
+
+    def __call__(self, name: str) -> None:
+        if self.on_progress is not None:
+            self.on_progress(PUBLISH_STEPS.index(name) + 1, len(PUBLISH_STEPS))
+
+    def finished(self) -> None:
+        self(PUBLISH_STEPS[-1])
+
+
 def _publish_locked(build_dir: Path, layout: Layout, previous: Previous | None, ctx: dict[str, Any],
-                    now: datetime, gone: Collection[str] | None) -> PublishResult:
+                    now: datetime, gone: Collection[str] | None, step: _Steps = _Steps()) -> PublishResult:
     bundle = load_bundle(build_dir)
     # an invalid or implausible record is left out (a publish failure), unless too many are: see screen.py
     total = checked_records(bundle)
     bundle, dropped, invalid = drop_invalid(bundle, bundle_problems(bundle), total=total)
+    step("read")
     ctx = {**bundle_context(bundle), **ctx}
     # a live work the build lacks leaves only when the crawl confirmed it gone (404/410); otherwise its page
     # could not be had this time (timeout, 5xx) and its rows are carried forward unchanged
@@ -688,11 +708,13 @@ def _publish_locked(build_dir: Path, layout: Layout, previous: Previous | None, 
                for name, b in builds.items()}
     counts = {name: b.num_rows for name, b in builds.items()}
     carried = sorted(carried_works & {w for b in builds.values() for w in b.plan.works})
+    step("plan")
 
     staging = layout.new_staging()
     committed = False
     try:
         write_files(staging, builds)
+        step("write")
         default, works = inputs.frames[DEFAULT_CONFIG], inputs.frames[WORKS_CONFIG]
         stats = dataset_stats(default, works)
         failures = failure_stats(bundle.failures)
@@ -705,6 +727,7 @@ def _publish_locked(build_dir: Path, layout: Layout, previous: Previous | None, 
             plots, plot_dir = previous.meta.get("plots") or [], previous.path
         else:
             plots, plot_dir = make_plots(staging, default, stats, ctx, lambda row_id: spectrogram_of(inputs, row_id)), staging
+        step("plots")
         summaries = [ConfigSummary(name, CONFIGS[name].description, b.features, b.num_rows, b.layout.num_bytes,
                                    b.layout.download_size, CONFIGS[name].default) for name, b in builds.items()]
         card_args = _CardArgs(configs=summaries, stats=stats, failures=failures, context=ctx, plots=plots,
@@ -724,8 +747,10 @@ def _publish_locked(build_dir: Path, layout: Layout, previous: Previous | None, 
                                written=[f"{n}/{f}" for n, b in builds.items() for f in sorted(b.written)],
                                reused=[f"{n}/{f}" for n, b in builds.items() for f in sorted(b.files.reuse)],
                                dropped=dropped)
+        step("card")
         if part is None:
             shutil.rmtree(staging, ignore_errors=True)
+            step.finished()
             return result
         version = next_version(prev_version, part)
         result.version, result.created = version, True
@@ -757,6 +782,7 @@ def _publish_locked(build_dir: Path, layout: Layout, previous: Previous | None, 
         finally:
             shutil.rmtree(cache_dir, ignore_errors=True)
         _checkpoint("validated")
+        step("validate")
 
         committed = True
         commit = layout.git.commit_all(staging, f"earsense-m2t v{version}: {reason}", f"v{version}", now)
@@ -769,6 +795,7 @@ def _publish_locked(build_dir: Path, layout: Layout, previous: Previous | None, 
         layout.record({"version": version, "tag": f"v{version}", "commit": commit, "date": now.isoformat(),
                        "previous": prev_version, "bump": part, "reason": reason, "recorded_by": "publish"})
         _checkpoint("recorded")
+        step("commit")
         return result
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -142,6 +142,22 @@ def test_the_build_lock_is_held_before_prefect_starts(monkeypatch, tmp_path):
         pass
 
 
+def test_on_a_terminal_a_build_says_prefect_is_starting_before_it_starts(monkeypatch, tmp_path):
+    """Prefect's import and its temporary server took ~40 s on a busy machine, with the terminal blank."""
+    from earsense_m2t import cli
+
+    def start(**_: Any) -> None:
+        raise prefect_server.ServerDidNotStart(1, 2)
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.setattr(prefect_server, "start_temporary_server", start)
+    monkeypatch.setattr(cli, "on_terminal", lambda: True)
+    result = CliRunner().invoke(app, ["build", "--site", "embedded", "--out", str(tmp_path / "out")])
+    lines = result.output.splitlines()
+    assert result.exit_code == 2 and lines[0] == cli.PREFECT_STARTING and "did not start" in lines[1], result.output
+    assert "starting a temporary Prefect server (takes up to ~40 s on a busy machine" in cli.PREFECT_STARTING
+
+
 def test_the_build_lock_is_re_entrant_for_the_flow_of_the_process_that_holds_it(tmp_path):
     with build_lock(tmp_path, reentrant=True):
         with build_lock(tmp_path):  # the flow inside `earsense-m2t build`

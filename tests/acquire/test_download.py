@@ -4,7 +4,16 @@ from pathlib import Path
 
 import pytest
 
-from earsense_m2t.acquire.download import DownloadError, DownloadOptions, download_media, media_dir, source_identity
+from earsense_m2t.acquire.download import (
+    DownloadError,
+    DownloadOptions,
+    DownloadProgress,
+    _ProgressHook,
+    download_media,
+    media_dir,
+    obtain_media,
+    source_identity,
+)
 from earsense_m2t.acquire.limits import Limits
 from earsense_m2t.egress import EgressPolicy
 from earsense_m2t.offline.minisite import serve
@@ -92,3 +101,31 @@ def test_a_source_id_that_is_not_the_identity_is_refused(minisite, catalogue, tm
     vid = _first_video(catalogue)
     with pytest.raises(ValueError, match="identity"):
         download_media(f"{minisite.base_url}/watch/{vid}", vid, tmp_path, egress=LOCAL)
+
+
+def test_a_download_reports_its_progress_and_a_cached_one_nothing(minisite, catalogue, tmp_path, caplog):
+    url = f"{minisite.base_url}/watch/{_first_video(catalogue)}"
+    reports = []
+    with caplog.at_level("INFO", logger="earsense_m2t.acquire.download"):
+        media, reused = obtain_media(url, tmp_path, egress=LOCAL, on_progress=reports.append)
+    size = Path(media.path).stat().st_size
+    assert not reused and reports and {r.url for r in reports} == {url}
+    assert [r.finished for r in reports] == [False] * (len(reports) - 1) + [True]
+    assert reports[-1].downloaded_bytes == size and reports[-1].line() == f"{url}: {size / 1e6:.1f} MB, done"
+    assert f"downloading {url}" in caplog.messages  # the run's log: one line as it starts, one as it ends
+    assert any(m.startswith(f"downloaded {url}: {size / 1e6:.1f} MB, done in ") for m in caplog.messages)
+    reports.clear()
+    assert obtain_media(url, tmp_path, egress=LOCAL, on_progress=reports.append)[1] and reports == []
+
+
+def test_progress_reports_are_throttled_and_name_bytes_and_share():
+    clock = iter([0.0, 0.1, 0.2, 0.7, 0.8, 0.9])
+    reports = []
+    hook = _ProgressHook("http://127.0.0.1/watch/x", reports.append, interval_s=0.5, clock=lambda: next(clock))
+    for done in (100_000, 200_000, 300_000, 2_000_000, 3_000_000):
+        hook({"status": "downloading", "downloaded_bytes": done, "total_bytes": 4_000_000})
+    hook({"status": "finished", "downloaded_bytes": 4_000_000, "total_bytes": 4_000_000})
+    assert [r.line() for r in reports] == ["http://127.0.0.1/watch/x: 0.1 of 4.0 MB (2 %)",  # the first, always
+                                           "http://127.0.0.1/watch/x: 2.0 of 4.0 MB (50 %)",  # 0.5 s later
+                                           "http://127.0.0.1/watch/x: 4.0 MB, done"]  # the last, always
+    assert DownloadProgress("http://127.0.0.1/a", 1_500_000).line() == "http://127.0.0.1/a: 1.5 MB"  # no total

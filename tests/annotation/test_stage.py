@@ -132,3 +132,11 @@ def test_an_unreadable_triplets_file_is_left_alone(build, folder):
     assert [f.code for f in result.failures] == ["triplets_unreadable"]
     assert "triplets.jsonl" in result.failures[0].reason and paths.triplets.read_text() == "not json\n"
     assert result.of(RelativeAnnotation) == [] and len(result.of(PoolExcerpt)) == 11
+
+
+def test_each_excerpt_reports_progress(build, folder):
+    """The build's annotate bar: one report per excerpt rendered or taken from the cache, up to the pool's size."""
+    calls: list[tuple[int, int]] = []
+    result = run(build, folder, on_progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(n, 11) for n in range(1, 12)]  # 11 admitted movements, reported in order of completion
+    assert result.counts["reused"] == 11

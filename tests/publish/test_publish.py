@@ -13,6 +13,7 @@ from datasets import Array2D, ClassLabel
 from huggingface_hub import DatasetCard
 
 from earsense_m2t.publish import HubTokenError, load_version, versions
+from earsense_m2t.publish.publish import PUBLISH_STEPS
 from earsense_m2t.schemas import Movement, Work
 from tests.publish._bundle import NOW, edit_records, make_build
 
@@ -76,11 +77,16 @@ def test_card_yaml_parses_and_plots_exist(build, dataset_dir, publish):
         assert f"plots/{png}.png" in text
 
 
-def test_publish_twice_without_changes_creates_one_version(build, dataset_dir, publish):
-    assert publish(build).created
-    again = publish(build, now=NOW.replace(day=3))
+def test_publish_twice_without_changes_creates_one_version_and_reports_each_step(build, dataset_dir, publish):
+    calls: list[tuple[int, int]] = []  # the build's publish bar: one report as each step ends
+    assert publish(build, on_progress=lambda done, total: calls.append((done, total))).created
+    assert calls == [(n, len(PUBLISH_STEPS)) for n in range(1, len(PUBLISH_STEPS) + 1)]
+    calls.clear()
+    again = publish(build, now=NOW.replace(day=3), on_progress=lambda done, total: calls.append((done, total)))
     assert (again.version, again.created, again.bump) == ("1.0.0", False, None)
     assert versions(dataset_dir) == ["1.0.0"]
+    # nothing to write: it stops after the card's comparison, and says it is done
+    assert calls == [(n, 7) for n in (1, 2, 3, 4, 5, 7)] and PUBLISH_STEPS[4] == "card"
 
 
 def test_a_new_crawl_with_the_same_content_is_not_a_change(tmp_path, dataset_dir, publish):
