@@ -9,7 +9,7 @@ pure function of those records, so the same annotations give the same card and t
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -86,25 +86,44 @@ def _baseline_cell(cell: dict[str, Any]) -> dict[str, Any]:
             "accuracy": "n/a" if accuracy is None else f"{100 * accuracy:.1f} %"}
 
 
-def plot_annotations(context: dict[str, Any], path: Path) -> None:
+#: how the plot names a silver outcome (the context's keys: the outcome, or "None" for a pair without one)
+SILVER_LABELS = {"a": "silver: A higher", "b": "silver: B higher", "ab": "silver: no difference",
+                 "None": "silver: no outcome (a score missing)"}
+
+
+def alpha_title(question: str, alpha: Mapping[str, str]) -> str:
+    """A plot title naming the question and its ordinal Krippendorff's alpha, or saying why there is none."""
+    value = alpha.get("ordinal")
+    if value is None or value == "n/a":
+        return f"{question}: no human judgments yet (no alpha)"
+    return f"{question}: Krippendorff's alpha (ordinal) {value}"
+
+
+def annotations_figure(context: Mapping[str, Any]) -> plt.Figure:
     """Per question, rows by agreement level (human) and by silver outcome: what the release holds."""
-    fig, axes = plt.subplots(1, 2, figsize=(8, 3.2), sharey=True)
-    labels = [*[a for a in AGREEMENTS if a != "silver"], *[f"silver: {o}" for o in (*OUTCOMES, "None")]]
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.4), sharey=True)
+    keys = (*OUTCOMES, "None")
+    labels = [*[a for a in AGREEMENTS if a != "silver"], *[SILVER_LABELS[o] for o in keys]]
     for ax, question in zip(axes, QUESTIONS, strict=True):
         q = context["questions"][question]
         values = [q["agreement"].get(a, 0) for a in AGREEMENTS if a != "silver"]
-        values += [q["silver_outcomes"].get(o, 0) for o in (*OUTCOMES, "None")]
-        colors = ["#4c72b0"] * (len(AGREEMENTS) - 1) + ["#999999"] * (len(OUTCOMES) + 1)
+        values += [q["silver_outcomes"].get(o, 0) for o in keys]
+        colors = ["#4c72b0"] * (len(AGREEMENTS) - 1) + ["#999999"] * len(keys)
         ax.barh(range(len(labels)), values, color=colors)
         ax.set_yticks(range(len(labels)), labels, fontsize=8)
         ax.invert_yaxis()
         ax.set_xlabel("pairs")
-        ax.set_title(f"{question} (alpha {q['alpha'].get('ordinal', 'n/a')} ordinal)", fontsize=9)
+        ax.set_title(alpha_title(question, q["alpha"]), fontsize=8)
     fig.suptitle("Relative annotations: human agreement (blue) and silver outcomes (grey)", fontsize=10)
     fig.tight_layout()
+    return fig
+
+
+def plot_annotations(context: Mapping[str, Any], path: Path) -> None:
+    fig = annotations_figure(context)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=90, metadata={"Software": None})
     plt.close(fig)
 
 
-__all__ = ["PLOT_NAME", "annotation_context", "plot_annotations"]
+__all__ = ["PLOT_NAME", "alpha_title", "annotation_context", "annotations_figure", "plot_annotations"]

@@ -516,12 +516,16 @@ def plots_key(default: pl.DataFrame, stats: Mapping[str, Any], ctx: Mapping[str,
     """
     import matplotlib
 
+    from earsense_m2t.publish import annotations as annotations_module
     from earsense_m2t.publish import card as card_module
 
     columns = ["id", "has_audio", "duration_s", "loudness_before_lufs", "tempo_tag", "movement_title"]
     rows = default.select(columns).sort("id").to_dicts()
     examples = {tag: contents.get(row["id"]) for tag, row in example_rows(default).items()}
-    payload = {"code": hashlib.sha256(Path(card_module.__file__).read_bytes()).hexdigest(),
+    code = hashlib.sha256()
+    for module in (card_module, annotations_module):  # both draw plots
+        code.update(Path(module.__file__).read_bytes())
+    payload = {"code": code.hexdigest(),
                "matplotlib": matplotlib.__version__, "rows": rows, "tempo_tags": stats.get("tempo_tags"),
                "audio": ctx.get("audio"), "spectrogram": ctx.get("spectrogram"), "examples": examples,
                "annotations": ctx.get("annotations")}

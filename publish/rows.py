@@ -69,6 +69,7 @@ from earsense_m2t.schemas.published import (
     SPECTROGRAMS_CONFIG,
     WORK_PART,
     WORKS_CONFIG,
+    WORKS_RENAMED,
 )
 from earsense_m2t.schemas.validate import Problem
 
@@ -303,7 +304,7 @@ def default_features(_inputs: Inputs | None = None) -> Features:
 
 
 def works_features(_inputs: Inputs | None = None) -> Features:
-    return as_features(record_features(Work), WORKS_EXTRA)
+    return as_features(record_features(Work, rename=WORKS_RENAMED), WORKS_EXTRA)
 
 
 def spectrogram_features(inputs: Inputs | None = None) -> Features:
@@ -366,7 +367,7 @@ def default_frame(bundle: Bundle, folds: Mapping[str, int]) -> pl.DataFrame:
 
 
 def works_frame(bundle: Bundle, folds: Mapping[str, int]) -> pl.DataFrame:
-    wk = part_frame(bundle.works, Work, {f: f for f in record_features(Work)})
+    wk = part_frame(bundle.works, Work, {f: WORKS_RENAMED.get(f, f) for f in record_features(Work)})
     mv = part_frame(bundle.movements, Movement, {"id": "id", "work_id": "work_id"})
     clip = part_frame(bundle.clips, Clip, {"movement_id": "id"}).with_columns(audio=pl.lit(True))
     counts = (mv.join(clip, on="id", how="left")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import polars as pl
 
@@ -52,6 +53,9 @@ def dataset_stats(default: pl.DataFrame, works: pl.DataFrame) -> dict[str, Any]:
              if not audio.is_empty() else pl.DataFrame({"flag": []}, schema={"flag": pl.String}))
     folds = (default.group_by("fold").agg(rows=pl.len(), works=pl.col("work_id").n_unique()).sort("fold")
              if not default.is_empty() else pl.DataFrame())
+    # folds are grouped by work, not by composer: how many composers have works in more than one fold
+    composers_in_folds = (default.drop_nulls("composer").group_by("composer").agg(pl.col("fold").n_unique())
+                          .filter(pl.col("fold") > 1).height if not default.is_empty() else 0)
     return {
         "rows": default.height,
         "rows_with_text": with_text.height,
@@ -75,7 +79,17 @@ def dataset_stats(default: pl.DataFrame, works: pl.DataFrame) -> dict[str, Any]:
         "loudness_before_lufs": _summary(audio["loudness_before_lufs"]) if not audio.is_empty() else _summary(_EMPTY),
         "gain_db": _summary(audio["gain_db"]) if not audio.is_empty() else _summary(pl.Series([], dtype=pl.Float64)),
         "folds": folds.to_dicts(),
+        "composers_in_several_folds": composers_in_folds,
+        "page_hosts": page_hosts(works),
     }
+
+
+def page_hosts(works: pl.DataFrame) -> dict[str | None, int]:
+    """Works per host of their page (``url``; who wrote a text follows from the site it was published on)."""
+    if works.is_empty() or "url" not in works.columns:
+        return {}
+    hosts = [urlsplit(u).hostname if u else None for u in works["url"].to_list()]
+    return {h: hosts.count(h) for h in sorted(set(hosts), key=str)}
 
 
 #: a loopback server (the mini site, a local API) takes a free port on each start: the card names it

@@ -93,7 +93,7 @@ def decide_bump(previous_meta: Mapping[str, Any] | None, schema_version: str, fe
         if name not in features:
             return "major", f"config {name!r} removed"
         if features[name] != feats:
-            return "major", f"features of config {name!r} changed"
+            return "major", f"features of config {name!r} changed{_column_changes(feats, features[name])}"
     added_configs = sorted(set(features) - set(old_features))
     if added_configs:
         return "minor", f"config(s) {', '.join(added_configs)} added"
@@ -103,6 +103,18 @@ def decide_bump(previous_meta: Mapping[str, Any] | None, schema_version: str, fe
     if previous_meta.get("card_fingerprint") != card_fingerprint:
         return "patch", "dataset card changed"
     return None, "nothing changed"
+
+
+def _column_changes(old: Any, new: Any) -> str:
+    """`` (columns removed: a; added: b; changed: c)`` between two configs' features, or ``""``."""
+    if not isinstance(old, Mapping) or not isinstance(new, Mapping):
+        return ""
+    parts = [(label, names) for label, names in (
+        ("removed", sorted(set(old) - set(new))), ("added", sorted(set(new) - set(old))),
+        ("changed", sorted(k for k in set(old) & set(new) if old[k] != new[k]))) if names]
+    if not parts:
+        return ""
+    return " (columns " + "; ".join(f"{label}: {', '.join(f'`{n}`' for n in names)}" for label, names in parts) + ")"
 
 
 def next_version(previous: str | None, part: str) -> str:

@@ -36,7 +36,7 @@ MOVEMENT_PART = {"id": ID, "work_id": WORK_ID, "number": "movement_number", "tit
                  "title_source": "movement_title_source", "text": TEXT, "text_confidence": "text_confidence",
                  "text_from_quotation": "text_from_quotation",
                  "tempo_tag": "tempo_tag", "tempo_term": "tempo_term", "tempo_source": "tempo_source",
-                 "titles_ri": "movement_titles_ri"}
+                 "titles_ri": "movement_titles_recording_index"}
 WORK_PART = {"composer": "composer", "composer_birth_year": "composer_birth_year",
              "composer_death_year": "composer_death_year", "title": "work_title", "genre": "genre",
              "number": "work_number", "key": "key", "mode": "mode", "key_source": "key_source",
@@ -53,10 +53,14 @@ CLIP_PART = {"duration_s": "duration_s", "sample_rate_hz": "sample_rate_hz",
              "gain_db": "gain_db", "true_peak_dbtp": "true_peak_dbtp", "flags": "quality_flags",
              "spectrogram_frames": SPECTROGRAM_FRAMES}
 
+#: the ``works`` config's columns are the Work record's fields, except these (field -> published column)
+WORKS_RENAMED = {"page_movement_titles_ri": "page_movement_titles_recording_index"}
+
 #: the ``default`` config's columns the model's TAGS baselines compare, in the order of ``Example.tags``
 TAG_COLUMNS: tuple[str, ...] = (MOVEMENT_PART["tempo_tag"], WORK_PART["ensemble"], WORK_PART["key"],
                                 WORK_PART["mode"], WORK_PART["instrument_family"])
 
 __all__ = ["ANNOTATION_POOL_CONFIG", "CLIP_PART", "DEFAULT_CONFIG", "FOLD", "ID", "MEDIA_PART", "MOVEMENT_PART",
            "RECORDING_PART", "RELATIVE_ANNOTATIONS_CONFIG", "SEGMENT_PART", "SPECTROGRAM", "SPECTROGRAMS_CONFIG",
-           "SPECTROGRAM_FRAMES", "SPECTROGRAM_SHA256", "TAG_COLUMNS", "TEXT", "WORKS_CONFIG", "WORK_ID", "WORK_PART"]
+           "SPECTROGRAM_FRAMES", "SPECTROGRAM_SHA256", "TAG_COLUMNS", "TEXT", "WORKS_CONFIG", "WORKS_RENAMED", "WORK_ID",
+           "WORK_PART"]

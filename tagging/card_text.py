@@ -15,14 +15,21 @@ def tempo_rules_markdown() -> str:
     forms_by_class: dict[str, list[str]] = {}
     for form, cls in d["forms"].items():
         forms_by_class.setdefault(cls, []).append(form)
+    # each word once, in the table's order: a word two languages share ("grave") and the character words
+    # (listed below, by class) would otherwise repeat
+    tempo_words: dict[str, list[str]] = {cls: [] for cls in d["classes"]}
+    character: dict[str, list[str]] = {cls: [] for cls in d["classes"]}
+    for entry in d["table"]:
+        words = tempo_words if entry["kind"] == "tempo" else character
+        shown = f"“{entry['term']}”" if " " in entry["term"] else entry["term"]
+        if shown not in words[entry["class"]]:
+            words[entry["class"]].append(shown)
     for cls in d["classes"]:
-        terms = [t for lang in d["terms"].get(cls, {}).values() for t in lang]
-        phrases = [p for lang in d["phrases"].get(cls, {}).values() for p in lang]
-        shown = ", ".join([*terms, *(f"“{p}”" for p in phrases)][:40])
-        lines.append(f"| `{cls}` | {shown} | {', '.join(forms_by_class.get(cls, [])[:12])} |")
+        lines.append(f"| `{cls}` | {', '.join(tempo_words[cls])} | {', '.join(forms_by_class.get(cls, [])[:12])} |")
     lines += ["", "Character words (they decide only when their section has no tempo word): "
-              + ", ".join(d["character_terms"]) + ". Mood words that imply no tempo on their own: "
-              + ", ".join(d["character_without_tempo"]) + ".",
+              + "; ".join(f"{cls}: {', '.join(words)}" for cls, words in character.items() if words)
+              + ". Mood words that imply no tempo on their own: "
+              + ", ".join(dict.fromkeys(d["character_without_tempo"])) + ".",
               "", "Each entry names its sources: " + " ".join(
                   f"`{key}`: {text}" for key, text in d["term_sources"].items())]
     lines += ["", "Rules, in the order they apply:", ""]

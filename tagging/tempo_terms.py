@@ -73,7 +73,8 @@ KINDS: tuple[str, ...] = ("tempo", "character")
 # key is what an entry's ``sources`` names.
 # ---------------------------------------------------------------------------------------------
 SOURCES: Mapping[str, str] = {
-    "v1": "The project's first hand-written table (commit 24fb83a); no source was recorded for its entries.",
+    # (the table of the project's commit 24fb83a; the card shows this text, so no repository detail in it)
+    "v1": "The project's first hand-written table; no source was recorded for its entries.",
     "decision": "A decision written in this module's docstring, applied to a new wording.",
     "lilypond": "LilyPond Music Glossary (lilypond.org/doc/v2.24/Documentation/music-glossary; source "
                 "Documentation/en/music-glossary.tely), French and German equivalents under adagio, allegro, "

@@ -230,7 +230,7 @@ def test_published_texts_and_cuts_follow_the_real_page_shape(two_builds, catalog
     assert quoted and all(r["text"][0] not in "“\"" and r["text"][-1] not in "”\"" for r in quoted)
     assert all(r["text_from_quotation"] is None for r in rows if r["text"] is None)
     from_page = [r for r in rows if r["movement_title_source"] == "page"]
-    assert len(from_page) >= 45 and all(r["movement_titles_ri"] is not None for r in from_page)
+    assert len(from_page) >= 45 and all(r["movement_titles_recording_index"] is not None for r in from_page)
     # the one work whose recording shows only its total takes its titles from the video description
     assert {r["work_id"] for r in rows if r["movement_title_source"] != "page"} == {
         w.slug for w in catalogue if w.recordings and not any(r.listed for r in w.recordings)}
