@@ -15,6 +15,9 @@ PAPER_STRIDES: tuple[tuple[int, int], ...] = ((2, 2), (2, 2), (2, 2), (2, 2), (2
 PAPER_CHANNELS: tuple[int, ...] = (64, 128, 128, 128, 256, 512, 768, 768)
 #: normalizations of the music encoder's convolutions: a per-sample group norm, or none (the old stack)
 CONV_NORMS = ("group", "none")
+#: what the GTP loss compares on the music side (:meth:`earsense_m2t.model.gtp.GTPModel.gtp_loss` says why):
+#: "cosine" = the paper's cosine of pooled vectors, "centred" = the cosine after taking away the group's mean key
+GTP_SIMILARITIES = ("cosine", "centred")
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class GTPConfig:
     group_k: int = 32  # GTP group size = queue length
     momentum: float = 0.999
     gtp_temperature: float = 32.0  # softmax(32 · sims)
+    gtp_similarity: str = "cosine"  # the music side of GTP: one of GTP_SIMILARITIES
     alpha: float = 500.0  # GTP loss weight
     beta: float = 5.0  # sentiment loss weight
     lr: float = 5e-5
@@ -76,6 +80,9 @@ class GTPConfig:
             raise ValueError(f"GTPConfig {self.name}: group_k {self.group_k} must be ≥ 1")
         if not 0.0 < self.momentum < 1.0:
             raise ValueError(f"GTPConfig {self.name}: momentum {self.momentum} outside (0, 1)")
+        if self.gtp_similarity not in GTP_SIMILARITIES:
+            raise ValueError(f"GTPConfig {self.name}: gtp_similarity {self.gtp_similarity!r}; known: "
+                             f"{', '.join(GTP_SIMILARITIES)}")
         if self.conv_norm not in CONV_NORMS:
             raise ValueError(f"GTPConfig {self.name}: conv_norm {self.conv_norm!r}; known: {', '.join(CONV_NORMS)}")
         if self.conv_norm == "group":
@@ -127,4 +134,4 @@ def get_config(name: str) -> GTPConfig:
         raise ValueError(f"unknown model config {name!r}; known: {', '.join(sorted(CONFIGS))}") from None
 
 
-__all__ = ["CONFIGS", "CONV_NORMS", "GTPConfig", "PAPER_CHANNELS", "PAPER_STRIDES", "get_config"]
+__all__ = ["CONFIGS", "CONV_NORMS", "GTP_SIMILARITIES", "GTPConfig", "PAPER_CHANNELS", "PAPER_STRIDES", "get_config"]

@@ -218,19 +218,33 @@ class GTPModel(nn.Module):
         out["total"] = sum((weights.get(k, 1.0) * v for k, v in out.items()), torch.zeros((), device=music.device))
         return out, keys
 
-    def group(self, query: Tensor, ids: Sequence[str], texts: Sequence[str]) -> tuple[Tensor, Tensor, Tensor]:
+    def group(self, query: Tensor, ids: Sequence[str], texts: Sequence[str], *, centred: bool = False,
+              ) -> tuple[Tensor, Tensor, Tensor]:
         """(B, queue) music cosines of the batch's pooled music against the queue's keys, the sentence-BLEU text
-        similarities, and which entries may be in each sample's group (not its own movement)."""
+        similarities, and which entries may be in each sample's group (not its own movement).
+
+        ``centred``: the cosines after taking the queue's mean key away from the query and the keys."""
         keys = self.queue.keys.to(query.device)
+        if centred:
+            centre = keys.mean(dim=0, keepdim=True)
+            query, keys = query - centre, keys - centre
         music = F.normalize(query, dim=1) @ F.normalize(keys, dim=1).T
         text = torch.tensor(group_similarities(texts, self.queue.texts), dtype=music.dtype, device=music.device)
         return music, text, self.queue.valid(ids).to(music.device)
 
     def gtp_loss(self, query: Tensor, ids: Sequence[str], texts: Sequence[str]) -> Tensor:
-        """The GTP loss of a batch's pooled music against the queue's group (0 while the queue is empty)."""
+        """The GTP loss of a batch's pooled music against the queue's group (0 while the queue is empty).
+
+        With ``gtp_similarity="cosine"`` (the paper's) the music side is the cosine of pooled vectors. Then a text
+        target the music cannot predict (measured by ``scripts/gtp_targets.py``: most of its mass on one member
+        chosen by key and instrumentation) is best answered by an even softmax, which the encoder reaches by
+        pulling every movement towards one direction: the decoder's inputs become alike and so do its texts.
+        ``"centred"`` compares the vectors after taking the group's mean key away, which no common direction
+        changes: an even answer then means spreading the group out, not pulling it together.
+        """
         if not len(self.queue):
             return query.sum() * 0.0
-        music, text, valid = self.group(query, ids, texts)
+        music, text, valid = self.group(query, ids, texts, centred=self.cfg.gtp_similarity == "centred")
         return gtp_loss_from_similarities(music, text, valid, self.cfg.gtp_temperature)
 
     def queue_losses(self, query: Tensor, ids: Sequence[str], texts: Sequence[str]) -> dict[str, Tensor]:

@@ -153,6 +153,7 @@ class Experiment:
     beam: int = 1  # 1: greedy; either way deterministic
     max_tokens: int = 64
     shuffle_seed: int = 0
+    corpus_seed: int | None = None  # another corpus than the settings file's [corpus] seed (None: that one)
 
     def plan(self) -> Any:
         from earsense_m2t.model.run import Plan
@@ -390,9 +391,76 @@ def decode_fold(model: Any, items: Sequence[Any], order: Sequence[int], cfg: Any
     return texts, np.stack(pooled)
 
 
+#: relative cost of one training epoch per system, for sharing the systems between processes (measured on the
+#: learnable corpus: the contrastive row encodes four augmented copies of every movement besides the clean one)
+SYSTEM_COST = {"coordinate_contrastive": 3.0, "encoder_decoder": 0.7}
+
+
+def share_systems(systems: Sequence[str], jobs: int) -> list[list[str]]:
+    """The neural ``systems`` in ``jobs`` groups of about equal cost (the costliest first, each to the lightest
+    group); groups keep the plan's order."""
+    groups: list[list[str]] = [[] for _ in range(max(1, jobs))]
+    load = [0.0] * len(groups)
+    for system in sorted(systems, key=lambda s: -SYSTEM_COST.get(s, 1.0)):
+        i = load.index(min(load))
+        groups[i].append(system)
+        load[i] += SYSTEM_COST.get(system, 1.0)
+    return [[s for s in systems if s in g] for g in groups if g]
+
+
+def _train_share(release_dir: str, plan: Any, out: str, systems: list[str], config_changes: dict[str, Any],
+                 job: int) -> None:
+    """One worker process of :func:`train_in_parallel`: the same plan and run folder, only ``systems``."""
+    from earsense_m2t.model import config as model_config
+    from earsense_m2t.model.run import train_release
+    from earsense_m2t.model.threads import configure_threads
+
+    if config_changes:
+        base = model_config.get_config(plan.config)
+        model_config.CONFIGS[plan.config] = lambda: base.with_(**config_changes)
+    configure_threads(plan.config)
+    train_release(Path(release_dir), None, plan, Path(out), only_systems=systems,
+                  log=lambda s: print(f"[job {job}] {s}", flush=True))
+
+
+def train_in_parallel(release_dir: Path, plan: Any, out: Path, jobs: int, config_changes: Mapping[str, Any],
+                      log: Callable[[str], None], only: Sequence[str] | None = None) -> None:
+    """Pretrain every fold here, then train the plan's neural systems in ``jobs`` processes of one thread each.
+
+    The tiny config's operations are too small to share between cores (:mod:`.threads`), so one process per core
+    is what uses a second core. The processes share the run folder: each fold's pretraining is done once, here,
+    before they start, and each unit is its own file. They are started fresh (spawn), so a development run's
+    config changes are handed to them. ``only``: these of the plan's systems (the rest are left for a later call)."""
+    import multiprocessing
+
+    from earsense_m2t.model.gtp import SYSTEMS
+    from earsense_m2t.model.run import prepare, pretrained_for
+
+    prep = prepare(Path(release_dir), None, plan, Path(out))
+    for fold in prep.folds:
+        pretrained_for(prep, fold, "cpu", log)
+    groups = share_systems([s for s in plan.systems if s in SYSTEMS and (only is None or s in only)], jobs)
+    ctx = multiprocessing.get_context("spawn")
+    workers = [ctx.Process(target=_train_share, args=(str(release_dir), plan, str(out), group, dict(config_changes), i),
+                           name=f"learnability-job-{i}") for i, group in enumerate(groups)]
+    for i, (worker, group) in enumerate(zip(workers, groups, strict=True)):
+        log(f"learnability: job {i} trains {', '.join(group)}")
+        worker.start()
+    for worker in workers:
+        worker.join()
+    failed = [w.name for w in workers if w.exitcode != 0]
+    if failed:
+        raise RuntimeError(f"training processes failed: {', '.join(failed)}")
+
+
 def run_experiment(release_dir: Path, experiment: Experiment, out: Path, words: Mapping[str, Sequence[str]], *,
-                   settings_sha256: str | None = None, log: Callable[[str], None] = print) -> Report:
-    """Train (through the train stage), decode REAL and CONTROL, score; the report is also ``learnability.json``."""
+                   settings_sha256: str | None = None, jobs: int = 1, config_changes: Mapping[str, Any] | None = None,
+                   log: Callable[[str], None] = print) -> Report:
+    """Train (through the train stage), decode REAL and CONTROL, score; the report is also ``learnability.json``.
+
+    ``jobs`` > 1: the neural systems train in that many processes (:func:`train_in_parallel`); the train stage then
+    finds every unit done and writes the table. ``config_changes``: a development run's model-config changes (the
+    caller has applied them in this process; worker processes need them handed over)."""
     from earsense_m2t.model.batch import MovementDataset
     from earsense_m2t.model.gtp import SYSTEMS
     from earsense_m2t.model.run import prepare, read_json, standardizer_for, train_release, unit_path
@@ -401,6 +469,8 @@ def run_experiment(release_dir: Path, experiment: Experiment, out: Path, words: 
     seconds: dict[str, float] = {}
     plan = experiment.plan()
     start = time.perf_counter()
+    if jobs > 1:
+        train_in_parallel(Path(release_dir), plan, Path(out), jobs, config_changes or {}, log)
     result = train_release(Path(release_dir), None, plan, Path(out), log=log)
     seconds["train_and_stage_evaluation"] = time.perf_counter() - start
     if result.failures:
@@ -497,6 +567,6 @@ def markdown(report: Report) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["Experiment", "compare", "FoldOutcome", "Report", "Settings", "SystemScore", "cosine_spread", "decode_fold",
-           "derangement", "load_settings", "load_trained", "markdown", "run_experiment", "score", "spectrogram",
-           "tempo_of", "verdict", "write_release"]
+__all__ = ["SYSTEM_COST", "Experiment", "FoldOutcome", "Report", "Settings", "SystemScore", "compare", "cosine_spread",
+           "decode_fold", "derangement", "load_settings", "load_trained", "markdown", "run_experiment", "score",
+           "share_systems", "spectrogram", "tempo_of", "train_in_parallel", "verdict", "write_release"]

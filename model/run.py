@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import platform
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import MISSING, asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -83,6 +83,7 @@ class Plan:
     settings: str = DEFAULT_SETTINGS
     weight_decay: float = 0.01
     momentum_per_sample: bool | None = None  # None: the model config's
+    gtp_similarity: str | None = None  # None: the model config's
     decoding: str = "beam"
     top_k: int | None = None
     outputs: int = 1
@@ -102,7 +103,8 @@ class Plan:
         else:
             raise ValueError(f"unknown training profile {name!r}; known: full, smoke")
         plan = replace(plan, settings=chosen.name, weight_decay=chosen.weight_decay,
-                       momentum_per_sample=chosen.momentum_per_sample, decoding=chosen.decoding, beam=chosen.beam,
+                       momentum_per_sample=chosen.momentum_per_sample, gtp_similarity=chosen.gtp_similarity,
+                       decoding=chosen.decoding, beam=chosen.beam,
                        top_k=chosen.top_k, outputs=chosen.outputs, max_tokens=chosen.max_tokens)
         return replace(plan, **{k: v for k, v in overrides.items() if v is not None})
 
@@ -114,7 +116,8 @@ class Plan:
             momentum = get_config(self.config).momentum_per_sample
         return Settings(self.settings, weight_decay=self.weight_decay, epochs=self.epochs,
                         momentum_per_sample=momentum, decoding=self.decoding, beam=self.beam, top_k=self.top_k,
-                        outputs=self.outputs, max_tokens=self.max_tokens)
+                        outputs=self.outputs, max_tokens=self.max_tokens,
+                        gtp_similarity=self.gtp_similarity or get_config(self.config).gtp_similarity)
 
     def check(self) -> None:
         known = (*TABLE1_SYSTEMS, *(s for s in (*SYSTEM_ORDER, *EXTRA_SYSTEMS) if s not in TABLE1_SYSTEMS))
@@ -169,6 +172,8 @@ def prepare(dataset: Path, version: str | None, plan: Plan, out: Path, *, cache_
         cfg = cfg.with_(pretrain_music_epochs=plan.pretrain_epochs[0], pretrain_text_epochs=plan.pretrain_epochs[1])
     if plan.momentum_per_sample is not None:
         cfg = cfg.with_(momentum_per_sample=plan.momentum_per_sample)
+    if plan.gtp_similarity is not None:
+        cfg = cfg.with_(gtp_similarity=plan.gtp_similarity)
     micro = plan.micro_batch or cfg.micro_batch
     if cfg.batch_size % micro:
         raise ValueError(f"micro_batch {micro}: the {plan.config} config's batch of {cfg.batch_size} is not a multiple "
@@ -328,8 +333,13 @@ def decode_test_fold(prep: Prepared, model: Any, fold: int, seed: int = 0) -> di
 
 
 def train_release(dataset: Path, version: str | None, plan: Plan, out: Path, *, emotion_model_dir: Path | None = None,
-                  cache_dir: Path | None = None, log: Callable[[str], None] = print) -> StageResult:
+                  cache_dir: Path | None = None, only_systems: Collection[str] | None = None,
+                  log: Callable[[str], None] = print) -> StageResult:
     """Train and evaluate ``plan`` on ``version`` of ``dataset``; write the run folder's table.
+
+    ``only_systems``: train only the units of these systems of the plan (the others are left for another process
+    on the same run folder: units are separate files, so processes that share a folder split the plan's systems
+    between them; the table is written from the units found, and a last call without it completes it).
 
     Each fold's autoencoders are pretrained (or found pretrained) before its first neural unit, once for all
     its systems and seeds. Returns the stage's result: one :class:`TrainingRun` record, a failure per unit
@@ -365,6 +375,8 @@ def train_release(dataset: Path, version: str | None, plan: Plan, out: Path, *, 
             pretrain_failure: str | None = None  # a fold whose pretraining failed fails its neural units at once
             for seed in plan.seeds:
                 for system in plan.systems:
+                    if only_systems is not None and system not in only_systems:
+                        continue
                     path = unit_path(run_dir, system, seed, fold)
                     if read_json(path) is not None:
                         result.counts["reused"] += 1

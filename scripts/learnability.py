@@ -78,6 +78,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--epochs", type=int, help="development: this many epochs")
     ap.add_argument("--folds", help="development: comma-separated test folds")
     ap.add_argument("--systems", help="development: comma-separated systems")
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="train the neural systems in this many processes of one thread (one per core); "
+                         "the results do not depend on it")
+    ap.add_argument("--only", help="train only these comma-separated systems of the plan and stop (no report); the "
+                                   "same command without it later trains the rest and reports every row")
     ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                     help="development: change one field of the model config (repeatable), e.g. --set group_k=32")
     args = ap.parse_args(argv)
@@ -89,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"--experiment {args.experiment!r}: the settings file has {', '.join(settings.experiments)}")
     experiment = settings.experiments[args.experiment]
     corpus_args = dict(settings.corpus)
+    if experiment.corpus_seed is not None:
+        corpus_args["seed"] = experiment.corpus_seed
+    if args.jobs < 1:
+        ap.error(f"--jobs {args.jobs}: at least 1")
     overrides = {}
     if args.corpus_seed is not None:
         corpus_args["seed"] = overrides["corpus seed"] = args.corpus_seed
@@ -103,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.systems:
         experiment = replace(experiment, systems=tuple(s.strip() for s in args.systems.split(",")))
         overrides["systems"] = experiment.systems
+    changes: dict[str, object] = {}
     if args.set:
         try:
             changes = config_changes(args.set)
@@ -139,10 +149,23 @@ def main(argv: list[str] | None = None) -> int:
                             description=f"Made by scripts/learnability.py from offline/learnable.py with {corpus_args}.",
                             log=lambda s: print(s, flush=True))
     corpus_seconds = time.perf_counter() - started
+    if args.only:
+        only = [s.strip() for s in args.only.split(",")]
+        unknown = [s for s in only if s not in experiment.systems]
+        if unknown:
+            ap.error(f"--only {', '.join(unknown)}: not systems of experiment {experiment.name}")
     name = experiment.name if not overrides else (
         f"{experiment.name}-dev-{hashlib.sha256(json.dumps(overrides, sort_keys=True).encode()).hexdigest()[:8]}")
+    if args.only:
+        from earsense_m2t.model.learnability import train_in_parallel
+
+        train_in_parallel(release, experiment.plan(), args.out / "runs" / name, args.jobs, changes,
+                          lambda s: print(s, flush=True), only=only)
+        print(f"trained {', '.join(only)}; run the same command without --only for the rest and the report")
+        return 0
     report = run_experiment(release, experiment, args.out / "runs" / name, TEMPO_WORDS,
-                            settings_sha256=settings.sha256, log=lambda s: print(s, flush=True))
+                            settings_sha256=settings.sha256, jobs=args.jobs, config_changes=changes,
+                            log=lambda s: print(s, flush=True))
     report.seconds = {"corpus_and_release": corpus_seconds, **report.seconds}
     report.notes.append(f"settings file {args.settings.name}: {settings_state(args.settings)}")
     if overrides:

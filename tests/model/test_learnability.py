@@ -157,7 +157,8 @@ def small_run(tmp_path_factory):
                                 version="learnable-test", log=lambda _: None)
         experiment = Experiment("test", epochs=SMALL_EPOCHS, folds=(0,), systems=("tags_knn", "encoder_decoder"),
                                 beam=1, max_tokens=24)
-        return run_experiment(release, experiment, root / "runs", TEMPO_WORDS, log=lambda _: None)
+        # jobs=2: the parallel path (pretraining here, training in a spawned process) with one neural system
+        return run_experiment(release, experiment, root / "runs", TEMPO_WORDS, jobs=2, log=lambda _: None)
     finally:
         torch.set_num_threads(threads)
 
@@ -174,6 +175,19 @@ def test_a_small_run_gives_texts_that_depend_on_the_spectrogram(small_run):
     assert tags.agree_control is None and tags.changed_by_control is None
     table = markdown(small_run)
     assert "| Encoder-Decoder |" in table and "control" in table and "Wall time" in table
+
+
+@pytest.mark.parametrize("systems, jobs, groups", [
+    (["encoder_decoder", "coordinate", "gtp"], 1, [["encoder_decoder", "coordinate", "gtp"]]),
+    (["encoder_decoder", "coordinate", "gtp"], 2, [["encoder_decoder", "coordinate"], ["gtp"]]),
+    (["coordinate_contrastive", "coordinate", "gtp", "joint"], 2, [["coordinate_contrastive"], ["coordinate", "gtp",
+                                                                                                  "joint"]]),
+    (["gtp"], 4, [["gtp"]]),
+])
+def test_systems_are_shared_between_processes_by_their_cost(systems, jobs, groups):
+    from earsense_m2t.model.learnability import share_systems
+
+    assert share_systems(systems, jobs) == groups
 
 
 def test_the_table_compares_gtp_with_coordinate_and_the_encoder_decoder():

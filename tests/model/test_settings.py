@@ -10,6 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="torch is not installed: install the model extra (bash scripts/setup.sh --model)")
 
+from earsense_m2t.model.config import GTPConfig  # noqa: E402
 from earsense_m2t.model.results import DIFFERENCES, markdown  # noqa: E402
 from earsense_m2t.model.run import Plan, check_same_plan, run_dir_for  # noqa: E402
 from earsense_m2t.model.settings import PROFILES, SETTING_ROWS, Settings, differences, get_settings  # noqa: E402
@@ -18,7 +19,8 @@ AUTHORS, CORRECTED = PROFILES["authors"], PROFILES["corrected"]
 
 
 def resolved(settings: Settings, epochs: int = 40) -> Settings:
-    return replace(settings, epochs=settings.epochs or epochs, momentum_per_sample=True)
+    return replace(settings, epochs=settings.epochs or epochs, momentum_per_sample=True,
+                   gtp_similarity=settings.gtp_similarity or GTPConfig.tiny().gtp_similarity)
 
 
 @pytest.mark.parametrize("settings, listed, differs", [
@@ -39,6 +41,9 @@ def resolved(settings: Settings, epochs: int = 40) -> Settings:
                                          "outputs"], {"beam": "paper, authors' code"}),
     (resolved(AUTHORS).with_(weight_decay=0.01), ["weight_decay", "epochs", "momentum_per_sample", "decoding", "top_k",
                                                   "outputs"], {"weight_decay": "not in the paper, authors' code"}),
+    (resolved(AUTHORS).with_(gtp_similarity="centred"), ["weight_decay", "epochs", "momentum_per_sample",
+                                                         "gtp_similarity", "decoding", "top_k", "outputs"],
+     {"gtp_similarity": "paper, authors' code"}),
     (resolved(AUTHORS).with_(momentum_per_sample=False), ["weight_decay", "epochs", "momentum_per_sample", "decoding",
                                                           "top_k", "outputs"],
      {"momentum_per_sample": "not in the paper, authors' code"}),
@@ -53,7 +58,7 @@ def test_the_differences_are_computed_from_the_settings(settings, listed, differ
 def test_every_row_names_a_settings_field_and_unresolved_settings_are_refused():
     names = {f for f in Settings.__dataclass_fields__ if f != "name"}
     assert {r.field for r in SETTING_ROWS} == names
-    with pytest.raises(ValueError, match="epochs, momentum_per_sample unresolved"):
+    with pytest.raises(ValueError, match="epochs, momentum_per_sample, gtp_similarity unresolved"):
         differences(CORRECTED)
 
 
