@@ -138,7 +138,7 @@ def summarize(units: Sequence[Unit], metrics: Sequence[str], folds: Sequence[int
             by_fold = [values(lambda u, f=f: u.fold == f) for f in folds]
             per_fold = [_mean(v) if v else None for v in by_fold]
             per_fold_seed_std = [_std(v) if v else None for v in by_fold]
-            per_seed = [_mean(v) if (v := values(lambda u, s=s: u.seed == s)) else None for s in seeds]
+            per_seed = [_mean(got) if (got := values(lambda u, s=s: u.seed == s)) else None for s in seeds]
             present = [v for v in per_fold if v is not None]
             seeded = [v for v in per_seed if v is not None]
             out[system][metric] = {

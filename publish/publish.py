@@ -524,7 +524,7 @@ def plots_key(default: pl.DataFrame, stats: Mapping[str, Any], ctx: Mapping[str,
     examples = {tag: contents.get(row["id"]) for tag, row in example_rows(default).items()}
     code = hashlib.sha256()
     for module in (card_module, annotations_module):  # both draw plots
-        code.update(Path(module.__file__).read_bytes())
+        code.update(Path(str(module.__file__)).read_bytes())
     payload = {"code": code.hexdigest(),
                "matplotlib": matplotlib.__version__, "rows": rows, "tempo_tags": stats.get("tempo_tags"),
                "audio": ctx.get("audio"), "spectrogram": ctx.get("spectrogram"), "examples": examples,

@@ -21,9 +21,10 @@ def tempo_rules_markdown() -> str:
     character: dict[str, list[str]] = {cls: [] for cls in d["classes"]}
     for entry in d["table"]:
         words = tempo_words if entry["kind"] == "tempo" else character
-        shown = f"“{entry['term']}”" if " " in entry["term"] else entry["term"]
-        if shown not in words[entry["class"]]:
-            words[entry["class"]].append(shown)
+        term, cls = str(entry["term"]), str(entry["class"])
+        shown = f"“{term}”" if " " in term else term
+        if shown not in words[cls]:
+            words[cls].append(shown)
     for cls in d["classes"]:
         lines.append(f"| `{cls}` | {', '.join(tempo_words[cls])} | {', '.join(forms_by_class.get(cls, [])[:12])} |")
     lines += ["", "Character words (they decide only when their section has no tempo word): "
