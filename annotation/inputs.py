@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from earsense_m2t.schemas import Clip, Media, Movement, Segment, StageResult, Work
+from earsense_m2t.schemas import Clip, Excerpt, Media, Movement, Segment, StageResult, Work
 
 
 @dataclass(frozen=True)
@@ -21,16 +21,18 @@ class AnnotateInputs:
     media: list[Media]
     segments: list[Segment]
     works: list[Work]
+    excerpts: list[Excerpt]  # the features stage's, cut from its decode of each movement
 
     def memo_inputs(self) -> dict[str, Any]:
         return {"movements": self.movements, "clips": self.clips, "media": self.media, "segments": self.segments,
-                "works": self.works}
+                "works": self.works, "excerpts": self.excerpts}
 
 
 def annotate_inputs(crawl: StageResult, acquired: StageResult, movements: StageResult, segmented: StageResult,
                     clips: StageResult) -> AnnotateInputs:
     return AnnotateInputs(movements=movements.of(Movement), clips=clips.of(Clip), media=acquired.of(Media),
-                          segments=segmented.of(Segment), works=crawl.of(Work))
+                          segments=segmented.of(Segment), works=crawl.of(Work),
+                          excerpts=clips.of(Excerpt))
 
 
 __all__ = ["AnnotateInputs", "annotate_inputs"]

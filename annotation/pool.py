@@ -11,10 +11,11 @@ keeps every ordinary chamber recording, quiet movements included, and drops only
 broken audio at the bottom and over-compressed or clipped transfers at the top. It is a parameter
 (:class:`PoolParams`), and the card states the range used.
 
-One excerpt per movement: ``excerpt_s`` (30 s, as MusAV) centred in the movement; a movement not
-longer than that is taken whole. A movement shorter than ``min_duration_s`` is left out (there is
-too little to judge). Everything left out is counted by reason (``PoolChoice.excluded``), never
-silently dropped.
+One excerpt per movement, cut and rendered by the features stage from its one decode of the movement
+(:mod:`earsense_m2t.features.excerpt`: 30 s from the middle, as MusAV; a movement not longer than that
+whole); the pool takes the ``Excerpt`` records and renders nothing. A movement shorter than
+``min_duration_s`` is left out (there is too little to judge), as is one without an excerpt. Everything
+left out is counted by reason (``PoolChoice.excluded``), never silently dropped.
 """
 
 from __future__ import annotations
@@ -23,22 +24,20 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from earsense_m2t.schemas import Clip, Media, Movement, Segment, Work
+from earsense_m2t.features.excerpt import DEFAULT_EXCERPT_S, DEFAULT_MIN_DURATION_S, excerpt_window
+from earsense_m2t.schemas import Clip, Excerpt, Media, Movement, Segment, Work
 
 DEFAULT_LOUDNESS_RANGE_LUFS = (-35.0, -10.0)
-DEFAULT_EXCERPT_S = 30.0
-DEFAULT_MIN_DURATION_S = 10.0
 #: quality flags (features stage) that keep a movement out of the pool
 DEFAULT_EXCLUDED_FLAGS = ("silent",)
 
 
 @dataclass(frozen=True, kw_only=True)
 class PoolParams:
-    """Who gets into the pool, and how long an excerpt is."""
+    """Who gets into the pool (the excerpts' span is the features stage's ``RenderParams``)."""
 
     loudness_min_lufs: float = DEFAULT_LOUDNESS_RANGE_LUFS[0]
     loudness_max_lufs: float = DEFAULT_LOUDNESS_RANGE_LUFS[1]
-    excerpt_s: float = DEFAULT_EXCERPT_S
     min_duration_s: float = DEFAULT_MIN_DURATION_S
     excluded_flags: tuple[str, ...] = DEFAULT_EXCLUDED_FLAGS
 
@@ -46,9 +45,8 @@ class PoolParams:
         if not self.loudness_min_lufs < self.loudness_max_lufs:
             raise ValueError(f"PoolParams: loudness_min_lufs {self.loudness_min_lufs} is not below "
                              f"loudness_max_lufs {self.loudness_max_lufs}")
-        if not self.excerpt_s > 0 or self.min_duration_s < 0:
-            raise ValueError(f"PoolParams: excerpt_s must be > 0 and min_duration_s >= 0, got {self.excerpt_s}, "
-                             f"{self.min_duration_s}")
+        if self.min_duration_s < 0:
+            raise ValueError(f"PoolParams: min_duration_s must be >= 0, got {self.min_duration_s}")
 
 
 @dataclass(frozen=True)
@@ -60,8 +58,16 @@ class Candidate:
     segment: Segment
     media: Media
     clip: Clip
-    start_s: float  # excerpt start, from the movement's start
-    duration_s: float
+    excerpt: Excerpt
+
+    @property
+    def start_s(self) -> float:
+        """Excerpt start, from the movement's start."""
+        return self.excerpt.start_s
+
+    @property
+    def duration_s(self) -> float:
+        return self.excerpt.duration_s
 
     @property
     def media_start_s(self) -> float:
@@ -79,21 +85,17 @@ class PoolChoice:
         return Counter(code for code, _ in self.excluded.values())
 
 
-def excerpt_window(duration_s: float, excerpt_s: float = DEFAULT_EXCERPT_S) -> tuple[float, float]:
-    """(start, length) of the excerpt: ``excerpt_s`` from the middle, or the whole movement when it is not longer."""
-    if duration_s <= excerpt_s:
-        return 0.0, round(duration_s, 3)
-    return round((duration_s - excerpt_s) / 2.0, 3), float(excerpt_s)
-
-
 def choose_pool(movements: Iterable[Movement], clips: Iterable[Clip], segments: Iterable[Segment],
-                media: Iterable[Media], works: Iterable[Work] = (), params: PoolParams = PoolParams()) -> PoolChoice:
+                media: Iterable[Media], works: Iterable[Work] = (), params: PoolParams = PoolParams(),
+                excerpts: Iterable[Excerpt] = ()) -> PoolChoice:
     """The movements with audio whose loudness before normalization lies in the range, in movement order.
 
     A movement without a clip has no audio and is not a candidate at all (not counted); one with a clip
     but no segment or media, a quality flag in ``excluded_flags``, no loudness, a loudness outside the
-    range or too short a duration is listed in ``excluded`` with its reason.
+    range, too short a duration or no excerpt (``excerpts``: the features stage's) is listed in ``excluded``
+    with its reason.
     """
+    excerpt_of = {e.movement_id: e for e in excerpts}
     clip_of = {c.movement_id: c for c in clips}
     segment_of = {s.movement_id: s for s in segments}
     media_of = {m.source_id: m for m in media}
@@ -110,9 +112,13 @@ def choose_pool(movements: Iterable[Movement], clips: Iterable[Clip], segments: 
         if reason is not None or segment is None or medium is None:  # (_exclusion names a missing one)
             choice.excluded[movement.id] = reason or ("no_media", "no segment or media")
             continue
-        start, length = excerpt_window(clip.duration_s, params.excerpt_s)
+        excerpt = excerpt_of.get(movement.id)
+        if excerpt is None or excerpt.media_sha256 != segment.media_sha256:
+            choice.excluded[movement.id] = ("no_excerpt", "the features stage cut no excerpt of it (too short or "
+                                                          "its excerpt failed)")
+            continue
         choice.admitted.append(Candidate(movement=movement, work=work_of.get(movement.work_id), segment=segment,
-                                         media=medium, clip=clip, start_s=start, duration_s=length))
+                                         media=medium, clip=clip, excerpt=excerpt))
     return choice
 
 
@@ -137,5 +143,5 @@ def _exclusion(clip: Clip, segment: Segment | None, medium: Media | None,
     return None
 
 
-__all__ = ["DEFAULT_EXCERPT_S", "DEFAULT_LOUDNESS_RANGE_LUFS", "Candidate", "PoolChoice", "PoolParams", "choose_pool",
-           "excerpt_window"]
+__all__ = ["DEFAULT_EXCERPT_S", "DEFAULT_LOUDNESS_RANGE_LUFS", "DEFAULT_MIN_DURATION_S", "Candidate", "PoolChoice",
+           "PoolParams", "choose_pool", "excerpt_window"]

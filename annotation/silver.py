@@ -8,7 +8,8 @@ higher by more than the tolerance, ``b`` when lower, ``ab`` when within it):
   reshuffle old labels):
   - the excerpt's RMS level before the playback gain, ``(rms_dbfs + 30) / 10`` (a recording's level
     carries its dynamics, but also its engineer's choices: it is one term of three);
-  - its onset rate (note attacks per second, from spectral flux), ``(rate - 2) / 2``;
+  - its onset rate (note attacks per second, from spectral flux), ``(rate - 2) / 2``; both measured when
+    the features stage renders the excerpt (:mod:`earsense_m2t.features.excerpt`);
   - the movement's tempo tag, slow 0 .. super_fast 3, ``tag - 1.5``.
 * **valence** (how positive): the emotion of the movement's published expert text
   (:mod:`earsense_m2t.annotation.metrics.emotion`, the NRC lexicon by default), ``(positive - negative) /
@@ -21,68 +22,22 @@ and have no triplet consistency; a pair with a complete human aggregation replac
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
+from earsense_m2t.features.excerpt import onset_rate_hz, rms_dbfs
 from earsense_m2t.schemas import TEMPO_CLASSES, RelativeAnnotation, Triplet, pair_id
 
 #: scores closer than this give "ab" (no difference); on the scales above one unit is e.g. 10 dB or one tempo class
 DEFAULT_AROUSAL_TOLERANCE = 0.25
 DEFAULT_VALENCE_TOLERANCE = 0.2
 TEMPO_RANK = {tag: i for i, tag in enumerate(TEMPO_CLASSES)}
-# onset detection (spectral flux), on the mono signal at the measurement rate
-ONSET_N_FFT = 1024
-ONSET_HOP = 512
-ONSET_MIN_GAP_S = 0.05
-#: an onset's flux must reach this share of the average spectral mass of a frame
-ONSET_MIN_FLUX = 0.1
 
 
 @dataclass(frozen=True, kw_only=True)
 class SilverParams:
     arousal_tolerance: float = DEFAULT_AROUSAL_TOLERANCE
     valence_tolerance: float = DEFAULT_VALENCE_TOLERANCE
-
-
-def rms_dbfs(samples: np.ndarray) -> float | None:
-    """RMS level in dB re full scale; None for digital silence."""
-    if samples.size == 0:
-        return None
-    rms = float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
-    return round(20.0 * math.log10(rms), 3) if rms > 0 else None
-
-
-def onset_rate_hz(samples: np.ndarray, rate: int) -> float | None:
-    """Onsets per second: peaks of the half-wave-rectified spectral flux of the log magnitude spectrogram
-    that stand out from their neighbourhood (local maximum over ±3 frames, above the local mean by half a
-    standard deviation of the whole curve, and above an absolute floor), at least 50 ms apart. None for a
-    signal shorter than a second."""
-    if samples.size < rate:
-        return None
-    n_frames = 1 + (samples.size - ONSET_N_FFT) // ONSET_HOP
-    index = np.arange(ONSET_N_FFT)[None, :] + ONSET_HOP * np.arange(n_frames)[:, None]
-    frames = samples[index] * np.hanning(ONSET_N_FFT)[None, :].astype(np.float32)
-    magnitude = np.log1p(100.0 * np.abs(np.fft.rfft(frames, axis=1)))
-    flux = np.maximum(np.diff(magnitude, axis=0), 0.0).sum(axis=1)
-    # relative to the spectrum's own mass (a steady sound's flux is then rounding noise, ~0.02, however loud)
-    flux = flux / (float(magnitude.sum(axis=1).mean()) + 1e-9)
-    if flux.size < 8 or flux.max() < ONSET_MIN_FLUX:
-        return 0.0
-    local_mean = np.convolve(flux, np.ones(21) / 21, mode="same")
-    threshold = local_mean + 0.5 * flux.std()
-    window = 3
-    padded = np.pad(flux, window, mode="constant", constant_values=-np.inf)
-    local_max = np.max(np.lib.stride_tricks.sliding_window_view(padded, 2 * window + 1), axis=1)
-    peaks = np.flatnonzero((flux >= local_max) & (flux > threshold) & (flux > ONSET_MIN_FLUX))
-    min_gap = max(1, int(round(ONSET_MIN_GAP_S * rate / ONSET_HOP)))
-    kept: list[int] = []
-    for p in peaks:
-        if not kept or p - kept[-1] >= min_gap:
-            kept.append(int(p))
-    return round(len(kept) / (samples.size / rate), 3)
 
 
 def arousal_score(rms: float | None, onset_rate: float | None, tempo_tag: str | None) -> float | None:

@@ -6,9 +6,9 @@ builds: the triplets file is append-only, the judgments are people's work, the e
 
 1. **Pool** (:mod:`.pool`): movements with a clip whose loudness before normalization is in range; one
    excerpt each (30 s from the middle).
-2. **Excerpts** (:mod:`.excerpts`): rendered once, verified by sha256 before reuse. A movement whose
-   excerpt cannot be rendered is a ``Failure`` (code ``excerpt_failed``) and stays out of the pool; the
-   others go on.
+2. **Excerpts**: cut and rendered by the features stage from its one decode of each movement
+   (:mod:`earsense_m2t.features.excerpt`, ``Excerpt`` records); a movement without one (too short, or its
+   clip failed) is counted ``excluded:no_excerpt``. Nothing is decoded or rendered here.
 3. **Triplets** (:mod:`.triplets`): the triplets file is read; pooled movements in no triplet are drawn
    into new rounds and appended. A triplets file that cannot be read is a ``Failure`` (the file is left
    as it is, no triplet is drawn and no pair is published this time).
@@ -17,13 +17,13 @@ builds: the triplets file is append-only, the judgments are people's work, the e
 5. **Silver labels** (:mod:`.silver`) for every pair of every triplet; a complete human aggregation
    replaces the silver row of its pair and question.
 
-``on_progress(done, total)``, when given, is called as each excerpt is rendered or taken from the cache
-(``total``: the excerpts to render; from the rendering threads, one call at a time): the build's bar.
+``on_progress(done, total)``, when given, is called as each pooled excerpt's record is made (``total``: the
+pool's candidates): the build's bar.
 
 Records handed on: ``PoolExcerpt`` (the pool), ``Triplet`` (all of them), ``RelativeAnnotation`` (every
 pair and question: human where complete, else silver) and the human ``Judgment`` records (pseudonymized;
-publish computes Krippendorff's alpha from them, they are not published). ``counts``: ``computed`` /
-``reused`` are excerpts rendered / taken from the cache, ``dropped`` the failures; ``pool``,
+publish computes Krippendorff's alpha from them, they are not published). ``counts``: ``computed`` is
+the pool's records made, ``dropped`` the failures; ``pool``,
 ``excluded:<reason>``, ``triplets``, ``triplets_new``, ``rounds``, ``pairs``, ``rows_human``,
 ``rows_silver``, ``judgments``, ``judgments_ignored``, ``not_in_dataset``.
 """
@@ -32,15 +32,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from earsense_m2t.annotation.aggregate import aggregate
-from earsense_m2t.annotation.excerpts import Rendered, RenderError, RenderParams, render_excerpt
 from earsense_m2t.annotation.metrics.emotion import EmotionModel, emotion_model, text_emotion
 from earsense_m2t.annotation.paths import AnnotationPaths
 from earsense_m2t.annotation.pool import Candidate, PoolParams, choose_pool
@@ -50,6 +46,7 @@ from earsense_m2t.annotation.triplets import TripletParams, append_triplets, dra
 from earsense_m2t.schemas import (
     Clip,
     Deadline,
+    Excerpt,
     Failure,
     Judgment,
     Media,
@@ -78,17 +75,16 @@ class AnnotationConfig:
     """Every choice of the stage, with its default; the card states the ones a reader asks about."""
 
     pool: PoolParams = PoolParams()
-    render: RenderParams = RenderParams()
     triplets: TripletParams = TripletParams()
     silver: SilverParams = SilverParams()
     annotators: int = DEFAULT_ANNOTATORS  # answers a pair needs before its aggregation is complete
-    render_workers: int = min(4, os.cpu_count() or 1)  # excerpts rendered at once
     #: a local transformers emotion classifier (used only when its weights are in this folder); None: the NRC lexicon
     emotion_model_dir: Path | None = None
 
 
 def prepare_annotations(movements: Iterable[Movement], clips: Iterable[Clip], media: Iterable[Media],
-                        annotation_dir: Path, *, segments: Iterable[Segment], works: Iterable[Work] = (),
+                        annotation_dir: Path, *, segments: Iterable[Segment], excerpts: Iterable[Excerpt] = (),
+                        works: Iterable[Work] = (),
                         seed: int = 0, version: str | None = None, config: AnnotationConfig = AnnotationConfig(),
                         deadline: Deadline = Deadline(),
                         on_progress: Callable[[int, int], None] | None = None) -> StageResult:
@@ -102,10 +98,10 @@ def prepare_annotations(movements: Iterable[Movement], clips: Iterable[Clip], me
     result = StageResult(stage=STAGE)
     model = emotion_model(config.emotion_model_dir)
 
-    choice = choose_pool(movements, clips, segments, media, works, config.pool)
+    choice = choose_pool(movements, clips, segments, media, works, config.pool, excerpts)
     for code, n in sorted(choice.excluded_counts().items()):
         result.counts[f"excluded:{code}"] += n
-    pool = _render_pool(choice.admitted, paths, config, model, deadline, result, on_progress)
+    pool = _pool_records(choice.admitted, model, deadline, result, on_progress)
     write_records(paths.pool, pool)
     result.counts["pool"] = len(pool)
 
@@ -136,54 +132,30 @@ def prepare_annotations(movements: Iterable[Movement], clips: Iterable[Clip], me
     return result
 
 
-def _render_pool(candidates: Sequence[Candidate], paths: AnnotationPaths, config: AnnotationConfig,
-                 model: EmotionModel, deadline: Deadline, result: StageResult,
-                 on_progress: Callable[[int, int], None] | None = None) -> list[PoolExcerpt]:
+def _pool_records(candidates: Sequence[Candidate], model: EmotionModel, deadline: Deadline, result: StageResult,
+                  on_progress: Callable[[int, int], None] | None = None) -> list[PoolExcerpt]:
+    """The pool's records, from the excerpts the features stage cut (nothing is decoded or rendered here)."""
     pool: list[PoolExcerpt] = []
-    done, reporting = 0, threading.Lock()
-
-    def render(candidate: Candidate) -> Rendered | RenderError | None:
-        nonlocal done
-        try:
-            if deadline.passed():
-                return None
-            return render_excerpt(candidate, paths.excerpts, config.render)
-        except RenderError as exc:
-            return exc
-        finally:
-            if on_progress is not None:
-                with reporting:
-                    done += 1
-                    on_progress(done, len(candidates))
-
-    # ffmpeg does the work (decode, encode) in a process of its own: threads keep every core busy, and the
-    # results come back in the candidates' order
-    with ThreadPoolExecutor(max_workers=max(1, config.render_workers)) as pool_threads:
-        outcomes = list(pool_threads.map(render, candidates))
-    for candidate, rendered in zip(candidates, outcomes, strict=True):
-        movement = candidate.movement
-        if rendered is None:
+    for done, candidate in enumerate(candidates, 1):
+        movement, excerpt = candidate.movement, candidate.excerpt
+        if deadline.passed():
             result.drop(deadline.failure(STAGE, movement.id))
-            continue
-        if isinstance(rendered, RenderError):
-            exc = rendered
-            log.warning("annotate: %s", exc)
-            result.drop(Failure(stage=STAGE, item_id=movement.id, reason=str(exc), url=candidate.media.source_url,
-                                code="excerpt_failed"))
             continue
         work = candidate.work
         loudness = candidate.clip.loudness_before_lufs
-        excerpt = PoolExcerpt(
+        record = PoolExcerpt(
             id=movement.id, movement_id=movement.id, work_id=movement.work_id, source_id=candidate.segment.source_id,
-            start_s=candidate.start_s, duration_s=candidate.duration_s,
+            start_s=excerpt.start_s, duration_s=excerpt.duration_s,
             loudness_before_lufs=float(loudness) if loudness is not None else float("nan"),
-            playback_gain_db=rendered.playback_gain_db, excerpt_sha256=rendered.sha256, excerpt_file=rendered.file,
+            playback_gain_db=excerpt.playback_gain_db, excerpt_sha256=excerpt.sha256, excerpt_file=excerpt.file,
             ensemble=work.ensemble if work else None, tempo_tag=movement.tempo_tag,
-            composer=work.composer if work else None, rms_dbfs=rendered.rms_dbfs, onset_rate_hz=rendered.onset_rate_hz,
-            silver_arousal=arousal_score(rendered.rms_dbfs, rendered.onset_rate_hz, movement.tempo_tag),
+            composer=work.composer if work else None, rms_dbfs=excerpt.rms_dbfs, onset_rate_hz=excerpt.onset_rate_hz,
+            silver_arousal=arousal_score(excerpt.rms_dbfs, excerpt.onset_rate_hz, movement.tempo_tag),
             silver_valence=text_emotion(movement.text, model).valence)
-        result.add(excerpt, reused=rendered.reused)
-        pool.append(excerpt)
+        result.add(record)
+        pool.append(record)
+        if on_progress is not None:
+            on_progress(done, len(candidates))
     return pool
 
 

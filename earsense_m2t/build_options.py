@@ -46,7 +46,12 @@ OUTPUT_ROOT_VARIABLE = "earsense_m2t_out"
 CLI_OPTIONS: Mapping[str, str] = {"site_url": "--site", "output_root": "--out", "search": "--search",
                                   "deadline_s": "--deadline", "train_deployment": "--train-deployment",
                                   "workers": "--workers", "render_workers": "--render-workers", "dask": "--dask",
-                                  "download_concurrency": "--download-concurrency"}
+                                  "download_concurrency": "--download-concurrency",
+                                  "audio_sample_rate_hz": "--audio-sample-rate", "audio_format": "--audio-format"}
+#: ``build --audio``: the exported audio's defaults (16 kHz mono FLAC) and the formats it can take
+DEFAULT_AUDIO_SAMPLE_RATE_HZ = 16000
+DEFAULT_AUDIO_FORMAT = "flac"
+AUDIO_FORMATS = ("flac", "wav")
 _LOCAL_DASK = re.compile(r"local(?::(\d+))?")
 _DASK_ADDRESS = re.compile(r"(tcp|tls|ws|wss)://[^\s/:]+:\d+/?")
 
@@ -180,6 +185,8 @@ def check_build_options(*, site_url: str, output_root: str | os.PathLike[str], s
                         train_deployment: str = "", workers: int = DEFAULT_WORKERS,
                         render_workers: int | None = None, dask: str | None = None,
                         download_concurrency: int = DEFAULT_DOWNLOAD_CONCURRENCY,
+                        audio_sample_rate_hz: int = DEFAULT_AUDIO_SAMPLE_RATE_HZ,
+                        audio_format: str = DEFAULT_AUDIO_FORMAT,
                         names: Mapping[str, str] = CLI_OPTIONS) -> Path:
     """All the build's options at once, before any work; returns the (created) output root.
 
@@ -195,6 +202,12 @@ def check_build_options(*, site_url: str, output_root: str | os.PathLike[str], s
     if render_workers is not None:
         check_count(render_workers, name("render_workers"))
     check_count(download_concurrency, name("download_concurrency"))
+    if isinstance(audio_sample_rate_hz, bool) or not isinstance(audio_sample_rate_hz, int) \
+            or not 8000 <= audio_sample_rate_hz <= 192000:
+        raise BadOption(name("audio_sample_rate_hz"), f"{audio_sample_rate_hz!r} is not a sample rate in Hz "
+                                                      "(a whole number from 8000 to 192000)")
+    if audio_format not in AUDIO_FORMATS:
+        raise BadOption(name("audio_format"), f"{audio_format!r} is not one of {', '.join(AUDIO_FORMATS)}")
     check_dask(dask, name("dask"))
     check_deadline(deadline_s, name("deadline_s"))
     for parameter, value in (limits or {}).items():

@@ -14,6 +14,8 @@ from typer.core import TyperOption
 
 from earsense_m2t.annotation.tool.cli import app as annotations_app
 from earsense_m2t.build_options import (
+    DEFAULT_AUDIO_FORMAT,
+    DEFAULT_AUDIO_SAMPLE_RATE_HZ,
     DEFAULT_DOWNLOAD_CONCURRENCY,
     DEFAULT_SEARCH,
     DEFAULT_SITE,
@@ -61,8 +63,18 @@ def build(
                                              "'tcp://host:8786' (see the README).")] = None,
     download_concurrency: Annotated[int, typer.Option(help="Works whose recordings are downloaded at once.")]
     = DEFAULT_DOWNLOAD_CONCURRENCY,
-    render_workers: Annotated[int | None, typer.Option(help="Annotation excerpts rendered at once (threads); "
-                                                       "default: the machine's cores, at most 4.")] = None,
+    render_workers: Annotated[int | None, typer.Option(help="No longer used: the annotation excerpts are cut from "
+                                                       "the features stage's decode, --workers at once.")] = None,
+    audio: Annotated[bool, typer.Option(
+        "--audio", help="Also keep each movement's loudness-normalized audio and publish it in the local 'audio' "
+                        "config (an HF Audio feature); never pushed unless --push-audio allows it.")] = False,
+    audio_sample_rate: Annotated[int, typer.Option(help="--audio: the sample rate in Hz (mono, 16-bit).")]
+    = DEFAULT_AUDIO_SAMPLE_RATE_HZ,
+    audio_format: Annotated[str, typer.Option(help="--audio: 'flac' or 'wav'.")] = DEFAULT_AUDIO_FORMAT,
+    push_audio: Annotated[bool, typer.Option(
+        "--push-audio", help="With --push-to-hub and --audio: upload the 'audio' config too, only if every row's "
+                             "media licence is CC0, CC BY, CC BY-SA or public domain (else the push is refused).")]
+    = False,
     train_deployment: Annotated[str | None, typer.Option(
         help="The Prefect deployment (FLOW/DEPLOYMENT) a new version starts, with the version as its "
              f"'dataset_version' parameter, e.g. '{DEFAULT_TRAIN_DEPLOYMENT}' (what a deployment's run starts); "
@@ -80,7 +92,8 @@ def build(
     try:  # before Prefect starts: it stores flow parameters, and a bad option or a busy --out should cost nothing
         root = check_build_options(site_url=site, output_root=out, search=search, deadline_s=deadline,
                                    train_deployment=train_deployment, workers=workers, render_workers=render_workers,
-                                   dask=dask, download_concurrency=download_concurrency)
+                                   dask=dask, download_concurrency=download_concurrency,
+                                   audio_sample_rate_hz=audio_sample_rate, audio_format=audio_format)
         # held from here, before Prefect starts: a busy --out is said in one line, and no second build slips in
         # while this one's Prefect is starting (the flow takes the same lock again)
         held.enter_context(build_lock(root, wait=wait, reentrant=True))
@@ -108,7 +121,8 @@ def build(
         summary = build_dataset(site_url=site, output_root=str(out), publish=publish, push_to_hub=push_to_hub,
                                 search=search, wait=wait, deadline_s=deadline, workers=workers, dask=dask,
                                 download_concurrency=download_concurrency, render_workers=render_workers,
-                                train_deployment=train_deployment)
+                                train_deployment=train_deployment, audio=audio, audio_sample_rate_hz=audio_sample_rate,
+                                audio_format=audio_format, push_audio=push_audio)
     except (BadOption, BuildLocked) as exc:
         fail(str(exc))
     except CrawlError as exc:
@@ -135,6 +149,10 @@ def build(
         raise typer.Exit(1)
     if push_to_hub and summary.failure_counts().get(("publish", "push_failed")):
         typer.echo(f"error: the upload to {push_to_hub} failed (see above); the local version is published", err=True)
+        raise typer.Exit(1)
+    if push_to_hub and summary.failure_counts().get(("publish", "push_refused")):
+        typer.echo(f"error: nothing was uploaded to {push_to_hub}: the version has the local 'audio' config (see "
+                   "above); the local version is published", err=True)
         raise typer.Exit(1)
 
 

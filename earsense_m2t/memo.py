@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from earsense_m2t.code_version import code_version
-from earsense_m2t.schemas import ANNOTATION_RECORD_TYPES, RECORD_TYPES, Clip, Media, Record, Release, StageResult
+from earsense_m2t.schemas import ANNOTATION_RECORD_TYPES, RECORD_TYPES, Clip, Excerpt, Media, Record, Release, StageResult
 from earsense_m2t.schemas.io import atomic_write_text, content_key
 from earsense_m2t.schemas.layout import BuildFolder
 
@@ -42,7 +42,8 @@ MEMO_FORMAT = 1
 ROOT_MARK = "<out>/"
 #: the fields of a record that name a local file or folder
 _PATH_FIELDS: dict[type[Record], tuple[str, ...]] = {Media: ("path", "info_json_path"),
-                                                     Clip: ("spectrogram_path", "audio_path"), Release: ("dataset_dir",)}
+                                                     Clip: ("spectrogram_path", "audio_path"), Excerpt: ("path",),
+                                                     Release: ("dataset_dir",)}
 _BY_KIND: dict[str, type[Record]] = {cls.kind: cls for cls in (*RECORD_TYPES, *ANNOTATION_RECORD_TYPES)}
 
 
@@ -52,6 +53,8 @@ def _record_files(record: Record) -> list[str]:
         return [p for p in (record.path, record.info_json_path) if p]
     if isinstance(record, Clip):
         return [p for p in (record.spectrogram_path, record.audio_path) if p]
+    if isinstance(record, Excerpt):
+        return [record.path]
     if isinstance(record, Release):  # the live version it names is still the one published
         return [os.path.join(record.dataset_dir, "meta", "publish.json")]
     return []

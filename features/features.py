@@ -5,6 +5,13 @@ integrated loudness and true peak, choose the gain to −23 LUFS under a −1 dB
 log spectrogram of the normalized signal to ``<derived_dir>/<key[:2]>/<key>.npy`` (float16,
 ``(frames, bins)``) and the measurements to ``<key>.json`` beside it, then derive the quality flags.
 
+**One decode serves every file of a movement.** The same ffmpeg process that streams the 16 kHz mono
+samples also writes, through taps of its filter graph (:class:`earsense_m2t.media.decode.Tap`), the listening
+excerpt's span at 48 kHz (mono or stereo as the source) for :mod:`.excerpt` to render (an ``Excerpt`` record,
+given ``excerpts_dir``), and, with ``audio`` (``build --audio``) at a rate other than 16 kHz, the movement at
+that rate. The exported audio at 16 kHz is written from the samples already in memory (gain applied in place).
+Peak memory stays one 16 kHz mono copy of the movement plus the excerpt's 30 s.
+
 The key is ``content_key(media sha256, start, end, parameters, PROCESSING_VERSION)``, so the same input
 with the same code and parameters always lands on the same files. The sidecar is written last and is
 the completion marker; it also records each derived file's byte size, shape and sha256
@@ -31,12 +38,21 @@ from typing import Any
 import numpy as np
 import soundfile
 
+from earsense_m2t.features.excerpt import (
+    ExcerptPlan,
+    Rendered,
+    RenderError,
+    RenderParams,
+    cached_excerpt,
+    plan_excerpt,
+    render_from_wav,
+)
 from earsense_m2t.features.loudness import Loudness, NonFiniteAudio, apply_gain, check_finite, measure_loudness
-from earsense_m2t.features.params import PROCESSING_VERSION, AudioParams
+from earsense_m2t.features.params import PROCESSING_VERSION, AudioExport, AudioParams
 from earsense_m2t.features.quality import ClipMeasurements, clipped_fraction, quality_flags
 from earsense_m2t.features.spectrogram import DTYPE, n_frames, output_bins, write_spectrogram
-from earsense_m2t.media.decode import DecodeError, decode_mono
-from earsense_m2t.schemas import Clip, Deadline, Failure, Media, Movement, Segment, StageResult
+from earsense_m2t.media.decode import DecodeError, Tap, decode_mono
+from earsense_m2t.schemas import Clip, Deadline, Excerpt, Failure, Media, Movement, Segment, StageResult
 from earsense_m2t.schemas.io import (
     DiskFull,
     atomic_path,
@@ -53,7 +69,9 @@ log = logging.getLogger(__name__)
 
 STAGE = Stage.FEATURES
 #: problems with one clip's data or files; anything else is a bug and should stop the run
-CLIP_ERRORS: tuple[type[Exception], ...] = (DecodeError, OSError, ValueError, soundfile.LibsndfileError)
+CLIP_ERRORS: tuple[type[Exception], ...] = (DecodeError, RenderError, OSError, ValueError, soundfile.LibsndfileError)
+#: samples per block when the gain is applied to an exported file at another rate (bounded memory)
+AUDIO_BLOCK = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -69,21 +87,22 @@ def clip_key(media_sha256: str, start_s: float, end_s: float, params: AudioParam
                        PROCESSING_VERSION)
 
 
-def clip_files(derived_dir: str | os.PathLike[str], key: str) -> ClipFiles:
+def clip_files(derived_dir: str | os.PathLike[str], key: str, audio: AudioExport = AudioExport()) -> ClipFiles:
     folder = Path(derived_dir) / key[:2]
-    return ClipFiles(spectrogram=folder / f"{key}.npy", sidecar=folder / f"{key}.json", audio=folder / f"{key}.flac")
+    return ClipFiles(spectrogram=folder / f"{key}.npy", sidecar=folder / f"{key}.json",
+                     audio=folder / f"{key}{audio.suffix}")
 
 
 def prepare_clip(segment: Segment, media: Media, *, derived_dir: Path, params: AudioParams = AudioParams(),
-                 expected_duration_s: float | None = None, keep_audio: bool = False) -> Clip:
+                 expected_duration_s: float | None = None, audio: AudioExport | None = None) -> Clip:
     """Return the ``Clip`` of one segment, computing its files only if they are not there yet.
 
-    ``keep_audio`` also keeps the normalized clip as 24-bit FLAC for listening (``Clip.audio_path``);
-    it is never published by default. Data problems raise ``DecodeError`` or ``ValueError`` naming
-    the file and the segment.
+    ``audio`` also keeps the normalized movement as a 16-bit file (``Clip.audio_path``): published only in
+    the local ``audio`` config. Data problems raise ``DecodeError`` or ``ValueError`` naming the file and
+    the segment.
     """
     return _prepare(segment, media, derived_dir=derived_dir, params=params, expected_duration_s=expected_duration_s,
-                    keep_audio=keep_audio).clip
+                    audio=audio).clip
 
 
 @dataclass(frozen=True)
@@ -91,32 +110,44 @@ class _Prepared:
     clip: Clip
     reused: bool
     flag_reasons: tuple[tuple[str, str], ...]  # (flag, why) for each quality flag
+    excerpt: Excerpt | None = None
 
 
 def _prepare(segment: Segment, media: Media, *, derived_dir: Path, params: AudioParams,
-             expected_duration_s: float | None, keep_audio: bool) -> _Prepared:
+             expected_duration_s: float | None, audio: AudioExport | None, excerpts_dir: Path | None = None,
+             render: RenderParams = RenderParams()) -> _Prepared:
     if segment.media_sha256 != media.sha256:
         raise ValueError(f"segment {segment.id} was cut from media {segment.media_sha256[:12]}, but {media.path} "
                          f"has sha256 {media.sha256[:12]}: the segments are stale, rerun the segment step")
     if not segment.end_s > segment.start_s >= 0:
         raise ValueError(f"segment {segment.id} of {media.path} has an empty or negative span "
                          f"{segment.start_s}-{segment.end_s} s")
-    files = clip_files(derived_dir, clip_key(media.sha256, segment.start_s, segment.end_s, params))
-    sidecar = _read_sidecar(files, keep_audio)
-    reused = sidecar is not None
-    if sidecar is None:
-        sidecar = _compute(segment, media, files, params, keep_audio)
-    clip, flags = _clip_from_sidecar(segment, sidecar, files, params, expected_duration_s, keep_audio)
-    return _Prepared(clip=clip, reused=reused, flag_reasons=tuple(flags))
+    files = clip_files(derived_dir, clip_key(media.sha256, segment.start_s, segment.end_s, params),
+                       audio or AudioExport())
+    sidecar = _read_sidecar(files, audio)
+    plan = plan_excerpt(segment, excerpts_dir, render) if excerpts_dir is not None else None
+    rendered = cached_excerpt(plan) if plan is not None else None
+    reused = True
+    if sidecar is None or (plan is not None and rendered is None):
+        # a missing excerpt decodes the movement again: a tap of that decode is the only way an excerpt is cut
+        reused = False
+        sidecar, rendered = _compute(segment, media, files, params, audio, plan, render)
+    clip, flags = _clip_from_sidecar(segment, sidecar, files, params, expected_duration_s, audio)
+    excerpt = plan.record(rendered) if plan is not None and rendered is not None else None
+    return _Prepared(clip=clip, reused=reused, flag_reasons=tuple(flags), excerpt=excerpt)
 
 
 def prepare_clips(segments: Iterable[Segment], media: Iterable[Media], movements: Iterable[Movement] = (), *,
-                  derived_dir: Path, params: AudioParams = AudioParams(), keep_audio: bool = False,
+                  derived_dir: Path, params: AudioParams = AudioParams(), audio: AudioExport | None = None,
+                  excerpts_dir: Path | None = None, render: RenderParams = RenderParams(),
                   deadline: Deadline = Deadline()) -> StageResult:
     """Clips for all segments; a clip that fails becomes a ``Failure`` and the rest go on.
 
     A movement's ``expected_duration_s`` (from the page or an album) sets the ``duration_mismatch``
     flag. Every quality flag is kept with its reason in ``notes["flag:<name>"]`` ("<id>: <why>").
+    With ``excerpts_dir`` every segment of at least ``render.min_duration_s`` also gets its listening
+    excerpt there (an ``Excerpt`` record), cut from the same decode; with ``audio`` every clip keeps its
+    normalized audio (``Clip.audio_path``).
     """
     media_by_source = {m.source_id: m for m in media}
     expected = {m.id: m.expected_duration_s for m in movements if m.expected_duration_s}
@@ -132,7 +163,8 @@ def prepare_clips(segments: Iterable[Segment], media: Iterable[Media], movements
             continue
         try:
             prepared = _prepare(segment, medium, derived_dir=derived_dir, params=params,
-                                expected_duration_s=expected.get(segment.movement_id), keep_audio=keep_audio)
+                                expected_duration_s=expected.get(segment.movement_id), audio=audio,
+                                excerpts_dir=excerpts_dir, render=render)
         except DiskFull as exc:  # not this clip's fault, and every later clip would fail the same way: stop
             raise exc.in_stage(STAGE) from None
         except CLIP_ERRORS as exc:
@@ -148,6 +180,8 @@ def prepare_clips(segments: Iterable[Segment], media: Iterable[Media], movements
                                 code=code))
             continue
         result.add(prepared.clip, reused=prepared.reused)
+        if prepared.excerpt is not None:
+            result.records.append(prepared.excerpt)
         for flag, why in prepared.flag_reasons:
             result.note(FLAG_NOTE_PREFIX + flag, f"{segment.movement_id}: {why}")
     return result
@@ -168,23 +202,46 @@ def load_spectrogram(clip: Clip, *, mmap: bool = False) -> np.ndarray:
 
 # --- internals ------------------------------------------------------------------------------------
 
-def _compute(segment: Segment, media: Media, files: ClipFiles, params: AudioParams, keep_audio: bool) -> dict[str, Any]:
+def _compute(segment: Segment, media: Media, files: ClipFiles, params: AudioParams, audio: AudioExport | None,
+             plan: ExcerptPlan | None, render: RenderParams) -> tuple[dict[str, Any], Rendered | None]:
+    """Decode once; write the spectrogram, the excerpt (``plan``) and the exported audio; the sidecar last."""
     rate = params.sample_rate_hz
-    samples = decode_mono(media.path, rate, start_s=segment.start_s, duration_s=segment.end_s - segment.start_s,
-                          shortfall_tolerance_s=params.decode_shortfall_tolerance_s)
-    check_finite(samples, f"{media.path} ({segment.start_s:g}-{segment.end_s:g} s)")
-    loudness = measure_loudness(samples, params)
-    clipped = clipped_fraction(samples, params.clip_level)
-    needed = n_frames(samples.shape[0], params.n_fft, params.hop_length) * output_bins(params) * DTYPE.itemsize + 128
-    with atomic_path(files.spectrogram, needed=needed) as tmp, tmp.open("wb") as fh:
-        frames, bins = write_spectrogram(samples, fh, params, gain=loudness.gain)
-    spectrogram = describe_file(files.spectrogram, (frames, bins))
-    audio = None
-    if keep_audio:
-        apply_gain(samples, loudness.gain_db)  # in place: the raw samples are not needed any more
-        with atomic_path(files.audio, needed=samples.shape[0] * 3) as tmp:  # 24-bit PCM before compression
-            soundfile.write(tmp, samples, rate, format="FLAC", subtype="PCM_24")
-        audio = describe_file(files.audio, samples.shape)
+    taps: list[Tap] = []
+    excerpt_tap = plan.tap() if plan is not None else None
+    if excerpt_tap is not None:
+        excerpt_tap.path.parent.mkdir(parents=True, exist_ok=True)
+        taps.append(excerpt_tap)
+    audio_tap = None
+    if audio is not None and audio.sample_rate_hz != rate:
+        audio_tap = Tap(files.audio.with_name(f".tap-{files.audio.stem}.wav"), audio.sample_rate_hz, channels=1,
+                        sample_format="flt")
+        audio_tap.path.parent.mkdir(parents=True, exist_ok=True)
+        taps.append(audio_tap)
+    try:
+        samples = decode_mono(media.path, rate, start_s=segment.start_s, duration_s=segment.end_s - segment.start_s,
+                              shortfall_tolerance_s=params.decode_shortfall_tolerance_s, taps=taps)
+        check_finite(samples, f"{media.path} ({segment.start_s:g}-{segment.end_s:g} s)")
+        loudness = measure_loudness(samples, params)
+        clipped = clipped_fraction(samples, params.clip_level)
+        needed = n_frames(samples.shape[0], params.n_fft, params.hop_length) * output_bins(params) * DTYPE.itemsize + 128
+        with atomic_path(files.spectrogram, needed=needed) as tmp, tmp.open("wb") as fh:
+            frames, bins = write_spectrogram(samples, fh, params, gain=loudness.gain)
+        spectrogram = describe_file(files.spectrogram, (frames, bins))
+        rendered = render_from_wav(plan, excerpt_tap.path, render) if plan is not None and excerpt_tap else None
+        n_samples = int(samples.shape[0])
+        described = None
+        if audio is not None:
+            if audio_tap is None:
+                apply_gain(samples, loudness.gain_db)  # in place: the raw samples are not needed any more
+                with atomic_path(files.audio, needed=samples.shape[0] * 2) as tmp:
+                    soundfile.write(tmp, samples, rate, format=audio.format.upper(), subtype="PCM_16")
+                described = describe_file(files.audio, samples.shape)
+            else:
+                del samples  # the tap holds the movement at the export rate: one copy in memory at a time
+                described = _write_scaled(audio_tap.path, files.audio, audio, loudness.gain_db)
+    finally:
+        for tap in taps:
+            tap.path.unlink(missing_ok=True)
     sidecar = {
         "processing_version": PROCESSING_VERSION,
         "key": files.sidecar.stem,
@@ -193,21 +250,34 @@ def _compute(segment: Segment, media: Media, files: ClipFiles, params: AudioPara
         "start_s": segment.start_s,
         "end_s": segment.end_s,
         "sample_rate_hz": rate,
-        "samples": int(samples.shape[0]),
-        "duration_s": round(samples.shape[0] / rate, 3),
+        "samples": n_samples,
+        "duration_s": round(n_samples / rate, 3),
         "loudness": asdict(loudness),
         "clipped_fraction": clipped,
         "spectrogram": {**spectrogram, "frames": frames, "bins": bins, "kind": params.spectrogram_kind},
-        "audio_file": files.audio.name if keep_audio else None,
-        "audio": audio,
+        "audio_file": files.audio.name if audio is not None else None,
+        "audio": described,
         "params": params.cache_fields(),
         "computed_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     atomic_write_text(files.sidecar, json.dumps(sidecar, indent=1, sort_keys=True))  # last: completion marker
-    return sidecar
+    return sidecar, rendered
 
 
-def _read_sidecar(files: ClipFiles, keep_audio: bool) -> dict[str, Any] | None:
+def _write_scaled(source: Path, target: Path, audio: AudioExport, gain_db: float) -> dict[str, Any]:
+    """``source`` (a float WAV tap) times the gain, as 16-bit ``audio.format``, block by block."""
+    gain = np.float32(10.0 ** (gain_db / 20.0))
+    with soundfile.SoundFile(source) as src:
+        frames = src.frames
+        with atomic_path(target, needed=frames * 2) as tmp, soundfile.SoundFile(
+                tmp, "w", samplerate=src.samplerate, channels=1, format=audio.format.upper(), subtype="PCM_16") as dst:
+            for block in src.blocks(blocksize=AUDIO_BLOCK, dtype="float32"):
+                block *= gain
+                dst.write(block)
+    return describe_file(target, (frames,))
+
+
+def _read_sidecar(files: ClipFiles, audio: AudioExport | None) -> dict[str, Any] | None:
     """The stored measurements if the clip is complete and its files are the ones the sidecar records,
     else None (it is then recomputed)."""
     if not files.sidecar.is_file():
@@ -226,7 +296,7 @@ def _read_sidecar(files: ClipFiles, keep_audio: bool) -> dict[str, Any] | None:
         log.info("%s: sidecar without the gated fraction; recomputing in place", files.sidecar)
         return None
     problem = verify_file(files.spectrogram, data["spectrogram"])
-    if problem is None and keep_audio:
+    if problem is None and audio is not None:
         problem = verify_file(files.audio, data.get("audio"))
     if problem is not None:
         log.warning("features: cached %s; recomputing", problem)
@@ -238,7 +308,7 @@ def _read_sidecar(files: ClipFiles, keep_audio: bool) -> dict[str, Any] | None:
 
 
 def _clip_from_sidecar(segment: Segment, sidecar: dict[str, Any], files: ClipFiles, params: AudioParams,
-                       expected_duration_s: float | None, keep_audio: bool) -> tuple[Clip, list[tuple[str, str]]]:
+                       expected_duration_s: float | None, audio: AudioExport | None) -> tuple[Clip, list[tuple[str, str]]]:
     loudness = Loudness(**sidecar["loudness"])
     measurements = ClipMeasurements(duration_s=sidecar["duration_s"], loudness_lufs=loudness.before_lufs,
                                     clipped_fraction=sidecar["clipped_fraction"], loudness_note=loudness.unmeasured,
@@ -251,7 +321,8 @@ def _clip_from_sidecar(segment: Segment, sidecar: dict[str, Any], files: ClipFil
                 loudness_after_lufs=loudness.after_lufs, gain_db=loudness.gain_db,
                 true_peak_dbtp=loudness.true_peak_dbtp, spectrogram_path=str(files.spectrogram),
                 spectrogram_frames=int(sidecar["spectrogram"]["frames"]), flags=tuple(flag for flag, _ in flags),
-                audio_path=str(files.audio) if keep_audio else None)
+                audio_path=str(files.audio) if audio is not None else None,
+                audio_sha256=sidecar["audio"]["sha256"] if audio is not None else None)
     return clip, list(flags)
 
 

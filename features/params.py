@@ -21,7 +21,10 @@ from typing import Any, Literal
 #: and a sidecar without a checksum is recomputed in place on its next use (same key, same bytes).
 #: Nor when sidecars began to record the loudness's ``gated_fraction`` (the ``sparse`` flag): a sidecar
 #: without it is recomputed in place the same way.
-PROCESSING_VERSION = 1
+#:   2: one ffmpeg filter graph decodes a movement for the spectrogram and its taps (the excerpt, the exported
+#:      audio): the mono stream is converted by an explicit resampler (for a lossy source up to ~1e-5 apart from
+#:      version 1's samples)
+PROCESSING_VERSION = 2
 
 SpectrogramKind = Literal["linear", "mel"]
 SPECTROGRAM_KINDS: tuple[str, ...] = ("linear", "mel")
@@ -118,4 +121,31 @@ class AudioParams:
         return {k: v for k, v in self.to_dict().items() if k not in thresholds}
 
 
-__all__ = ["PROCESSING_VERSION", "SPECTROGRAM_KINDS", "AudioParams", "SpectrogramKind"]
+#: the formats ``build --audio`` can write (both lossless, both decoded by ``datasets``' ``Audio``)
+AUDIO_FORMATS: tuple[str, ...] = ("flac", "wav")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AudioExport:
+    """``build --audio``: each movement's loudness-normalized audio as a file (the ``audio`` config's rows).
+
+    Mono, 16-bit, at ``sample_rate_hz`` (16 kHz: the rate the spectrograms are computed at, written from the
+    samples already in memory; any other rate is a tap of the same decode, its gain applied in blocks).
+    """
+
+    sample_rate_hz: int = 16000
+    format: str = "flac"
+
+    def __post_init__(self) -> None:
+        if not 8000 <= self.sample_rate_hz <= 192000:
+            raise ValueError(f"AudioExport.sample_rate_hz must be 8000..192000 Hz, got {self.sample_rate_hz}")
+        if self.format not in AUDIO_FORMATS:
+            raise ValueError(f"AudioExport.format must be one of {AUDIO_FORMATS}, got {self.format!r}")
+
+    @property
+    def suffix(self) -> str:
+        """The file's name after the clip's key: ``-16000.flac``."""
+        return f"-{self.sample_rate_hz}.{self.format}"
+
+
+__all__ = ["AUDIO_FORMATS", "PROCESSING_VERSION", "SPECTROGRAM_KINDS", "AudioExport", "AudioParams", "SpectrogramKind"]

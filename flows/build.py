@@ -29,7 +29,6 @@ A publish that creates a version starts the training deployment named by ``train
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import os
 import time
@@ -55,6 +54,8 @@ from prefect.variables import Variable
 from earsense_m2t.acquire import AcquireOptions, AcquireWork, DownloadProgress, Limits, acquire_inputs, acquire_media
 from earsense_m2t.annotation import AnnotationConfig, annotate_inputs, prepare_annotations
 from earsense_m2t.build_options import (
+    DEFAULT_AUDIO_FORMAT,
+    DEFAULT_AUDIO_SAMPLE_RATE_HZ,
     DEFAULT_DOWNLOAD_CONCURRENCY,
     DEFAULT_SEARCH,
     DEFAULT_SITE,
@@ -69,7 +70,7 @@ from earsense_m2t.config import EMBEDDED_SITE, is_loopback
 from earsense_m2t.crawlers import crawl_site
 from earsense_m2t.egress import EgressPolicy
 from earsense_m2t.escape import escape_logs
-from earsense_m2t.features import AudioParams, FeaturesWork, features_inputs, prepare_clips
+from earsense_m2t.features import AudioExport, AudioParams, FeaturesWork, RenderParams, features_inputs, prepare_clips
 from earsense_m2t.flows.progress import BuildProgress, build_progress
 from earsense_m2t.flows.runners import audio_runner, download_runner
 from earsense_m2t.memo import StageMemo, file_states, manifests_digest, split_by_memo
@@ -206,11 +207,14 @@ def segment_work_task(item: SegmentWork, memo_key: str, paths: OutputLayout, dea
 
 @task(name="features", cache_policy=NO_CACHE, persist_result=False, task_run_name="features-{item.work_id}")
 def features_work_task(item: FeaturesWork, memo_key: str, paths: OutputLayout, params: AudioParams,
-                       deadline: BuildDeadline, memo: StageMemo) -> StageResult:
-    """One work's clips (``prepare_clips`` on that work's segments): spectrograms come from the derived
-    cache when their files pass verification, and are computed otherwise."""
+                       audio: AudioExport | None, render: RenderParams, deadline: BuildDeadline,
+                       memo: StageMemo) -> StageResult:
+    """One work's clips and listening excerpts (``prepare_clips`` on that work's segments, one decode each):
+    files come from the derived cache and the excerpts folder when they pass verification, and are computed
+    otherwise; ``audio`` (``--audio``) also keeps each movement's normalized audio."""
     route_stage_logs()
     clips = prepare_clips(item.segments, item.media, item.movements, derived_dir=paths.derived_cache, params=params,
+                          audio=audio, excerpts_dir=paths.annotation.excerpts, render=render,
                           deadline=deadline.here())
     memo.save(item.work_id, memo_key, clips)
     pause_point(Stage.FEATURES, paths)
@@ -224,16 +228,16 @@ def annotate_task(crawl: StageResult, acquired: StageResult, movements: StageRes
                   on_progress: Callable[[int, int], None] | None = None) -> StageResult:
     """The annotation pool, triplets, silver labels and the judgments collected so far (``prepare_annotations``),
     from what this build will publish; its manifests are what publish puts in the two annotation configs.
-    ``render_workers``: excerpts rendered at once (None: the stage's default); ``on_progress(done, total)``:
-    called per excerpt rendered."""
+    ``render_workers``: no longer used (the features tasks cut and render the excerpts, ``workers`` of them at
+    once); checked and accepted so existing commands and deployments keep working. ``on_progress(done, total)``:
+    called per pooled excerpt."""
     route_stage_logs()
     where = paths.annotation
     inputs = annotate_inputs(crawl, acquired, movements, segmented, clips)
-    config = AnnotationConfig() if render_workers is None else AnnotationConfig(render_workers=render_workers)
+    config = AnnotationConfig()
     memo = StageMemo.of(paths.build_dir, Stage.ANNOTATE, ANNOTATE_MODULE)
 
-    records = memo.key({**inputs.memo_inputs(),
-                        "config": dataclasses.replace(config, render_workers=0)})  # hashed once, used twice
+    records = memo.key({**inputs.memo_inputs(), "config": config})  # hashed once, used twice
 
     def key() -> str:  # the collected judgments and the triplets drawn so far are inputs too
         return memo.key({"records": records, "state": file_states(where.state_files)})
@@ -242,7 +246,7 @@ def annotate_task(crawl: StageResult, acquired: StageResult, movements: StageRes
     if kept is not None:
         return save(kept, paths)
     annotated = prepare_annotations(inputs.movements, inputs.clips, inputs.media, where.dir, segments=inputs.segments,
-                                    works=inputs.works, config=config, deadline=deadline.here(),
+                                    excerpts=inputs.excerpts, works=inputs.works, config=config, deadline=deadline.here(),
                                     on_progress=on_progress)
     excerpts = [where.excerpts / e.excerpt_file for e in annotated.of(PoolExcerpt)]
     memo.save("all", key(), annotated, files_too=excerpts)  # keyed by the triplets as this run left them
@@ -260,7 +264,7 @@ CARD_PACKAGE = "earsense_m2t.datacards"
 @task(name="publish", cache_policy=NO_CACHE, persist_result=False)
 def publish_task(paths: OutputLayout, site_url: str, local: bool, params: AudioParams,
                  push_to_hub: str | None, gone: Sequence[str] = (),
-                 on_progress: Callable[[int, int], None] | None = None) -> StageResult:
+                 on_progress: Callable[[int, int], None] | None = None, push_audio: bool = False) -> StageResult:
     """``gone``: the works whose page answered 404/410 (the crawl's ``gone``); a work the build lacks for any
     other reason (its page failed for now: the crawl's ``unreached``) keeps its published rows.
     ``on_progress(done, total)``: called as each step of the publish ends.
@@ -284,7 +288,8 @@ def publish_task(paths: OutputLayout, site_url: str, local: bool, params: AudioP
     from earsense_m2t.publish import publish_release
 
     published = publish_release(paths.build_dir, paths.dataset_dir, site_url=site_url, embedded=local, params=params,
-                                push_to_hub=push_to_hub, gone=list(gone), on_progress=on_progress)
+                                push_to_hub=push_to_hub, gone=list(gone), on_progress=on_progress,
+                                push_audio=push_audio)
     memo.save("release", key(), published)  # keyed by the live version as it is now
     return published
 
@@ -383,11 +388,13 @@ def run_segment(movements: StageResult, acquired: StageResult, paths: OutputLayo
 
 def run_features(segmented: StageResult, acquired: StageResult, movements: StageResult, paths: OutputLayout,
                  params: AudioParams, deadline: BuildDeadline, runner: TaskRunner,
-                 progress: BuildProgress) -> StageResult:
+                 progress: BuildProgress, audio: AudioExport | None = None,
+                 render: RenderParams = RenderParams()) -> StageResult:
     per_work = PerWork(Stage.FEATURES, StageMemo.of(paths.build_dir, Stage.FEATURES, prepare_clips.__module__),
-                       {"params": params})
+                       {"params": params, "audio": audio, "render": render})
     clips = run_per_work(per_work, runner, features_work_task, features_inputs(segmented, acquired, movements),
-                         {"paths": paths, "params": params, "deadline": deadline}, progress)
+                         {"paths": paths, "params": params, "audio": audio, "render": render, "deadline": deadline},
+                         progress)
     return save(clips, paths)
 
 
@@ -505,7 +512,9 @@ def build_dataset(site_url: str = DEFAULT_SITE, output_root: str | None = None, 
                   download_deadline_s: float = Limits.deadline_s, probe_timeout_s: float = Limits.probe_timeout_s,
                   train_deployment: str = DEFAULT_TRAIN_DEPLOYMENT, workers: int = DEFAULT_WORKERS,
                   dask: str | None = None, download_concurrency: int = DEFAULT_DOWNLOAD_CONCURRENCY,
-                  render_workers: int | None = None) -> BuildSummary:
+                  render_workers: int | None = None, audio: bool = False,
+                  audio_sample_rate_hz: int = DEFAULT_AUDIO_SAMPLE_RATE_HZ, audio_format: str = DEFAULT_AUDIO_FORMAT,
+                  push_audio: bool = False) -> BuildSummary:
     """Build (or refresh) the dataset. Credentials are never parameters (Prefect stores parameters): they
     come from the environment or a Prefect Secret block. (Written as ``Args:`` so that Prefect shows each
     description next to its parameter.)
@@ -534,14 +543,21 @@ def build_dataset(site_url: str = DEFAULT_SITE, output_root: str | None = None, 
             the machine that runs the flow), or a scheduler address 'tcp://host:8786' (its workers need
             the package and the output root at the same path on a shared filesystem).
         download_concurrency: works whose recordings are downloaded at once.
-        render_workers: annotation excerpts rendered at once (threads); empty: the annotate stage's default
-            (the machine's cores, at most 4).
+        render_workers: no longer used: the listening excerpts are cut from the features stage's decode, in
+            its tasks ('workers' at once); still accepted so existing runs keep working.
+        audio: also keep each movement's loudness-normalized audio and publish it in the local 'audio'
+            config (never pushed unless push_audio is given and every row's media licence allows it).
+        audio_sample_rate_hz: the sample rate of that audio (default 16000, the spectrograms' rate).
+        audio_format: its file format, 'flac' or 'wav' (16-bit mono).
+        push_audio: with push_to_hub and audio, upload the 'audio' config too, but only when every row's media
+            licence is CC0, CC BY, CC BY-SA or public domain; otherwise the push is refused.
     """
     given = {"max_bytes": max_bytes, "max_duration_s": max_duration_s, "read_timeout_s": read_timeout_s,
              "download_deadline_s": download_deadline_s, "probe_timeout_s": probe_timeout_s}
     root = check_build_options(
         site_url=site_url, search=search, deadline_s=deadline_s, limits=given, train_deployment=train_deployment,
         workers=workers, render_workers=render_workers, dask=dask, download_concurrency=download_concurrency,
+        audio_sample_rate_hz=audio_sample_rate_hz, audio_format=audio_format,
         output_root=resolve_output_root(output_root, deployment_run=current_deployment.get_id() is not None,
                                         variable=output_root_setting),
         names={})  # a run is started with --param NAME=VALUE: messages name the parameter
@@ -549,6 +565,7 @@ def build_dataset(site_url: str = DEFAULT_SITE, output_root: str | None = None, 
                     deadline_s=download_deadline_s, probe_timeout_s=probe_timeout_s)
     paths = OutputLayout(root)
     params = AudioParams()
+    export = AudioExport(sample_rate_hz=audio_sample_rate_hz, format=audio_format) if audio else None
     deadline = BuildDeadline(deadline_s)
     durations: dict[str, float] = {}
     route_stage_logs()
@@ -571,7 +588,8 @@ def build_dataset(site_url: str = DEFAULT_SITE, output_root: str | None = None, 
             with timed(durations, Stage.SEGMENT):
                 segmented = run_segment(movements, acquired, paths, deadline, runner, progress)
             with timed(durations, Stage.FEATURES):
-                clips = run_features(segmented, acquired, movements, paths, params, deadline, runner, progress)
+                clips = run_features(segmented, acquired, movements, paths, params, deadline, runner, progress,
+                                     audio=export)
         with timed(durations, Stage.ANNOTATE):
             progress.stage(Stage.ANNOTATE)
             with progress.steps(Stage.ANNOTATE) as report:
@@ -584,7 +602,7 @@ def build_dataset(site_url: str = DEFAULT_SITE, output_root: str | None = None, 
                 progress.stage(Stage.PUBLISH)
                 with progress.steps(Stage.PUBLISH) as report:
                     results.append(publish_task(paths, start_url, local, params, push_to_hub,
-                                                crawl.notes.get("gone", []), report))
+                                                crawl.notes.get("gone", []), report, push_audio=push_audio))
     summary = BuildSummary.of(start_url, results, leftovers_removed=len(swept), durations=durations)
     if publish and train_deployment:
         release = summary.release

@@ -33,6 +33,7 @@ tree from git if it is gone) and moves the branch back to it, so numbering conti
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -49,9 +50,11 @@ from typing import Any, TypedDict
 import polars as pl
 from datasets import Features
 
+from earsense_m2t.features.excerpt import EXCERPT_RULE
 from earsense_m2t.media.identity import SOURCE_IDENTITY_RULE
 from earsense_m2t.movements.align import TEXT_ALIGNMENT_RULE
 from earsense_m2t.publish.annotations import annotation_context
+from earsense_m2t.publish.audio import push_refusal  # also registers the local ``audio`` config in CONFIGS
 from earsense_m2t.publish.card import (
     PLOT_DIR,
     ConfigSummary,
@@ -81,7 +84,7 @@ from earsense_m2t.publish.writer import ParquetFileWriter, link_or_copy
 from earsense_m2t.schemas import SCHEMA_VERSION, Failure, RecordError
 from earsense_m2t.schemas.io import disk_full_as
 from earsense_m2t.schemas.layout import PUBLISHED_RECORD, VERSION_STORE_GIT, OutputLayout, VersionStore
-from earsense_m2t.schemas.published import DEFAULT_CONFIG, SPECTROGRAMS_CONFIG, WORKS_CONFIG
+from earsense_m2t.schemas.published import AUDIO_CONFIG, DEFAULT_CONFIG, SPECTROGRAMS_CONFIG, WORKS_CONFIG
 from earsense_m2t.schemas.stages import Stage
 
 #: set to a stage name to make publish wait there (the kill-safety tests kill it while it waits)
@@ -99,7 +102,8 @@ PUBLISH_STEPS = ("read", "plan", "write", "plots", "card", "validate", "commit")
 META_DIR = "meta"
 ROW_HASHES = f"{META_DIR}/row_hashes.parquet"
 #: versions of rules in earlier stages that shape row values; a change is named in the changelog
-RULES: Mapping[str, tuple[str, str]] = {"source_identity": SOURCE_IDENTITY_RULE, "text_alignment": TEXT_ALIGNMENT_RULE}
+RULES: Mapping[str, tuple[str, str]] = {"source_identity": SOURCE_IDENTITY_RULE, "text_alignment": TEXT_ALIGNMENT_RULE,
+                                        "excerpts": EXCERPT_RULE}
 PUBLISH_JSON = f"{META_DIR}/publish.json"
 #: the durable record of published versions, in the version store (its path: VersionStore.record)
 PUBLISHED = PUBLISHED_RECORD
@@ -127,6 +131,7 @@ class PublishResult:
     reason: str = ""
     pushed_to: str | None = None
     push_error: str | None = None  # the upload failed (the local version is published all the same)
+    push_refused: str | None = None  # the version has the local ``audio`` config and may not go (publish/audio.py)
     carried: list[str] = field(default_factory=list)  # works the build lacks, kept from the live version
     gone: list[str] = field(default_factory=list)  # works that left because the crawl confirmed them gone
     written: list[str] = field(default_factory=list)  # parquet files written ("<config>/<file>")
@@ -605,7 +610,8 @@ def push(tree: Path, repo_id: str, version: str, token: str) -> None:
 def publish_dataset(build_dir: Path, dataset_dir: Path = OutputLayout().dataset_dir, *,
                     card_context: dict | None = None, push_to_hub: str | None = None,
                     now: datetime | None = None, gone: Collection[str] | None = None,
-                    on_progress: Callable[[int, int], None] | None = None) -> PublishResult:
+                    on_progress: Callable[[int, int], None] | None = None,
+                    push_audio: bool = False) -> PublishResult:
     """Publish the build in ``build_dir`` as the next version of ``dataset_dir`` if anything changed.
     ``on_progress(done, total)`` is called as each of :data:`PUBLISH_STEPS` ends.
 
@@ -622,6 +628,10 @@ def publish_dataset(build_dir: Path, dataset_dir: Path = OutputLayout().dataset_
     :class:`PublishError` when the folder or the staged version is not as expected, and
     :class:`HubTokenError` before doing anything when ``push_to_hub`` is given without a token, and
     :class:`schemas.io.DiskFull` when the disk fills up (the live version stays as it was).
+
+    A version with the local ``audio`` config (``build --audio``) is never pushed unless ``push_audio`` is given
+    and every audio row's media licence is on the allow-list (:func:`earsense_m2t.publish.audio.push_refusal`):
+    otherwise ``PublishResult.push_refused`` says why and nothing is uploaded.
     """
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     dataset_dir = Path(dataset_dir)
@@ -637,12 +647,31 @@ def publish_dataset(build_dir: Path, dataset_dir: Path = OutputLayout().dataset_
         if result.created:
             layout.prune()
     if push_to_hub and token:
+        result.push_refused = audio_push_refusal(layout.tree(result.version), push_audio=push_audio)
+    if push_to_hub and token and result.push_refused is None:
         try:
             push(layout.tree(result.version), push_to_hub, result.version, token)
             result.pushed_to = push_to_hub
         except PushError as exc:
             result.push_error = str(exc)
     return result
+
+
+def audio_push_refusal(tree: Path, *, push_audio: bool) -> str | None:
+    """Why the version in ``tree`` may not be pushed because of its ``audio`` config, or None (it has none, or
+    ``push_audio`` is given and every row's licence allows it). Reads only the ids and licences."""
+    import pyarrow.parquet as pq
+
+    files = sorted((tree / "data" / AUDIO_CONFIG).glob("*.parquet"))
+    if not files:
+        return None
+    ids: list[str] = []
+    licenses: list[str | None] = []
+    for file in files:
+        table = pq.read_table(file, columns=["id", "media_license"])
+        ids += table.column("id").to_pylist()
+        licenses += table.column("media_license").to_pylist()
+    return push_refusal(licenses, push_audio=push_audio, row_ids=ids)
 
 
 class _CardArgs(TypedDict):
@@ -673,7 +702,7 @@ class _Steps:
 
 def _publish_locked(build_dir: Path, layout: Layout, previous: Previous | None, ctx: dict[str, Any],
                     now: datetime, gone: Collection[str] | None, step: _Steps = _Steps()) -> PublishResult:
-    bundle = load_bundle(build_dir)
+    bundle = dataclasses.replace(load_bundle(build_dir), release=layout.dataset_dir)
     # an invalid or implausible record is left out (a publish failure), unless too many are: see screen.py
     total = checked_records(bundle)
     bundle, dropped, invalid = drop_invalid(bundle, bundle_problems(bundle), total=total)

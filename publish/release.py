@@ -39,19 +39,20 @@ def card_context(*, site_url: str, embedded: bool, params: AudioParams) -> dict[
 def publish_release(build_dir: Path, dataset_dir: Path, *, site_url: str, embedded: bool,
                     params: AudioParams = AudioParams(), push_to_hub: str | None = None,
                     now: datetime | None = None, gone: Collection[str] | None = None,
-                    on_progress: Callable[[int, int], None] | None = None) -> StageResult:
+                    on_progress: Callable[[int, int], None] | None = None, push_audio: bool = False) -> StageResult:
     """Publish the build as the next version if anything changed; the one record is that ``Release``.
 
     ``gone``: the work ids the crawl confirmed gone (404/410). A live work missing from the build leaves
     only when listed there; without it (None) every such work is kept (its rows carried forward), since
     a page that timed out or answered 5xx says nothing about the work. Notes ``carried`` and ``gone``
     of the result name those works. ``on_progress(done, total)``: called as each step of the publish ends
-    (:data:`earsense_m2t.publish.publish.PUBLISH_STEPS`).
+    (:data:`earsense_m2t.publish.publish.PUBLISH_STEPS`). ``push_audio``: the version's local ``audio``
+    config may be pushed when every row's licence allows it (else the push is refused: a ``push_refused`` failure).
     """
     now = now or datetime.now(UTC)
     published = publish_dataset(build_dir, dataset_dir, push_to_hub=push_to_hub, now=now, gone=gone,
                                 card_context=card_context(site_url=site_url, embedded=embedded, params=params),
-                                on_progress=on_progress)
+                                on_progress=on_progress, push_audio=push_audio)
     release = Release(id=f"v{published.version}", version=published.version, created=published.created,
                       dataset_dir=str(dataset_dir), published_at=now.astimezone(UTC).isoformat(timespec="seconds"),
                       previous=published.previous, bump=published.bump, reason=published.reason,
@@ -60,6 +61,9 @@ def publish_release(build_dir: Path, dataset_dir: Path, *, site_url: str, embedd
     result.add(release, reused=not published.created)
     for failure in published.dropped:  # records left out of the release (invalid, implausible)
         result.drop(failure)
+    if published.push_refused:
+        result.drop(Failure(stage=Stage.PUBLISH, item_id=release.id, code="push_refused", url=None,
+                            reason=published.push_refused))
     if published.push_error:
         result.drop(Failure(stage=Stage.PUBLISH, item_id=release.id, code="push_failed", url=None,
                             reason=published.push_error))

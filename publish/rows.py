@@ -34,10 +34,12 @@ import polars as pl
 import pyarrow as pa
 from datasets import ClassLabel, Features, Value
 
+from earsense_m2t.config import DATASET_NAME
 from earsense_m2t.publish.shards import ConfigFiles, FileStat
 from earsense_m2t.publish.writer import ParquetFileWriter
 from earsense_m2t.schemas import (
     Clip,
+    Excerpt,
     Failure,
     Judgment,
     Media,
@@ -56,8 +58,10 @@ from earsense_m2t.schemas.io import read_records, verify_spectrogram
 from earsense_m2t.schemas.manifests import PUBLISH_INPUTS
 from earsense_m2t.schemas.published import (
     ANNOTATION_POOL_CONFIG,
+    AUDIO_PATH,
     CLIP_PART,
     DEFAULT_CONFIG,
+    EXCERPT_PATH,
     FOLD,
     MEDIA_PART,
     MOVEMENT_PART,
@@ -79,7 +83,8 @@ DEFAULT_N_BINS = 256
 MANIFESTS: Mapping[str, type[Record]] = {m.name: m.record for m in PUBLISH_INPUTS}
 REQUIRED_MANIFESTS = tuple(m.name for m in PUBLISH_INPUTS if m.required)
 
-DEFAULT_EXTRA = {"has_audio": Value("bool"), FOLD: Value("int64")}
+DEFAULT_EXTRA = {"has_audio": Value("bool"), FOLD: Value("int64"), EXCERPT_PATH: Value("string"),
+                 AUDIO_PATH: Value("string")}
 WORKS_EXTRA = {"work_text": Value("string"), "n_movements": Value("int64"), "n_movements_with_audio": Value("int64"),
                FOLD: Value("int64")}
 
@@ -102,10 +107,14 @@ class Bundle:
     clips: list[Clip] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     work_texts: list[WorkText] = field(default_factory=list)
+    excerpts: list[Excerpt] = field(default_factory=list)
     annotation_pool: list[PoolExcerpt] = field(default_factory=list)
     relative_annotations: list[RelativeAnnotation] = field(default_factory=list)
     annotation_judgments: list[Judgment] = field(default_factory=list)
     root: Path | None = None  # relative spectrogram paths are resolved against it
+    #: where the release is read (the output root's ``earsense-m2t`` link): the default config's paths to the
+    #: excerpt and audio files are relative to it (None: beside ``root``, as in an output root)
+    release: Path | None = None
 
 
 def load_bundle(build_dir: Path) -> Bundle:
@@ -355,15 +364,32 @@ def default_frame(bundle: Bundle, folds: Mapping[str, int]) -> pl.DataFrame:
     med = (part_frame(bundle.media, Media, {"source_id": "audio_source_id", "sha256": "media_sha256", **MEDIA_PART})
            .unique(["audio_source_id", "media_sha256"], keep="first", maintain_order=True))
     clip = part_frame(bundle.clips, Clip, {"movement_id": "id", **CLIP_PART})
+    listen = pl.DataFrame(
+        [{"id": c.movement_id, AUDIO_PATH: release_relative(bundle, c.audio_path)} for c in bundle.clips],
+        schema={"id": pl.String, AUDIO_PATH: pl.String})
+    excerpts = pl.DataFrame([{"id": e.movement_id, EXCERPT_PATH: release_relative(bundle, e.path)}
+                             for e in bundle.excerpts], schema={"id": pl.String, EXCERPT_PATH: pl.String})
     df = (mv.join(wk, on="work_id", how="left")
           .join(seg, on="id", how="left")
           .join(rec, on=["work_id", "audio_source_id"], how="left")
           .join(med, on=["audio_source_id", "media_sha256"], how="left")
           .join(clip, on="id", how="left")
+          .join(listen.unique("id", keep="first"), on="id", how="left")
+          .join(excerpts.unique("id", keep="first"), on="id", how="left")
           .with_columns(has_audio=pl.col("duration_s").is_not_null(),
                         fold=pl.col("work_id").replace_strict(dict(folds), default=None, return_dtype=pl.Int64))
           .sort("work_id", "movement_number"))
     return df.select(list(default_features()))
+
+
+def release_relative(bundle: Bundle, path: str | None) -> str | None:
+    """``path`` relative to the release (``<out>/earsense-m2t``, a sibling of ``<out>/build``), '/'-separated:
+    ``../annotation/excerpts/<key>.ogg``. Read it against the release path as the card names it, lexically
+    (``os.path.normpath(os.path.join(release, p))``): the release is a symlink into the version store."""
+    if not path:
+        return None
+    release = bundle.release or (bundle.root or Path(".")).parent / DATASET_NAME
+    return Path(os.path.relpath(os.path.abspath(path), os.path.abspath(release))).as_posix()  # lexical: no link followed
 
 
 def works_frame(bundle: Bundle, folds: Mapping[str, int]) -> pl.DataFrame:

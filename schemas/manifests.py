@@ -24,6 +24,7 @@ from earsense_m2t.schemas.annotation import Judgment, PoolExcerpt, RelativeAnnot
 from earsense_m2t.schemas.records import (
     AlbumTrack,
     Clip,
+    Excerpt,
     Failure,
     Media,
     Movement,
@@ -73,6 +74,9 @@ MOVEMENTS = Manifest("movements", Movement, Stage.MOVEMENTS, required=True)
 WORK_TEXTS = Manifest("work_texts", WorkText, Stage.MOVEMENTS)
 SEGMENTS = Manifest("segments", Segment, Stage.SEGMENT)
 CLIPS = Manifest("clips", Clip, Stage.FEATURES)
+#: the listening excerpts the features stage cut from the same decode (the annotation pool's, and a column of
+#: the default config)
+EXCERPTS = Manifest("excerpts", Excerpt, Stage.FEATURES)
 # the annotate stage's, written on every build, empty ones too: publish reads exactly these and must not
 # find a former build's (the judgments are read for Krippendorff's alpha in the card; never published)
 ANNOTATION_POOL = Manifest("annotation_pool", PoolExcerpt, Stage.ANNOTATE)
@@ -83,7 +87,7 @@ FAILURES = Manifest("failures", Failure, None)
 
 #: ``build/``: what publish reads, in the order it reads them
 PUBLISH_INPUTS: tuple[Manifest, ...] = (WORKS, CHOSEN_RECORDINGS, MEDIA, MOVEMENTS, SEGMENTS, CLIPS, FAILURES,
-                                        WORK_TEXTS, ANNOTATION_POOL, RELATIVE_ANNOTATIONS, ANNOTATION_JUDGMENTS)
+                                        WORK_TEXTS, EXCERPTS, ANNOTATION_POOL, RELATIVE_ANNOTATIONS, ANNOTATION_JUDGMENTS)
 #: ``build/``: every manifest (the album tracks are the movements stage's input only; publish does not read them)
 BUILD_MANIFESTS: tuple[Manifest, ...] = (*PUBLISH_INPUTS, ALBUM_TRACKS)
 
@@ -103,6 +107,6 @@ def stage_manifests(stage: Stage) -> Mapping[type[Record], Manifest]:
 
 
 __all__ = ["ALBUM_TRACKS", "ANNOTATION_JUDGMENTS", "ANNOTATION_POOL", "BUILD_MANIFESTS", "CHOSEN_RECORDINGS", "CLIPS",
-           "CRAWLED_WORKS", "CRAWL_FAILURES", "CRAWL_FEEDS", "CRAWL_STATS", "FAILURES", "LISTED_RECORDINGS", "MEDIA",
+           "CRAWLED_WORKS", "CRAWL_FAILURES", "CRAWL_FEEDS", "CRAWL_STATS", "EXCERPTS", "FAILURES", "LISTED_RECORDINGS", "MEDIA",
            "MOVEMENTS", "Manifest", "PUBLISH_INPUTS", "RELATIVE_ANNOTATIONS", "SEGMENTS", "WORKS", "WORK_TEXTS",
            "stage_manifests"]

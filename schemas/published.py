@@ -19,6 +19,9 @@ WORKS_CONFIG = "works"
 #: the excerpts of the relative annotations and every pair's annotation
 ANNOTATION_POOL_CONFIG = "annotation_pool"
 RELATIVE_ANNOTATIONS_CONFIG = "relative_annotations"
+#: ``build --audio`` only, local only: one row per movement with audio, its loudness-normalized audio as an HF
+#: ``Audio`` feature (never pushed unless every row's media licence allows it: publish/audio.py)
+AUDIO_CONFIG = "audio"
 
 # ------------------------------------------------------------------------------------------------ columns
 ID = "id"
@@ -30,6 +33,12 @@ FOLD = "fold"
 SPECTROGRAM = "spectrogram"
 SPECTROGRAM_FRAMES = "spectrogram_frames"
 SPECTROGRAM_SHA256 = "spectrogram_sha256"
+#: the ``default`` config's way from a row to something to listen to: paths relative to the release (the
+#: output root's ``earsense-m2t``), e.g. ``../annotation/excerpts/<key>.ogg``; null when there is none
+EXCERPT_PATH = "excerpt_path"
+AUDIO_PATH = "audio_path"
+#: the ``audio`` config's audio column
+AUDIO = "audio"
 
 # field -> published column, per record type, for the `default` config (one row per movement)
 MOVEMENT_PART = {"id": ID, "work_id": WORK_ID, "number": "movement_number", "title": "movement_title",
@@ -60,7 +69,8 @@ WORKS_RENAMED = {"page_movement_titles_ri": "page_movement_titles_recording_inde
 TAG_COLUMNS: tuple[str, ...] = (MOVEMENT_PART["tempo_tag"], WORK_PART["ensemble"], WORK_PART["key"],
                                 WORK_PART["mode"], WORK_PART["instrument_family"])
 
-__all__ = ["ANNOTATION_POOL_CONFIG", "CLIP_PART", "DEFAULT_CONFIG", "FOLD", "ID", "MEDIA_PART", "MOVEMENT_PART",
+__all__ = ["ANNOTATION_POOL_CONFIG", "AUDIO", "AUDIO_CONFIG", "AUDIO_PATH", "CLIP_PART", "EXCERPT_PATH",
+           "DEFAULT_CONFIG", "FOLD", "ID", "MEDIA_PART", "MOVEMENT_PART",
            "RECORDING_PART", "RELATIVE_ANNOTATIONS_CONFIG", "SEGMENT_PART", "SPECTROGRAM", "SPECTROGRAMS_CONFIG",
            "SPECTROGRAM_FRAMES", "SPECTROGRAM_SHA256", "TAG_COLUMNS", "TEXT", "WORKS_CONFIG", "WORKS_RENAMED", "WORK_ID",
            "WORK_PART"]

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Protocol, TypeVar, get_args
 
 # MAJOR: a field is removed or changes meaning/type; MINOR: a field is added; PATCH: docs only.
-SCHEMA_VERSION = "1.4.0"  # 1.4: Movement.text_from_quotation; 1.3: the relative annotations (PoolExcerpt, …)
+SCHEMA_VERSION = "1.5.0"  # 1.5: Excerpt, Clip.audio_sha256
+# 1.4: Movement.text_from_quotation; 1.3: the relative annotations (PoolExcerpt, …)
 # 1.2: the page's facts and per-recording movement lists, WorkText
 # 1.1: Failure.code, Movement.expected_duration_s, AlbumTrack, Release
 
@@ -201,7 +202,34 @@ class Clip(Record):
     spectrogram_path: str  # derived file (.npy, float16, (frames, n_bins))
     spectrogram_frames: int
     flags: tuple[str, ...] = ()  # quality flags: silent, clipped, too_short, too_long, ...
-    audio_path: str | None = None  # normalized audio kept locally (never published by default)
+    #: the movement's loudness-normalized audio (``build --audio``): kept locally, published only in the
+    #: local ``audio`` config, never pushed unless its licence allows (publish/audio.py)
+    audio_path: str | None = None
+    audio_sha256: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Excerpt(Record):
+    """A movement's listening excerpt, cut by the features stage from the same decode as its clip.
+
+    The annotation pool takes its excerpts from these; the file is content-addressed (media sha256, span,
+    render parameters, render version) under the annotation folder's ``excerpts/``.
+    """
+
+    kind: ClassVar[str] = "excerpt"
+    id: str  # the movement id (one excerpt per movement)
+    movement_id: str
+    media_sha256: str
+    start_s: float  # from the movement's start
+    duration_s: float  # as rendered
+    file: str  # file name under ``<out>/annotation/excerpts/`` ("<key>.ogg" or ".mp3")
+    path: str  # the file itself (local)
+    sha256: str
+    #: the one gain (dB) that brings the excerpt to the playback loudness (below the peak ceiling)
+    playback_gain_db: float
+    loudness_lufs: float | None = None  # the excerpt's own loudness before the gain (None: silent)
+    rms_dbfs: float | None = None  # energy before the gain: the silver arousal predictor's inputs
+    onset_rate_hz: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -255,7 +283,7 @@ class Release(Record):
 
 
 RECORD_TYPES: tuple[type[Record], ...] = (Work, Recording, Media, AlbumTrack, Movement, WorkText, Segment, Clip,
-                                          Failure, Release)
+                                          Excerpt, Failure, Release)
 
 
 class _OfWork(Protocol):
@@ -283,6 +311,7 @@ def recording_id(work_id: str, source_id: str) -> str:
 
 
 __all__ = [
+    "Excerpt",
     "SCHEMA_VERSION",
     "TEMPO_CLASSES",
     "RECORD_TYPES",

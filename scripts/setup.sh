@@ -7,6 +7,7 @@
 #   bash scripts/setup.sh --model         also the model extra (CPU torch) and Java 17 (METEOR and the PTB
 #                                         tokenizer of the caption metrics run on Java)
 #   bash scripts/setup.sh --bench         also the benchmarks' baselines (librosa)
+#   bash scripts/setup.sh --audio         also what decodes the local 'audio' config (torchcodec; needs torch: --model)
 # Flags combine: bash scripts/setup.sh --dev --model (the README's test command)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +18,8 @@ for arg in "$@"; do
     --dev) extras+=(dev) ;;
     --model) extras+=(model) ;;
     --bench) extras+=(bench) ;;
-    *) echo "setup: unknown option '$arg' (use --dev, --model, --bench)" >&2; exit 2 ;;
+    --audio) extras+=(audio) ;;
+    *) echo "setup: unknown option '$arg' (use --dev, --model, --bench, --audio)" >&2; exit 2 ;;
   esac
 done
 

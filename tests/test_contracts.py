@@ -330,7 +330,7 @@ def test_one_layout_one_registry_one_stage_list():
     assert len(files) == len(set(files)), "one file per build manifest"
     feeds = [m.file for m in manifests.CRAWL_FEEDS]
     assert manifests.LISTED_RECORDINGS.file != manifests.CHOSEN_RECORDINGS.file and len(feeds) == len(set(feeds))
-    assert {m.name for m in manifests.PUBLISH_INPUTS} == {f.name for f in dataclasses.fields(Bundle)} - {"root"}
+    assert {m.name for m in manifests.PUBLISH_INPUTS} == {f.name for f in dataclasses.fields(Bundle)} - {"root", "release"}
     assert SUMMARY_STAGES == BUILD_STAGES == PIPELINE[:-1] and PIPELINE[-1] == Stage.TRAIN
     assert [s.value for s in PIPELINE] == ["crawl", "acquire", "movements", "segment", "features", "annotate",
                                            "publish", "train"]

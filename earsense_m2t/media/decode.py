@@ -12,6 +12,12 @@ A decode fails with :class:`DecodeError` (a ``RuntimeError``, which the segmente
 when ffmpeg exits non-zero, yields no samples, yields clearly less than the requested span
 (truncated file), or, when no span was requested, reports decoding errors (the only sign of a
 truncated file we get without probing it). The message names the file and ffmpeg's last stderr line.
+
+**Taps** (:class:`Tap`): the same ffmpeg process can also write other cuts of the same decode to files
+(``asplit`` in one filter graph: the media is read and decoded once, and each branch has its own
+resampler). The features stage uses one for the 48 kHz listening excerpt (up to stereo, 16-bit WAV) and one
+for the exported audio at a rate other than the spectrogram's, so a movement is decoded once however many
+files come out of it; the mono stream on stdout is byte for byte what it is without taps.
 """
 
 from __future__ import annotations
@@ -24,7 +30,10 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import ffmpeg
 import numpy as np
@@ -59,8 +68,25 @@ def ffmpeg_binary() -> str:
     return found
 
 
+@dataclass(frozen=True)
+class Tap:
+    """A cut of the decoded span written to a WAV file by the same ffmpeg process.
+
+    ``start_s``/``duration_s`` are relative to the decoded span (None: to its end); ``channels`` "source"
+    keeps mono or stereo as the source has it (more channels are mixed down to stereo), 1 is the mean of
+    the channels, as the mono stream; ``sample_format`` "s16" (16-bit) or "flt" (32-bit float).
+    """
+
+    path: Path
+    sample_rate_hz: int
+    start_s: float = 0.0
+    duration_s: float | None = None
+    channels: Literal["source", 1, 2] = "source"
+    sample_format: Literal["s16", "flt"] = "s16"
+
+
 def decode_command(path: str | os.PathLike[str], sample_rate_hz: int, *, start_s: float = 0.0,
-                   duration_s: float | None = None) -> list[str]:
+                   duration_s: float | None = None, taps: Sequence[Tap] = ()) -> list[str]:
     """The ffmpeg argument list (never a shell string: file names may hold anything)."""
     input_kwargs: dict[str, str] = {}
     if start_s > 0:
@@ -69,18 +95,53 @@ def decode_command(path: str | os.PathLike[str], sample_rate_hz: int, *, start_s
         input_kwargs["t"] = f"{duration_s:.6f}"
     # "file:" keeps a name with a colon from being read as a protocol
     source = ffmpeg.input(f"file:{Path(path).resolve()}", **input_kwargs)["a:0"]
+    branches = source.filter_multi_output("asplit", len(taps) + 1) if taps else None
+    main = branches[0] if branches is not None else source
     # rematrix_maxval=1: the mono downmix is the mean of the channels (ffmpeg's default, -3 dB per
     # channel, lifts identical channels by 3 dB over full scale and would fake clipping)
-    out = source.output("pipe:", format="f32le", ac=1, ar=int(sample_rate_hz), rematrix_maxval=1.0, flush_packets=0)
-    return out.compile(cmd=[ffmpeg_binary(), *_GLOBAL_ARGS])
+    # the mono stream is converted by an explicit resampler, with or without taps, so its samples do not
+    # depend on the taps (in a filter graph an output's resampler options would not reach the conversion
+    # ffmpeg inserts: rematrix_maxval would be lost)
+    out = _mono(main, sample_rate_hz).output("pipe:", format="f32le", flush_packets=0)
+    if branches is None:
+        return out.compile(cmd=[ffmpeg_binary(), *_GLOBAL_ARGS])
+    outputs = [out]
+    for i, tap in enumerate(taps, 1):
+        stream = branches[i]
+        trim: dict[str, float] = {}
+        if tap.start_s > 0:
+            trim["start"] = round(tap.start_s, 6)
+        if tap.duration_s is not None:
+            trim["duration"] = round(tap.duration_s, 6)
+        if trim:
+            stream = stream.filter("atrim", **trim).filter("asetpts", "PTS-STARTPTS")
+        if tap.channels == 1:
+            stream = _mono(stream, tap.sample_rate_hz, tap.sample_format)
+        else:
+            layouts = "mono|stereo" if tap.channels == "source" else "stereo"
+            stream = stream.filter("aformat", sample_fmts=tap.sample_format, channel_layouts=layouts)
+        kwargs: dict[str, object] = {"format": "wav", "ar": int(tap.sample_rate_hz), "fflags": "+bitexact",
+                                     "flags:a": "+bitexact", "map_metadata": "-1"}
+        outputs.append(stream.output(f"file:{Path(tap.path).resolve()}", **kwargs))
+    return ffmpeg.merge_outputs(*outputs).compile(cmd=[ffmpeg_binary(), *_GLOBAL_ARGS, "-y"])
+
+
+def _mono(stream: ffmpeg.nodes.FilterableStream, sample_rate_hz: int, sample_format: str = "flt"
+          ) -> ffmpeg.nodes.FilterableStream:
+    """The mean of the channels at ``sample_rate_hz``: one resampler doing downmix, rate and format."""
+    return stream.filter("aresample", out_sample_rate=int(sample_rate_hz), out_chlayout="mono",
+                         out_sample_fmt=sample_format, rematrix_maxval=1.0)
 
 
 def decode_mono(path: str | os.PathLike[str], sample_rate_hz: int, *, start_s: float = 0.0,
-                duration_s: float | None = None, shortfall_tolerance_s: float = 2.0) -> np.ndarray:
+                duration_s: float | None = None, shortfall_tolerance_s: float = 2.0,
+                taps: Sequence[Tap] = ()) -> np.ndarray:
     """Decode ``[start_s, start_s + duration_s)`` of ``path`` to mono float32 at ``sample_rate_hz``.
 
     Returns a 1-D float32 array (a view of the one buffer the samples were read into). Samples are not
     clipped: ffmpeg's float output keeps overs above 1.0, which the clipping check needs to see.
+    ``taps``: other cuts of the same decode, written to their files by the same ffmpeg process
+    (:class:`Tap`); a caller removes them when the decode fails.
     """
     path = Path(path)
     if not path.is_file():
@@ -89,7 +150,7 @@ def decode_mono(path: str | os.PathLike[str], sample_rate_hz: int, *, start_s: f
         raise DecodeError(path, f"empty or negative span: start {start_s} s, duration {duration_s} s")
     if path.stat().st_size == 0:
         raise DecodeError(path, "file is empty (0 bytes)")
-    cmd = decode_command(path, sample_rate_hz, start_s=start_s, duration_s=duration_s)
+    cmd = decode_command(path, sample_rate_hz, start_s=start_s, duration_s=duration_s, taps=taps)
     expected = None if duration_s is None else math.ceil(duration_s * sample_rate_hz)
     with tempfile.TemporaryFile() as err:  # a file, not a pipe: a chatty ffmpeg can never block on it
         try:
@@ -156,4 +217,4 @@ def _span_text(start_s: float, duration_s: float | None) -> str:
     return f"{start_s:.3f}-{start_s + duration_s:.3f} s"
 
 
-__all__ = ["DecodeError", "decode_command", "decode_mono", "ffmpeg_binary"]
+__all__ = ["DecodeError", "Tap", "decode_command", "decode_mono", "ffmpeg_binary"]

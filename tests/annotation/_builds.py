@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from earsense_m2t.schemas import Clip, Media, Movement, Segment, Work
+from earsense_m2t.features.excerpt import RenderParams, excerpt_window, prepare_excerpt
+from earsense_m2t.schemas import Clip, Excerpt, Media, Movement, Segment, Work
 
 RATE = 44100
 SHA = "0" * 64
@@ -38,6 +39,8 @@ class Build:
     segments: list[Segment] = field(default_factory=list)
     clips: list[Clip] = field(default_factory=list)
     media: list[Media] = field(default_factory=list)
+    #: the features stage's excerpts: records only (no files) until :func:`render_excerpts`
+    excerpts: list[Excerpt] = field(default_factory=list)
 
 
 def tone(spec: MovementAudio, rate: int = RATE) -> np.ndarray:
@@ -71,6 +74,10 @@ def make_build(folder: Path, works: dict[str, list[MovementAudio]], *, ensemble:
                                     loudness_before_lufs=spec.loudness_lufs, loudness_after_lufs=-23.0,
                                     gain_db=-23.0 - spec.loudness_lufs, true_peak_dbtp=-3.0,
                                     spectrogram_path="unused.npy", spectrogram_frames=1, flags=spec.flags))
+            start, length = excerpt_window(spec.duration_s)
+            build.excerpts.append(Excerpt(id=mid, movement_id=mid, media_sha256=sha, start_s=start, duration_s=length,
+                                          file=f"{mid}.ogg", path=str(folder / f"{mid}.ogg"), sha256=SHA,
+                                          playback_gain_db=0.0))
             parts += [tone(spec), np.zeros(int(gap_s * RATE), np.float32)]
             t += spec.duration_s + gap_s
         mono = np.concatenate(parts)
@@ -78,4 +85,12 @@ def make_build(folder: Path, works: dict[str, list[MovementAudio]], *, ensemble:
         soundfile.write(path, np.stack([mono, mono], axis=1), RATE, format="FLAC")
         build.media.append(Media(source_id=source, source_url=f"http://127.0.0.1/embed/{source}", path=str(path),
                                  sha256=sha, downloaded_at="2026-01-01T00:00:00+00:00"))
+    return build
+
+
+def render_excerpts(build: Build, excerpts_dir: Path, params: RenderParams) -> Build:
+    """The build with real excerpts, rendered as the features stage renders them."""
+    media = {m.source_id: m for m in build.media}
+    build.excerpts = [e for s in build.segments
+                      if (e := prepare_excerpt(s, media[s.source_id], excerpts_dir, params)) is not None]
     return build

@@ -29,10 +29,14 @@ def test_admission_and_exclusions(tmp_path):
                                         MovementAudio(5.0, loudness_lufs=-20.0),
                                         MovementAudio(40.0, loudness_lufs=-34.9)]})
     no_audio = dataclasses.replace(build.movements[0], id="W#7", number=7)  # a movement without a clip
-    choice = choose_pool([*build.movements, no_audio], build.clips, build.segments, build.media, build.works)
+    no_excerpt = dataclasses.replace(build.movements[0], id="W#8", number=8)  # a clip, but its excerpt failed
+    clips = [*build.clips, dataclasses.replace(build.clips[0], id="W#8", movement_id="W#8")]
+    segments = [*build.segments, dataclasses.replace(build.segments[0], id="W#8", movement_id="W#8")]
+    choice = choose_pool([*build.movements, no_audio, no_excerpt], clips, segments, build.media, build.works,
+                         excerpts=build.excerpts)
     assert [c.movement.id for c in choice.admitted] == ["W#1", "W#6"]
     assert {k: code for k, (code, _) in choice.excluded.items()} == {
-        "W#2": "too_quiet", "W#3": "too_loud", "W#4": "quality_flag", "W#5": "too_short"}
+        "W#2": "too_quiet", "W#3": "too_loud", "W#4": "quality_flag", "W#5": "too_short", "W#8": "no_excerpt"}
     assert "below -35 LUFS" in choice.excluded["W#2"][1]
     w6 = choice.admitted[1]
     assert (w6.start_s, w6.duration_s) == (5.0, 30.0)
@@ -46,5 +50,5 @@ def test_range_is_configurable_and_missing_media_is_a_reason(tmp_path):
                        PoolParams(loudness_min_lufs=-45.0, loudness_max_lufs=-5.0))
     assert wide.admitted == [] and wide.excluded_counts() == {"no_media": 2}
     admitted = choose_pool(build.movements, build.clips, build.segments, build.media, build.works,
-                           PoolParams(loudness_min_lufs=-45.0, loudness_max_lufs=-5.0)).admitted
+                           PoolParams(loudness_min_lufs=-45.0, loudness_max_lufs=-5.0), build.excerpts).admitted
     assert [c.movement.id for c in admitted] == ["W#1", "W#2"]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from earsense_m2t.features.features import clip_files, clip_key
+from earsense_m2t.features.params import AudioExport
 from earsense_m2t.schemas import Media
 from tests.features.test_features import _segment, make_opus_media, prepare_counted
 
@@ -59,7 +60,7 @@ def test_a_damaged_cached_spectrogram_is_recomputed(media, tmp_path, caplog, dam
 def test_a_damaged_kept_audio_file_is_recomputed(media, tmp_path):
     seg = _segment(media, 2, 0.0, 3.0)
     stats: Counter[str] = Counter()
-    first = prepare_counted(seg, media, derived_dir=tmp_path, counts=stats, keep_audio=True)
+    first = prepare_counted(seg, media, derived_dir=tmp_path, counts=stats, audio=AudioExport())
     files = clip_files(tmp_path, clip_key(media.sha256, 0.0, 3.0))
     original = files.audio.read_bytes()
     data = bytearray(original)
@@ -67,7 +68,7 @@ def test_a_damaged_kept_audio_file_is_recomputed(media, tmp_path):
     files.audio.write_bytes(bytes(data))
 
     stats.clear()
-    again = prepare_counted(seg, media, derived_dir=tmp_path, counts=stats, keep_audio=True)
+    again = prepare_counted(seg, media, derived_dir=tmp_path, counts=stats, audio=AudioExport())
     assert stats == {"computed": 1} and again == first
     assert files.audio.read_bytes() == original
 

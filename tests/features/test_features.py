@@ -14,7 +14,7 @@ import soundfile
 
 import earsense_m2t.features.features as features
 from earsense_m2t.features.features import clip_files, clip_key, load_spectrogram, prepare_clip, prepare_clips
-from earsense_m2t.features.params import AudioParams
+from earsense_m2t.features.params import AudioExport, AudioParams
 from earsense_m2t.features.spectrogram import n_frames
 from earsense_m2t.schemas import Clip, Media, Movement, Segment
 from earsense_m2t.schemas.io import sha256_file
@@ -68,7 +68,7 @@ def opus_media(tmp_path_factory) -> Media:
 def test_clip_is_normalized_and_its_spectrogram_is_stored(opus_media, tmp_path):
     seg = _segment(opus_media, 1, 1.0, 4.5)
     stats: Counter[str] = Counter()
-    clip = prepare_counted(seg, opus_media, derived_dir=tmp_path, keep_audio=True, counts=stats)
+    clip = prepare_counted(seg, opus_media, derived_dir=tmp_path, audio=AudioExport(), counts=stats)
     assert stats == {"computed": 1}
     assert clip.id == clip.movement_id == "Some-Work#1"
     assert clip.sample_rate_hz == SR and clip.duration_s == pytest.approx(3.5, abs=0.01)

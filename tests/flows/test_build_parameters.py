@@ -73,7 +73,8 @@ def test_no_parameter_is_a_credential():
     names = set(build_dataset.parameters.properties)
     assert {"site_url", "output_root", "publish", "push_to_hub", "search", "wait", "deadline_s", "max_bytes",
             "max_duration_s", "read_timeout_s", "download_deadline_s", "probe_timeout_s", "train_deployment", "workers",
-            "dask", "download_concurrency", "render_workers"} == names
+            "dask", "download_concurrency", "render_workers", "audio", "audio_sample_rate_hz", "audio_format",
+            "push_audio"} == names
     assert not [n for n in names if any(word in n for word in ("token", "secret", "password", "key", "credential"))]
     assert build_dataset.parameters.properties["train_deployment"]["default"] == DEFAULT_TRAIN_DEPLOYMENT == "train-gtp/gpu"
 

@@ -1,4 +1,5 @@
-"""Excerpts: only the excerpt is loaded, loudness-matched with its gain recorded, Opus, cached and verified."""
+"""Excerpts: a tap of the features stage's decode, loudness-matched with its gain recorded, Opus, cached and
+verified; the features stage's one decode writes the same excerpt as a decode for the excerpt alone."""
 
 import json
 import os
@@ -7,19 +8,25 @@ import numpy as np
 import pytest
 from pydub import AudioSegment
 
-from earsense_m2t.annotation.excerpts import (
+from earsense_m2t.features import prepare_clips
+from earsense_m2t.features.excerpt import (
     MEASURE_RATE_HZ,
     RenderError,
     RenderParams,
     has_opus_encoder,
-    render_excerpt,
+    prepare_excerpt,
 )
-from earsense_m2t.annotation.pool import PoolParams, choose_pool
 from earsense_m2t.features.loudness import integrated_loudness
+from earsense_m2t.schemas import Clip, Excerpt
 from earsense_m2t.schemas.io import sha256_file
 from tests.annotation._builds import MovementAudio, make_build
 
-FAST = PoolParams(excerpt_s=4.0)
+FAST = RenderParams(excerpt_s=4.0)
+
+
+def render_excerpt(candidate, out, params=FAST):
+    segment, media = candidate
+    return prepare_excerpt(segment, media, out, params)
 
 
 def decoded(path):
@@ -38,20 +45,20 @@ def candidates(tmp_path):
     # W#1 is quiet, W#2 loud: both must come out at the target loudness; W#2's middle is at 1000 Hz
     build = make_build(tmp_path / "media", {"W": [MovementAudio(10.0, freq_hz=660.0, level_db=-32.0),
                                                   MovementAudio(12.0, freq_hz=1000.0, level_db=-12.0)]})
-    return choose_pool(build.movements, build.clips, build.segments, build.media, build.works, FAST).admitted
+    return [(s, build.media[0]) for s in build.segments]
 
 
 def test_renders_only_the_excerpt_loudness_matched(tmp_path, candidates):
     out = tmp_path / "excerpts"
-    params = RenderParams()
+    params = FAST
     for candidate in candidates:
         rendered = render_excerpt(candidate, out, params)
         path = out / rendered.file
         assert rendered.file == f"{path.stem}.ogg" and rendered.sha256 == sha256_file(path)
         seg, samples = decoded(path)
-        assert abs(len(seg) / 1000 - candidate.duration_s) < 0.1
+        assert abs(len(seg) / 1000 - 4.0) < 0.1 and rendered.duration_s == pytest.approx(4.0, abs=0.01)
         # the excerpt, not the start of the recording: W#2's tone, not W#1's (which the file starts with)
-        assert abs(dominant_hz(samples) - (660.0 if candidate.movement.id == "W#1" else 1000.0)) < 5
+        assert abs(dominant_hz(samples) - (660.0 if rendered.movement_id == "W#1" else 1000.0)) < 5
         assert integrated_loudness(samples, MEASURE_RATE_HZ) == pytest.approx(params.target_lufs, abs=1.0)
         assert rendered.loudness_lufs is not None
         assert rendered.playback_gain_db == pytest.approx(params.target_lufs - rendered.loudness_lufs, abs=0.01)
@@ -61,7 +68,7 @@ def test_renders_only_the_excerpt_loudness_matched(tmp_path, candidates):
 
 
 def test_short_fades(tmp_path, candidates):
-    rendered = render_excerpt(candidates[1], tmp_path, RenderParams(fade_s=0.5))
+    rendered = render_excerpt(candidates[1], tmp_path, RenderParams(excerpt_s=4.0, fade_s=0.5))
     _, samples = decoded(tmp_path / rendered.file)
     head = np.abs(samples[: int(0.02 * MEASURE_RATE_HZ)]).max()
     body = np.abs(samples[int(1.0 * MEASURE_RATE_HZ): int(2.0 * MEASURE_RATE_HZ)]).max()
@@ -73,52 +80,72 @@ def test_cache_is_reused_and_verified(tmp_path, candidates, caplog):
     path = tmp_path / first.file
     mtime = path.stat().st_mtime_ns
     again = render_excerpt(candidates[0], tmp_path)
-    assert again.reused and not first.reused and path.stat().st_mtime_ns == mtime
+    assert path.stat().st_mtime_ns == mtime  # reused
     assert again.sha256 == first.sha256 and again.playback_gain_db == first.playback_gain_db
     path.write_bytes(path.read_bytes()[:-100])  # truncated: not reused
     fixed = render_excerpt(candidates[0], tmp_path)
-    assert not fixed.reused and "does not match its recorded sha256" in caplog.text
+    assert "does not match its recorded sha256" in caplog.text
     assert fixed.sha256 == first.sha256 == sha256_file(path)  # bit-exact: the same bytes again
     os.unlink(path)
-    assert not render_excerpt(candidates[0], tmp_path).reused
+    assert render_excerpt(candidates[0], tmp_path).sha256 == first.sha256 and path.is_file()
     sidecar = path.with_suffix(".json")
     assert json.loads(sidecar.read_text())["sha256"] == first.sha256
 
 
 def test_other_parameters_are_another_file(tmp_path, candidates):
-    a = render_excerpt(candidates[0], tmp_path, RenderParams())
-    b = render_excerpt(candidates[0], tmp_path, RenderParams(target_lufs=-20.0))
+    a = render_excerpt(candidates[0], tmp_path, FAST)
+    b = render_excerpt(candidates[0], tmp_path, RenderParams(excerpt_s=4.0, target_lufs=-20.0))
     assert a.file != b.file and b.playback_gain_db == pytest.approx(a.playback_gain_db + 3.0, abs=0.01)
 
 
 def test_mp3_when_asked_or_without_opus(tmp_path, candidates):
-    rendered = render_excerpt(candidates[0], tmp_path, RenderParams(format="mp3"))
+    rendered = render_excerpt(candidates[0], tmp_path, RenderParams(excerpt_s=4.0, format="mp3"))
     assert rendered.file.endswith(".mp3") and len(AudioSegment.from_file(tmp_path / rendered.file)) > 3900
     assert has_opus_encoder()  # Debian's ffmpeg: the default is Ogg/Opus
 
 
 def test_unreadable_media_names_movement_and_file(tmp_path, candidates):
-    broken = candidates[0].media.__class__(**{**candidates[0].media.to_dict(), "path": str(tmp_path / "gone.webm")})
-    candidate = candidates[0].__class__(**{**candidates[0].__dict__, "media": broken})
-    with pytest.raises(RenderError, match=r"W#1: cannot load 4 s at .* of .*gone\.webm"):
-        render_excerpt(candidate, tmp_path)
-    assert not list(tmp_path.glob("*.ogg")) and not list(tmp_path.glob("*.part"))
+    segment, media = candidates[0]
+    broken = media.__class__(**{**media.to_dict(), "path": str(tmp_path / "gone.webm")})
+    with pytest.raises(RenderError, match=r"W#1: .*gone\.webm"):
+        render_excerpt((segment, broken), tmp_path)
+    assert not list(tmp_path.glob("*.ogg")) and not list(tmp_path.glob("*.part")) and not list(tmp_path.glob(".tap-*"))
+
+
+def test_too_short_a_movement_has_no_excerpt(tmp_path, candidates):
+    segment, media = candidates[0]
+    assert render_excerpt((segment, media), tmp_path, RenderParams(min_duration_s=60.0)) is None
 
 
 @pytest.mark.parametrize("channels", [1, 2])
-def test_an_excerpt_is_loaded_by_seeking_with_the_sources_channels(tmp_path, channels):
+def test_the_features_stage_cuts_the_excerpt_from_its_one_decode(tmp_path, channels):
+    """One ffmpeg decode gives the spectrogram's samples and the 48 kHz excerpt (the source's channels, from the
+    middle of the movement); the file is the one a decode for the excerpt alone gives, so a re-cut is the same."""
     import soundfile as sf
 
-    from earsense_m2t.annotation.excerpts import load_excerpt
+    from earsense_m2t.schemas import Media, Segment
 
-    rate = 48000
-    t = np.arange(12 * rate) / rate
+    rate = 44100
+    t = np.arange(20 * rate) / rate
     left, right = 0.3 * np.sin(2 * np.pi * 440 * t), 0.2 * np.sin(2 * np.pi * 660 * t)
     source = tmp_path / "source.flac"
     sf.write(source, np.stack([left, right], axis=1)[:, :channels], rate, subtype="PCM_16")
-    excerpt = load_excerpt(source, 9.0, 2.0, rate, tmp_path / "scratch")
-    assert (excerpt.channels, excerpt.frame_rate, len(excerpt)) == (channels, rate, 2000)
-    got = np.asarray(excerpt.get_array_of_samples(), dtype=np.float64).reshape(-1, channels) / 2 ** 15
-    want = np.stack([left, right], axis=1)[9 * rate:11 * rate, :channels]
-    assert np.abs(got - want).max() < 2e-4  # the same samples, 16-bit apart, from the right place
-    assert not any((tmp_path / "scratch").iterdir())  # the WAV in between is gone
+    sha = "ab" * 32
+    media = Media(source_id="s", source_url="http://127.0.0.1/s", path=str(source), sha256=sha,
+                  downloaded_at="2026-01-01T00:00:00+00:00")
+    segment = Segment(id="W#1", movement_id="W#1", source_id="s", media_sha256=sha, start_s=2.0, end_s=16.0,
+                      method="chapters", confidence=1.0)
+    params = RenderParams(excerpt_s=4.0)
+    result = prepare_clips([segment], [media], derived_dir=tmp_path / "derived", excerpts_dir=tmp_path / "ex",
+                           render=params)
+    (clip,), (excerpt,) = result.of(Clip), result.of(Excerpt)
+    assert result.failures == [] and result.counts["computed"] == 1
+    assert (excerpt.start_s, excerpt.duration_s) == (5.0, 4.0) and clip.duration_s == pytest.approx(14.0)
+    seg = AudioSegment.from_file(excerpt.path)
+    assert (seg.channels, seg.frame_rate) == (channels, 48000) and abs(len(seg) - 4000) < 30
+    assert not list((tmp_path / "ex").glob(".tap-*"))  # the decode's WAV is gone
+    alone = prepare_excerpt(segment, media, tmp_path / "alone", params)
+    assert alone is not None and alone.sha256 == excerpt.sha256 == sha256_file(excerpt.path)
+    again = prepare_clips([segment], [media], derived_dir=tmp_path / "derived", excerpts_dir=tmp_path / "ex",
+                          render=params)
+    assert again.counts["reused"] == 1 and again.of(Excerpt) == [excerpt]
