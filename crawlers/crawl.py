@@ -65,14 +65,19 @@ def crawl_budget(deadline: Deadline | None) -> float:
 
 def crawl_result(works: list[Work], recordings: list[Recording], failures: list[Failure],
                  stats: dict[str, object]) -> StageResult:
-    """Works and recordings; computed = new or changed pages, reused = unchanged ones (304 or same content)."""
+    """Works and recordings; computed = new or changed pages, reused = unchanged ones (304 or same content).
+
+    Works in id order, recordings in their works' order (a work's ``?ri=N`` pages in N's order, each page's in the
+    page's order), whatever order the spider's concurrent requests finished in: the works and the movements made
+    from them are lists in the annotate stage's memo key, so a crawl that found the same pages in another order
+    would miss that memo and run the stage again."""
     changes = stats.get("earsense/changes")
     changes = changes if isinstance(changes, dict) else {}  # a spider that stopped early wrote none
     result = StageResult(stage=Stage.CRAWL, notes={kind: list(changes.get(kind, [])) for kind in CHANGE_KINDS})
     unchanged = set(result.notes["unchanged"])
-    for work in works:
+    for work in sorted(works, key=lambda w: w.id):
         result.add(work, reused=work.id in unchanged)
-    result.records.extend(recordings)
+    result.records.extend(sorted(recordings, key=lambda r: (r.work_id, r.recording_index)))  # stable: page order
     for failure in failures:
         result.drop(failure)
     result.counts["gone"] = len(result.notes["gone"])
