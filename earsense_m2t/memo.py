@@ -94,12 +94,7 @@ class StageMemo:
 
     def portable(self, path: str) -> str:
         """``path`` as keys and memos write it: relative to the output root (``<out>/...``) when under it."""
-        relative = os.path.relpath(os.path.abspath(path), os.path.abspath(self.out))
-        if relative == os.curdir:
-            return ROOT_MARK
-        if relative == os.pardir or relative.startswith(os.pardir + os.sep) or os.path.isabs(relative):
-            return path
-        return ROOT_MARK + Path(relative).as_posix()
+        return _portable(path, self.out)
 
     def local(self, path: str) -> str:
         """A path as a memo keeps it, under the output root as this run names it."""
@@ -158,6 +153,16 @@ class StageMemo:
         return True
 
 
+def _portable(path: str, out: Path) -> str:
+    """``path`` relative to the output root ``out`` (``<out>/...``) when under it, else as it is."""
+    relative = os.path.relpath(os.path.abspath(path), os.path.abspath(out))
+    if relative == os.curdir:
+        return ROOT_MARK
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep) or os.path.isabs(relative):
+        return path
+    return ROOT_MARK + Path(relative).as_posix()
+
+
 def _moved(record: Record, where: Callable[[str], str]) -> Record:
     """``record`` with the local paths it names passed through ``where``."""
     fields = _PATH_FIELDS.get(type(record), ())
@@ -184,14 +189,36 @@ def _plain(value: Any, where: Callable[[str], str]) -> Any:
 
 def manifests_digest(build_dir: Path) -> str:
     """One hash of every manifest in ``build_dir`` (``*.jsonl``: what publish reads): names and the set of
-    their lines. A manifest's line order follows the order pages answered in; publish orders rows by id."""
+    their lines. A manifest's line order follows the order pages answered in; publish orders rows by id.
+
+    A record's local paths (the fields of ``_PATH_FIELDS``) count relative to the output root (``<out>/...``),
+    as in every memo key: the manifests of a CLI build (a relative ``--out``: ``local/cache/...``) and of a
+    deployment's build (``/abs/local/cache/...``) of one root, or of a moved root, have one digest."""
+    out = Path(build_dir).parent
     digest = hashlib.sha256()
     for path in sorted(build_dir.glob("*.jsonl")):
         digest.update(path.name.encode("utf-8") + b"\0")
-        for line in sorted(path.read_bytes().splitlines()):
+        for line in sorted(_portable_line(line, out) for line in path.read_bytes().splitlines()):
             digest.update(line + b"\n")
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+_PATH_FIELD_NAMES = frozenset(name for names in _PATH_FIELDS.values() for name in names)
+
+
+def _portable_line(line: bytes, out: Path) -> bytes:
+    """A manifest's line with the local paths it names relative to ``out``; a line naming none, as it is."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return line
+    if not isinstance(record, dict) or not any(isinstance(record.get(n), str) for n in _PATH_FIELD_NAMES):
+        return line
+    for name in _PATH_FIELD_NAMES:
+        if isinstance(record.get(name), str) and record[name]:
+            record[name] = _portable(record[name], out)
+    return json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
 def file_states(paths: Iterable[Path]) -> dict[Path, list[int] | None]:

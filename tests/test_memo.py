@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -92,6 +93,25 @@ def test_the_manifests_digest_ignores_line_order_and_sees_any_change(tmp_path):
     assert manifests_digest(tmp_path) == first  # pages answer in any order
     (tmp_path / "works.jsonl").write_text('{"id": "b"}\n{"id": "c"}\n')
     assert manifests_digest(tmp_path) != first
+
+
+def test_the_manifests_digest_does_not_depend_on_where_the_output_root_is(tmp_path, monkeypatch):
+    """Issue 24 item 2, measured: a CLI build (relative --out) writes its manifests with paths as ``local/cache/...``,
+    a deployment's build of the same root as ``/abs/local/cache/...``; publish's memo key (the manifests' digest) then
+    missed on every switch between the two, and publish ran again in full."""
+    def digest(root: Path, media: str) -> str:
+        (root / "build").mkdir(parents=True, exist_ok=True)
+        record = {"id": "m1", "path": media, "info_json_path": None, "title": "local/ is text, not a path"}
+        (root / "build" / "media.jsonl").write_text(json.dumps(record) + "\n")
+        return manifests_digest(root / "build")
+
+    first = tmp_path / "a" / "local"
+    key = digest(first, str(first / "cache" / "m.ogg"))
+    monkeypatch.chdir(tmp_path / "a")
+    assert digest(Path("local"), "local/cache/m.ogg") == key  # the CLI's relative --out
+    assert digest(tmp_path / "moved", str(tmp_path / "moved" / "cache" / "m.ogg")) == key  # a moved root
+    assert digest(Path("local"), "local/cache/other.ogg") != key  # another file is another input
+    assert digest(Path("local"), "/elsewhere/local/cache/m.ogg") != key  # a path outside the root stays as it is
 
 
 @pytest.mark.parametrize(("module", "included", "excluded"), [
