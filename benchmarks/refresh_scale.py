@@ -1,6 +1,7 @@
 """Full build, no-op refresh, one changed work, and 1 against 2 workers, side by side through `earsense-m2t build`.
 
     .venv/bin/python benchmarks/refresh_scale.py [--scale 10] [--keep DIR]
+    .venv/bin/python benchmarks/refresh_scale.py --compare-ref HEAD~1 [--runs 3] [--scale 10]
 
 The mini site's catalogue scaled ×``scale`` (``generate_catalogue(14 × scale, seed)``, the same works every time),
 served on 127.0.0.1 by this process; its audio is synthesized before the first timing (and kept in
@@ -12,6 +13,12 @@ here (without one, each build would start a temporary server of its own: about 9
 2. the same build with 1 worker (``--workers 1 --download-concurrency 1 --render-workers 1``) into root B;
 3. no-op refresh of A (nothing changed on the site); target: at most 5 % of (1), nothing rewritten;
 4. one work's article changed (the site restarted with it), refresh of A: the counts show what ran.
+
+``--compare-ref REF`` instead times full builds (2 workers, each into a fresh root) side by side in one run:
+REF's code (``git archive REF``, laid out as the wheel installs it and put first on ``PYTHONPATH``, so the same
+venv runs it), this checkout's, and this checkout's with ``--audio``, interleaved ``--runs`` times. Printed: the
+median seconds of each, HEAD / REF (issue 25's goal: <= 0.7), the annotate stage's median share of the build
+(goal: <= 10 %), and what ``--audio`` adds (goal: <= 15 %).
 
 Printed per run: seconds, the summary's counts (crawl new/changed/unchanged, pages answered 200 vs 304,
 downloads new/reused, spectrograms computed/reused, the version), parquet files written in the live version
@@ -27,10 +34,13 @@ import os
 import re
 import signal
 import socket
+import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
+import tomllib
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -61,17 +71,22 @@ class Run:
         return found.group(1).strip() if found else "?"
 
 
-def build(name: str, site_url: str, out: Path, workers: int, pages_of, prefect_env: dict[str, str]) -> Run:
+def build(name: str, site_url: str, out: Path, workers: int, pages_of, prefect_env: dict[str, str],
+          extra: tuple[str, ...] = (), code: Path | None = None) -> Run:
+    """One ``earsense-m2t build`` process; ``code``: a tree to import ``earsense_m2t`` from instead (``--compare-ref``)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update(prefect_env, PYTHONUNBUFFERED="1")
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
     before = pages_of()
     files_before = parquet_files(out)
     started = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "earsense_m2t.cli", "build", "--site", site_url, "--out", str(out),
                            "--workers", str(workers), "--download-concurrency", str(workers),
-                           "--render-workers", str(workers)],
-                          env=env, capture_output=True, text=True)
-    seconds = time.monotonic() - started
+                           "--render-workers", str(workers), *extra],
+                          env=env, capture_output=True, text=True,
+                          cwd=out.parent if code is not None else None)  # not the repository: its earsense_m2t/
+    seconds = time.monotonic() - started                                   # folder would shadow ``code``
     if proc.returncode != 0:
         raise SystemExit(f"{name}: the build failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     after = pages_of()
@@ -133,6 +148,67 @@ def changed_one(catalogue: tuple[WorkSpec, ...]) -> tuple[tuple[WorkSpec, ...], 
                         updated="2025-06-01"), work.slug
 
 
+def checkout(ref: str, into: Path) -> Path:
+    """``ref``'s package laid out as the wheel installs it (``earsense_m2t/<folder>``, from its own
+    ``package-dir``); returns the folder to put first on ``PYTHONPATH``."""
+    src = into / "src"
+    src.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", ref], check=True,
+                             capture_output=True).stdout
+    with tempfile.TemporaryFile() as fh:
+        fh.write(archive)
+        fh.seek(0)
+        with tarfile.open(fileobj=fh) as tar:
+            tar.extractall(src, filter="data")
+    mapping = tomllib.loads((src / "pyproject.toml").read_text())["tool"]["setuptools"]["package-dir"]
+    root = into / "pkg"
+    package = root / "earsense_m2t"
+    root.mkdir()
+    package.symlink_to(src / mapping["earsense_m2t"])
+    for name, folder in mapping.items():  # earsense_m2t.<sub> -> the repository's <folder>, inside the extracted tree
+        if name != "earsense_m2t":
+            (src / mapping["earsense_m2t"] / name.split(".", 1)[1]).symlink_to(src / folder)
+    where = subprocess.run([sys.executable, "-c", "import earsense_m2t.features as f; print(f.__file__)"],
+                           env={**os.environ, "PYTHONPATH": str(root)}, check=True, capture_output=True,
+                           text=True, cwd=into).stdout.strip()
+    if not os.path.realpath(where).startswith(os.path.realpath(src)):
+        raise SystemExit(f"--compare-ref {ref}: earsense_m2t was imported from {where}, not from {src}")
+    return root
+
+
+def stage_seconds(run: Run, stage: str) -> float:
+    found = re.search(rf"\b{stage} ([0-9.]+) s", run.line(r"time:(.*)"))
+    return float(found.group(1)) if found else float("nan")
+
+
+def compare(args: argparse.Namespace, catalogue: tuple[WorkSpec, ...], root: Path) -> None:
+    """Full builds of REF, HEAD and HEAD --audio, interleaved, each into a fresh root; medians side by side."""
+    code = checkout(args.compare_ref, root / "ref")
+    kinds: dict[str, tuple[Path | None, tuple[str, ...]]] = {
+        f"ref {args.compare_ref}": (code, ()), "HEAD": (None, ()), "HEAD --audio": (None, ("--audio",))}
+    runs: dict[str, list[Run]] = {k: [] for k in kinds}
+    with prefect_server(root / ".prefect") as prefect_env, serve(catalogue=catalogue, cache_dir=MEDIA_CACHE) as site:
+        site.prepare_media()
+        print(f"{len(catalogue)} works, {len(site.videos)} videos; {args.runs} runs of each", flush=True)
+        for i in range(args.runs):
+            for kind, (tree, extra) in kinds.items():
+                run = build(kind, site.start_url, root / f"{kind.split()[0]}{len(extra)}-{i}", 2, dict, prefect_env,
+                            extra, tree)
+                runs[kind].append(run)
+                print(f"{kind} #{i + 1}: {run.seconds:.1f} s ({run.line(r'time:(.*)')})", flush=True)
+    print(f"\n{'build (2 workers)':<28} {'median s':>9} {'annotate s':>11} {'annotate share':>15}  runs (s)")
+    medians = {}
+    for kind, done in runs.items():
+        seconds = statistics.median(r.seconds for r in done)
+        annotate = statistics.median(stage_seconds(r, "annotate") for r in done)
+        medians[kind] = seconds
+        print(f"{kind:<28} {seconds:9.1f} {annotate:11.1f} {annotate / seconds:15.1%}  "
+              f"{[round(r.seconds, 1) for r in done]}")
+    ref, head, audio = (medians[k] for k in kinds)
+    print(f"\nHEAD / ref:          {head / ref:5.2f}   (goal <= 0.70)")
+    print(f"--audio / HEAD:      {audio / head:5.2f}   (goal <= 1.15)")
+
+
 def report(runs: dict[str, Run]) -> None:
     print(f"{'run':<28} {'s':>7}  {'crawl (since last)':<44} {'pages 200/304':>13}  {'downloads':<22} "
           f"{'spectrograms':<26} {'parquet written':>15}  version")
@@ -155,8 +231,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2, help="catalogue seed (default 2, the catalogue of the figures "
                                                               "in the README)")
     parser.add_argument("--keep", type=Path, default=None, help="build into this folder and keep it")
+    parser.add_argument("--compare-ref", default=None, help="time full builds of this git ref, HEAD and HEAD --audio "
+                                                            "side by side instead (see the module docstring)")
+    parser.add_argument("--runs", type=int, default=3, help="--compare-ref: builds of each (default 3; medians)")
     args = parser.parse_args(argv)
     catalogue = generate_catalogue(BASE_WORKS * args.scale, args.seed)
+    if args.compare_ref:
+        with tempfile.TemporaryDirectory() as tmp:
+            root = args.keep or Path(tmp)
+            root.mkdir(parents=True, exist_ok=True)
+            compare(args, catalogue, root)
+        return 0
     changed, slug = changed_one(catalogue)
     with tempfile.TemporaryDirectory() as tmp:
         root = args.keep or Path(tmp)
