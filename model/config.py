@@ -15,9 +15,10 @@ PAPER_STRIDES: tuple[tuple[int, int], ...] = ((2, 2), (2, 2), (2, 2), (2, 2), (2
 PAPER_CHANNELS: tuple[int, ...] = (64, 128, 128, 128, 256, 512, 768, 768)
 #: normalizations of the music encoder's convolutions: a per-sample group norm, or none (the old stack)
 CONV_NORMS = ("group", "none")
-#: what the GTP loss compares on the music side (:meth:`earsense_m2t.model.gtp.GTPModel.gtp_loss` says why):
-#: "cosine" = the paper's cosine of pooled vectors, "centred" = the cosine after taking away the group's mean key
-GTP_SIMILARITIES = ("cosine", "centred")
+#: what the GTP loss compares on the music side (:func:`earsense_m2t.model.gtp.gtp_loss_from_similarities` says
+#: why): "cosine" = the paper's softmax of 32 × the cosines; "standardized" = the cosines standardized within the
+#: group and given the spread of the group's text similarities, so only their arrangement counts
+GTP_SIMILARITIES = ("cosine", "standardized")
 
 
 @dataclass(frozen=True)

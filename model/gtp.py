@@ -90,16 +90,43 @@ SYSTEMS: dict[str, System] = {
 }
 
 
-def gtp_loss_from_similarities(music: Tensor, text: Tensor, valid: Tensor, temperature: float) -> Tensor:
+def matched_spread(music: Tensor, text: Tensor, valid: Tensor, eps: float = 1e-6) -> Tensor:
+    """Each row's music similarities standardized over its valid members, times the spread (std) of its text
+    similarities over the same members: the music's arrangement on the text's scale."""
+    n = valid.sum(dim=1, keepdim=True).clamp(min=1)
+    text = text.to(music.dtype)
+
+    def centred(x: Tensor) -> Tensor:
+        return (x - (x * valid).sum(dim=1, keepdim=True) / n) * valid
+
+    m, t = centred(music), centred(text)
+    m_std = ((m ** 2).sum(dim=1, keepdim=True) / n).sqrt()
+    t_std = ((t ** 2).sum(dim=1, keepdim=True) / n).sqrt()
+    return m / (m_std + eps) * t_std
+
+
+def gtp_loss_from_similarities(music: Tensor, text: Tensor, valid: Tensor, temperature: float, *,
+                               standardized: bool = False) -> Tensor:
     """MSE between softmax(t · music) and softmax(t · text) over each row's valid group members.
 
     Rows with fewer than two valid members carry no topology (a softmax over one entry is 1 on both
     sides) and add nothing; the result is the mean over the other rows, 0 when there are none.
+
+    ``standardized`` (``gtp_similarity="standardized"``): the music similarities go in as
+    :func:`matched_spread`. With the paper's raw cosines, a text target the music cannot predict
+    (``scripts/gtp_targets.py``: most of its mass on the one member whose key and instrumentation match) is
+    best answered by an even softmax, and the encoder gets there by making every cosine alike, i.e. by
+    pulling the pooled music of every movement toward one direction: the decoder's inputs become alike and
+    so do its texts (issue 20: 59-60 % distinct texts on the learnable corpus). Standardized, the music side
+    always has the text side's spread, and squeezing its cosines together changes nothing: the loss can only
+    be lowered by putting the group's members in the text's order, which is what "topology" asks for.
     """
     counts = valid.sum(dim=1)
     rows = counts >= 2
     if not bool(rows.any()):
         return music.sum() * 0.0
+    if standardized:
+        music = matched_spread(music, text, valid)
     neg = torch.finfo(music.dtype).min
     p_music = torch.softmax((temperature * music).masked_fill(~valid, neg), dim=1)
     p_text = torch.softmax((temperature * text).masked_fill(~valid, neg), dim=1)
@@ -218,34 +245,22 @@ class GTPModel(nn.Module):
         out["total"] = sum((weights.get(k, 1.0) * v for k, v in out.items()), torch.zeros((), device=music.device))
         return out, keys
 
-    def group(self, query: Tensor, ids: Sequence[str], texts: Sequence[str], *, centred: bool = False,
-              ) -> tuple[Tensor, Tensor, Tensor]:
+    def group(self, query: Tensor, ids: Sequence[str], texts: Sequence[str]) -> tuple[Tensor, Tensor, Tensor]:
         """(B, queue) music cosines of the batch's pooled music against the queue's keys, the sentence-BLEU text
-        similarities, and which entries may be in each sample's group (not its own movement).
-
-        ``centred``: the cosines after taking the queue's mean key away from the query and the keys."""
+        similarities, and which entries may be in each sample's group (not its own movement)."""
         keys = self.queue.keys.to(query.device)
-        if centred:
-            centre = keys.mean(dim=0, keepdim=True)
-            query, keys = query - centre, keys - centre
         music = F.normalize(query, dim=1) @ F.normalize(keys, dim=1).T
         text = torch.tensor(group_similarities(texts, self.queue.texts), dtype=music.dtype, device=music.device)
         return music, text, self.queue.valid(ids).to(music.device)
 
     def gtp_loss(self, query: Tensor, ids: Sequence[str], texts: Sequence[str]) -> Tensor:
-        """The GTP loss of a batch's pooled music against the queue's group (0 while the queue is empty).
-
-        With ``gtp_similarity="cosine"`` (the paper's) the music side is the cosine of pooled vectors. Then a text
-        target the music cannot predict (measured by ``scripts/gtp_targets.py``: most of its mass on one member
-        chosen by key and instrumentation) is best answered by an even softmax, which the encoder reaches by
-        pulling every movement towards one direction: the decoder's inputs become alike and so do its texts.
-        ``"centred"`` compares the vectors after taking the group's mean key away, which no common direction
-        changes: an even answer then means spreading the group out, not pulling it together.
-        """
+        """The GTP loss of a batch's pooled music against the queue's group (0 while the queue is empty); the
+        config's ``gtp_similarity`` says how the music side enters (:func:`gtp_loss_from_similarities`)."""
         if not len(self.queue):
             return query.sum() * 0.0
-        music, text, valid = self.group(query, ids, texts, centred=self.cfg.gtp_similarity == "centred")
-        return gtp_loss_from_similarities(music, text, valid, self.cfg.gtp_temperature)
+        music, text, valid = self.group(query, ids, texts)
+        return gtp_loss_from_similarities(music, text, valid, self.cfg.gtp_temperature,
+                                          standardized=self.cfg.gtp_similarity == "standardized")
 
     def queue_losses(self, query: Tensor, ids: Sequence[str], texts: Sequence[str]) -> dict[str, Tensor]:
         """The system's pairwise and triplet losses against the queue (:mod:`.losses`; 0 while it is empty)."""
@@ -328,4 +343,4 @@ def train_step(model: GTPModel, optimizer: torch.optim.Optimizer, batch: Batch,
 
 
 __all__ = ["SYSTEMS", "GTPModel", "GroupQueue", "System", "accumulate", "apply_gradients", "gtp_loss_from_similarities",
-           "train_step"]
+           "matched_spread", "train_step"]

@@ -122,10 +122,23 @@ def check_text_corpus(examples: Sequence[Example], split: Split) -> None:
                          f"({shown}); it trains on the fold's training works only")
 
 
+#: config fields pretraining never reads: the epoch counts (more epochs continue a run) and the coordinate stage's
+#: losses and momentum encoder, so a change to GTP does not pretrain again what it would pretrain the same
+NOT_PRETRAINING = ("pretrain_music_epochs", "pretrain_text_epochs", "gtp_similarity", "gtp_temperature", "alpha",
+                   "beta", "group_k", "momentum", "momentum_per_sample")
+
+
+def _pretraining_key(key: Any) -> Any:
+    """A stored key as this code writes it: fields of :data:`NOT_PRETRAINING` that older keys kept, dropped."""
+    if isinstance(key, dict) and isinstance(key.get("config"), dict):
+        return {**key, "config": {k: v for k, v in key["config"].items() if k not in NOT_PRETRAINING}}
+    return key
+
+
 def _key(stage: str, release: Release, split: Split, cfg: GTPConfig, settings: TrainSettings,
          examples: Sequence[Example]) -> dict[str, Any]:
-    """What makes two pretraining calls the same run; the epoch counts are left out (more epochs continue it)."""
-    config = {k: v for k, v in asdict(cfg).items() if k not in ("pretrain_music_epochs", "pretrain_text_epochs")}
+    """What makes two pretraining calls the same run (:data:`NOT_PRETRAINING` left out)."""
+    config = {k: v for k, v in asdict(cfg).items() if k not in NOT_PRETRAINING}
     key = {"stage": stage, "fold": split_fold(split), "seed": PRETRAIN_SEED, "release": release.version,
            "config": config, "batch_size": settings.batch_size, "micro_batch": settings.micro_batch,
            "train": hashlib.sha256("\n".join(e.id for e in examples).encode()).hexdigest()[:16]}
@@ -145,14 +158,14 @@ def _train_stage(name: str, directory: Path, key: dict[str, Any], module: nn.Mod
     done_path = directory / DONE
     if done_path.is_file():
         done = json.loads(done_path.read_text(encoding="utf-8"))
-        check_key(done["key"], key, done_path)
+        check_key(_pretraining_key(done["key"]), key, done_path)
         if done["epochs"] > epochs:
             raise ValueError(f"{directory}: a finished {name} pretraining of {done['epochs']} epochs, more than the "
                              f"config's {epochs}; use another run folder")
     newest = newest_checkpoint(directory)
     if newest is not None:
         state = torch.load(newest, map_location=device, weights_only=True)
-        check_key(state["key"], key, newest)
+        check_key(_pretraining_key(state["key"]), key, newest)
         if int(state["epoch"]) > epochs:
             raise ValueError(f"{newest}: {state['epoch']} epochs of {name} pretraining, more than the config's {epochs}")
         module.load_state_dict(state["model"])

@@ -47,7 +47,7 @@ class Settings:
     top_k: int | None  # tokens sampled from ("sample" decoding)
     outputs: int  # texts per movement (streams); every metric but the paper's-call BLEU scores the first
     max_tokens: int  # tokens generated at most
-    #: what GTP compares on the music side: "cosine" (the paper's) or "centred" (model/gtp.py says why); None: the
+    #: what GTP compares on the music side: "cosine" (the paper's) or "standardized" (model/gtp.py says why); None: the
     #: model config's
     gtp_similarity: str | None = None
 
@@ -112,12 +112,12 @@ SETTING_ROWS: tuple[SettingRow, ...] = (
     SettingRow("momentum_per_sample", "momentum encoder updated once per sample", NOT_STATED, True,
                "the released code updates it after every sample; the project does the same in one update of m^n "
                "per optimizer step (False: once per step, m, the old way)."),
-    SettingRow("gtp_similarity", "music similarity of the GTP loss", "cosine", "cosine",
-               "the paper's cosine of pooled vectors lets the GTP loss answer a text target the music cannot predict "
-               "(most of its mass on one member, chosen by key and instrumentation) with an even softmax, which the "
-               "encoder reaches by pulling every movement towards one direction, so the decoder's inputs and texts "
-               "become alike (issue 20: 59-60 % distinct texts on the learnable corpus). 'centred' takes the group's "
-               "mean key away from both vectors first; no common direction changes that cosine."),
+    SettingRow("gtp_similarity", "music side of the GTP loss", "cosine", "cosine",
+               "the paper's softmax of 32 × the raw cosines lets the loss answer a text target the music cannot "
+               "predict (most of its mass on the one member whose key and instrumentation match) with an even "
+               "softmax, which the encoder reaches by pulling every movement toward one direction, so its texts "
+               "become alike (59-60 % distinct on the learnable corpus). 'standardized' gives the music's cosines "
+               "the spread of the group's text similarities, so only their order counts (model/gtp.py)."),
     SettingRow("decoding", "decoding", "beam", "beam_sample",
                "the paper describes beam search (beam 3); the released code calls Hugging Face generate with "
                "do_sample, num_beams 3 and top_k 50 (beam-sample), whose texts change with the random state. "

@@ -41,7 +41,7 @@ def resolved(settings: Settings, epochs: int = 40) -> Settings:
                                          "outputs"], {"beam": "paper, authors' code"}),
     (resolved(AUTHORS).with_(weight_decay=0.01), ["weight_decay", "epochs", "momentum_per_sample", "decoding", "top_k",
                                                   "outputs"], {"weight_decay": "not in the paper, authors' code"}),
-    (resolved(AUTHORS).with_(gtp_similarity="centred"), ["weight_decay", "epochs", "momentum_per_sample",
+    (resolved(AUTHORS).with_(gtp_similarity="standardized"), ["weight_decay", "epochs", "momentum_per_sample",
                                                          "gtp_similarity", "decoding", "top_k", "outputs"],
      {"gtp_similarity": "paper, authors' code"}),
     (resolved(AUTHORS).with_(momentum_per_sample=False), ["weight_decay", "epochs", "momentum_per_sample", "decoding",
