@@ -37,6 +37,8 @@ def load_command(dataset_dir: str) -> str:
 
 #: the stages in pipeline order, as the summary lists them (a build's: training is a flow of its own)
 STAGES = BUILD_STAGES
+#: the stages memoized as a whole (one memo, not one per work): the summary names them without a count
+WHOLE_STAGE_MEMOS = (Stage.ANNOTATE, Stage.PUBLISH)
 
 
 @dataclass
@@ -106,11 +108,10 @@ class BuildSummary:
             lines.append(f"  annotations:          pool {c['pool']} excerpts ({c['computed']} rendered), {c['triplets']} "
                          f"triplets in {c['rounds']} rounds, {c['pairs']} pairs; rows: {c['rows_human']} human, "
                          f"{c['rows_silver']} silver ({c['judgments']} judgments so far)")
-        skipped = [(stage, self._result(stage).counts.get("memo_works", 0))
-                   for stage in (Stage.ACQUIRE, Stage.SEGMENT, Stage.FEATURES)
-                   if self.results.get(stage) is not None]
-        if any(n for _, n in skipped):
-            lines.append("  unchanged, not rerun: " + ", ".join(f"{stage} {n} works" for stage, n in skipped)
+        skipped = [(stage, n) for stage in STAGES if (n := self._result(stage).counts.get("memo_works", 0))]
+        if skipped:
+            lines.append("  unchanged, not rerun: "
+                         + ", ".join(stage if stage in WHOLE_STAGE_MEMOS else f"{stage} {n} works" for stage, n in skipped)
                          + " (their inputs, parameters and code are as when last done)")
         if self.leftovers_removed:
             lines.append(f"  cleaned up:           {self.leftovers_removed} leftovers of an interrupted build")

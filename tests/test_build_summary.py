@@ -120,3 +120,19 @@ def test_try_it_runs_the_interpreter_that_has_datasets_with_a_quoted_path():
     assert argv[:2] == [sys.executable, "-c"]  # plain `python` may be one without the package
     call = ast.parse(argv[2]).body[-1].value.args[0]  # print(datasets.load_dataset(PATH))
     assert ast.literal_eval(call.args[0]) == "it's out/earsense-m2t"
+
+
+def test_unchanged_not_rerun_lists_every_stage_taken_from_its_memo_in_pipeline_order():
+    """annotate and publish are memoized as a whole (one memo each): they are listed too when taken from it."""
+    taken = {"features": 3, "acquire": 3, "publish": 1, "segment": 2, "annotate": 1}
+    stages = []
+    for name, n in taken.items():
+        result = StageResult(stage=name)
+        result.counts["memo_works"] = n
+        stages.append(result)
+    [line] = [ln for ln in BuildSummary.of("http://x/", stages).render().splitlines() if "unchanged, not rerun:" in ln]
+    assert line.startswith("  unchanged, not rerun: acquire 3 works, segment 2 works, features 3 works, annotate, "
+                           "publish ("), line
+    ran = [StageResult(stage="annotate"), *stages[2:3]]  # annotate ran; publish taken from its memo
+    [line] = [ln for ln in BuildSummary.of("http://x/", ran).render().splitlines() if "unchanged, not rerun:" in ln]
+    assert line.startswith("  unchanged, not rerun: publish ("), line
