@@ -104,8 +104,23 @@ def text_origin(page_hosts: Mapping[str | None, int], embedded: bool) -> dict[st
             "other_hosts": [] if embedded else sorted(other)}
 
 
+#: the Hub's ``annotations_creators`` of the rule-made labels every release has (the tempo tags; the silver labels)
+RULES_CREATOR = "machine-generated"
+#: ... and of the people's relative judgments: whoever opens the annotation page (no login, no expertise asked)
+PEOPLE_CREATOR = "crowdsourced"
+
+
+def annotations_creators(annotations: Mapping[str, Any] | None) -> list[str]:
+    """The Hub's ``annotations_creators`` of a release whose card context has ``annotations``
+    (:func:`earsense_m2t.publish.annotations.annotation_context`): the rules, and people only when the release
+    holds a row aggregated from their judgments."""
+    human = sum(q["human"] for q in (annotations or {}).get("questions", {}).values())
+    return [RULES_CREATOR, PEOPLE_CREATOR] if human else [RULES_CREATOR]
+
+
 def card_data(configs: Sequence[ConfigSummary], size_category: str,
-              texts: Mapping[str, Any] | None = None) -> DatasetCardData:
+              texts: Mapping[str, Any] | None = None,
+              annotations: Mapping[str, Any] | None = None) -> DatasetCardData:
     infos = DatasetInfosDict({
         c.name: DatasetInfo(
             config_name=c.name, features=c.features, download_size=c.download_size, dataset_size=c.num_bytes,
@@ -122,7 +137,7 @@ def card_data(configs: Sequence[ConfigSummary], size_category: str,
     data = DatasetCardData(
         pretty_name=PRETTY_NAME, license="other", language=["en"], size_categories=[size_category],
         task_categories=["text-generation", "audio-classification"], multilinguality="monolingual",
-        annotations_creators=["expert-generated"], language_creators=_language_creators(texts),
+        annotations_creators=annotations_creators(annotations), language_creators=_language_creators(texts),
         source_datasets=["original"], license_name="earsense-texts-and-derived-measurements",
         tags=["music", "music-captioning", "music-to-text", "chamber-music",
                                             "spectrogram", "tempo"],
@@ -155,7 +170,7 @@ def render_card(*, configs: Sequence[ConfigSummary], stats: Mapping[str, Any], f
                 dataset_dir: str, size_category: str, template: Path = TEMPLATE) -> str:
     texts = text_origin(stats.get("page_hosts") or {}, bool(context.get("embedded_site")))
     card = DatasetCard.from_template(
-        card_data(configs, size_category, texts), template_path=str(template),
+        card_data(configs, size_category, texts, context.get("annotations")), template_path=str(template),
         pretty=PRETTY_NAME, version=version, date=date, configs_summary=configs, stats=stats, failures=failures,
         ctx=dict(context), plots=plots, dataset_dir=dataset_dir, site_url=REAL_SITE_URL,
         citations={"dataset": dataset_citation(version, date, texts), "gtp": CITATION_GTP, "musav": CITATION_MUSAV},

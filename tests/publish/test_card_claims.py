@@ -33,13 +33,13 @@ REAL_CONTEXT = card_context(site_url="embedded-site-url-unused", embedded=True, 
 
 
 def _publish(root: Path, *, annotations: bool = False, page_host: str | None = None,
-             context: dict | None = None, n_works: int = 5) -> Path:
+             context: dict | None = None, n_works: int = 5, judged: bool = True) -> Path:
     build = make_build(root, n_works=n_works)
     if page_host is not None:  # the works' pages on another site (the bundled mini site's loopback address)
         works = read_records(build / "works.jsonl", Work)
         write_records(build / "works.jsonl", [dataclasses.replace(w, url=f"http://{page_host}/{w.id}/") for w in works])
     if annotations:
-        add_annotations(build)
+        add_annotations(build, judged=judged)
     dataset = root / "earsense-m2t"
     publish_dataset(build, dataset, card_context=context or CARD_CONTEXT, now=NOW)
     return dataset
@@ -107,6 +107,15 @@ def test_who_wrote_the_texts_follows_the_site_of_the_pages(tmp_path):
     assert "come from the bundled offline mini site: they were written for the project as test data" in licence
     assert DatasetCard.load(bundled_dir / "README.md").data.language_creators == ["other"]
     assert "127.0.0.1" not in bundled
+
+
+def test_annotations_creators_are_the_rules_and_the_people_only_once_someone_judged(annotated, tmp_path):
+    """The tempo tags (and silver labels) come from rules; people's judgments count only when the release has some."""
+    assert DatasetCard.load(annotated / "README.md").data.annotations_creators == ["machine-generated", "crowdsourced"]
+    unjudged = _publish(tmp_path / "a" / "local", annotations=True, judged=False)
+    assert DatasetCard.load(unjudged / "README.md").data.annotations_creators == ["machine-generated"]
+    plain = _publish(tmp_path / "b" / "local")
+    assert DatasetCard.load(plain / "README.md").data.annotations_creators == ["machine-generated"]
 
 
 def test_the_card_says_where_the_excerpts_are(annotated):
