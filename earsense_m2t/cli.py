@@ -101,8 +101,9 @@ def build(
         fail(str(exc))
     # a person at a terminal reads the summary; Prefect's run log stays available with PREFECT_LOGGING_LEVEL=INFO
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no telemetry calls from a research build
-    os.environ.setdefault("DO_NOT_TRACK", "1")  # the client's switch: the server's alone still let it try
+    from earsense_m2t.prefect_server import no_telemetry
+
+    no_telemetry()  # no telemetry calls from a research build (the deployments' flow runs get the same list)
     os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")  # --dask: no scheduler and worker chatter
     # read by `datasets` when publish imports it (a refresh with nothing to publish never does)
     os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
@@ -456,7 +457,7 @@ RefreshTimezone = Annotated[str, typer.Option(help="Time zone of --refresh-cron 
 
 def prefect_api() -> str:
     """The Prefect server the deployments go to; without one, each process would start its own throwaway server."""
-    from earsense_m2t.flows.deployments import no_telemetry
+    from earsense_m2t.prefect_server import no_telemetry
 
     no_telemetry()
     from prefect.settings import get_current_settings

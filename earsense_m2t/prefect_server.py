@@ -22,6 +22,9 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
+#: Prefect's telemetry off, for a build run here (the CLI's) and for the deployments' flow runs (their job
+#: variables): the server's switch, and the client's (``DO_NOT_TRACK``: the server's alone still let it try)
+NO_TELEMETRY = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
 STARTUP_TIMEOUT_S = 60  # a floor: a larger PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS is kept
 ATTEMPTS = 2
 _PR_SET_PDEATHSIG = 1
@@ -37,6 +40,13 @@ class ServerDidNotStart(RuntimeError):
                          "PREFECT_API_URL")
         self.timeout_s = timeout_s
         self.attempts = attempts
+
+
+def no_telemetry() -> None:
+    """Turn Prefect's telemetry off in this process and the ones it starts (before Prefect is imported); a
+    variable already set is kept."""
+    for name, value in NO_TELEMETRY.items():
+        os.environ.setdefault(name, value)
 
 
 def _die_with_parent_hook() -> Callable[[], None] | None:

@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 
 from earsense_m2t.build_options import OUTPUT_ROOT_ENV, OUTPUT_ROOT_VARIABLE
 from earsense_m2t.config import EMBEDDED_SITE, REAL_SITE_URL
+from earsense_m2t.prefect_server import NO_TELEMETRY  # a worker's flow runs get it as their env
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
@@ -45,8 +46,6 @@ REFRESH_CRON = "0 3 * * 1"
 REFRESH_TIMEZONE = "UTC"
 #: on every deployment, to find them among others on a shared server
 TAGS = ("earsense-m2t",)
-#: no telemetry from the processes that run the flows (a worker's flow runs get these too)
-NO_TELEMETRY = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
 
 
 @dataclass(frozen=True)
@@ -81,12 +80,6 @@ TRAIN_SPECS = (
                    f"version; runs wait in the work pool '{GPU_POOL}' for a worker on a GPU machine.",
                    {"config": "paper"}),
 )
-
-
-def no_telemetry() -> None:
-    """Turn Prefect's telemetry off in this process and the ones it starts (before Prefect is imported)."""
-    for name, value in NO_TELEMETRY.items():
-        os.environ.setdefault(name, value)
 
 
 def deployments(refresh_cron: str = REFRESH_CRON, timezone: str = REFRESH_TIMEZONE,

@@ -142,6 +142,27 @@ def test_the_build_lock_is_held_before_prefect_starts(monkeypatch, tmp_path):
         pass
 
 
+def test_the_telemetry_opt_out_is_defined_once_for_the_build_command_and_the_deployments(monkeypatch, tmp_path):
+    """The variables were written out twice (the CLI's build and the deployments): one list, used by both."""
+    from earsense_m2t.flows import deployments
+
+    assert deployments.NO_TELEMETRY is prefect_server.NO_TELEMETRY  # the workers' flow runs get this one
+    assert prefect_server.NO_TELEMETRY == {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
+    marker = {**prefect_server.NO_TELEMETRY, "EARSENSE_M2T_TEST_NO_TELEMETRY": "1"}
+    monkeypatch.setattr(prefect_server, "NO_TELEMETRY", marker)
+    for name in marker:
+        monkeypatch.setenv(name, "")  # recorded: the command sets them, the test leaves them as they were
+        monkeypatch.delenv(name)
+
+    def start(**_: Any) -> None:
+        raise prefect_server.ServerDidNotStart(1, 2)
+
+    monkeypatch.setattr(prefect_server, "start_temporary_server", start)
+    result = CliRunner().invoke(app, ["build", "--site", "embedded", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert {name: os.environ.get(name) for name in marker} == marker  # the build set exactly the shared list
+
+
 def test_on_a_terminal_a_build_says_prefect_is_starting_before_it_starts(monkeypatch, tmp_path):
     """Prefect's import and its temporary server took ~40 s on a busy machine, with the terminal blank."""
     from earsense_m2t import cli
