@@ -7,7 +7,8 @@
 #   bash scripts/setup.sh --model         also the model extra (CPU torch) and Java 17 (METEOR and the PTB
 #                                         tokenizer of the caption metrics run on Java)
 #   bash scripts/setup.sh --bench         also the benchmarks' baselines (librosa)
-#   bash scripts/setup.sh --audio         also what decodes the local 'audio' config (torchcodec; needs torch: --model)
+#   bash scripts/setup.sh --audio         also what decodes the local 'audio' config (torchcodec 0.13 on the CPU torch,
+#                                         FFmpeg's shared libraries from Debian's ffmpeg)
 # Flags combine: bash scripts/setup.sh --dev --model (the README's test command)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -64,6 +65,12 @@ if [[ " ${extras[*]:-} " == *" model "* ]] && ! command -v java >/dev/null 2>&1;
   apt_or_say "training stops before its first step (the caption metrics need java)" openjdk-17-jre-headless
 fi
 
+# --audio: torchcodec loads FFmpeg's shared libraries (libavcodec & co., FFmpeg 4 to 8: sonames 58-62), which
+# Debian's ffmpeg package depends on; an ffmpeg on PATH from elsewhere (a static build) does not bring them
+if [[ " ${extras[*]:-} " == *" audio "* ]] && ! ldconfig -p 2>/dev/null | grep -E 'libavcodec\.so\.(58|59|60|61|62) ' >/dev/null; then
+  apt_or_say "decoding the audio config fails (torchcodec finds no libavcodec)" ffmpeg
+fi
+
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv"
@@ -77,5 +84,9 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e "$spec"
   touch "$stamp"
+fi
+if [[ " ${extras[*]:-} " == *" audio "* ]] && ! .venv/bin/python -c "import torchcodec.decoders" >/dev/null 2>&1; then
+  echo "setup: torchcodec does not load (its FFmpeg libraries or torch); see: .venv/bin/python -c 'import torchcodec.decoders'" >&2
+  exit 1
 fi
 echo "setup: ready (.venv/bin/earsense-m2t)"
