@@ -9,7 +9,7 @@
 #   bash scripts/setup.sh --bench         also the benchmarks' baselines (librosa)
 #   bash scripts/setup.sh --audio         also what decodes the local 'audio' config (torchcodec 0.13 on the CPU torch,
 #                                         FFmpeg's shared libraries from Debian's ffmpeg)
-# Flags combine: bash scripts/setup.sh --dev --model (the README's test command)
+# Flags combine: bash scripts/setup.sh --dev --model --audio (the README's test command)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
