@@ -289,6 +289,10 @@ def differences_lines(results: Mapping[str, Any]) -> list[str]:
     found: Mapping[str, Any] = results.get("differences") or {}
     rows: Sequence[Mapping[str, str]] | None = found.get("settings")
     lines = ["", "## Differences from the paper and the authors' released code", ""]
+    config_rows: Sequence[Mapping[str, str]] | None = found.get("config")
+    if config_rows:
+        lines += [f"Model config `{results.get('config', '?')}` against the paper's (model/config.py says why): "
+                  + "; ".join(f"{r['field']} {r['value']} (paper {r['paper']})" for r in config_rows) + ".", ""]
     if rows is not None:
         lines += [f"Settings (profile `{results.get('settings_profile', '?')}`), generated from the run's settings "
                   "(model/settings.py): every field where this run differs from the paper or the authors' code, or that the "

@@ -489,6 +489,14 @@ def pretraining_summary(run_dir: Path, folds: Sequence[int]) -> dict[str, Any]:
     return out
 
 
+def config_differences(cfg: GTPConfig) -> list[dict[str, str]]:
+    """Each field of the run's model config that differs from the paper's (``GTPConfig.paper()``): what results.md
+    lists under the config, generated, so a smaller config or a changed weight is never silent."""
+    paper = asdict(GTPConfig.paper())
+    return [{"field": k, "value": str(v), "paper": str(paper[k])} for k, v in asdict(cfg).items()
+            if k != "name" and v != paper[k]]
+
+
 def write_results(prep: Prepared, device: str, started: str, failures: Sequence[Failure]) -> dict[str, Any]:
     """``results.json``, ``results.md`` and ``loss_curves.png`` from every unit file of the run folder."""
     from earsense_m2t.model.metrics import METRICS
@@ -502,7 +510,8 @@ def write_results(prep: Prepared, device: str, started: str, failures: Sequence[
         "started_at": started, "finished_at": now_utc(), "folds": list(prep.folds), "seeds": list(plan.seeds),
         "settings": plan.comparable(), "settings_profile": plan.settings,
         "decoding": streams_statement(plan.settings_values()),
-        "differences": {"settings": differences(plan.settings_values()), "fixed": list(DIFFERENCES)},
+        "differences": {"settings": differences(plan.settings_values()), "fixed": list(DIFFERENCES),
+                        "config": config_differences(prep.cfg)},
         "environment": environment(device), "examples": counts,
         "without_text": len(prep.release.without_text),
         "systems": summarize(units, METRICS, prep.folds, plan.seeds),

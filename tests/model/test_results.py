@@ -179,3 +179,20 @@ def test_a_rows_papers_figures_appear_in_its_markdown_row(system):
         assert "not yet carried over" not in text
     else:  # the five-tag extra rows are not the paper's
         assert paper_cells == ["—"] * len(PAPER_METRICS)
+
+
+def test_the_model_configs_differences_from_the_papers_are_generated_into_results_md():
+    pytest.importorskip("torch", reason="model.run needs the model extra")
+    from earsense_m2t.model.config import TINY_ALPHA, GTPConfig
+    from earsense_m2t.model.run import config_differences
+
+    tiny = {r["field"]: r for r in config_differences(GTPConfig.tiny())}
+    assert tiny["alpha"] == {"field": "alpha", "value": str(TINY_ALPHA), "paper": "500.0"}
+    assert "hidden" in tiny and "beta" not in tiny and "name" not in tiny
+    assert config_differences(GTPConfig.paper()) == []
+    changed = {r["field"] for r in config_differences(GTPConfig.paper().with_(group_k=8))}
+    assert changed == {"group_k"}  # a changed field appears, nothing else
+    payload = results_payload()
+    payload["differences"] = {**payload.get("differences", {}), "config": config_differences(GTPConfig.tiny())}
+    text = markdown(payload)
+    assert f"alpha {TINY_ALPHA} (paper 500.0)" in text and "Model config `tiny` against the paper's" in text
