@@ -77,7 +77,8 @@ def crawl_result(works: list[Work], recordings: list[Recording], failures: list[
     unchanged = set(result.notes["unchanged"])
     for work in sorted(works, key=lambda w: w.id):
         result.add(work, reused=work.id in unchanged)
-    result.records.extend(sorted(recordings, key=lambda r: (r.work_id, r.recording_index)))  # stable: page order
+    ordered: list[Recording] = sorted(recordings, key=lambda r: (r.work_id, r.recording_index))  # stable: page order
+    result.records.extend(ordered)
     for failure in failures:
         result.drop(failure)
     result.counts["gone"] = len(result.notes["gone"])

@@ -37,7 +37,8 @@ SHARED = ("earsense_m2t.schemas", "earsense_m2t.tagging", "earsense_m2t.config",
           "earsense_m2t.escape",
           "earsense_m2t.code_version", "earsense_m2t.media", "earsense_m2t.annotation.metrics")
 #: the command line's helpers that the flow may use too; they import only shared libraries
-CORE = ("earsense_m2t.build_summary", "earsense_m2t.build_options", "earsense_m2t.workdir", "earsense_m2t.memo")
+CORE = ("earsense_m2t.build_summary", "earsense_m2t.build_options", "earsense_m2t.workdir", "earsense_m2t.memo",
+        "earsense_m2t.prefect_server")
 #: stage packages that must not load the acquire stage's network libraries: they only read what it downloaded
 #: (yt-dlp alone took about 2.5 s of `import earsense_m2t.publish`)
 LIGHT_STAGES = ("earsense_m2t.segment", "earsense_m2t.features", "earsense_m2t.publish")
