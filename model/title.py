@@ -167,8 +167,8 @@ DIFFERENCES: dict[str, str] = {
     "hidden": "512 LSTM units as in Show-and-Tell; titles are short, so no larger state is needed",
     "layers": "one LSTM layer, the captioning default; the abstract names an LSTM without depth",
     "dropout": "0.3 against overfitting a few thousand titles (the paper trained on Conceptual Captions' millions)",
-    "max_frames": "the first 30 s: a title needs no whole movement, and MSD and FMA audio (the paper's test sets) "
-                  "comes as 30 s clips",
+    "max_frames": "the first 30 s: a title needs no whole movement, and the usual audio of the paper's test sets "
+                  "(MSD's previews, FMA's clip subsets) is about that long; the paper's clip length is not known here",
     "max_title_tokens": "32 WordPiece tokens hold every marking-style title with room to spare",
     "beam": "k = 3, the project's beam for every generating system, so systems decode alike",
     "length_penalty": "1.0, the project's decoding rule (per-token mean log-probability)",
