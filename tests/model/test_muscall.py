@@ -19,6 +19,7 @@ from earsense_m2t.model.muscall import (  # noqa: E402
     content_weights,
     get_config,
     info_nce,
+    make_optimizer,
 )
 
 VOCAB = 40
@@ -155,8 +156,10 @@ def test_gradient_reaches_the_first_audio_layer_and_the_temperature():
         assert p.grad is not None and float(p.grad.abs().sum()) > 0
 
 
-def test_tiny_model_retrieves_each_pairs_text_from_its_audio():
-    """Four distinct spectrograms (energy in one band each, different lengths) with four distinct texts."""
+@pytest.mark.parametrize("content_aware", [False, True])
+def test_tiny_model_retrieves_each_pairs_text_from_its_audio(content_aware):
+    """Four distinct spectrograms (energy in one band each, different lengths) with four distinct texts; with the
+    content-aware weights of texts 0 and 1 being near-paraphrases, each pair must still be found."""
     g = torch.Generator().manual_seed(0)
     specs = []
     for i in range(4):
@@ -165,12 +168,13 @@ def test_tiny_model_retrieves_each_pairs_text_from_its_audio():
         specs.append(s)
     texts = [[1, 5 + i, 20 + i, 2] for i in range(4)]
     batch = make_batch(specs, texts)
-    model = MusCallModel(MusCallConfig.tiny(), VOCAB)
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.0)
+    similarity = torch.tensor([[1.0, 0.8, 0.1, 0.2], [0.8, 1.0, 0.1, 0.2], [0.1, 0.1, 1.0, 0.3], [0.2, 0.2, 0.3, 1.0]])
+    model = MusCallModel(MusCallConfig.tiny().with_(weight_decay=0.0), VOCAB)
+    opt = make_optimizer(model)
     model.train()
     for _ in range(200):
         opt.zero_grad()
-        loss = model.loss(batch)
+        loss = model.loss(batch, similarity if content_aware else None)
         loss.backward()
         opt.step()
         model.clamp_temperature_()
@@ -179,3 +183,27 @@ def test_tiny_model_retrieves_each_pairs_text_from_its_audio():
         sims = model.embed_audio(batch) @ model.embed_text(batch).T
     assert sims.argmax(dim=1).tolist() == [0, 1, 2, 3]
     assert float(loss.detach()) < 0.1
+
+
+def test_paper_config_builds_and_embeds():
+    """The paper's sizes: the stages and heads fit together, and a short input goes through both encoders."""
+    cfg = MusCallConfig.paper()
+    model = MusCallModel(cfg).eval()
+    batch = make_batch([torch.randn(BINS, 70)], [[101, 2000, 102]])
+    with torch.no_grad():
+        assert model.embed_audio(batch).shape == model.embed_text(batch).shape == (1, 512)
+    assert cfg.time_factor == 16
+    groups = make_optimizer(model).param_groups
+    assert model.log_scale in groups[1]["params"] and groups[0]["weight_decay"] == pytest.approx(0.2)
+
+
+def test_content_aware_loss_on_sentence_similarities():
+    """The loss takes the packaged sentence encoder's similarities of the batch's texts as they come."""
+    from earsense_m2t.model.sentence_similarity import sentence_similarity
+
+    model = MusCallModel(MusCallConfig.tiny(), VOCAB).eval()
+    batch = random_batch()
+    batch.texts = ["a slow adagio in E minor", "a sad slow movement in E minor", "a fast, bright scherzo"]
+    with torch.no_grad():
+        loss = model.loss(batch, sentence_similarity(batch.texts))
+    assert torch.isfinite(loss) and float(loss) > 0
