@@ -21,6 +21,10 @@ scratch: no pretrained audio weights are available offline (the authors' audio e
 scratch, so this costs nothing but their 250k-pair corpus). Padding never reaches an embedding: every
 layer zeroes the time positions past a sample's length, the group norms leave them out of their statistics
 and the pooling attends only to real steps.
+
+Not built: the authors' optional audio self-supervised branch (SimCLR on augmented audio, weight 0.3 when on;
+off in their default config), and the random 20-s crop of their data loader (the release's examples are cut
+from their start by the data path).
 """
 
 from __future__ import annotations
