@@ -183,6 +183,10 @@ DIFFERENCES: dict[str, str] = {
     "feature_dim": "256, the Harmonic CNN's embedding size, for a from-scratch extractor",
     "bidirectional": "the encoder LSTM runs over the chunk features (issue 26's design); bidirectional so every "
                      "chunk sees its context both ways",
+    "fusion": "as the paper's two options, but the audio that is fused is the attention context at each step; the "
+              "authors' attention model instead feeds a first LSTM cell [word; pooled audio; decoder state] and a "
+              "second (decoder) cell [attended audio; first cell's state]: one decoder LSTM here keeps one design "
+              "for both fusions",
     "word_dim": "300 as the authors' GloVe vectors, but learned from scratch over WordPiece ids: the project's "
                 "one vocabulary (bert-base-uncased), no GloVe download",
     "max_text_tokens": "the release's texts are paragraphs, not 22-word captions; 64 WordPiece ids",
@@ -274,8 +278,9 @@ class MusCapsModel(nn.Module):
         x = x * (torch.arange(span, device=spec.device)[None, :] < frames[:, None])[:, None, :].to(x.dtype)
         chunks = x.reshape(b, bins, n, cfg.chunk_frames).permute(0, 2, 1, 3)  # (B, n, bins, chunk)
         mask = torch.arange(n, device=spec.device)[None, :] < counts[:, None]
-        features = chunks.new_zeros(b, n, cfg.feature_dim)
-        features[mask] = self.extractor(chunks[mask])  # only real chunks: padding never enters batch norm
+        real = self.extractor(chunks[mask])  # only real chunks: padding never enters batch norm
+        features = real.new_zeros(b, n, cfg.feature_dim)  # the extractor's dtype (autocast may lower it)
+        features[mask] = real
         packed = nn.utils.rnn.pack_padded_sequence(features, counts.cpu(), batch_first=True, enforce_sorted=False)
         memory, _ = nn.utils.rnn.pad_packed_sequence(self.encoder(packed)[0], batch_first=True, total_length=n)
         return Encoded(memory, mask, counts)

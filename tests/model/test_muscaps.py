@@ -184,3 +184,13 @@ def test_a_tiny_model_learns_two_texts_for_two_spectrograms(fusion):
             if got == {1: want, 3: want}:
                 break
     assert got == {1: want, 3: want}, {beam: [tok.decode(ids) for ids in g] for beam, g in got.items()}
+
+
+def test_the_paper_config_builds_and_encodes():
+    cfg = MusCapsConfig.paper()
+    m = MusCapsModel(cfg)
+    m.eval()
+    batch = collate(items(cfg, TEXTS[:1], (cfg.chunk_frames + 7,)), cfg.time_factor)
+    with torch.no_grad():
+        enc = m.encode(batch.spec, batch.frames)
+    assert enc.memory.shape == (1, 2, 2 * cfg.encoder_hidden)
