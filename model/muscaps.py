@@ -131,9 +131,9 @@ MUSCAPS_CONFIGS = {"paper": MusCapsConfig.paper, "tiny": MusCapsConfig.tiny}
 #: that is not known (the value may be in the paper, or only in the authors' code: :data:`AUTHORS_CODE_VALUES`)
 PAPER_VALUES: dict[str, object] = {
     "n_bins": "not applicable: the pretrained extractors read raw 16 kHz audio (their own front end)",
-    "chunk_frames": "the extractor's input length: 3 s (musicnn) or 5 s (Harmonic CNN) of audio",
+    "chunk_frames": "chunks of the extractor's input length (3 s musicnn, 5 s Harmonic CNN: lengths from the code)",
     "max_chunks": "not stated",
-    "cnn_channels": "musicnn or Harmonic CNN, pretrained on MagnaTagATune / Million Song Dataset tagging, frozen",
+    "cnn_channels": "musicnn or Harmonic CNN pretrained on music tagging (MagnaTagATune / MSD), not fine-tuned",
     "feature_dim": "the extractor's embedding (not stated in the text as a number)",
     "encoder_hidden": "not stated",
     "bidirectional": "not stated",
@@ -152,7 +152,7 @@ PAPER_VALUES: dict[str, object] = {
     "length_penalty": "not stated",
 }
 
-#: values of the authors' released code (github.com/ilaria-manco/muscaps, configs/default.yaml and
+#: values of the authors' released code (github.com/ilaria-manco/muscaps at caeb95d, configs/default.yaml and
 #: configs/models/cnn_attention_lstm.yaml), for the fields where it sets one
 AUTHORS_CODE_VALUES: dict[str, object] = {
     "chunk_frames": "5 s × 16 kHz (Harmonic CNN) or 3 s (musicnn) of raw audio",
@@ -170,7 +170,7 @@ AUTHORS_CODE_VALUES: dict[str, object] = {
     "epochs": 300,
     "patience": 5,
     "clip_grad_norm": "gradients clipped (clip_gradients: true)",
-    "beam": 2,
+    "beam": "2 (beam_size; the attention model's config sets inference_type greedy, the baseline's beam_search)",
 }
 
 #: one line for each field where ours differs from the paper (or its code), saying why
