@@ -305,7 +305,10 @@ def train(
                                                 "paper's Table 1: tags_knn, tags_representative, encoder_decoder, "
                                                 "joint, coordinate, coordinate_contrastive, coordinate_pairwise, "
                                                 "coordinate_triplet_k1, coordinate_triplet_k32, "
-                                                "coordinate_sentiment, gtp_no_sentiment, gtp).")] = None,
+                                                "coordinate_sentiment, gtp_no_sentiment, gtp). The field's other "
+                                                "systems run when named: muscaps (a captioning row), muscall "
+                                                "(the retrieval table, with the GTP family's embeddings) and title "
+                                                "(song-title prediction, its own table).")] = None,
     device: Annotated[str, typer.Option(help="'auto' (CUDA when present, mixed precision), 'cpu', 'cuda', "
                                         "'cuda:N'.")] = "auto",
     micro_batch: Annotated[int | None, typer.Option(min=1, help="Samples per forward pass, accumulated to the "

@@ -15,7 +15,9 @@ whose text is null (the build found no description for it) is no pair and is lef
 
 Each example also carries its tags (:data:`TAG_FIELDS`: tempo tag, ensemble, key, mode, instrument
 family), read from the ``default`` config's columns of those names, for the TAGS baselines that choose a
-training text by shared tags; a release without one of those columns gives None for it on every row.
+training text by shared tags; a release without one of those columns gives None for it on every row. Its
+``title`` is the published movement title (None when the row has none, or the release no such column): the
+song-title system's target.
 
 Standardization is per frequency bin, fitted on the training rows only (:func:`fit_standardizer`), so
 nothing about the test fold leaks into the input scale.
@@ -42,6 +44,8 @@ SPECTROGRAM_CONFIG = published.SPECTROGRAMS_CONFIG
 MAX_IDS_SHOWN = 20
 #: the ``default`` config's columns the TAGS baselines compare, in the order of ``Example.tags``
 TAG_FIELDS = published.TAG_COLUMNS
+#: the ``default`` config's column of the movement title (``Example.title``)
+TITLE_FIELD = published.MOVEMENT_PART["title"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,9 @@ class Example:
     index: int
     frames: int  # published frames (before the cap)
     tags: tuple[str | None, ...] = ()  # TAG_FIELDS order; None: no value (or no such column in the release)
+    #: the movement's published title (``movement_title``), the song-title system's target; None: no title (or
+    #: no such column in the release), a row that system neither trains nor is scored on
+    title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -192,12 +199,13 @@ def load_release(path: Path, *, n_folds: int, count_pieces: Callable[[str], int]
     n_bins = int(specs.features[published.SPECTROGRAM].shape[1])
     column = specs.data.column(published.SPECTROGRAM)
     tag_features = {name: movements.features[name] for name in TAG_FIELDS if name in movements.column_names}
+    title_column = [TITLE_FIELD] if TITLE_FIELD in movements.column_names else []
 
     examples: list[Example] = []
     no_fold: list[str] = []
     without_text: list[str] = []
     for row in movements.select_columns([published.ID, published.WORK_ID, published.FOLD, published.TEXT,
-                                         *tag_features]):
+                                         *tag_features, *title_column]):
         i = spec_index.get(row[published.ID])
         if i is None:
             continue  # a movement without audio: text-only, not a training example
@@ -209,7 +217,9 @@ def load_release(path: Path, *, n_folds: int, count_pieces: Callable[[str], int]
             no_fold.append(row_id)
             continue
         tags = tuple(_tag_value(tag_features[name], row[name]) if name in tag_features else None for name in TAG_FIELDS)
-        examples.append(Example(row_id, row[published.WORK_ID], int(fold), text, i, int(spec_frames[i]), tags))
+        title = row.get(TITLE_FIELD)
+        title = title.strip() if isinstance(title, str) and title.strip() else None  # a blank title is no title
+        examples.append(Example(row_id, row[published.WORK_ID], int(fold), text, i, int(spec_frames[i]), tags, title))
     if not examples:
         raise ValueError(f"version {version} ({path}): no movement of the {DEFAULT_CONFIG!r} config has both a text "
                          f"and a spectrogram ({len(without_text)} with a spectrogram have no text)")
@@ -280,5 +290,6 @@ def fold_split(examples: Sequence[Example], test_fold: int, validation_works: fl
     return Split([e for e in rest if e.work_id not in held], [e for e in rest if e.work_id in held], test)
 
 
-__all__ = ["TAG_FIELDS", "Example", "Release", "Split", "Standardizer", "fit_standardizer", "fold_split", "load_release",
+__all__ = ["TAG_FIELDS", "TITLE_FIELD", "Example",
+           "Release", "Split", "Standardizer", "fit_standardizer", "fold_split", "load_release",
            "release_version", "row_array", "version_path"]

@@ -35,6 +35,7 @@ from earsense_m2t.model.run import (
     read_json,
     unit_path,
 )
+from earsense_m2t.model.systems import FIELD_SYSTEMS
 
 EVALUATIONS = "evaluations"
 RUN_JSON = "run.json"
@@ -71,6 +72,9 @@ def check_unit(run_dir: Path, plan: Plan, system: str, seed: int, fold: int) -> 
     """The system, seed and fold are the run's, and a neural system's checkpoint is there."""
     if system not in plan.systems:
         raise ValueError(f"--system {system}: the run at {run_dir} trained {', '.join(plan.systems)}")
+    if system in FIELD_SYSTEMS:
+        raise ValueError(f"--system {system}: evaluate scores the GTP model's checkpoints and the TAGS baselines; the "
+                         f"train stage scored {system} itself (units/{system}/seed{seed}/fold{fold}.json)")
     if seed not in plan.seeds:
         raise ValueError(f"--seed {seed}: the run at {run_dir} used seeds {', '.join(map(str, plan.seeds))}")
     if plan.folds is not None and fold not in plan.folds:

@@ -22,6 +22,11 @@ with a word of its tempo class, and the synthesized audio plays that tempo) is w
    cosines of the uncentred pooled music vectors of the test movements; wall times.
 
 The TAGS baselines read the tags, not the audio: their rows have no control (their texts cannot change).
+The field's other systems (issue 26) are scored from the stage's own unit files, without a control: MusCaps'
+captions and the title system's generated titles get the same row (distinct outputs per test movement, the tempo
+word against the tag and the majority class; the title rows are the test rows with a title), and MusCALL's
+retrieval, with the GTP-family rows', is the report's retrieval table (R@10 both ways beside the shuffled-pair
+control's mean and 99th percentile, from the run's ``results.json``).
 The model package may not import ``offline`` (the pipeline's import rules), so the caller passes the
 rows, the audio and the tempo lexicon (``scripts/learnability.py`` does).
 """
@@ -346,11 +351,13 @@ class Report:
     model: dict[str, Any] = field(default_factory=dict)  # the config's sizes and epochs as the run used them
     settings_sha256: str | None = None
     notes: list[str] = field(default_factory=list)
+    #: the run's retrieval table (results.json's ``retrieval``: per system, figures keyed "<direction>/<metric>")
+    retrieval: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"experiment": asdict(self.experiment), "release": self.release, "run_dir": self.run_dir,
                 "settings_sha256": self.settings_sha256, "test_movements": self.test_movements, "model": self.model,
-                "seconds": self.seconds, "notes": self.notes,
+                "seconds": self.seconds, "notes": self.notes, "retrieval": self.retrieval,
                 "systems": [{**{k: v for k, v in asdict(s).items() if k != "agreements"}, "share": s.share}
                             for s in self.scores]}
 
@@ -393,7 +400,11 @@ def decode_fold(model: Any, items: Sequence[Any], order: Sequence[int], cfg: Any
 
 #: relative cost of one training epoch per system, for sharing the systems between processes (measured on the
 #: learnable corpus: the contrastive row encodes four augmented copies of every movement besides the clean one)
-SYSTEM_COST = {"coordinate_contrastive": 3.0, "encoder_decoder": 0.7}
+SYSTEM_COST = {"coordinate_contrastive": 3.0, "encoder_decoder": 0.7,
+               # the field's systems, timed on the development corpus (scripts/learnability.toml, field_systems)
+               "muscaps": 1.2, "title": 1.2, "muscall": 0.7}
+#: the field's systems that write text, scored from the stage's unit files (no control: module docstring)
+TEXT_FIELD_SYSTEMS = ("muscaps", "title")
 
 
 def share_systems(systems: Sequence[str], jobs: int) -> list[list[str]]:
@@ -435,11 +446,14 @@ def train_in_parallel(release_dir: Path, plan: Any, out: Path, jobs: int, config
 
     from earsense_m2t.model.gtp import SYSTEMS
     from earsense_m2t.model.run import prepare, pretrained_for
+    from earsense_m2t.model.systems import FIELD_SYSTEMS
 
     prep = prepare(Path(release_dir), None, plan, Path(out))
-    for fold in prep.folds:
-        pretrained_for(prep, fold, "cpu", log)
-    groups = share_systems([s for s in plan.systems if s in SYSTEMS and (only is None or s in only)], jobs)
+    if any(s in SYSTEMS for s in plan.systems):
+        for fold in prep.folds:
+            pretrained_for(prep, fold, "cpu", log)
+    trained = [s for s in plan.systems if (s in SYSTEMS or s in FIELD_SYSTEMS) and (only is None or s in only)]
+    groups = share_systems(trained, jobs)
     ctx = multiprocessing.get_context("spawn")
     workers = [ctx.Process(target=_train_share, args=(str(release_dir), plan, str(out), group, dict(config_changes), i),
                            name=f"learnability-job-{i}") for i, group in enumerate(groups)]
@@ -464,6 +478,7 @@ def run_experiment(release_dir: Path, experiment: Experiment, out: Path, words: 
     from earsense_m2t.model.batch import MovementDataset
     from earsense_m2t.model.gtp import SYSTEMS
     from earsense_m2t.model.run import prepare, read_json, standardizer_for, train_release, unit_path
+    from earsense_m2t.model.systems import FIELD_SYSTEMS
     from earsense_m2t.model.tokenizer import wordpiece
 
     seconds: dict[str, float] = {}
@@ -492,6 +507,10 @@ def run_experiment(release_dir: Path, experiment: Experiment, out: Path, words: 
         for system in plan.systems:
             unit = read_json(unit_path(prep.run_dir, system, experiment.seed, fold)) or {}
             stage_texts = {g["id"]: g["hypothesis"] for g in unit.get("generations", [])}
+            if system in FIELD_SYSTEMS:
+                if system in TEXT_FIELD_SYSTEMS:  # the stage's texts, on the rows it scored (titles: titled rows)
+                    outcomes[system].append(field_outcome(fold, split.test, unit, tag_index, system == "title"))
+                continue
             if system not in SYSTEMS:  # a TAGS baseline: its texts are the stage's, and it never reads audio
                 outcome = FoldOutcome(fold, ids, references, tags, majority, [stage_texts[i] for i in ids], None, None)
             else:
@@ -509,11 +528,54 @@ def run_experiment(release_dir: Path, experiment: Experiment, out: Path, words: 
                     f"{sum(a != b for a, b in zip(real, control, strict=True))} change with the shuffled spectrograms")
             outcomes[system].append(outcome)
     seconds["control_decoding"] = time.perf_counter() - start
-    scores = [score(system, outcomes[system], words) for system in plan.systems]
+    scores = [score(system, outcomes[system], words) for system in plan.systems if outcomes[system]]
     report = Report(experiment, str(release_dir), str(prep.run_dir), scores, seconds,
-                    {f: len(prep.splits[f].test) for f in prep.folds}, asdict(prep.cfg), settings_sha256)
+                    {f: len(prep.splits[f].test) for f in prep.folds}, asdict(prep.cfg), settings_sha256,
+                    retrieval=dict((read_json(prep.run_dir / "results.json") or {}).get("retrieval") or {}))
     (prep.run_dir / "learnability.json").write_text(json.dumps(report.to_dict(), indent=1) + "\n", encoding="utf-8")
     return report
+
+
+def field_outcome(fold: int, test: Sequence[Any], unit: Mapping[str, Any], tag_index: int, titles: bool
+                  ) -> FoldOutcome:
+    """A field system's fold from its unit file: its texts on the test rows it scored, their references (the titles
+    for the title system) and tempo tags, the majority tag of those rows; no control (it is not decoded again)."""
+    texts = {g["id"]: g["hypothesis"] for g in unit.get("generations", [])}
+    rows = [e for e in test if e.id in texts]
+    tags = [e.tags[tag_index] if e.tags else None for e in rows]
+    counts = Counter(t for t in tags if t is not None)
+    majority = min(counts, key=lambda t: (-counts[t], t)) if counts else None
+    return FoldOutcome(fold, [e.id for e in rows], [str(e.title) if titles else e.text for e in rows], tags, majority,
+                       [texts[e.id] for e in rows], None, None)
+
+
+def retrieval_lines(retrieval: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The retrieval table: R@10 and median rank both ways beside the shuffled-pair control's mean and 99th percentile
+    of R@10, and MusCALL's zero-shot tempo accuracy beside the majority class (%, means over the folds)."""
+    if not retrieval:
+        return []
+
+    def pct(stats: Mapping[str, Any], key: str) -> str:
+        mean = (stats.get(key) or {}).get("mean")
+        return "—" if mean is None else f"{100 * mean:.1f} %"
+
+    def rank(stats: Mapping[str, Any], key: str) -> str:
+        mean = (stats.get(key) or {}).get("mean")
+        return "—" if mean is None else f"{mean:.1f}"
+
+    lines = ["", "Retrieval on the test folds (one relevant item per query; control: the same embeddings with the "
+             "audio–text pairing shuffled, 1,000 times per fold):", "",
+             "| system | audio→text R@10 | control mean | control p99 | above p99 | median rank | text→audio R@10 | "
+             "control mean | control p99 | above p99 | median rank | zero-shot tempo | majority class |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for system, stats in retrieval.items():
+        cells = []
+        for d in ("audio_to_text", "text_to_audio"):
+            cells += [pct(stats, f"{d}/R@10"), pct(stats, f"control/{d}/mean"), pct(stats, f"control/{d}/p99"),
+                      pct(stats, f"control/{d}/above_p99"), rank(stats, f"{d}/median_rank")]
+        cells += [pct(stats, "zero_shot_tempo/accuracy"), pct(stats, "zero_shot_tempo/majority")]
+        lines.append(f"| {SYSTEM_TITLES.get(system, system)} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def _pct(part: int | None, n: int) -> str:
@@ -555,6 +617,7 @@ def markdown(report: Report) -> str:
         diff, p = compare(by_name["gtp"], by_name[other])
         lines.append(f"GTP against {SYSTEM_TITLES[other]}: tempo agreement {diff:+.1f} points (two-sided sign test "
                      f"p = {_p(p)}), BLEU {by_name['gtp'].bleu - by_name[other].bleu:+.2f}.")
+    lines += retrieval_lines(report.retrieval)
     reproduced = [(s.system, s.reproduced, s.n) for s in report.scores if s.reproduced is not None]
     if reproduced:
         lines += ["", "REAL texts equal to the train stage's own decoding: " +
@@ -567,6 +630,7 @@ def markdown(report: Report) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["SYSTEM_COST", "Experiment", "FoldOutcome", "Report", "Settings", "SystemScore", "compare", "cosine_spread",
-           "decode_fold", "derangement", "load_settings", "load_trained", "markdown", "run_experiment", "score",
-           "share_systems", "spectrogram", "tempo_of", "train_in_parallel", "verdict", "write_release"]
+__all__ = ["SYSTEM_COST", "TEXT_FIELD_SYSTEMS", "Experiment", "FoldOutcome", "Report", "Settings", "SystemScore",
+           "compare", "cosine_spread", "decode_fold", "derangement", "field_outcome", "load_settings", "load_trained",
+           "markdown", "retrieval_lines", "run_experiment", "score", "share_systems", "spectrogram", "tempo_of",
+           "train_in_parallel", "verdict", "write_release"]

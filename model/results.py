@@ -13,6 +13,12 @@ Markdown table can put the paper's figure beside ours for every row and metric i
 names the rows whose figures have not been read from a copy of the paper yet (their cells say so, never a
 guess). The paper's BLEU was measured with the released code's swapped BLEU call (``bleu_paper_compatible`` is
 the comparable column), on a linear STFT with hop 255 and on a different crawl of the site.
+
+The field's other systems (issue 26, :mod:`.field`) add to it: MusCaps is one more captioning row; the retrieval
+table (:func:`field_lines`) holds MusCALL's and every GTP-family unit's retrieval both ways with the shuffled-pair
+control (and MusCALL's zero-shot tempo tags); the title table the song-title system's figures; and a list, per
+field system, of what its paper did that could not be reproduced here (pretrained weights) and its other
+differences, taken from the system's module.
 """
 
 from __future__ import annotations
@@ -26,13 +32,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from earsense_m2t.model.systems import ROW_DIFFERENCES, TABLE1_SYSTEMS, TABLE1_TITLES
+from earsense_m2t.model.systems import FIELD_SYSTEMS, FIELD_TITLES, ROW_DIFFERENCES, TABLE1_SYSTEMS, TABLE1_TITLES
 
 #: Table 1 rows in the paper's order: the two baselines without audio, then the neural systems (all twelve)
 SYSTEM_ORDER = TABLE1_SYSTEMS
 #: rows that are not the paper's: the TAGS baselines on the release's five tags (the paper compares four)
 EXTRA_SYSTEMS = ("tags_knn_5tags", "tags_representative_5tags")
-SYSTEM_TITLES = {**TABLE1_TITLES,
+SYSTEM_TITLES = {**TABLE1_TITLES, **FIELD_TITLES,
                  "tags_knn_5tags": "TAGS kNN, five tags (extra row)",
                  "tags_representative_5tags": "TAGS representative, five tags (extra row)"}
 #: the system the significance tests compare every other one with
@@ -151,7 +157,7 @@ def summarize(units: Sequence[Unit], metrics: Sequence[str], folds: Sequence[int
 
 def _systems(units: Sequence[Unit]) -> list[str]:
     """The systems of ``units``: the paper's rows in its order, the extra rows, then any other by name."""
-    known = (*SYSTEM_ORDER, *(s for s in EXTRA_SYSTEMS if s not in SYSTEM_ORDER))
+    known = (*SYSTEM_ORDER, *(s for s in EXTRA_SYSTEMS if s not in SYSTEM_ORDER), *FIELD_SYSTEMS)
     systems = [s for s in known if any(u.system == s for u in units)]
     return systems + sorted({u.system for u in units} - set(systems))
 
@@ -276,10 +282,118 @@ def markdown(results: Mapping[str, Any]) -> str:
     if results.get("failures"):
         lines += ["", "Units that failed (left out of the means):", ""]
         lines += [f"- {f['item_id']}: {f['reason']}" for f in results["failures"]]
+    lines += field_lines(results)
     lines += differences_lines(results)
     lines += ["", f"Paper: Kuang et al. (2022), Table 1 ({', '.join(METRIC_TITLES[m] for m in PAPER_METRICS)}, "
               "5-split average, 1,955 pairs)."]
     return "\n".join(lines) + "\n"
+
+
+#: the retrieval directions and metrics of the retrieval table (model/retrieval.py defines them)
+RETRIEVAL_DIRECTIONS = {"audio_to_text": "audio → text", "text_to_audio": "text → audio"}
+RETRIEVAL_METRICS = ("R@1", "R@5", "R@10", "mAP@10", "median_rank")
+#: the shuffled-pair control's figures (model/retrieval.py's ShuffledControl), per direction
+CONTROL_FIGURES = ("observed", "mean", "p99", "above_p99")
+#: the title table's columns (model/title.py's metrics and tempo agreement, as model/field.py stores them)
+TITLE_METRICS = {"bleu": "title BLEU", "bleu_1": "BLEU-1", "exact_match": "exact match", "distinct_share": "distinct",
+                 "tempo_agreement": "tempo agrees", "tempo_majority": "majority class", "untagged": "no tempo class"}
+
+
+def retrieval_units(system: str, fold: int, seed: int, unit: Mapping[str, Any]) -> Unit:
+    """One unit's retrieval figures (its ``retrieval`` record: metrics, control, zero-shot) as a flat :class:`Unit`
+    (``"<direction>/<metric>"``, ``"control/<direction>/<figure>"``, ``"zero_shot_tempo/<figure>"``), so the
+    table aggregates them as every other figure: the mean over seeds per fold, mean ± std over folds."""
+    flat: dict[str, float | None] = {}
+    for direction, row in unit.get("metrics", {}).items():
+        flat.update({f"{direction}/{k}": v for k, v in row.items()})
+    for direction, row in unit.get("control", {}).items():
+        flat.update({f"control/{direction}/{k}": float(row[k]) for k in CONTROL_FIGURES if k in row})
+    zero = unit.get("zero_shot_tempo") or {}
+    flat.update({f"zero_shot_tempo/{k}": zero.get(k) for k in ("accuracy", "majority", "n") if k in zero})
+    return Unit(system, fold, seed, flat)
+
+
+def retrieval_keys(units: Sequence[Unit]) -> list[str]:
+    return sorted({k for u in units for k in u.metrics})
+
+
+def _pct_cell(stat: Mapping[str, Any] | None) -> str:
+    if not stat or stat.get("mean") is None:
+        return "—"
+    return f"{100 * stat['mean']:.1f} ± {100 * stat['std']:.1f}"
+
+
+def _plain_cell(stat: Mapping[str, Any] | None) -> str:
+    if not stat or stat.get("mean") is None:
+        return "—"
+    return f"{stat['mean']:.1f} ± {stat['std']:.1f}"
+
+
+def field_lines(results: Mapping[str, Any]) -> list[str]:
+    """results.md's tables of the field's other systems: retrieval per system (with the shuffled-pair control and
+    MusCALL's zero-shot tempo tags) and song-title prediction; nothing when the run has neither."""
+    lines: list[str] = []
+    retrieval: Mapping[str, Mapping[str, Any]] = results.get("retrieval") or {}
+    if retrieval:
+        lines += ["", "## Retrieval per system", "",
+                  "Cross-modal retrieval on each test fold (model/retrieval.py): each movement's audio embedding "
+                  "ranks the fold's texts and each text the fold's audio; the one relevant item is the movement's own "
+                  "(ties counted against it). MusCALL's embeddings are its projections; a GTP-family system's are its "
+                  "pooled music and text vectors. Cells: mean ± std over folds; R@k and mAP@10 in %, median rank in "
+                  "movements.", "",
+                  "| system | " + " | ".join(f"{d} {m}" for d in RETRIEVAL_DIRECTIONS.values()
+                                             for m in RETRIEVAL_METRICS) + " | test movements |",
+                  "|---|" + "---:|" * (len(RETRIEVAL_DIRECTIONS) * len(RETRIEVAL_METRICS) + 1)]
+        for name, stats in retrieval.items():
+            cells = [(_plain_cell if m == "median_rank" else _pct_cell)(stats.get(f"{d}/{m}"))
+                     for d in RETRIEVAL_DIRECTIONS for m in RETRIEVAL_METRICS]
+            n = stats.get("audio_to_text/N", {}).get("mean")
+            lines.append(f"| {SYSTEM_TITLES.get(name, name)} | " + " | ".join(cells)
+                         + f" | {'—' if n is None else f'{n:.0f}'} |")
+        lines += ["", "Shuffled-pair control of R@10 (the same embeddings, the audio–text pairing permuted at random, "
+                  "1,000 permutations per fold): the observed R@10, the shuffled mean and 99th percentile (in %), and "
+                  "the share of folds where the observed R@10 is above that percentile.", "",
+                  "| system | " + " | ".join(f"{d} observed | {d} shuffled mean | {d} shuffled p99 | {d} above p99"
+                                             for d in RETRIEVAL_DIRECTIONS.values()) + " |",
+                  "|---|" + "---:|" * (4 * len(RETRIEVAL_DIRECTIONS))]
+        for name, stats in retrieval.items():
+            cells = []
+            for d in RETRIEVAL_DIRECTIONS:
+                cells += [_pct_cell(stats.get(f"control/{d}/{k}")) for k in ("observed", "mean", "p99")]
+                above = stats.get(f"control/{d}/above_p99", {})
+                cells.append("—" if above.get("mean") is None else f"{100 * above['mean']:.0f} % of {above['n']}")
+            lines.append(f"| {SYSTEM_TITLES.get(name, name)} | " + " | ".join(cells) + " |")
+        zero = {name: stats for name, stats in retrieval.items()
+                if (stats.get("zero_shot_tempo/accuracy") or {}).get("mean") is not None}
+        if zero:
+            lines += ["", "Zero-shot tempo tags (MusCALL's zero-shot use): the four tempo-tag words embedded as texts, "
+                      "each test movement's audio given the most similar one, against the release's tempo tag; the "
+                      "majority-class share of the same movements beside it (%).", "",
+                      "| system | accuracy | majority class |", "|---|---:|---:|"]
+            lines += [f"| {SYSTEM_TITLES.get(name, name)} | {_pct_cell(stats.get('zero_shot_tempo/accuracy'))} | "
+                      f"{_pct_cell(stats.get('zero_shot_tempo/majority'))} |" for name, stats in zero.items()]
+    title: Mapping[str, Mapping[str, Any]] = results.get("title") or {}
+    if title:
+        lines += ["", "## Song-title prediction", "",
+                  "The movement title generated from the spectrogram (model/title.py), on the test rows whose release "
+                  "has a title. Title BLEU: sacrebleu corpus BLEU-4 (and BLEU-1) under the scoring rule above; exact "
+                  "match, distinct titles per test movement, and the tempo class of the generated title (the "
+                  "release's own tempo rules) against the release's tempo tag, beside the majority class; BLEU × 100, "
+                  "the rest in %. Cells: mean ± std over folds.", "",
+                  "| system | " + " | ".join(TITLE_METRICS.values()) + " |", "|---|" + "---:|" * len(TITLE_METRICS)]
+        for name, stats in title.items():
+            cells = [_plain_cell(stats.get(m)) if m in ("bleu", "bleu_1") else _pct_cell(stats.get(m))
+                     for m in TITLE_METRICS]
+            lines.append(f"| {SYSTEM_TITLES.get(name, name)} | " + " | ".join(cells) + " |")
+    field: Mapping[str, Sequence[str]] = results.get("field_differences") or {}
+    if field:
+        lines += ["", "## The field's other systems: what could not be reproduced, and the other differences", "",
+                  "From each system's module (its config's hyper-parameters with the paper's values and the reasons "
+                  "are there): no pretrained weights are available offline, so every part the papers pretrained is "
+                  "trained from scratch on the release's training folds.", ""]
+        for name, items in field.items():
+            lines += [f"{SYSTEM_TITLES.get(name, name)}:", ""] + [f"- {item}" for item in items] + [""]
+    return lines
 
 
 def differences_lines(results: Mapping[str, Any]) -> list[str]:
@@ -343,7 +457,8 @@ def write_json(path: Path, payload: Mapping[str, Any]) -> Path:
     return path
 
 
-__all__ = ["DIFFERENCES", "EXTRA_SYSTEMS", "METRIC_TITLES", "PAPER_BLEU", "PAPER_METRICS", "PAPER_TABLE1",
+__all__ = ["CONTROL_FIGURES", "DIFFERENCES", "EXTRA_SYSTEMS", "METRIC_TITLES", "RETRIEVAL_DIRECTIONS",
+           "RETRIEVAL_METRICS", "TITLE_METRICS", "PAPER_BLEU", "PAPER_METRICS", "PAPER_TABLE1",
            "PAPER_UNREAD", "SCORING_RULE", "SIGNIFICANCE_REFERENCE",
-           "SIGNIFICANCE_TEST", "SYSTEM_ORDER", "SYSTEM_TITLES", "Unit", "markdown", "paired_test", "significance",
-           "differences_lines", "plot_losses", "summarize", "write_json"]
+           "SIGNIFICANCE_TEST", "SYSTEM_ORDER", "SYSTEM_TITLES", "Unit", "field_lines", "markdown", "paired_test", "significance",
+           "differences_lines", "plot_losses", "retrieval_keys", "retrieval_units", "summarize", "write_json"]

@@ -1,5 +1,8 @@
 """The train stage's one entrypoint: train and evaluate every system of Table 1 on one dataset version.
 
+The field's other systems (MusCaps, MusCALL, song-title prediction: :data:`.systems.FIELD_SYSTEMS`, issue 26) run
+on the same data path when the plan names them (:mod:`.field`); the default plan stays Table 1's.
+
 A run is keyed by dataset version, config and settings profile (:mod:`.settings`): its folder
 ``<out>/v<version>-<config>/`` (``v<version>-<config>-authors/`` under ``--settings authors``) holds
 
@@ -10,7 +13,9 @@ A run is keyed by dataset version, config and settings profile (:mod:`.settings`
   trained once per fold before its first neural system and reused by every system and seed;
 - ``checkpoints/<system>/seed<S>/fold<F>/``: the newest epoch and the best weights (:mod:`.train`);
 - ``units/<system>/seed<S>/fold<F>.json``: one evaluated unit, its generations and its metrics;
-- ``results.json``, ``results.md``, ``loss_curves.png``: the table (:mod:`.results`).
+- ``results.json``, ``results.md``, ``loss_curves.png``: the table (:mod:`.results`), with, when the plan has them,
+  the retrieval table (MusCALL and the GTP-family systems' embeddings, with the shuffled-pair control) and the
+  song-title table.
 
 Everything that can be wrong with the input is checked before the first step (:func:`prepare`):
 the version, the release's configs and values, every requested fold, Java for the metrics. A unit
@@ -35,9 +40,12 @@ from earsense_m2t.model.results import (
     DIFFERENCES,
     EXTRA_SYSTEMS,
     SYSTEM_ORDER,
+    TITLE_METRICS,
     Unit,
     markdown,
     plot_losses,
+    retrieval_keys,
+    retrieval_units,
     significance,
     summarize,
     write_json,
@@ -50,7 +58,7 @@ from earsense_m2t.model.settings import (
     get_settings,
     streams_statement,
 )
-from earsense_m2t.model.systems import TABLE1_SYSTEMS
+from earsense_m2t.model.systems import CAPTIONING_FIELD_SYSTEMS, FIELD_SYSTEMS, TABLE1_SYSTEMS
 from earsense_m2t.schemas import Failure, StageResult
 from earsense_m2t.schemas.stages import Stage
 from earsense_m2t.schemas.training import TrainingRun
@@ -120,7 +128,8 @@ class Plan:
                         gtp_similarity=self.gtp_similarity or get_config(self.config).gtp_similarity)
 
     def check(self) -> None:
-        known = (*TABLE1_SYSTEMS, *(s for s in (*SYSTEM_ORDER, *EXTRA_SYSTEMS) if s not in TABLE1_SYSTEMS))
+        known = (*TABLE1_SYSTEMS, *(s for s in (*SYSTEM_ORDER, *EXTRA_SYSTEMS) if s not in TABLE1_SYSTEMS),
+                 *FIELD_SYSTEMS)
         unknown = [s for s in self.systems if s not in known]
         if unknown:
             raise ValueError(f"unknown systems {', '.join(unknown)}; known: {', '.join(known)}")
@@ -268,6 +277,8 @@ class NeuralOutcome:
     best_epoch: int
     samples_per_s: float
     resumed_from: int | None
+    #: the test fold's retrieval with the model's pooled music and text vectors (:func:`.field.gtp_retrieval`)
+    retrieval: dict[str, Any] | None = None
 
 
 def train_settings(prep: Prepared, device: str) -> TrainSettings:
@@ -303,7 +314,29 @@ def neural_generations(prep: Prepared, system: str, fold: int, seed: int, device
     run = train_system(prep.release, split, std, cfg, system, seed, settings, ckpt, emotion_model=emotion_model,
                        log=log, pretrained=pretrained)
     texts = decode_test_fold(prep, run.model, fold, seed)
-    return NeuralOutcome(texts, run.history, run.best_epoch, run.samples_per_s, run.resumed_from)
+    from earsense_m2t.model.field import gtp_retrieval
+
+    retrieval = gtp_retrieval(run.model, prep.release, split, std, cfg, seed)
+    return NeuralOutcome(texts, run.history, run.best_epoch, run.samples_per_s, run.resumed_from, retrieval)
+
+
+def train_and_evaluate_field(prep: Prepared, system: str, fold: int, seed: int, log: Callable[[str], None]
+                  ) -> tuple[dict[str, tuple[str, ...]] | None, dict[str, Any]]:
+    """Train one of the field's systems on one fold and seed (resuming its checkpoint) and evaluate it on the test
+    fold (:mod:`.field`): MusCaps' captions for the stage to score (texts, training record), or the finished unit
+    of MusCALL and the title system (None, the unit's record with its own metrics)."""
+    from earsense_m2t.model.field import muscall_unit, muscaps_captions, title_unit, train_field_system
+
+    split, std = prep.splits[fold], standardizer_for(prep, fold)
+    ckpt = prep.run_dir / "checkpoints" / system / f"seed{seed}" / f"fold{fold}"
+    model, cfg, record = train_field_system(prep.release, split, std, system, prep.plan.config, fold, seed,
+                                            prep.plan.epochs, ckpt, log=log)
+    if system == "muscaps":
+        return muscaps_captions(model, cfg, prep.release, split, std, prep.plan.beam, prep.plan.max_tokens), record
+    if system == "title":
+        return None, {**record, **title_unit(model, cfg, prep.release, split, std, prep.plan.beam,
+                                             prep.plan.max_tokens)}
+    return None, {**record, "metrics": {}, "retrieval": muscall_unit(model, cfg, prep.release, split, std, seed)}
 
 
 def decode_test_fold(prep: Prepared, model: Any, fold: int, seed: int = 0) -> dict[str, tuple[str, ...]]:
@@ -382,12 +415,21 @@ def train_release(dataset: Path, version: str | None, plan: Plan, out: Path, *, 
                         result.counts["reused"] += 1
                         continue
                     item = f"{system}/fold{fold}/seed{seed}"
+                    extra: dict[str, Any]
                     try:
                         if system in BASELINE_SYSTEMS:
                             if (system, fold) not in baselines:
                                 baselines[(system, fold)] = {i: (t,) for i, t in
                                                              baseline_generations(system, split).items()}
                             texts, extra = baselines[(system, fold)], {}
+                        elif system in FIELD_SYSTEMS:
+                            captions, extra = train_and_evaluate_field(prep, system, fold, seed, log)
+                            if captions is None:  # a unit with its own metrics (retrieval, titles): done
+                                write_json(path, {"system": system, "fold": fold, "seed": seed, **extra})
+                                result.counts["computed"] += 1
+                                log(f"train: {item} evaluated on {len(split.test)} test movements")
+                                continue
+                            texts = captions
                         else:
                             if pretrain_failure is not None:
                                 raise ValueError(pretrain_failure)
@@ -400,7 +442,8 @@ def train_release(dataset: Path, version: str | None, plan: Plan, out: Path, *, 
                             outcome = neural_generations(prep, system, fold, seed, device, emotions, log, pretrained)
                             texts = outcome.generations
                             extra = {"history": outcome.history, "best_epoch": outcome.best_epoch,
-                                     "samples_per_s": outcome.samples_per_s, "resumed_from": outcome.resumed_from}
+                                     "samples_per_s": outcome.samples_per_s, "resumed_from": outcome.resumed_from,
+                                     "retrieval": outcome.retrieval}
                     except (RuntimeError, ValueError) as exc:  # torch's out-of-memory and NaN errors are RuntimeErrors
                         reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
                         result.drop(Failure(stage=Stage.TRAIN, item_id=item, code="training_failed", reason=reason))
@@ -458,9 +501,13 @@ def environment(device: str) -> dict[str, str]:
 
 
 def load_units(run_dir: Path, plan: Plan, folds: Sequence[int]) -> tuple[list[Unit], dict[str, list[list[dict]]]]:
+    """The captioning units (Table 1's systems and MusCaps) and their loss histories; MusCALL's and the title
+    system's units are not captions (:func:`field_units`)."""
     units: list[Unit] = []
     histories: dict[str, list[list[dict]]] = {}
     for system in plan.systems:
+        if system in FIELD_SYSTEMS and system not in CAPTIONING_FIELD_SYSTEMS:
+            continue
         for seed in plan.seeds:
             for fold in folds:
                 data = read_json(unit_path(run_dir, system, seed, fold))
@@ -470,6 +517,23 @@ def load_units(run_dir: Path, plan: Plan, folds: Sequence[int]) -> tuple[list[Un
                 if data.get("history"):
                     histories.setdefault(system, []).append(data["history"])
     return units, histories
+
+
+def field_units(run_dir: Path, plan: Plan, folds: Sequence[int]) -> tuple[list[Unit], list[Unit]]:
+    """The units' retrieval figures (MusCALL's, and every GTP-family unit's) and the title system's figures."""
+    retrieval: list[Unit] = []
+    title: list[Unit] = []
+    for system in plan.systems:
+        for seed in plan.seeds:
+            for fold in folds:
+                data = read_json(unit_path(run_dir, system, seed, fold))
+                if data is None:
+                    continue
+                if data.get("retrieval"):
+                    retrieval.append(retrieval_units(system, fold, seed, data["retrieval"]))
+                if system == "title":
+                    title.append(Unit(system, fold, seed, data["metrics"]))
+    return retrieval, title
 
 
 def pretraining_summary(run_dir: Path, folds: Sequence[int]) -> dict[str, Any]:
@@ -503,6 +567,10 @@ def write_results(prep: Prepared, device: str, started: str, failures: Sequence[
 
     plan, run_dir = prep.plan, prep.run_dir
     units, histories = load_units(run_dir, plan, prep.folds)
+    retrieval, title = field_units(run_dir, plan, prep.folds)
+    from earsense_m2t.model.field import not_reproduced
+
+    field = [s for s in plan.systems if s in FIELD_SYSTEMS]
     counts = {f"fold{f}": {"train": len(s.train), "validation": len(s.validation), "test": len(s.test)}
               for f, s in prep.splits.items()}
     results: dict[str, Any] = {
@@ -517,6 +585,9 @@ def write_results(prep: Prepared, device: str, started: str, failures: Sequence[
         "systems": summarize(units, METRICS, prep.folds, plan.seeds),
         "significance": significance(units, METRICS),
         "pretraining": pretraining_summary(run_dir, prep.folds),
+        "retrieval": summarize(retrieval, retrieval_keys(retrieval), prep.folds, plan.seeds),
+        "title": summarize(title, list(TITLE_METRICS), prep.folds, plan.seeds),
+        "field_differences": {s: not_reproduced(s) for s in field},
         "failures": [{"item_id": f.item_id, "code": f.code, "reason": f.reason} for f in failures],
         "files": {"markdown": "results.md", "loss_curves": "loss_curves.png", "units": "units/"}}
     write_json(run_dir / "results.json", results)

@@ -28,6 +28,9 @@ What a run guarantees, and why:
   killed one resumes from the newest epoch file; a call asking for more epochs continues the finished run.
   Each file records the run's identity (system, fold, seed, config, batch sizes, release version, the
   train/validation ids), and a checkpoint of another run is an error, not a silent resume.
+- **Other modules** (the field's systems, :mod:`.field`): :func:`train_module` trains any module with a loss
+  per batch by the same rules (seeding, per-epoch shuffles, keyed atomic checkpoints with RNG states, resume,
+  best epoch on validation), with the module's own batch size and no accumulation.
 - **Device**: ``"auto"`` takes CUDA when torch sees it, else the CPU; on CUDA with ``amp`` the forward
   runs under fp16 autocast with a gradient scaler; on the CPU there is no mixed precision.
 """
@@ -421,6 +424,139 @@ def train_system(release: Release, split: Split, standardizer: Standardizer, cfg
                      load_best(directory, cfg, system, key, device))
 
 
+@dataclass(frozen=True)
+class ModuleTraining:
+    """How to train one module that is not the GTP model (the field's systems, model/field.py) by the same rules.
+
+    ``build`` makes the untrained module (called after seeding, so its initial weights follow the seed);
+    ``optimizer`` makes its optimizer; ``batch`` gives the training batch of the given training indices (on the
+    device); ``loss`` the batch's scalar loss, given the indices too (a loss may need per-sample data, such as
+    MusCALL's text similarities); ``validate`` the validation loss of the module (lower is better; NaN when it
+    cannot be computed); ``after_step`` runs after each optimizer step (MusCALL clamps its temperature there).
+    """
+
+    build: Callable[[], torch.nn.Module]
+    optimizer: Callable[[torch.nn.Module], torch.optim.Optimizer]
+    batch: Callable[[list[int]], Any]
+    loss: Callable[[torch.nn.Module, Any, list[int]], torch.Tensor]
+    validate: Callable[[torch.nn.Module], float]
+    n_train: int
+    batch_size: int
+    grad_clip: float | None = None
+    after_step: Callable[[torch.nn.Module], None] | None = None
+
+
+@dataclass
+class ModuleRun:
+    """One trained module of one fold and seed, with its best epoch's weights (eval mode)."""
+
+    best_epoch: int
+    history: list[dict[str, float]]
+    resumed_from: int | None
+    samples_per_s: float
+    model: torch.nn.Module
+
+
+def train_module(task: ModuleTraining, key: dict[str, Any], checkpoint_dir: Path, epochs: int, seed: int, *,
+                 label: str, log: Callable[[str], None] | None = None) -> ModuleRun:
+    """Train ``task``'s module for ``epochs`` epochs under :func:`train_system`'s rules, resuming what is stored.
+
+    The same guarantees as the GTP model's runs (module docstring): seeded python/numpy/torch and one shuffle per
+    (seed, epoch), the RNG states saved with every epoch, atomic ``epoch-NNNN.pt`` / ``best.pt`` / ``done.json``
+    carrying ``key`` (a checkpoint of another run is an error), the best epoch chosen on the validation loss
+    (:func:`best_epoch`), a finished run returned as stored, more epochs continuing it. One optimizer step per
+    batch of ``task.batch_size`` (the field's models have their own batch sizes; no accumulation), the last batch
+    of an epoch possibly short. The device is the CPU the caller's ``build`` puts the module on (no AMP).
+    """
+    say = log or (lambda _: None)
+    if task.n_train < 1:
+        raise ValueError(f"{label}: no training examples")
+    if epochs < 1:
+        raise ValueError(f"{label}: epochs must be ≥ 1, not {epochs}")
+    directory = Path(checkpoint_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    key = dict(json.loads(json.dumps(key)))
+
+    def best_model(model: torch.nn.Module) -> torch.nn.Module:
+        state = torch.load(directory / BEST, map_location="cpu", weights_only=True)
+        check_key(state["key"], key, directory / BEST)
+        model.load_state_dict(state["model"])
+        return model.eval()
+
+    seed_everything(seed)
+    model = task.build()
+    if (directory / DONE).is_file():
+        done = json.loads((directory / DONE).read_text(encoding="utf-8"))
+        check_key(done["key"], key, directory / DONE)
+        if done["epochs"] > epochs:
+            raise ValueError(f"{directory}: a finished run of {done['epochs']} epochs, more than the {epochs} asked "
+                             "for; use another checkpoint_dir")
+        if done["epochs"] == epochs:
+            say(f"{label}: finished before ({directory / DONE}); nothing to train")
+            return ModuleRun(int(done["best_epoch"]), done["history"], int(done["epochs"]), 0.0, best_model(model))
+        (directory / DONE).unlink()  # more epochs asked: the run continues from its last epoch file
+    optimizer = task.optimizer(model)
+    history: list[dict[str, float]] = []
+    resumed_from: int | None = None
+    newest = newest_checkpoint(directory)
+    if newest is not None:
+        state = torch.load(newest, map_location="cpu", weights_only=True)
+        check_key(state["key"], key, newest)
+        if int(state["epoch"]) > epochs:
+            raise ValueError(f"{newest}: {state['epoch']} epochs trained, more than the {epochs} asked for")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        set_rng_state(state["rng"])
+        history = list(state["history"])
+        resumed_from = int(state["epoch"])
+        if state["best_epoch"] == resumed_from and not _best_is(directory, resumed_from):
+            save_torch({"key": key, "epoch": resumed_from, "model": model.state_dict()}, directory / BEST)
+        say(f"{label}: resumed from epoch {resumed_from} ({newest.name})")
+
+    samples, seconds = 0, 0.0
+    for epoch in range(len(history) + 1, epochs + 1):
+        shuffle = torch.Generator().manual_seed(derived_seed(seed, epoch, 0))
+        order = torch.randperm(task.n_train, generator=shuffle).tolist()
+        model.train()
+        start = time.perf_counter()
+        total = 0.0
+        for i in range(0, len(order), task.batch_size):
+            indices = order[i:i + task.batch_size]
+            optimizer.zero_grad(set_to_none=True)
+            loss = task.loss(model, task.batch(indices), indices)
+            if not torch.isfinite(loss):
+                raise RuntimeError(f"{label}: epoch {epoch}: the loss is {float(loss)}")
+            loss.backward()
+            if task.grad_clip is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), task.grad_clip)
+            optimizer.step()
+            if task.after_step is not None:
+                task.after_step(model)
+            total += float(loss.detach()) * len(indices)
+        seconds += time.perf_counter() - start
+        samples += task.n_train
+        model.eval()
+        with torch.no_grad():
+            val = float(task.validate(model))
+        history.append({"epoch": float(epoch), "train_total": total / task.n_train, "validation": val})
+        best = best_epoch(history)
+        save_torch({"key": key, "epoch": epoch, "history": history, "best_epoch": best, "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(), "rng": rng_state()}, epoch_path(directory, epoch))
+        if best == epoch:
+            save_torch({"key": key, "epoch": epoch, "model": model.state_dict()}, directory / BEST)
+        for old in directory.glob(EPOCH_GLOB):
+            if old != epoch_path(directory, epoch):
+                old.unlink()
+        say(f"{label}: epoch {epoch}/{epochs} train_total {total / task.n_train:.4f} validation {val:.4f} "
+            f"(best {best}; {samples / seconds:.1f} samples/s)")
+
+    best = best_epoch(history)
+    samples_per_s = samples / seconds if seconds > 0 else 0.0
+    save_json({"key": key, "epochs": epochs, "best_epoch": best, "history": history, "samples_per_s": samples_per_s},
+              directory / DONE)
+    return ModuleRun(best, history, resumed_from, samples_per_s, best_model(model))
+
+
 def _best_is(directory: Path, epoch: int) -> bool:
     path = directory / BEST
     return path.is_file() and int(torch.load(path, map_location="cpu", weights_only=True)["epoch"]) == epoch
@@ -431,5 +567,5 @@ def _save_best(directory: Path, key: dict[str, Any], epoch: int, model: GTPModel
                 "queue": model.queue.state()}, directory / BEST)
 
 
-__all__ = ["BEST", "DONE", "SystemRun", "TrainSettings", "autocast_for", "best_epoch", "resolve_device", "step_plan",
-           "train_epoch", "train_system", "validation_loss", "validation_scores"]
+__all__ = ["BEST", "DONE", "ModuleRun", "ModuleTraining", "SystemRun", "TrainSettings", "autocast_for", "best_epoch",
+           "resolve_device", "step_plan", "train_epoch", "train_module", "train_system", "validation_loss", "validation_scores"]

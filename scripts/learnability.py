@@ -4,6 +4,7 @@ the same models with each test movement's own spectrogram and with shuffled ones
     # the frozen experiments of scripts/learnability.toml (each up to 2 hours on 2 CPU cores)
     .venv/bin/python scripts/learnability.py --experiment one_fold      # one fold, all six systems
     .venv/bin/python scripts/learnability.py --experiment five_folds    # five folds: encoder_decoder, coordinate, gtp
+    .venv/bin/python scripts/learnability.py --experiment field_systems  # MusCaps, MusCALL, title (issue 26)
 
 The corpus (``offline/learnable.py``) and its release are made once under ``--out`` and reused; the run folder
 is ``<out>/runs/<experiment>/v<corpus version>-<config>/`` (a killed run resumes there). The table is printed and
@@ -133,12 +134,17 @@ def main(argv: list[str] | None = None) -> int:
         fold_counts,
         learnable_corpus,
         movement_audio,
+        movement_spec,
     )
     from earsense_m2t.offline.minisite.synth import SYNTH_VERSION
 
     started = time.perf_counter()
     corpus = learnable_corpus(**{k: tuple(v) if isinstance(v, list) else v for k, v in corpus_args.items()})
     rows = [m.row() for m in corpus]
+    if "title" in experiment.systems:
+        # the song-title system's target: the title the corpus gives each movement (its tempo word); only a run
+        # with that system has the column, so the other experiments' corpora (and their versions) stay as they were
+        rows = [{**row, "movement_title": movement_spec(m).title} for row, m in zip(rows, corpus, strict=True)]
     identity = json.dumps({"rows": rows, "durations": [m.duration_s for m in corpus], "synth": SYNTH_VERSION,
                            "corpus": corpus_args}, sort_keys=True)
     version = "learnable-" + hashlib.sha256(identity.encode()).hexdigest()[:12]
