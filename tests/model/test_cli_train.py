@@ -45,6 +45,7 @@ def test_the_command_says_which_version_does_not_exist(dataset, tmp_path):
     (["--profile", "quick"], ["unknown training profile 'quick'"]),
     (["--folds", "0,5"], ["version 9.9.9: folds [5] have no example"]),
     (["--micro-batch", "3"], ["micro_batch 3", "not a multiple"]),
+    (["--systems", "muscaps,muscal"], ["unknown systems muscal", "muscaps, muscall, title"]),
 ])
 def test_bad_input_is_a_short_error_and_nothing_is_trained(dataset, tmp_path, args, needles):
     """The same command in this process (typer's runner): each case would cost a torch import as a process."""

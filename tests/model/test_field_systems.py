@@ -180,3 +180,17 @@ def test_the_learnability_report_scores_the_field_systems_from_their_units_and_s
     table = markdown(report)
     assert "| Song-title prediction (Bleiweiss) | 1 / 3 |" in table
     assert "| MusCALL | 50.0 % | 10.0 % | 20.0 % | 100.0 % | — |" in table and "| 40.0 % | 30.0 % |" in table
+
+
+def test_a_release_without_titles_fails_the_title_units_in_one_line(tmp_path):
+    rows = titled_movements(4)
+    for r in rows:
+        r.pop("movement_title")
+    path = write_release(tmp_path / "earsense-m2t", rows, spectrograms(rows, frames=40))
+    result = train_release(path, None, plan(systems=("title",)), tmp_path / "out", log=lambda _: None)
+    assert [(f.item_id, f.code) for f in result.failures] == [("title/fold0/seed0", "training_failed")]
+    assert result.failures[0].reason == "title fold 0 seed 0: none of the 2 training rows has a title (the release's " \
+                                        "movement_title column)"
+    results = json.loads((tmp_path / "out" / "v9.9.9-tiny" / "results.json").read_text())
+    assert results["title"] == {} and "## Song-title prediction" not in (tmp_path / "out" / "v9.9.9-tiny" / "results.md"
+                                                                         ).read_text()
