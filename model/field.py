@@ -21,7 +21,8 @@ What each gives the stage:
 - ``muscall``: trained with the content-aware loss (the training texts' sentence similarities, computed once per
   unit with :func:`earsense_m2t.model.sentence_similarity.sentence_similarity`; validation is plain InfoNCE, the
   same for every epoch), then on the test fold retrieval both ways, the shuffled-pair control of R@10 both ways,
-  and zero-shot tempo tags (the four tag words embedded as texts) against the release's tempo tag;
+  and zero-shot tags against the release's (the four tempo-tag words, and the ensemble and instrument-family
+  values of the training rows, each embedded as a text);
 - the GTP family (every neural Table 1 system the run trains): the same retrieval and control on its pooled
   music and text vectors (:func:`earsense_m2t.model.retrieval.gtp_embeddings`), so the retrieval table compares
   them with MusCALL.
@@ -41,7 +42,7 @@ import torch
 from torch import Tensor
 
 from earsense_m2t.model.batch import Batch, MovementDataset, collate
-from earsense_m2t.model.data import Example, Release, Split, Standardizer
+from earsense_m2t.model.data import TAG_FIELDS, Example, Release, Split, Standardizer
 from earsense_m2t.model.systems import FIELD_SYSTEMS
 from earsense_m2t.model.tokenizer import VOCAB_SIZE, wordpiece
 from earsense_m2t.model.train import ModuleTraining, train_module
@@ -54,6 +55,9 @@ CONTROL_METRIC = "R@10"
 EVAL_BATCH = 8
 #: the index of the tempo tag in ``Example.tags`` (model/data.py's TAG_FIELDS: the published tag columns' order)
 TEMPO_TAG_INDEX = 0
+#: the tags MusCALL's zero-shot use ranks against each test movement's audio (issue 26: the four tempo-tag words,
+#: and the ensemble and instrument tags)
+ZERO_SHOT_TAGS = ("tempo_tag", "ensemble", "instrument_family")
 
 
 def field_config(system: str, config: str) -> Any:
@@ -284,12 +288,23 @@ def retrieval_unit(audio: Tensor, text: Tensor, seed: int) -> dict[str, Any]:
     return {"metrics": metrics, "control": control}
 
 
+def zero_shot_labels(tag: str, split: Split) -> list[str]:
+    """The labels a tag's zero-shot use ranks: the tempo tag's four classes (the release's fixed tag vocabulary);
+    for another tag, the values its training rows have (so nothing of the test fold chooses the labels)."""
+    from earsense_m2t.tagging.tempo import TEMPO_ORDER
+
+    if tag == TAG_FIELDS[TEMPO_TAG_INDEX]:
+        return list(TEMPO_ORDER)
+    i = TAG_FIELDS.index(tag)
+    return sorted({str(e.tags[i]) for e in split.train if len(e.tags) > i and e.tags[i]})
+
+
 @torch.no_grad()
 def muscall_unit(model: Any, cfg: Any, release: Release, split: Split, standardizer: Standardizer, seed: int
                  ) -> dict[str, Any]:
-    """MusCALL on the test fold: retrieval, the control, and zero-shot tempo tags (the four tag words as texts)."""
+    """MusCALL on the test fold: retrieval, the control, and zero-shot tags (each label's words embedded as a text,
+    :data:`ZERO_SHOT_TAGS`); a tag with fewer than two labels or no labelled test row is left out."""
     from earsense_m2t.model.retrieval import zero_shot_accuracy
-    from earsense_m2t.tagging.tempo import TEMPO_ORDER
 
     tok = wordpiece()
     data = MovementDataset(release, split.test, standardizer, tok, cfg.max_frames, cfg.max_text_tokens)
@@ -300,15 +315,21 @@ def muscall_unit(model: Any, cfg: Any, release: Release, split: Split, standardi
         text.append(model.embed_text(batch).float().cpu())
     a, t = torch.cat(audio), torch.cat(text)
     out = retrieval_unit(a, t, seed)
-    truth = [tempo_tag(e) for e in split.test]
-    if any(tag is not None for tag in truth):
-        words = [tag.replace("_", " ") for tag in TEMPO_ORDER]  # "super_fast" as the words a text would use
-        ids = [tok.encode(w, cfg.max_text_tokens) for w in words]
-        width = max(len(i) for i in ids)
-        tokens = torch.tensor([i + [0] * (width - len(i)) for i in ids])
-        labels = model.encode_text(tokens, tokens != 0).float().cpu()
-        zero = zero_shot_accuracy(a, labels, list(TEMPO_ORDER), truth)
-        out["zero_shot_tempo"] = {k: v for k, v in zero.items() if k != "predicted"}
+    zero: dict[str, Any] = {}
+    for tag in ZERO_SHOT_TAGS:
+        labels = zero_shot_labels(tag, split)
+        i = TAG_FIELDS.index(tag)
+        truth = [value if (value := e.tags[i] if len(e.tags) > i else None) in labels else None for e in split.test]
+        if len(labels) < 2 or all(value is None for value in truth):
+            continue
+        # "super_fast" as the words a text would use
+        ids = [tok.encode(label.replace("_", " "), cfg.max_text_tokens) for label in labels]
+        width = max(len(x) for x in ids)
+        tokens = torch.tensor([x + [0] * (width - len(x)) for x in ids])
+        found = zero_shot_accuracy(a, model.encode_text(tokens, tokens != 0).float().cpu(), labels, truth)
+        zero[tag] = {**{k: v for k, v in found.items() if k != "predicted"}, "labels": len(labels)}
+    if zero:
+        out["zero_shot"] = zero
     return out
 
 
@@ -326,6 +347,6 @@ def gtp_retrieval(model: Any, release: Release, split: Split, standardizer: Stan
     return retrieval_unit(torch.cat(audio), torch.cat(text), seed)
 
 
-__all__ = ["CONTROL_METRIC", "CONTROL_PERMUTATIONS", "field_config", "gtp_retrieval", "muscaps_captions",
+__all__ = ["CONTROL_METRIC", "CONTROL_PERMUTATIONS", "ZERO_SHOT_TAGS", "field_config", "gtp_retrieval", "muscaps_captions",
            "muscall_unit", "not_reproduced", "retrieval_unit", "tempo_tag", "title_unit", "titled",
-           "train_field_system", "unit_key"]
+           "train_field_system", "unit_key", "zero_shot_labels"]

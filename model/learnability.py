@@ -551,7 +551,8 @@ def field_outcome(fold: int, test: Sequence[Any], unit: Mapping[str, Any], tag_i
 
 def retrieval_lines(retrieval: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """The retrieval table: R@10 and median rank both ways beside the shuffled-pair control's mean and 99th percentile
-    of R@10, and MusCALL's zero-shot tempo accuracy beside the majority class (%, means over the folds)."""
+    of R@10, and MusCALL's zero-shot tempo and instrument-family accuracy beside the majority class (%, means over
+    the folds)."""
     if not retrieval:
         return []
 
@@ -566,14 +567,16 @@ def retrieval_lines(retrieval: Mapping[str, Mapping[str, Any]]) -> list[str]:
     lines = ["", "Retrieval on the test folds (one relevant item per query; control: the same embeddings with the "
              "audio–text pairing shuffled, 1,000 times per fold):", "",
              "| system | audio→text R@10 | control mean | control p99 | above p99 | median rank | text→audio R@10 | "
-             "control mean | control p99 | above p99 | median rank | zero-shot tempo | majority class |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "control mean | control p99 | above p99 | median rank | zero-shot tempo | majority class | "
+             "zero-shot instrument | majority class |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for system, stats in retrieval.items():
         cells = []
         for d in ("audio_to_text", "text_to_audio"):
             cells += [pct(stats, f"{d}/R@10"), pct(stats, f"control/{d}/mean"), pct(stats, f"control/{d}/p99"),
                       pct(stats, f"control/{d}/above_p99"), rank(stats, f"{d}/median_rank")]
-        cells += [pct(stats, "zero_shot_tempo/accuracy"), pct(stats, "zero_shot_tempo/majority")]
+        cells += [pct(stats, f"zero_shot/{tag}/{k}") for tag in ("tempo_tag", "instrument_family")
+                  for k in ("accuracy", "majority")]
         lines.append(f"| {SYSTEM_TITLES.get(system, system)} | " + " | ".join(cells) + " |")
     return lines
 

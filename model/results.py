@@ -294,6 +294,8 @@ RETRIEVAL_DIRECTIONS = {"audio_to_text": "audio → text", "text_to_audio": "tex
 RETRIEVAL_METRICS = ("R@1", "R@5", "R@10", "mAP@10", "median_rank")
 #: the shuffled-pair control's figures (model/retrieval.py's ShuffledControl), per direction
 CONTROL_FIGURES = ("observed", "mean", "p99", "above_p99")
+#: the tags of MusCALL's zero-shot use (model/field.py's ZERO_SHOT_TAGS) as the table names them
+ZERO_SHOT_TITLES = {"tempo_tag": "tempo", "ensemble": "ensemble", "instrument_family": "instrument family"}
 #: the title table's columns (model/title.py's metrics and tempo agreement, as model/field.py stores them)
 TITLE_METRICS = {"bleu": "title BLEU", "bleu_1": "BLEU-1", "exact_match": "exact match", "distinct_share": "distinct",
                  "tempo_agreement": "tempo agrees", "tempo_majority": "majority class", "untagged": "no tempo class"}
@@ -301,15 +303,15 @@ TITLE_METRICS = {"bleu": "title BLEU", "bleu_1": "BLEU-1", "exact_match": "exact
 
 def retrieval_units(system: str, fold: int, seed: int, unit: Mapping[str, Any]) -> Unit:
     """One unit's retrieval figures (its ``retrieval`` record: metrics, control, zero-shot) as a flat :class:`Unit`
-    (``"<direction>/<metric>"``, ``"control/<direction>/<figure>"``, ``"zero_shot_tempo/<figure>"``), so the
+    (``"<direction>/<metric>"``, ``"control/<direction>/<figure>"``, ``"zero_shot/<tag>/<figure>"``), so the
     table aggregates them as every other figure: the mean over seeds per fold, mean ± std over folds."""
     flat: dict[str, float | None] = {}
     for direction, row in unit.get("metrics", {}).items():
         flat.update({f"{direction}/{k}": v for k, v in row.items()})
     for direction, row in unit.get("control", {}).items():
         flat.update({f"control/{direction}/{k}": float(row[k]) for k in CONTROL_FIGURES if k in row})
-    zero = unit.get("zero_shot_tempo") or {}
-    flat.update({f"zero_shot_tempo/{k}": zero.get(k) for k in ("accuracy", "majority", "n") if k in zero})
+    for tag, row in (unit.get("zero_shot") or {}).items():
+        flat.update({f"zero_shot/{tag}/{k}": row[k] for k in ("accuracy", "majority", "n", "labels") if k in row})
     return Unit(system, fold, seed, flat)
 
 
@@ -363,15 +365,22 @@ def field_lines(results: Mapping[str, Any]) -> list[str]:
                 above = stats.get(f"control/{d}/above_p99", {})
                 cells.append("—" if above.get("mean") is None else f"{100 * above['mean']:.0f} % of {above['n']}")
             lines.append(f"| {SYSTEM_TITLES.get(name, name)} | " + " | ".join(cells) + " |")
+        tags = [tag for tag in ZERO_SHOT_TITLES
+                if any((stats.get(f"zero_shot/{tag}/accuracy") or {}).get("mean") is not None
+                       for stats in retrieval.values())]
         zero = {name: stats for name, stats in retrieval.items()
-                if (stats.get("zero_shot_tempo/accuracy") or {}).get("mean") is not None}
+                if any((stats.get(f"zero_shot/{tag}/accuracy") or {}).get("mean") is not None for tag in tags)}
         if zero:
-            lines += ["", "Zero-shot tempo tags (MusCALL's zero-shot use): the four tempo-tag words embedded as texts, "
-                      "each test movement's audio given the most similar one, against the release's tempo tag; the "
-                      "majority-class share of the same movements beside it (%).", "",
-                      "| system | accuracy | majority class |", "|---|---:|---:|"]
-            lines += [f"| {SYSTEM_TITLES.get(name, name)} | {_pct_cell(stats.get('zero_shot_tempo/accuracy'))} | "
-                      f"{_pct_cell(stats.get('zero_shot_tempo/majority'))} |" for name, stats in zero.items()]
+            lines += ["", "Zero-shot tags (MusCALL's zero-shot use): each label embedded as a text (the four tempo-tag "
+                      "words; the ensemble and instrument-family values of the training rows), each test movement's "
+                      "audio given the most similar label, against the release's tag; the majority-class share of the "
+                      "same movements beside each (%).", "",
+                      "| system | " + " | ".join(f"{ZERO_SHOT_TITLES[t]} accuracy | {ZERO_SHOT_TITLES[t]} majority class"
+                                                 for t in tags) + " |",
+                      "|---|" + "---:|" * (2 * len(tags))]
+            lines += [f"| {SYSTEM_TITLES.get(name, name)} | " + " | ".join(
+                f"{_pct_cell(stats.get(f'zero_shot/{t}/accuracy'))} | {_pct_cell(stats.get(f'zero_shot/{t}/majority'))}"
+                for t in tags) + " |" for name, stats in zero.items()]
     title: Mapping[str, Mapping[str, Any]] = results.get("title") or {}
     if title:
         lines += ["", "## Song-title prediction", "",
@@ -458,7 +467,7 @@ def write_json(path: Path, payload: Mapping[str, Any]) -> Path:
 
 
 __all__ = ["CONTROL_FIGURES", "DIFFERENCES", "EXTRA_SYSTEMS", "METRIC_TITLES", "RETRIEVAL_DIRECTIONS",
-           "RETRIEVAL_METRICS", "TITLE_METRICS", "PAPER_BLEU", "PAPER_METRICS", "PAPER_TABLE1",
+           "RETRIEVAL_METRICS", "TITLE_METRICS", "ZERO_SHOT_TITLES", "PAPER_BLEU", "PAPER_METRICS", "PAPER_TABLE1",
            "PAPER_UNREAD", "SCORING_RULE", "SIGNIFICANCE_REFERENCE",
            "SIGNIFICANCE_TEST", "SYSTEM_ORDER", "SYSTEM_TITLES", "Unit", "field_lines", "markdown", "paired_test", "significance",
            "differences_lines", "plot_losses", "retrieval_keys", "retrieval_units", "summarize", "write_json"]

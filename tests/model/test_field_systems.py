@@ -82,10 +82,11 @@ def test_every_field_system_lands_in_its_table(field_run):
     muscall = results["retrieval"]["muscall"]
     assert muscall["audio_to_text/N"]["mean"] == 6 and muscall["text_to_audio/R@10"]["mean"] == 1.0
     assert muscall["control/audio_to_text/p99"]["mean"] is not None
-    assert muscall["zero_shot_tempo/majority"]["mean"] is not None
-    assert results["retrieval"]["coordinate"]["zero_shot_tempo/accuracy"]["mean"] is None  # MusCALL's use only
+    assert muscall["zero_shot/tempo_tag/majority"]["mean"] == pytest.approx(1 / 3)  # 2 each of slow, fast, medium
+    assert muscall["zero_shot/tempo_tag/labels"]["mean"] == 4 and muscall["zero_shot/ensemble/labels"]["mean"] == 2
+    assert results["retrieval"]["coordinate"]["zero_shot/tempo_tag/accuracy"]["mean"] is None  # MusCALL's use only
     assert "## Retrieval per system" in md and "| MusCALL |" in md and "| Coordinate |" in md
-    assert "Shuffled-pair control of R@10" in md and "Zero-shot tempo tags" in md
+    assert "Shuffled-pair control of R@10" in md and "| system | tempo accuracy | tempo majority class | ensemble " in md
     # the title system: its own table, scored on the titled test rows only
     unit = json.loads((run_dir / "units" / "title" / "seed0" / "fold0.json").read_text())
     assert unit["metrics"]["n"] == 4 and unit["untitled_test_rows"] == 2 and unit["best_epoch"] == 1
@@ -174,12 +175,12 @@ def test_the_learnability_report_scores_the_field_systems_from_their_units_and_s
     assert (row.n, row.distinct, row.agree, row.majority, row.passed) == (3, 1, 2, 2, None)
     retrieval = {"muscall": {"audio_to_text/R@10": {"mean": 0.5}, "control/audio_to_text/mean": {"mean": 0.1},
                              "control/audio_to_text/p99": {"mean": 0.2}, "control/audio_to_text/above_p99": {"mean": 1.0},
-                             "zero_shot_tempo/accuracy": {"mean": 0.4}, "zero_shot_tempo/majority": {"mean": 0.3}}}
+                             "zero_shot/tempo_tag/accuracy": {"mean": 0.4}, "zero_shot/tempo_tag/majority": {"mean": 0.3}}}
     report = Report(Experiment("x", 1, (0,), ("title", "muscall")), "r", "d", [row], {"train": 60.0}, {0: 4},
                     retrieval=retrieval)
     table = markdown(report)
     assert "| Song-title prediction (Bleiweiss) | 1 / 3 |" in table
-    assert "| MusCALL | 50.0 % | 10.0 % | 20.0 % | 100.0 % | — |" in table and "| 40.0 % | 30.0 % |" in table
+    assert "| MusCALL | 50.0 % | 10.0 % | 20.0 % | 100.0 % | — |" in table and "| 40.0 % | 30.0 % | — | — |" in table
 
 
 def test_a_release_without_titles_fails_the_title_units_in_one_line(tmp_path):
