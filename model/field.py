@@ -33,7 +33,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -111,10 +111,17 @@ def tempo_tag(example: Example) -> str | None:
     return tag if tag in TEMPO_ORDER else None
 
 
-def batches_of(dataset: MovementDataset, time_factor: int, size: int = EVAL_BATCH) -> list[Batch]:
-    """The dataset in fixed order as batches (evaluation and validation passes)."""
-    return [collate([dataset[i] for i in range(start, min(start + size, len(dataset)))], time_factor)
-            for start in range(0, len(dataset), size)]
+def batches_of(dataset: MovementDataset, time_factor: int, size: int = EVAL_BATCH,
+               device: torch.device | None = None) -> Iterator[Batch]:
+    """The dataset in fixed order as batches on ``device`` (evaluation and validation passes), read as they are
+    used: a paper-sized split's spectrograms are never all in memory at once."""
+    for start in range(0, len(dataset), size):
+        batch = collate([dataset[i] for i in range(start, min(start + size, len(dataset)))], time_factor)
+        yield batch if device is None else batch.to(device)
+
+
+def model_device(model: torch.nn.Module) -> torch.device:
+    return next(model.parameters()).device
 
 
 def _digest(examples: Sequence[Example]) -> str:
@@ -138,29 +145,31 @@ def _weighted_mean(pairs: Sequence[tuple[float, int]]) -> float:
 
 def _captioner_training(model_factory: Callable[[], torch.nn.Module], loss: Callable[[Any, Batch], Tensor],
                         train: MovementDataset, validation: MovementDataset, time_factor: int, batch_size: int,
-                        optimizer: Callable[[torch.nn.Module], torch.optim.Optimizer], grad_clip: float | None
-                        ) -> ModuleTraining:
+                        optimizer: Callable[[torch.nn.Module], torch.optim.Optimizer], grad_clip: float | None,
+                        device: torch.device) -> ModuleTraining:
     """A text generator (MusCaps, the title model): teacher-forced cross-entropy; validation is its token-weighted
     mean over the validation works."""
-    val_batches = batches_of(validation, time_factor)
-
     def validate(model: torch.nn.Module) -> float:
-        return _weighted_mean([(float(loss(model, b)), int((b.tokens[:, 1:] != 0).sum())) for b in val_batches])
+        return _weighted_mean([(float(loss(model, b)), int((b.tokens[:, 1:] != 0).sum()))
+                               for b in batches_of(validation, time_factor, device=device)])
 
     return ModuleTraining(
-        build=model_factory, optimizer=optimizer,
-        batch=lambda indices: collate([train[i] for i in indices], time_factor),
+        build=lambda: model_factory().to(device), optimizer=optimizer,
+        batch=lambda indices: collate([train[i] for i in indices], time_factor).to(device),
         loss=lambda model, batch, _: loss(model, batch), validate=validate, n_train=len(train),
         batch_size=batch_size, grad_clip=grad_clip)
 
 
 def train_field_system(release: Release, split: Split, standardizer: Standardizer, system: str, config: str,
                        fold: int, seed: int, epochs: int, checkpoint_dir: Path, *,
-                       sentence_model_dir: Path | None = None, log: Callable[[str], None] | None = None
-                       ) -> tuple[torch.nn.Module, Any, dict[str, Any]]:
-    """Train ``system`` on the fold (resuming its checkpoint); the best epoch's model, its config, and the
-    unit's training record (history, best epoch, speed, resumed epoch)."""
+                       device: str = "cpu", sentence_model_dir: Path | None = None,
+                       log: Callable[[str], None] | None = None) -> tuple[torch.nn.Module, Any, dict[str, Any]]:
+    """Train ``system`` on the fold (resuming its checkpoint) on ``device``; the best epoch's model, its config, and
+    the unit's training record (history, best epoch, speed, resumed epoch)."""
+    from earsense_m2t.model.train import resolve_device
+
     cfg = field_config(system, config)
+    on = resolve_device(device)
     tok = wordpiece()
     label = f"{system} fold {fold} seed {seed}"
     if system == "muscaps":
@@ -170,7 +179,7 @@ def train_field_system(release: Release, split: Split, standardizer: Standardize
         val = MovementDataset(release, split.validation, standardizer, tok, cfg.max_frames, cfg.max_text_tokens)
         task = _captioner_training(lambda: MusCapsModel(cfg, VOCAB_SIZE), lambda m, b: m.loss(b), train, val,
                                    cfg.time_factor, cfg.batch_size,
-                                   lambda m: torch.optim.Adam(m.parameters(), lr=cfg.lr), cfg.clip_grad_norm)
+                                   lambda m: torch.optim.Adam(m.parameters(), lr=cfg.lr), cfg.clip_grad_norm, on)
     elif system == "title":
         from earsense_m2t.model.title import TitleModel
 
@@ -183,9 +192,9 @@ def train_field_system(release: Release, split: Split, standardizer: Standardize
         task = _captioner_training(lambda: TitleModel(cfg, VOCAB_SIZE), lambda m, b: m.loss(b.spec, b.frames, b.tokens),
                                    train, val, cfg.time_factor, cfg.batch_size,
                                    lambda m: torch.optim.Adam(m.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay),
-                                   cfg.grad_clip)
+                                   cfg.grad_clip, on)
     elif system == "muscall":
-        task = _muscall_training(release, split, standardizer, cfg, sentence_model_dir, label, log)
+        task = _muscall_training(release, split, standardizer, cfg, sentence_model_dir, label, log, on)
     else:
         raise ValueError(f"unknown field system {system!r}; known: {', '.join(FIELD_SYSTEMS)}")
     run = train_module(task, unit_key(release, split, system, cfg, fold, seed), checkpoint_dir, epochs, seed,
@@ -195,15 +204,14 @@ def train_field_system(release: Release, split: Split, standardizer: Standardize
 
 
 def _muscall_training(release: Release, split: Split, standardizer: Standardizer, cfg: Any,
-                      sentence_model_dir: Path | None, label: str, log: Callable[[str], None] | None
-                      ) -> ModuleTraining:
+                      sentence_model_dir: Path | None, label: str, log: Callable[[str], None] | None,
+                      device: torch.device) -> ModuleTraining:
     """MusCALL: symmetric InfoNCE, content-aware weights from the training texts' sentence similarities."""
     from earsense_m2t.model.muscall import MusCallModel, make_optimizer
 
     tok = wordpiece()
     train = MovementDataset(release, split.train, standardizer, tok, cfg.max_frames, cfg.max_text_tokens)
-    val_batches = batches_of(MovementDataset(release, split.validation, standardizer, tok, cfg.max_frames,
-                                             cfg.max_text_tokens), cfg.time_factor, cfg.batch_size)
+    validation = MovementDataset(release, split.validation, standardizer, tok, cfg.max_frames, cfg.max_text_tokens)
     similarity: list[Tensor] = []  # computed on the first training batch: a finished run never needs it
 
     def text_similarity(indices: list[int]) -> Tensor | None:
@@ -219,13 +227,14 @@ def _muscall_training(release: Release, split: Split, standardizer: Standardizer
         return similarity[0][index][:, index]
 
     def validate(model: torch.nn.Module) -> float:
-        pairs = [(float(model.loss(b)), len(b.ids)) for b in val_batches if len(b.ids) > 1]
+        pairs = [(float(model.loss(b)), len(b.ids))
+                 for b in batches_of(validation, cfg.time_factor, cfg.batch_size, device) if len(b.ids) > 1]
         return _weighted_mean(pairs)  # each batch's plain InfoNCE, weighted by its movements
 
     return ModuleTraining(
-        build=lambda: MusCallModel(cfg, VOCAB_SIZE),
+        build=lambda: MusCallModel(cfg, VOCAB_SIZE).to(device),
         optimizer=make_optimizer,  # the module's AdamW (its decay on weight matrices only)
-        batch=lambda indices: collate([train[i] for i in indices], cfg.time_factor),
+        batch=lambda indices: collate([train[i] for i in indices], cfg.time_factor).to(device),
         loss=lambda model, batch, indices: model.loss(batch, text_similarity(indices)),
         validate=validate, n_train=len(train), batch_size=cfg.batch_size,
         after_step=lambda model: model.clamp_temperature_())
@@ -240,7 +249,7 @@ def caption_test_fold(model: Any, dataset: MovementDataset, time_factor: int, be
     tok = wordpiece()
     model.eval()
     texts: dict[str, str] = {}
-    for batch in batches_of(dataset, time_factor):
+    for batch in batches_of(dataset, time_factor, device=model_device(model)):
         ids = generate(model, batch, beam, max_tokens)
         texts.update(zip(batch.ids, (tok.decode(i) for i in ids), strict=True))
     return texts
@@ -310,7 +319,7 @@ def muscall_unit(model: Any, cfg: Any, release: Release, split: Split, standardi
     data = MovementDataset(release, split.test, standardizer, tok, cfg.max_frames, cfg.max_text_tokens)
     model.eval()
     audio, text = [], []
-    for batch in batches_of(data, cfg.time_factor):
+    for batch in batches_of(data, cfg.time_factor, device=model_device(model)):
         audio.append(model.embed_audio(batch).float().cpu())
         text.append(model.embed_text(batch).float().cpu())
     a, t = torch.cat(audio), torch.cat(text)
@@ -326,6 +335,7 @@ def muscall_unit(model: Any, cfg: Any, release: Release, split: Split, standardi
         ids = [tok.encode(label.replace("_", " "), cfg.max_text_tokens) for label in labels]
         width = max(len(x) for x in ids)
         tokens = torch.tensor([x + [0] * (width - len(x)) for x in ids])
+        tokens = tokens.to(model_device(model))
         found = zero_shot_accuracy(a, model.encode_text(tokens, tokens != 0).float().cpu(), labels, truth)
         zero[tag] = {**{k: v for k, v in found.items() if k != "predicted"}, "labels": len(labels)}
     if zero:

@@ -320,8 +320,8 @@ def neural_generations(prep: Prepared, system: str, fold: int, seed: int, device
     return NeuralOutcome(texts, run.history, run.best_epoch, run.samples_per_s, run.resumed_from, retrieval)
 
 
-def train_and_evaluate_field(prep: Prepared, system: str, fold: int, seed: int, log: Callable[[str], None]
-                  ) -> tuple[dict[str, tuple[str, ...]] | None, dict[str, Any]]:
+def train_and_evaluate_field(prep: Prepared, system: str, fold: int, seed: int, device: str,
+                             log: Callable[[str], None]) -> tuple[dict[str, tuple[str, ...]] | None, dict[str, Any]]:
     """Train one of the field's systems on one fold and seed (resuming its checkpoint) and evaluate it on the test
     fold (:mod:`.field`): MusCaps' captions for the stage to score (texts, training record), or the finished unit
     of MusCALL and the title system (None, the unit's record with its own metrics)."""
@@ -330,7 +330,7 @@ def train_and_evaluate_field(prep: Prepared, system: str, fold: int, seed: int, 
     split, std = prep.splits[fold], standardizer_for(prep, fold)
     ckpt = prep.run_dir / "checkpoints" / system / f"seed{seed}" / f"fold{fold}"
     model, cfg, record = train_field_system(prep.release, split, std, system, prep.plan.config, fold, seed,
-                                            prep.plan.epochs, ckpt, log=log)
+                                            prep.plan.epochs, ckpt, device=device, log=log)
     if system == "muscaps":
         return muscaps_captions(model, cfg, prep.release, split, std, prep.plan.beam, prep.plan.max_tokens), record
     if system == "title":
@@ -423,7 +423,7 @@ def train_release(dataset: Path, version: str | None, plan: Plan, out: Path, *, 
                                                              baseline_generations(system, split).items()}
                             texts, extra = baselines[(system, fold)], {}
                         elif system in FIELD_SYSTEMS:
-                            captions, extra = train_and_evaluate_field(prep, system, fold, seed, log)
+                            captions, extra = train_and_evaluate_field(prep, system, fold, seed, device, log)
                             if captions is None:  # a unit with its own metrics (retrieval, titles): done
                                 write_json(path, {"system": system, "fold": fold, "seed": seed, **extra})
                                 result.counts["computed"] += 1

@@ -466,7 +466,8 @@ def train_module(task: ModuleTraining, key: dict[str, Any], checkpoint_dir: Path
     carrying ``key`` (a checkpoint of another run is an error), the best epoch chosen on the validation loss
     (:func:`best_epoch`), a finished run returned as stored, more epochs continuing it. One optimizer step per
     batch of ``task.batch_size`` (the field's models have their own batch sizes; no accumulation), the last batch
-    of an epoch possibly short. The device is the CPU the caller's ``build`` puts the module on (no AMP).
+    of an epoch possibly short. The device is the one the caller's ``build`` and ``batch`` put the module and its
+    batches on; checkpoints are read to the CPU and loaded into it, and there is no mixed precision.
     """
     say = log or (lambda _: None)
     if task.n_train < 1:
