@@ -23,6 +23,9 @@ interpreter start and imports are outside the window, the same for all cases). (
 file (the short file concatenated without re-encoding): the worker's max RSS plus the largest
 child's max RSS (an upper bound of their sum, since they overlap in time).
 
+``--compare-ref REF`` also runs (c) with REF's code (``git archive``, wheel layout, first on ``PYTHONPATH``) on
+the long file and prints its peak memory beside (d)'s: issue 25's "peak memory on 60 minutes not above today's".
+
 Targets: (c) >= 150 audio-s per CPU-s, (c) >= 0.8 x (a) (issue 25; was 0.7), (c) >= 5 x (b), (c) peak memory
 < 600 MB on the long file, and (d) peak memory not above (c)'s.
 """
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -161,6 +165,23 @@ def case_project(path: Path, seconds: float, work: Path, sha256: str, *, excerpt
             "true_peak_dbtp": clip.true_peak_dbtp, "frames": clip.spectrogram_frames}
 
 
+def case_ref(path: Path, seconds: float, work: Path, sha256: str) -> dict[str, object]:
+    """(c) as ``--compare-ref``'s code runs it: only the arguments every version of ``prepare_clips`` takes."""
+    from earsense_m2t.features import prepare_clips
+    from earsense_m2t.features.params import AudioParams
+    from earsense_m2t.schemas import Media, Segment
+    from earsense_m2t.schemas.layout import OutputLayout
+
+    media = Media(source_id="bench", source_url="file://" + str(path), path=str(path), sha256=sha256,
+                  downloaded_at="1970-01-01T00:00:00+00:00")
+    segment = Segment(id="bench#1", movement_id="bench#1", source_id="bench", media_sha256=sha256, start_s=0.0,
+                      end_s=seconds, method="per_movement", confidence=1.0)
+    result = prepare_clips([segment], [media], derived_dir=OutputLayout(work).derived_cache, params=AudioParams())
+    if result.counts["computed"] != 1:
+        raise RuntimeError(f"the ref case did not compute (counts {dict(result.counts)}, failures {result.failures})")
+    return {"frames": result.records[0].spectrogram_frames}
+
+
 def case_build(path: Path, seconds: float, work: Path, sha256: str) -> dict[str, object]:
     return case_project(path, seconds, work, sha256, excerpt=True)
 
@@ -169,7 +190,8 @@ def case_audio(path: Path, seconds: float, work: Path, sha256: str) -> dict[str,
     return case_project(path, seconds, work, sha256, excerpt=True, audio=True)
 
 
-CASES = {"floor": case_floor, "naive": case_naive, "project": case_project, "build": case_build, "audio": case_audio}
+CASES = {"floor": case_floor, "naive": case_naive, "project": case_project, "build": case_build, "audio": case_audio,
+         "ref": case_ref}
 
 
 def _usage() -> tuple[float, float]:
@@ -191,7 +213,7 @@ def worker(case: str, path: Path, seconds: float, work: Path) -> None:
         except ImportError:
             pass
     sha256 = ""
-    if case in ("project", "build", "audio"):
+    if case in ("project", "build", "audio", "ref"):
         import earsense_m2t.features.features  # noqa: F401
         from earsense_m2t.schemas.io import sha256_file
 
@@ -204,10 +226,20 @@ def worker(case: str, path: Path, seconds: float, work: Path) -> None:
                       "maxrss_self_mb": me.ru_maxrss / 1024, "maxrss_child_mb": kids.ru_maxrss / 1024, **extra}))
 
 
-def run_case(case: str, path: Path, seconds: float) -> dict[str, object]:
+def checkout(ref: str, into: Path) -> Path:
+    """``ref``'s package as the wheel lays it out (the same helper ``refresh_scale.py --compare-ref`` uses)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from refresh_scale import checkout as wheel_layout
+
+    return wheel_layout(ref, into)
+
+
+def run_case(case: str, path: Path, seconds: float, code: Path | None = None) -> dict[str, object]:
+    """One case in a fresh process; with ``code``, that folder's package comes first on ``PYTHONPATH``."""
+    env = {**os.environ, "PYTHONPATH": str(code)} if code else None
     with tempfile.TemporaryDirectory(prefix=f"bench-{case}-") as work:
         out = subprocess.run([sys.executable, __file__, "--worker", case, "--file", str(path), "--seconds",
-                              str(seconds), "--work", work], check=True, capture_output=True, text=True)
+                              str(seconds), "--work", work], check=True, capture_output=True, text=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -217,6 +249,8 @@ def main() -> None:
     parser.add_argument("--long-minutes", type=int, default=60, help="for peak memory (a multiple of --minutes)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-naive", action="store_true", help="leave out (b) (slow; for a quick check)")
+    parser.add_argument("--compare-ref", default=None, help="also run (c) with this git ref's code on the long file: "
+                        "its peak memory beside (d)'s (issue 25: not above the earlier code's)")
     parser.add_argument("--worker", choices=sorted(CASES), help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--seconds", type=float, help=argparse.SUPPRESS)
@@ -277,6 +311,12 @@ def main() -> None:
         peak_build = float(mem_build["maxrss_self_mb"]) + float(mem_build["maxrss_child_mb"])  # type: ignore[arg-type]
         print(f"(d) on {long_s / 60:.1f} min: peak memory {peak_build:.0f} MB (worker "
               f"{float(mem_build['maxrss_self_mb']):.0f} MB + ffmpeg {float(mem_build['maxrss_child_mb']):.0f} MB)")  # type: ignore[arg-type]
+        if args.compare_ref:
+            ref = run_case("ref", long, long_s, code=checkout(args.compare_ref, Path(tmp) / "ref"))
+            peak_ref = float(ref["maxrss_self_mb"]) + float(ref["maxrss_child_mb"])  # type: ignore[arg-type]
+            print(f"(c) of {args.compare_ref} on {long_s / 60:.1f} min: peak memory {peak_ref:.0f} MB (worker "
+                  f"{float(ref['maxrss_self_mb']):.0f} MB + ffmpeg {float(ref['maxrss_child_mb']):.0f} MB), "  # type: ignore[arg-type]
+                  f"{long_s / float(ref['cpu_s']):.1f} audio-s per CPU-s; (d) / ref peak = {peak_build / peak_ref:.2f}")  # type: ignore[arg-type]
         print(f"\n(c) on {long_s / 60:.1f} min: {long_s / float(mem['cpu_s']):.1f} audio-s per CPU-s "  # type: ignore[arg-type]
               f"({float(mem['cpu_s']):.2f} CPU s), peak memory {peak:.0f} MB = worker "  # type: ignore[arg-type]
               f"{float(mem['maxrss_self_mb']):.0f} MB + ffmpeg {float(mem['maxrss_child_mb']):.0f} MB "  # type: ignore[arg-type]
@@ -289,6 +329,8 @@ def main() -> None:
             "peak < 600 MB": peak < TARGETS["peak_mb"],
             "peak(d) <= peak(c) + 50 MB": peak_build <= peak + 50,
         }
+        if args.compare_ref:
+            verdicts[f"peak(d) <= {args.compare_ref}'s peak(c)"] = peak_build <= peak_ref
         print("\n" + "   ".join(f"{name}: {'met' if ok else 'NOT MET'}" for name, ok in verdicts.items()))
     print(f"(benchmark took {time.perf_counter() - started:.0f} s)")
 
