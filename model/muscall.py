@@ -9,8 +9,8 @@ Sentence-BERT encoder measures it (:func:`content_weights`; the similarities com
 :func:`earsense_m2t.model.sentence_similarity.sentence_similarity`).
 
 Where the figures come from: the paper's PDF is not available offline. :data:`PAPER_VALUES` holds what
-the authors' released code and configs say (``configs/models/muscall.yaml``, ``configs/training.yaml``,
-``muscall/models/muscall.py`` of github.com/ilaria-manco/muscall, read while writing this module), marked
+the authors' released code and configs say (the model and training configs and the model module, read
+while writing this module), marked
 "code:"; a value we could not find is "not stated". Where the paper's text and that code disagree, this
 module cannot tell. :data:`DIFFERENCES` gives the reason for each place where our ``paper`` config or the
 architecture departs from them, and for each size the ``tiny`` config reduces.

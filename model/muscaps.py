@@ -152,8 +152,7 @@ PAPER_VALUES: dict[str, object] = {
     "length_penalty": "not stated",
 }
 
-#: values of the authors' released code (github.com/ilaria-manco/muscaps at caeb95d, configs/default.yaml and
-#: configs/models/cnn_attention_lstm.yaml), for the fields where it sets one
+#: values of the authors' released code (its default and attention-model configs), for the fields where it sets one
 AUTHORS_CODE_VALUES: dict[str, object] = {
     "chunk_frames": "5 s × 16 kHz (Harmonic CNN) or 3 s (musicnn) of raw audio",
     "cnn_channels": "Harmonic CNN pretrained on MagnaTagATune (feature_extractor_type hcnn, finetune false)",

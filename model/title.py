@@ -5,7 +5,7 @@ system that writes the title from the audio alone asks directly whether the audi
 claims. This module holds that system on its own (config, model, metrics); the train stage wires it in.
 
 **The paper.** A. Bleiweiss, "Predicting a Song Title from Audio Embeddings on a Pretrained Image-captioning
-Network" (SCITEPRESS, 2020; scitepress.org/publishedPapers/2020/89390). What this module follows is what its
+Network" (SCITEPRESS, 2020). What this module follows is what its
 abstract and keywords state: the audio becomes a two-dimensional spectrogram read as an image, a deep image
 feature conditions an LSTM ("Long Short-term Memory") language model, titles are decoded by k-beam search, and
 BLEU is reported (45.1 out of domain, 61.3 in domain). Only the abstract was readable offline: widths, depths,
@@ -58,7 +58,7 @@ from earsense_m2t.tagging.tempo import TEMPO_ORDER, tag_tempo
 
 #: the paper this system reproduces (as far as its abstract states it)
 CITATION = ("A. Bleiweiss, Predicting a Song Title from Audio Embeddings on a Pretrained Image-captioning Network, "
-            "SCITEPRESS 2020, scitepress.org/publishedPapers/2020/89390")
+            "SCITEPRESS 2020")
 #: the paper's reported BLEU (abstract): on titles of its own domain and out of it; the variant is not stated
 PAPER_BLEU = {"in_domain": 61.3, "out_domain": 45.1}
 #: a paper value this module could not find (only the abstract was available offline); never a guess
