@@ -46,6 +46,7 @@ from earsense_m2t.model.data import TAG_FIELDS, Example, Release, Split, Standar
 from earsense_m2t.model.systems import FIELD_SYSTEMS
 from earsense_m2t.model.tokenizer import VOCAB_SIZE, wordpiece
 from earsense_m2t.model.train import ModuleTraining, train_module
+from earsense_m2t.model.train import _digest as ids_digest  # the Table 1 runs' digest of a split's ids
 
 #: permutations of the shuffled-pair control (its 99th percentile is the bar R@10 must clear)
 CONTROL_PERMUTATIONS = 1000
@@ -54,7 +55,7 @@ CONTROL_METRIC = "R@10"
 #: movements per forward pass when embedding or decoding a test fold (no gradient; the result does not depend on it)
 EVAL_BATCH = 8
 #: the index of the tempo tag in ``Example.tags`` (model/data.py's TAG_FIELDS: the published tag columns' order)
-TEMPO_TAG_INDEX = 0
+TEMPO_TAG_INDEX = TAG_FIELDS.index("tempo_tag")
 #: the tags MusCALL's zero-shot use ranks against each test movement's audio (issue 26: the four tempo-tag words,
 #: and the ensemble and instrument tags)
 ZERO_SHOT_TAGS = ("tempo_tag", "ensemble", "instrument_family")
@@ -124,16 +125,10 @@ def model_device(model: torch.nn.Module) -> torch.device:
     return next(model.parameters()).device
 
 
-def _digest(examples: Sequence[Example]) -> str:
-    import hashlib
-
-    return hashlib.sha256("\n".join(e.id for e in examples).encode()).hexdigest()[:16]
-
-
 def unit_key(release: Release, split: Split, system: str, cfg: Any, fold: int, seed: int) -> dict[str, Any]:
     """What makes two trainings of a field system the same run (as :func:`earsense_m2t.model.train.run_key`)."""
     return {"system": system, "fold": fold, "seed": seed, "release": release.version, "config": asdict(cfg),
-            "train": _digest(split.train), "validation": _digest(split.validation)}
+            "train": ids_digest(split.train), "validation": ids_digest(split.validation)}
 
 
 def _weighted_mean(pairs: Sequence[tuple[float, int]]) -> float:
