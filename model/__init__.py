@@ -10,7 +10,10 @@ system uses; ``systems``: the twelve rows of the paper's Table 1; ``losses``, ``
 losses (Joint, Contrastive with its spectrogram augmentations, Pairwise, Triplet); ``sentiment``: the emotion
 head; ``pretrain``: the per-fold autoencoder pretraining; ``representation``: the
 non-degeneracy check and tempo probe of the pooled music), trains it (``train``), decodes (``decode``),
-scores (``metrics``, ``baselines``) and writes the table (``run``, ``results``).
+scores (``metrics``, ``baselines``) and writes the table (``run``, ``results``). The field's other systems
+(``field``: MusCaps ``muscaps``, MusCALL ``muscall`` with ``sentence_similarity``, song-title prediction
+``title``) train on the same data path, and ``retrieval`` scores cross-modal retrieval for MusCALL and the
+Table 1 systems' pooled vectors.
 Its dependencies (CPU PyTorch, the vocabulary, sacrebleu) are the optional extra ``model``:
 ``bash scripts/setup.sh --model``.
 """
