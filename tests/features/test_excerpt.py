@@ -149,3 +149,43 @@ def test_the_features_stage_cuts_the_excerpt_from_its_one_decode(tmp_path, chann
     again = prepare_clips([segment], [media], derived_dir=tmp_path / "derived", excerpts_dir=tmp_path / "ex",
                           render=params)
     assert again.counts["reused"] == 1 and again.of(Excerpt) == [excerpt]
+
+
+def test_the_movements_samples_are_freed_before_the_excerpt_is_rendered(tmp_path, monkeypatch):
+    """The excerpt (and the exported audio) are rendered after the movement's decoded samples are released, so a
+    long movement's peak memory is the larger of the two phases, not their sum (issue 25's memory goal)."""
+    import gc
+    import weakref
+
+    import soundfile as sf
+
+    from earsense_m2t.features import features as stage
+    from earsense_m2t.schemas import Media, Segment
+
+    rate = 44100
+    source = tmp_path / "source.flac"
+    sf.write(source, 0.3 * np.sin(2 * np.pi * 440 * np.arange(16 * rate) / rate), rate, subtype="PCM_16")
+    decoded_arrays: list[weakref.ref] = []
+    alive_at_render: list[bool] = []
+    real_decode, real_render = stage.decode_mono, stage.render_from_wav
+
+    def decode(*args, **kwargs):
+        samples = real_decode(*args, **kwargs)
+        decoded_arrays.append(weakref.ref(samples))
+        return samples
+
+    def render(*args, **kwargs):
+        gc.collect()
+        alive_at_render.append(any(ref() is not None for ref in decoded_arrays))
+        return real_render(*args, **kwargs)
+
+    monkeypatch.setattr(stage, "decode_mono", decode)
+    monkeypatch.setattr(stage, "render_from_wav", render)
+    media = Media(source_id="s", source_url="http://127.0.0.1/s", path=str(source), sha256="cd" * 32,
+                  downloaded_at="2026-01-01T00:00:00+00:00")
+    segment = Segment(id="W#1", movement_id="W#1", source_id="s", media_sha256="cd" * 32, start_s=0.0, end_s=15.0,
+                      method="chapters", confidence=1.0)
+    result = prepare_clips([segment], [media], derived_dir=tmp_path / "derived", excerpts_dir=tmp_path / "ex",
+                           render=RenderParams(excerpt_s=4.0))
+    assert result.failures == [] and len(result.of(Excerpt)) == 1
+    assert decoded_arrays and alive_at_render == [False]
