@@ -17,6 +17,8 @@ from earsense_m2t.model.muscaps import (  # noqa: E402
     FUSIONS,
     MUSCAPS_CONFIGS,
     PAPER_VALUES,
+    TIME_POOLINGS,
+    ChunkCNN,
     MusCapsConfig,
     MusCapsModel,
 )
@@ -58,6 +60,7 @@ def test_configs_and_the_tables_name_every_field():
     ({"chunk_frames": 4}, "poolings"),
     ({"encoder_hidden": 0}, "sizes"),
     ({"dropout": 1.0}, "dropout"),
+    ({"time_pooling": "median"}, "time_pooling"),
 ])
 def test_bad_configs_are_refused(changes, message):
     with pytest.raises(ValueError, match=message):
@@ -194,3 +197,23 @@ def test_the_paper_config_builds_and_encodes():
     with torch.no_grad():
         enc = m.encode(batch.spec, batch.frames)
     assert enc.memory.shape == (1, 2, 2 * cfg.encoder_hidden)
+
+
+@pytest.mark.parametrize("time_pooling", TIME_POOLINGS)
+def test_only_mean_and_max_pooling_over_time_counts_events_in_a_chunk(time_pooling):
+    """Two chunks with one and with two identical clicks (far enough apart for the receptive field, at the same
+    phase of the poolings): the maximum over time cannot tell them apart, the mean beside it can. A tempo that is a
+    rate of notes is what the mean sees."""
+    cfg = MusCapsConfig.tiny().with_(chunk_frames=96, time_pooling=time_pooling)
+    torch.manual_seed(0)
+    cnn = ChunkCNN(cfg).eval()
+    one = torch.zeros(1, cfg.n_bins, cfg.chunk_frames)
+    one[..., 24] = 1.0
+    two = one.clone()
+    two[..., 56] = 1.0
+    with torch.no_grad():
+        difference = (cnn(one) - cnn(two)).abs().max().item()
+    if time_pooling == "max":
+        assert difference < 1e-5
+    else:
+        assert difference > 1e-2
