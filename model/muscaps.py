@@ -429,5 +429,5 @@ class MusCapsModel(nn.Module):
         return list(best.tokens)
 
 
-__all__ = ["AUTHORS_CODE_VALUES", "DIFFERENCES", "FUSIONS", "MUSCAPS_CONFIGS", "PAPER_VALUES", "TIME_POOLINGS", "ChunkCNN", "Encoded",
-           "MusCapsConfig", "MusCapsModel"]
+__all__ = ["AUTHORS_CODE_VALUES", "DIFFERENCES", "FUSIONS", "MUSCAPS_CONFIGS", "PAPER_VALUES", "TIME_POOLINGS",
+           "ChunkCNN", "Encoded", "MusCapsConfig", "MusCapsModel"]
