@@ -159,6 +159,8 @@ class Experiment:
     max_tokens: int = 64
     shuffle_seed: int = 0
     corpus_seed: int | None = None  # another corpus than the settings file's [corpus] seed (None: that one)
+    #: how the corpus titles movements for the title system (the corpus generator's title styles; the script checks)
+    titles: str = "marking"
 
     def plan(self) -> Any:
         from earsense_m2t.model.run import Plan

@@ -27,6 +27,7 @@ it finished and resumes the one it was in from its newest epoch checkpoint.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import platform
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -69,6 +70,8 @@ if TYPE_CHECKING:
 
 #: the TAGS baselines: the paper's rows on its four tags, the extra rows on the release's five (model/baselines.py)
 BASELINE_SYSTEMS = ("tags_knn", "tags_representative", *EXTRA_SYSTEMS)
+#: a run folder with a field system names its systems when their names together are at most this long
+RUN_DIR_NAMES_MAX = 48
 
 
 @dataclass(frozen=True)
@@ -163,10 +166,17 @@ class Prepared:
     run_dir: Path
 
 
-def run_dir_for(out: Path, version: str, config: str, settings: str = DEFAULT_SETTINGS) -> Path:
+def run_dir_for(out: Path, version: str, config: str, settings: str = DEFAULT_SETTINGS,
+                systems: Sequence[str] = TABLE1_SYSTEMS) -> Path:
     """``<out>/v<version>-<config>/``; a run of another settings profile than the default is another run:
-    ``<out>/v<version>-<config>-<settings>/`` (its checkpoints and units never mix with the corrected run's)."""
+    ``<out>/v<version>-<config>-<settings>/`` (its checkpoints and units never mix with the corrected run's). So is a
+    run that has one of the field's systems (asked for after a release's own run, whose folder would refuse it as
+    another plan): ``…-muscaps+muscall+title/``, or the count and a digest of the names when they are many."""
     suffix = "" if settings == DEFAULT_SETTINGS else f"-{settings}"
+    if any(system in FIELD_SYSTEMS for system in systems):
+        names = "+".join(systems)
+        digest = hashlib.sha256(",".join(systems).encode()).hexdigest()[:8]
+        suffix += f"-{names}" if len(names) <= RUN_DIR_NAMES_MAX else f"-{len(systems)}-systems-{digest}"
     return Path(out) / f"v{version}-{config}{suffix}"
 
 
@@ -207,7 +217,7 @@ def prepare(dataset: Path, version: str | None, plan: Plan, out: Path, *, cache_
                              f"{len(split.validation)} validation examples; both need whole works "
                              f"({len(release.works())} works in all)")
         splits[fold] = split
-    run_dir = run_dir_for(out, release.version, plan.config, plan.settings)
+    run_dir = run_dir_for(out, release.version, plan.config, plan.settings, plan.systems)
     check_same_plan(run_dir, plan)
     return Prepared(release, cfg, plan, folds, splits, run_dir)
 

@@ -52,6 +52,8 @@ TEMPO_WORDS: dict[str, tuple[str, ...]] = {
 #: forms, independent of the audio (no tempo word in any of them)
 FORMS = ("sonata form", "rondo", "theme and variations", "fugue", "passacaglia", "ternary form", "binary form",
          "fantasia")
+#: how the release titles a movement (:func:`movement_title`)
+TITLE_STYLES = ("marking", "metronome")
 ORDINALS = ("first", "second", "third", "fourth", "fifth")
 TEMPLATES = (
     "The {ordinal} movement is {a} {tempo} {form} in {key} for {instrumentation}, at about {bpm} beats a minute. "
@@ -169,6 +171,23 @@ def _spec(work: WorkSpec, number: int, tempo_tag: str, tempo_word: str, duration
                    duration_s=duration_s)
 
 
+def movement_title(movement: CorpusMovement, style: str = "marking") -> str:
+    """The title the release gives the movement (the song-title system's target), in one of :data:`TITLE_STYLES`.
+
+    ``marking``: the tempo word alone ("Allegro"), as most real movement titles are; a corpus of those has eight
+    titles in all, so no system can write a title of its own for most movements. ``metronome``: the marking
+    and the metronome mark of the synth's tempo, rounded to a whole beat ("Allegro (M.M. 132)"), as printed
+    scores often head a movement: the audio determines the mark, so titles differ as the music does. The audio
+    is the same in both (the synth reads the tempo word, never this title).
+    """
+    word = movement.tempo_word.capitalize()
+    if style == "marking":
+        return word
+    if style == "metronome":
+        return f"{word} (M.M. {round(movement.bpm)})"
+    raise ValueError(f"title style {style!r}; known: {', '.join(TITLE_STYLES)}")
+
+
 def movement_spec(movement: CorpusMovement) -> MovementSpec:
     """What the synth plays: the catalogue's movement with this corpus's tempo class and length."""
     return _spec(movement.work, movement.number, movement.tempo_tag, movement.tempo_word, movement.duration_s)
@@ -195,5 +214,5 @@ def fold_counts(corpus: Sequence[CorpusMovement]) -> dict[int, int]:
     return dict(sorted(counts.items()))
 
 
-__all__ = ["FORMS", "SAMPLE_RATE_HZ", "TEMPO_WORDS", "CorpusMovement", "assign_folds", "fold_counts",
-           "learnable_corpus", "movement_audio", "movement_spec", "movement_text"]
+__all__ = ["FORMS", "SAMPLE_RATE_HZ", "TEMPO_WORDS", "TITLE_STYLES", "CorpusMovement", "assign_folds", "fold_counts",
+           "learnable_corpus", "movement_audio", "movement_spec", "movement_text", "movement_title"]

@@ -79,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--epochs", type=int, help="development: this many epochs")
     ap.add_argument("--folds", help="development: comma-separated test folds")
     ap.add_argument("--systems", help="development: comma-separated systems")
+    ap.add_argument("--titles", help="development: how the release titles movements (marking | metronome)")
     ap.add_argument("--jobs", type=int, default=1,
                     help="train the neural systems in this many processes of one thread (one per core); "
                          "the results do not depend on it")
@@ -113,6 +114,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.systems:
         experiment = replace(experiment, systems=tuple(s.strip() for s in args.systems.split(",")))
         overrides["systems"] = experiment.systems
+    if args.titles:
+        experiment = replace(experiment, titles=args.titles)
+        overrides["titles"] = args.titles
+    from earsense_m2t.offline.learnable import TITLE_STYLES
+
+    if experiment.titles not in TITLE_STYLES:
+        ap.error(f"experiment {experiment.name}: titles {experiment.titles!r}; known: {', '.join(TITLE_STYLES)}")
     changes: dict[str, object] = {}
     if args.set:
         try:
@@ -134,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         fold_counts,
         learnable_corpus,
         movement_audio,
-        movement_spec,
+        movement_title,
     )
     from earsense_m2t.offline.minisite.synth import SYNTH_VERSION
 
@@ -142,9 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     corpus = learnable_corpus(**{k: tuple(v) if isinstance(v, list) else v for k, v in corpus_args.items()})
     rows = [m.row() for m in corpus]
     if "title" in experiment.systems:
-        # the song-title system's target: the title the corpus gives each movement (its tempo word); only a run
+        # the song-title system's target: the title the corpus gives each movement (the experiment's style); only a run
         # with that system has the column, so the other experiments' corpora (and their versions) stay as they were
-        rows = [{**row, "movement_title": movement_spec(m).title} for row, m in zip(rows, corpus, strict=True)]
+        rows = [{**row, "movement_title": movement_title(m, experiment.titles)} for row, m in zip(rows, corpus, strict=True)]
     identity = json.dumps({"rows": rows, "durations": [m.duration_s for m in corpus], "synth": SYNTH_VERSION,
                            "corpus": corpus_args}, sort_keys=True)
     version = "learnable-" + hashlib.sha256(identity.encode()).hexdigest()[:12]

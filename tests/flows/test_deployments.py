@@ -178,6 +178,15 @@ def test_a_new_version_of_the_mini_site_is_published_and_trains_the_tiny_model(s
     artifacts = api_json(api, "/artifacts/filter", {"artifacts": {"key": {"any_": ["train-gtp-tiny"]}}})
     assert any(a["flow_run_id"] == training["id"] and "| GTP |" in a["data"] for a in artifacts), artifacts
 
+    # the field's systems, asked for by the parameter after the release's own run: a run (and a folder) of their own
+    field = prefect("deployment", "run", "train-gtp/tiny", "--param", "dataset_version=1.0.0", "--param",
+                    f"output_root={out}", "--param", 'systems=["muscaps", "muscall", "title"]', "--watch", env=served)
+    assert field.returncode == 0 and "Completed" in field.stdout, field.stdout[-3000:] + field.stderr[-3000:]
+    field_results = json.loads((out / "training" / "v1.0.0-tiny-muscaps+muscall+title" / "results.json").read_text())
+    assert list(field_results["systems"]) == ["muscaps"]  # the captioning table's row; the others have tables of their own
+    assert set(field_results["retrieval"]) == {"muscall"} and field_results["title"]
+    assert list(json.loads((out / "training" / "v1.0.0-tiny" / "results.json").read_text())["systems"]) == list(TABLE1_SYSTEMS)
+
 
 def test_a_gpu_training_run_waits_in_the_gpu_pool_without_a_gpu_worker(served, tmp_path):
     api = served["PREFECT_API_URL"]

@@ -44,7 +44,7 @@ def field_run(dataset, tmp_path_factory):
     out = tmp_path_factory.mktemp("training")
     lines: list[str] = []
     result = train_release(dataset, None, plan(), out, log=lines.append)
-    return out / "v9.9.9-tiny", result, lines
+    return out / "v9.9.9-tiny-muscaps+muscall+title+coordinate", result, lines  # the field systems' own folder
 
 
 def test_the_default_systems_are_table_1s_and_an_unknown_one_is_one_line(tmp_path):
@@ -116,7 +116,7 @@ def test_a_killed_field_unit_resumes_from_its_epoch_checkpoint(dataset, tmp_path
     def run(name: str, epochs: int, log=lambda _: None):
         result = train_release(dataset, None, plan(systems=("title",), epochs=epochs), tmp_path / name, log=log)
         assert not result.failures, result.failures
-        run_dir = tmp_path / name / "v9.9.9-tiny"
+        run_dir = tmp_path / name / "v9.9.9-tiny-title"
         return (result, run_dir / "checkpoints" / "title" / "seed0" / "fold0",
                 run_dir / "units" / "title" / "seed0" / "fold0.json")
 
@@ -192,6 +192,6 @@ def test_a_release_without_titles_fails_the_title_units_in_one_line(tmp_path):
     assert [(f.item_id, f.code) for f in result.failures] == [("title/fold0/seed0", "training_failed")]
     assert result.failures[0].reason == "title fold 0 seed 0: none of the 2 training rows has a title (the release's " \
                                         "movement_title column)"
-    results = json.loads((tmp_path / "out" / "v9.9.9-tiny" / "results.json").read_text())
-    assert results["title"] == {} and "## Song-title prediction" not in (tmp_path / "out" / "v9.9.9-tiny" / "results.md"
-                                                                         ).read_text()
+    run_dir = tmp_path / "out" / "v9.9.9-tiny-title"
+    results = json.loads((run_dir / "results.json").read_text())
+    assert results["title"] == {} and "## Song-title prediction" not in (run_dir / "results.md").read_text()

@@ -36,6 +36,8 @@ from earsense_m2t.offline.learnable import (  # noqa: E402
     fold_counts,
     learnable_corpus,
     movement_audio,
+    movement_spec,
+    movement_title,
 )
 from earsense_m2t.tagging.tempo import tag_tempo  # noqa: E402
 
@@ -59,6 +61,32 @@ def test_the_default_corpus_has_over_100_movements_in_each_of_5_folds_and_balanc
         assert f"in {m.key} {m.mode}" in m.text and f"at about {5 * round(m.bpm / 5)} beats a minute" in m.text
     shares = Counter(m.tempo_tag for m in corpus)
     assert max(shares.values()) / len(corpus) < 0.3
+
+
+def test_a_title_is_the_tempo_word_and_with_metronome_marks_the_synths_tempo_too():
+    corpus = learnable_corpus(12, seed=3)
+    for m in corpus:
+        marking, metronome = movement_title(m, "marking"), movement_title(m, "metronome")
+        assert marking == m.tempo_word.capitalize() == movement_spec(m).title  # what the synth reads is unchanged
+        assert metronome == f"{marking} (M.M. {round(m.bpm)})"
+        assert tag_tempo(metronome).tag == tag_tempo(marking).tag == m.tempo_tag
+    assert len({movement_title(m, "metronome") for m in corpus}) > 3 * len({movement_title(m, "marking") for m in corpus})
+    with pytest.raises(ValueError, match="title style 'roman'; known: marking, metronome"):
+        movement_title(corpus[0], "roman")
+
+
+def test_an_experiment_with_an_unknown_title_style_is_refused_by_name(tmp_path, capsys):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("learnability_script", REPO / "scripts" / "learnability.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    settings = tmp_path / "s.toml"
+    settings.write_text('[experiment.x]\nepochs = 1\nfolds = [0]\nsystems = ["title"]\ntitles = "roman"\n')
+    with pytest.raises(SystemExit):
+        script.main(["--settings", str(settings), "--experiment", "x", "--out", str(tmp_path / "out")])
+    assert "experiment x: titles 'roman'; known: marking, metronome" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()  # refused before any corpus is made
 
 
 def test_folds_are_filled_evenly_by_whole_works():

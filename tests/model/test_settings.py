@@ -4,6 +4,7 @@ seeded sampling of three texts, BLEU over three streams, and a smoke run under t
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 
 import pytest
@@ -94,6 +95,19 @@ def test_an_unknown_profile_is_one_line_and_each_profile_has_its_own_run_folder(
         get_settings("")
     assert run_dir_for(tmp_path, "1.0.0", "tiny") == tmp_path / "v1.0.0-tiny"
     assert run_dir_for(tmp_path, "1.0.0", "tiny", "authors") == tmp_path / "v1.0.0-tiny-authors"
+
+
+def test_a_run_with_the_fields_systems_has_its_own_folder_named_by_them(tmp_path):
+    from earsense_m2t.model.systems import TABLE1_SYSTEMS
+
+    assert run_dir_for(tmp_path, "1.0.0", "tiny", systems=TABLE1_SYSTEMS) == tmp_path / "v1.0.0-tiny"
+    assert run_dir_for(tmp_path, "1.0.0", "tiny", systems=("gtp", "coordinate")) == tmp_path / "v1.0.0-tiny"
+    field = run_dir_for(tmp_path, "1.0.0", "tiny", systems=("muscaps", "muscall", "title"))
+    assert field == tmp_path / "v1.0.0-tiny-muscaps+muscall+title"
+    assert run_dir_for(tmp_path, "1.0.0", "tiny", "authors", ("title",)) == tmp_path / "v1.0.0-tiny-authors-title"
+    many = run_dir_for(tmp_path, "1.0.0", "tiny", systems=(*TABLE1_SYSTEMS, "muscaps"))
+    assert re.fullmatch(rf"v1\.0\.0-tiny-{len(TABLE1_SYSTEMS) + 1}-systems-[0-9a-f]{{8}}", many.name), many.name
+    assert many != run_dir_for(tmp_path, "1.0.0", "tiny", systems=(*TABLE1_SYSTEMS, "title"))
 
 
 def test_a_run_folder_keeps_its_settings_and_one_written_before_them_counts_as_corrected(tmp_path):
