@@ -20,7 +20,9 @@ the LSTM's initial hidden and cell states; the LSTM then reads WordPiece ids fro
 Batches pad time (:func:`earsense_m2t.model.batch.collate`), and a title must not depend on how long the batch's
 longest movement was, so the CNN re-zeroes every padded frame after each block and pools over real steps only
 (``frames``): a movement's feature is the same at any padding, whatever the padding holds. There is no batch or
-group normalization for the same reason: their statistics would count padded frames. Ids are bert-base-uncased
+group normalization inside the CNN for the same reason (their statistics would count padded frames); the pooled
+feature, computed from real steps only, is batch-normalized across the batch's movements
+(:attr:`TitleConfig.feature_norm`): without it the model wrote one title for every movement. Ids are bert-base-uncased
 WordPiece (:mod:`.tokenizer`), [PAD] = 0 (:data:`earsense_m2t.model.decode.PAD_ID`), [CLS] / [SEP] are the
 tokenizer's.
 
@@ -65,6 +67,10 @@ PAPER_BLEU = {"in_domain": 61.3, "out_domain": 45.1}
 NOT_STATED = "not stated"
 
 
+#: how the pooled image feature is normalized (:attr:`TitleConfig.feature_norm`)
+FEATURE_NORMS = ("batch", "none")
+
+
 @dataclass(frozen=True)
 class TitleConfig:
     """Every size, rate and decoding choice of one title model; ``paper()`` and ``tiny()`` are the named sets."""
@@ -75,6 +81,11 @@ class TitleConfig:
     #: the last map is pooled over time only, then to this many frequency bands: pooling frequency away too would
     #: give a spectrum shifted up or down (another register, another timbre) the very same feature
     freq_bands: int = 4
+    #: "batch": the pooled feature is batch-normalized across the batch's movements before its projection (running
+    #: statistics at evaluation); "none": as pooled. Without it the features of a CNN trained from scratch barely
+    #: differ between movements at first, the LSTM learns to write the commonest title, and the captioning loss
+    #: then gives the CNN almost no gradient: every movement gets one title
+    feature_norm: str = "batch"
     feature_dim: int = 512  # the image feature that initialises the LSTM
     embed_dim: int = 512  # WordPiece embedding
     hidden: int = 512  # LSTM state
@@ -92,6 +103,9 @@ class TitleConfig:
     label_smoothing: float = 0.0
 
     def __post_init__(self) -> None:
+        if self.feature_norm not in FEATURE_NORMS:
+            raise ValueError(f"TitleConfig {self.name}: feature_norm {self.feature_norm!r}; known: "
+                             f"{', '.join(FEATURE_NORMS)}")
         if not self.channels or any(c < 1 for c in self.channels):
             raise ValueError(f"TitleConfig {self.name}: channels {self.channels} must be one or more positive widths")
         if self.kernel < 1 or self.kernel % 2 == 0:
@@ -123,8 +137,9 @@ class TitleConfig:
 
     @classmethod
     def tiny(cls) -> TitleConfig:
+        """Small widths for 2 CPU cores; the CNN hears the first 8.2 s (512 frames), where the tempo is plain."""
         return cls(name="tiny", channels=(8, 16, 32), feature_dim=32, embed_dim=32, hidden=64, dropout=0.0,
-                   max_frames=1024, max_title_tokens=24, lr=3e-3, batch_size=8, epochs=30)
+                   max_frames=512, max_title_tokens=24, lr=3e-3, batch_size=8, epochs=30)
 
     def with_(self, **changes: object) -> TitleConfig:
         """A copy with some values changed (validated again)."""
@@ -138,6 +153,7 @@ PAPER_VALUES: dict[str, str] = {
     "channels": NOT_STATED,
     "kernel": NOT_STATED,
     "freq_bands": NOT_STATED,
+    "feature_norm": NOT_STATED,
     "feature_dim": NOT_STATED,
     "embed_dim": NOT_STATED,
     "hidden": NOT_STATED,
@@ -162,6 +178,9 @@ DIFFERENCES: dict[str, str] = {
     "kernel": "3 × 3, the usual image-CNN kernel; unknown for the paper's network",
     "freq_bands": "an image CNN pools both axes away; on a spectrogram the frequency axis is register and timbre, so "
                   "4 bands of it are kept (time, the axis padding varies, is pooled away)",
+    "feature_norm": "a pretrained image network's feature already differs between images; a CNN trained from scratch "
+                    "on spectrograms gives nearly the same feature to every movement at first, and without batch "
+                    "normalization of the pooled feature the title model wrote one title for every movement",
     "feature_dim": "512, Show-and-Tell's image embedding size, for the common captioning shape",
     "embed_dim": "512 to match the feature and state sizes, as Show-and-Tell does",
     "hidden": "512 LSTM units as in Show-and-Tell; titles are short, so no larger state is needed",
@@ -230,7 +249,10 @@ class TitleModel(nn.Module):
         self.convs = nn.ModuleList(blocks)
         # ceil_mode: an odd number of frequency bins keeps its last bin (time is padded to a multiple first)
         self.pool = nn.MaxPool2d(2, ceil_mode=True)
-        self.project = nn.Linear(2 * width * cfg.freq_bands, cfg.feature_dim)  # mean and max per channel and band
+        pooled = 2 * width * cfg.freq_bands  # mean and max per channel and band
+        # after pooling over the real steps only: padding never reaches its statistics
+        self.feature_norm = nn.BatchNorm1d(pooled) if cfg.feature_norm == "batch" else None
+        self.project = nn.Linear(pooled, cfg.feature_dim)
         self.init_state = nn.Linear(cfg.feature_dim, 2 * cfg.layers * cfg.hidden)
         self.embed = nn.Embedding(vocab_size, cfg.embed_dim, padding_idx=PAD_ID)
         self.lstm = nn.LSTM(cfg.embed_dim, cfg.hidden, cfg.layers, batch_first=True,
@@ -263,8 +285,13 @@ class TitleModel(nn.Module):
         mean = x.sum(dim=3) / mask.sum(dim=3)  # (B, C, F) over real steps
         peak = x.amax(dim=3)  # padding is 0 and real values are ≥ 0: the max of the real steps
         bands = self.cfg.freq_bands
-        pooled = torch.cat([F.adaptive_avg_pool1d(mean, bands), F.adaptive_max_pool1d(peak, bands)], dim=1)
-        return torch.tanh(self.project(pooled.flatten(1)))
+        pooled = torch.cat([F.adaptive_avg_pool1d(mean, bands), F.adaptive_max_pool1d(peak, bands)], dim=1).flatten(1)
+        norm = self.feature_norm
+        if norm is not None:  # a training batch of one movement has no spread: it is normalized as at evaluation
+            batch_stats = self.training and pooled.shape[0] > 1
+            pooled = F.batch_norm(pooled, norm.running_mean, norm.running_var, norm.weight, norm.bias,
+                                  training=batch_stats, momentum=norm.momentum or 0.1, eps=norm.eps)
+        return torch.tanh(self.project(pooled))
 
     def initial_state(self, feature: Tensor) -> tuple[Tensor, Tensor]:
         """The LSTM's (h0, c0), each (layers, B, hidden), from the image feature."""
@@ -398,5 +425,6 @@ def tempo_agreement(predicted_titles: Sequence[str], reference_tempo_tags: Seque
     }
 
 
-__all__ = ["CITATION", "DIFFERENCES", "NOT_REPRODUCED", "NOT_STATED", "PAPER_BLEU", "PAPER_VALUES", "TITLE_CONFIGS",
-           "TitleConfig", "TitleModel", "get_title_config", "hyperparameters", "tempo_agreement", "title_metrics"]
+__all__ = ["CITATION", "DIFFERENCES", "FEATURE_NORMS", "NOT_REPRODUCED", "NOT_STATED", "PAPER_BLEU", "PAPER_VALUES",
+           "TITLE_CONFIGS", "TitleConfig", "TitleModel", "get_title_config", "hyperparameters", "tempo_agreement",
+           "title_metrics"]

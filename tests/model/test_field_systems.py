@@ -156,6 +156,18 @@ def test_the_committed_field_experiment_is_on_an_unscored_corpus():
     assert field.corpus_seed not in {e.corpus_seed for name, e in experiments.items() if name != "field_systems"}
 
 
+def test_the_metronome_field_experiment_is_frozen_on_an_unscored_corpus():
+    from earsense_m2t.model.learnability import load_settings
+    from tests.model.test_learnability import REPO
+
+    experiments = load_settings(REPO / "scripts" / "learnability.toml").experiments
+    field = experiments["field_systems_metronome"]
+    assert field.systems == ("muscaps", "muscall", "title") and field.titles == "metronome" and field.beam == 1
+    assert field.corpus_seed == 6 and field.folds == (0,) and field.epochs == 40 and field.config == "tiny"
+    others = {e.corpus_seed for name, e in experiments.items() if name != "field_systems_metronome"}
+    assert field.corpus_seed not in others and None in others  # None: the settings file's seed 0
+
+
 def test_the_learnability_report_scores_the_field_systems_from_their_units_and_shows_retrieval():
     """MusCaps' and the title system's rows come from the stage's texts (titles on the titled rows only); the
     retrieval table shows R@10 beside the control's mean and 99th percentile."""

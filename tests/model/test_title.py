@@ -189,3 +189,32 @@ def test_a_tiny_model_learns_two_titles_from_two_spectrograms():
     assert loss.item() < 0.01
     written = [TOK.decode(ids) for ids in m.generate(spec, frames, beam=3, max_tokens=16)]
     assert written == [normalize_text(t) for t in titles]
+
+
+def test_an_unknown_feature_norm_is_refused_by_name():
+    with pytest.raises(ValueError, match="feature_norm 'layer'; known: batch, none"):
+        TitleConfig.tiny().with_(feature_norm="layer")
+
+
+def test_a_training_batch_of_one_movement_is_normalized_as_at_evaluation():
+    m = model()
+    spec, frames = music([70, 41], 80)
+    m.train()
+    m.loss(spec, frames, TOKENS)  # a batch of two: its statistics move the running ones
+    alone = spec[1:, :, :41]
+    trained = m.encode(alone, frames[1:])  # one movement has no spread to normalize by
+    m.eval()
+    torch.testing.assert_close(trained, m.encode(alone, frames[1:]))
+
+
+def test_batch_normalization_spreads_the_movements_features_before_training():
+    """Why the pooled feature is normalized: from a CNN trained from scratch, movements' features hardly differ at
+    first, so the LSTM learns the commonest title before the audio can tell it anything."""
+    spec, frames = music([64] * 8, 64, seed=3)
+    spread = {}
+    for norm in ("batch", "none"):
+        torch.manual_seed(0)
+        m = TitleModel(TitleConfig.tiny().with_(feature_norm=norm), SMALL_VOCAB)
+        m.train()
+        spread[norm] = float(m.encode(spec, frames).detach().std(dim=0).mean())
+    assert spread["batch"] > 5 * spread["none"], spread
