@@ -418,7 +418,7 @@ class GuardedYoutubeDL(yt_dlp.YoutubeDL):
     """A ``YoutubeDL`` whose only request handler is :class:`GuardedRH`.
 
     One is made per download (each has its own guard, work folder and hooks). yt-dlp's constructor resolves
-    its ~1,800 extractors against ``allowed_extractors`` by regular expression each time, about 55 ms of CPU:
+    its ~1,750 extractors against ``allowed_extractors`` by regular expression each time, about 55 ms of CPU:
     a third of a download from a local site. The resolution depends only on that option and the installed
     yt-dlp, so it is done once per process (:func:`_extractor_classes`) and each instance adds the same
     extractors in the same order yt-dlp would.
