@@ -4,12 +4,20 @@ The features stage decodes a movement once (:func:`earsense_m2t.media.decode.dec
 stream the spectrogram and the loudness are computed from goes to memory, and a *tap* of the same decode
 (``asplit`` in ffmpeg's filter graph) writes the excerpt's span at 48 kHz, mono or stereo as the source is
 (more channels mixed down to stereo), as a 16-bit WAV beside the excerpts. This module turns that WAV into the
-listening file (:func:`render_from_wav`): measure it (integrated loudness as the features stage measures it,
-on the mono mean of the channels; RMS level and onset rate for the silver arousal labels), apply one gain
-that brings it to ``target_lufs`` (lowered if the sample peak would pass ``peak_ceiling_dbfs``: that gain is
-the excerpt's ``playback_gain_db``), fade in and out briefly so no excerpt starts or stops with a click, and
-export with pydub to a format every browser plays: Ogg/Opus, or MP3 when the ffmpeg at hand has no Opus
-encoder. Memory: the excerpt's 30 s at 48 kHz stereo (11 MB), beside the movement's 16 kHz mono array.
+listening file (:func:`render_from_wav`). The excerpt is *measured* on its span of the 16 kHz mono samples the
+decode already holds (integrated loudness as the features stage measures clips, on the mean of the channels;
+RMS level and onset rate for the silver arousal labels): measuring needs neither 48 kHz nor a second
+resampling. One gain brings it to ``target_lufs`` (lowered if the 48 kHz file's sample peak would pass
+``peak_ceiling_dbfs``: that gain is the excerpt's ``playback_gain_db``), it fades in and out briefly so no
+excerpt starts or stops with a click, and pydub exports it to a format every browser plays: Ogg/Opus, or MP3
+when the ffmpeg at hand has no Opus encoder. Memory: the excerpt's 30 s at 48 kHz stereo (11 MB), beside the
+movement's 16 kHz mono array.
+
+**Encoder effort.** Encoding is most of an excerpt's cost (a 30-s mono excerpt at 96 kb/s: ~0.19 s of CPU at
+libopus's default complexity 10, ~0.11 s at 0, against ~0.05 s for ffmpeg to start and read the WAV).
+``opus_complexity`` is 0: at 96 kb/s, 48 kHz, for judging energy and mood side by side, the lower effort costs
+about 2 dB of waveform SNR (a synthetic 30-s excerpt: 29.5 dB at 10, 27.7 dB at 0), far below what such a
+judgement hears, and it makes the build ~0.08 s of CPU cheaper per movement.
 
 Which excerpt: ``excerpt_s`` (30 s, as MusAV) from the middle of the movement's segment, the whole movement
 when it is not longer, none under ``min_duration_s`` (:func:`excerpt_window`). The annotate stage decides which
@@ -46,21 +54,23 @@ from earsense_m2t.schemas.io import atomic_path, atomic_write_text, content_key,
 log = logging.getLogger(__name__)
 
 #: bump when the same inputs and parameters would give another file (it is part of the cache key)
+#: 4: measured on the decode's 16 kHz mono samples (was: resampled to 22.05 kHz from the tap), Opus complexity 0
 #: 3: cut from the features stage's decode of the whole segment (a tap), in the features stage
 #: 2: loaded by input seek at the render rate (was: pydub's output seek)
-RENDER_VERSION = 3
+RENDER_VERSION = 4
 #: what publish's changelog says when a version's excerpts changed because of this rule (publish.RULES)
 EXCERPT_RULE = (str(RENDER_VERSION), "annotation excerpts are cut from the features stage's one decode of each "
-                                     "movement (48 kHz, up to stereo, as before): their content keys changed once, "
-                                     "so every `excerpt_file` and `excerpt_sha256` changed; the default config "
-                                     "names each row's excerpt (`excerpt_path`)")
-#: the measurements and the gain are taken on the mono mean at this rate (as cheap as it is accurate enough)
-MEASURE_RATE_HZ = 22050
+                                     "movement (48 kHz, up to stereo, as before), measured on that decode's 16 kHz "
+                                     "mono samples and encoded at Opus complexity 0: their content keys changed, "
+                                     "so every `excerpt_file` and `excerpt_sha256` changed (and the excerpts' "
+                                     "loudness, RMS and onset figures moved slightly); the default config names "
+                                     "each row's excerpt (`excerpt_path`)")
 DEFAULT_EXCERPT_S = 30.0
 DEFAULT_MIN_DURATION_S = 10.0
 # onset detection (spectral flux), on the mono signal at the measurement rate
-ONSET_N_FFT = 1024
-ONSET_HOP = 512
+#: frame and hop in seconds (1024 and 512 samples at 22.05 kHz), so the detector sees the same time grid at any rate
+ONSET_FRAME_S = 1024 / 22050
+ONSET_HOP_S = 512 / 22050
 ONSET_MIN_GAP_S = 0.05
 #: an onset's flux must reach this share of the average spectral mass of a frame
 ONSET_MIN_FLUX = 0.1
@@ -85,6 +95,8 @@ class RenderParams:
     #: would play a copied stereo file, and Opus encodes it in two thirds of the time)
     channels: int | None = None
     opus_bitrate: str = "96k"  # transparent enough for judging energy and mood, ~360 kB per 30 s
+    #: libopus's effort, 0-10 (ffmpeg's ``compression_level``); 0: see "Encoder effort" above
+    opus_complexity: int = 0
     mp3_bitrate: str = "128k"
     #: "auto": Ogg/Opus when ffmpeg has libopus, else MP3; or force "ogg" / "mp3"
     format: str = "auto"
@@ -95,6 +107,8 @@ class RenderParams:
                              f"{self.min_duration_s}")
         if self.channels not in (None, 1, 2):
             raise ValueError(f"RenderParams.channels must be None, 1 or 2, got {self.channels!r}")
+        if not isinstance(self.opus_complexity, int) or not 0 <= self.opus_complexity <= 10:
+            raise ValueError(f"RenderParams.opus_complexity must be an integer from 0 to 10, got {self.opus_complexity!r}")
 
     def cache_fields(self, fmt: str) -> dict[str, Any]:
         return {**asdict(self), "format": fmt}
@@ -216,40 +230,53 @@ def cached_excerpt(plan: ExcerptPlan) -> Rendered | None:
     return rendered
 
 
-def render_from_wav(plan: ExcerptPlan, wav: Path, params: RenderParams = RenderParams()) -> Rendered:
-    """Render the excerpt from its tap's WAV (pydub: gain, fades, export) and write its sidecar last."""
+def render_from_wav(plan: ExcerptPlan, wav: Path, measure: np.ndarray, measure_rate_hz: int,
+                    params: RenderParams = RenderParams()) -> Rendered:
+    """Render the excerpt from its tap's WAV (pydub: gain, fades, export) and write its sidecar last.
+
+    ``measure``: the excerpt's span of the decode's mono samples at ``measure_rate_hz``
+    (:func:`excerpt_samples`), which the loudness, RMS and onset rate are taken on."""
     try:
         segment = AudioSegment.from_wav(str(wav))
     except (*_AUDIO_ERRORS, CouldntDecodeError) as exc:
         raise RenderError(f"{plan.movement_id}: cannot read the excerpt's decode {wav}: {_first_line(exc)}") from exc
-    if len(segment) == 0:
+    if len(segment) == 0 or measure.size == 0:
         raise RenderError(f"{plan.movement_id}: the decode gave no audio at {plan.start_s:g} s of the movement")
-    mono = _mono_samples(segment)
-    loudness = integrated_loudness(mono, MEASURE_RATE_HZ)
+    loudness = integrated_loudness(measure, measure_rate_hz)
     loudness_lufs = round(float(loudness), 3) if math.isfinite(loudness) else None
     gain_db = playback_gain(loudness_lufs, segment.max_dBFS, params)
     fade_ms = int(min(params.fade_s * 1000, len(segment) / 4))
     out = (segment.set_frame_rate(params.sample_rate_hz).set_channels(params.channels or min(segment.channels, 2))
            .apply_gain(gain_db).fade_in(fade_ms).fade_out(fade_ms))
-    codec, bitrate = ("libopus", params.opus_bitrate) if plan.fmt == "ogg" else ("libmp3lame", params.mp3_bitrate)
+    codec, bitrate, effort = (("libopus", params.opus_bitrate, ["-compression_level", str(params.opus_complexity)])
+                              if plan.fmt == "ogg" else ("libmp3lame", params.mp3_bitrate, []))
     try:
         with atomic_path(plan.target) as tmp:
             out.export(str(tmp), format=plan.fmt, codec=codec, bitrate=bitrate,
-                       parameters=["-fflags", "+bitexact", "-flags:a", "+bitexact", "-map_metadata", "-1"]).close()
+                       parameters=[*effort, "-fflags", "+bitexact", "-flags:a", "+bitexact", "-map_metadata", "-1"]
+                       ).close()
     except (*_AUDIO_ERRORS, CouldntEncodeError) as exc:
         raise RenderError(f"{plan.movement_id}: ffmpeg could not export {plan.target.name}: {_first_line(exc)}") from exc
     rendered = Rendered(file=plan.target.name, sha256=sha256_file(plan.target), playback_gain_db=gain_db,
-                        loudness_lufs=loudness_lufs, rms_dbfs=rms_dbfs(mono),
-                        onset_rate_hz=onset_rate_hz(mono, MEASURE_RATE_HZ), duration_s=round(len(segment) / 1000, 3))
+                        loudness_lufs=loudness_lufs, rms_dbfs=rms_dbfs(measure),
+                        onset_rate_hz=onset_rate_hz(measure, measure_rate_hz), duration_s=round(len(segment) / 1000, 3))
     record = {k: v for k, v in asdict(rendered).items() if k != "reused"}
     atomic_write_text(plan.sidecar, json.dumps({"key": plan.key, **record}, indent=1, sort_keys=True))  # last
     return rendered
 
 
+def excerpt_samples(plan: ExcerptPlan, samples: np.ndarray, rate: int) -> np.ndarray:
+    """A copy of the excerpt's span of the movement's decoded samples (``samples`` starts at the segment's start),
+    so the movement's array can be freed before the excerpt is rendered."""
+    first = int(round(plan.start_s * rate))
+    return samples[first:first + int(round(plan.duration_s * rate))].copy()
+
+
 def prepare_excerpt(segment: Segment, media: Media, excerpts_dir: Path,
-                    params: RenderParams = RenderParams()) -> Excerpt | None:
-    """One segment's excerpt on its own (the cached one, else decoded as the features stage decodes it: from the
-    segment's start, the excerpt a tap). None when the segment is too short. Raises :class:`RenderError`."""
+                    params: RenderParams = RenderParams(), measure_rate_hz: int = 16000) -> Excerpt | None:
+    """One segment's excerpt on its own (the cached one, else decoded as the features stage decodes it: the whole
+    segment at ``measure_rate_hz``, the spectrogram's rate, the excerpt a tap). None when the segment is too short.
+    Raises :class:`RenderError`."""
     plan = plan_excerpt(segment, excerpts_dir, params)
     if plan is None:
         return None
@@ -258,9 +285,11 @@ def prepare_excerpt(segment: Segment, media: Media, excerpts_dir: Path,
         tap = plan.tap()
         plan.target.parent.mkdir(parents=True, exist_ok=True)
         try:
-            decode_mono(media.path, 16000, start_s=segment.start_s, duration_s=plan.start_s + plan.duration_s,
-                        taps=[tap])
-            rendered = render_from_wav(plan, tap.path, params)
+            samples = decode_mono(media.path, measure_rate_hz, start_s=segment.start_s,
+                                  duration_s=segment.end_s - segment.start_s, taps=[tap])
+            measure = excerpt_samples(plan, samples, measure_rate_hz)
+            del samples
+            rendered = render_from_wav(plan, tap.path, measure, measure_rate_hz, params)
         except RuntimeError as exc:  # DecodeError, RenderError
             raise RenderError(f"{segment.movement_id}: {exc}") from exc
         finally:
@@ -283,10 +312,13 @@ def onset_rate_hz(samples: np.ndarray, rate: int) -> float | None:
     signal shorter than a second."""
     if samples.size < rate:
         return None
-    n_frames = 1 + (samples.size - ONSET_N_FFT) // ONSET_HOP
-    index = np.arange(ONSET_N_FFT)[None, :] + ONSET_HOP * np.arange(n_frames)[:, None]
-    frames = samples[index] * np.hanning(ONSET_N_FFT)[None, :].astype(np.float32)
-    magnitude = np.log1p(100.0 * np.abs(np.fft.rfft(frames, axis=1)))
+    frame, hop = int(round(ONSET_FRAME_S * rate)), int(round(ONSET_HOP_S * rate))
+    n_frames = 1 + (samples.size - frame) // hop
+    index = np.arange(frame)[None, :] + hop * np.arange(n_frames)[:, None]
+    frames = samples[index] * np.hanning(frame)[None, :].astype(np.float32)
+    # zero-padded to a power of two: a frame of 743 samples (16 kHz) is a prime-length FFT, ~5x slower
+    n_fft = 1 << (frame - 1).bit_length()
+    magnitude = np.log1p(100.0 * np.abs(np.fft.rfft(frames, n=n_fft, axis=1)))
     flux = np.maximum(np.diff(magnitude, axis=0), 0.0).sum(axis=1)
     # relative to the spectrum's own mass (a steady sound's flux is then rounding noise, ~0.02, however loud)
     flux = flux / (float(magnitude.sum(axis=1).mean()) + 1e-9)
@@ -298,7 +330,7 @@ def onset_rate_hz(samples: np.ndarray, rate: int) -> float | None:
     padded = np.pad(flux, window, mode="constant", constant_values=-np.inf)
     local_max = np.max(np.lib.stride_tricks.sliding_window_view(padded, 2 * window + 1), axis=1)
     peaks = np.flatnonzero((flux >= local_max) & (flux > threshold) & (flux > ONSET_MIN_FLUX))
-    min_gap = max(1, int(round(ONSET_MIN_GAP_S * rate / ONSET_HOP)))
+    min_gap = max(1, int(round(ONSET_MIN_GAP_S / ONSET_HOP_S)))
     kept: list[int] = []
     for p in peaks:
         if not kept or p - kept[-1] >= min_gap:
@@ -314,20 +346,12 @@ def playback_gain(loudness_lufs: float | None, peak_dbfs: float, params: RenderP
     return round(min(gain, params.peak_ceiling_dbfs - peak_dbfs), 3)
 
 
-def _mono_samples(segment: AudioSegment) -> np.ndarray:
-    """The mean of the channels at :data:`MEASURE_RATE_HZ`, float32 in [-1, 1] (as the features stage measures)."""
-    seg = segment.set_frame_rate(MEASURE_RATE_HZ)
-    data = np.asarray(seg.get_array_of_samples(), dtype=np.float32)
-    scale = float(1 << (8 * seg.sample_width - 1))
-    return (data.reshape(-1, seg.channels).mean(axis=1) / scale).astype(np.float32)
-
-
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[-1][:300] if text else type(exc).__name__
 
 
-__all__ = ["DEFAULT_EXCERPT_S", "DEFAULT_MIN_DURATION_S", "EXCERPT_RULE", "MEASURE_RATE_HZ", "RENDER_VERSION", "ExcerptPlan",
-           "RenderError", "RenderParams", "Rendered", "cached_excerpt", "excerpt_key", "excerpt_window",
+__all__ = ["DEFAULT_EXCERPT_S", "DEFAULT_MIN_DURATION_S", "EXCERPT_RULE", "RENDER_VERSION", "ExcerptPlan",
+           "RenderError", "RenderParams", "Rendered", "cached_excerpt", "excerpt_key", "excerpt_samples", "excerpt_window",
            "has_opus_encoder", "onset_rate_hz", "output_format", "plan_excerpt", "playback_gain", "prepare_excerpt",
            "render_from_wav", "rms_dbfs"]

@@ -8,9 +8,10 @@ log spectrogram of the normalized signal to ``<derived_dir>/<key[:2]>/<key>.npy`
 **One decode serves every file of a movement.** The same ffmpeg process that streams the 16 kHz mono
 samples also writes, through taps of its filter graph (:class:`earsense_m2t.media.decode.Tap`), the listening
 excerpt's span at 48 kHz (mono or stereo as the source) for :mod:`.excerpt` to render (an ``Excerpt`` record,
-given ``excerpts_dir``), and, with ``audio`` (``build --audio``) at a rate other than 16 kHz, the movement at
-that rate. The exported audio at 16 kHz is written from the samples already in memory (gain applied in place).
-Peak memory stays one 16 kHz mono copy of the movement plus the excerpt's 30 s.
+given ``excerpts_dir``; it is measured on its span of the 16 kHz samples), and, with ``audio``
+(``build --audio``) at a rate other than 16 kHz, the movement at that rate. The exported audio at 16 kHz is
+written from the samples already in memory (gain applied in place). Peak memory stays one 16 kHz mono copy of
+the movement plus the excerpt's 30 s.
 
 The key is ``content_key(media sha256, start, end, parameters, PROCESSING_VERSION)``, so the same input
 with the same code and parameters always lands on the same files. The sidecar is written last and is
@@ -44,6 +45,7 @@ from earsense_m2t.features.excerpt import (
     RenderError,
     RenderParams,
     cached_excerpt,
+    excerpt_samples,
     plan_excerpt,
     render_from_wav,
 )
@@ -221,6 +223,8 @@ def _compute(segment: Segment, media: Media, files: ClipFiles, params: AudioPara
         samples = decode_mono(media.path, rate, start_s=segment.start_s, duration_s=segment.end_s - segment.start_s,
                               shortfall_tolerance_s=params.decode_shortfall_tolerance_s, taps=taps)
         check_finite(samples, f"{media.path} ({segment.start_s:g}-{segment.end_s:g} s)")
+        # the excerpt is measured on its span of these samples (before any gain), not on a resampled copy of the tap
+        measure = excerpt_samples(plan, samples, rate) if plan is not None else None
         loudness = measure_loudness(samples, params)
         clipped = clipped_fraction(samples, params.clip_level)
         needed = n_frames(samples.shape[0], params.n_fft, params.hop_length) * output_bins(params) * DTYPE.itemsize + 128
@@ -237,7 +241,8 @@ def _compute(segment: Segment, media: Media, files: ClipFiles, params: AudioPara
         # the movement's samples go before the excerpt and the exported audio are rendered, so the peak is the
         # larger of the two phases, not their sum (a 60-minute movement is 230 MB at 16 kHz)
         del samples
-        rendered = render_from_wav(plan, excerpt_tap.path, render) if plan is not None and excerpt_tap else None
+        rendered = (render_from_wav(plan, excerpt_tap.path, measure, rate, render)
+                    if plan is not None and excerpt_tap is not None and measure is not None else None)
         if audio is not None and audio_tap is not None:
             described = _write_scaled(audio_tap.path, files.audio, audio, loudness.gain_db)
     finally:

@@ -10,7 +10,6 @@ from pydub import AudioSegment
 
 from earsense_m2t.features import prepare_clips
 from earsense_m2t.features.excerpt import (
-    MEASURE_RATE_HZ,
     RenderError,
     RenderParams,
     has_opus_encoder,
@@ -22,6 +21,8 @@ from earsense_m2t.schemas.io import sha256_file
 from tests.annotation._builds import MovementAudio, make_build
 
 FAST = RenderParams(excerpt_s=4.0)
+#: the rate the tests read an excerpt file back at
+MEASURE_RATE_HZ = 22050
 
 
 def render_excerpt(candidate, out, params=FAST):
@@ -96,6 +97,16 @@ def test_other_parameters_are_another_file(tmp_path, candidates):
     a = render_excerpt(candidates[0], tmp_path, FAST)
     b = render_excerpt(candidates[0], tmp_path, RenderParams(excerpt_s=4.0, target_lufs=-20.0))
     assert a.file != b.file and b.playback_gain_db == pytest.approx(a.playback_gain_db + 3.0, abs=0.01)
+
+
+def test_the_opus_effort_is_part_of_the_key_and_checked_by_name(tmp_path, candidates):
+    low = render_excerpt(candidates[0], tmp_path, FAST)
+    high = render_excerpt(candidates[0], tmp_path, RenderParams(excerpt_s=4.0, opus_complexity=10))
+    assert FAST.opus_complexity == 0 and low.file != high.file and low.sha256 != high.sha256
+    assert low.playback_gain_db == high.playback_gain_db  # the same measurement, another encoding
+    for bad in (11, -1, 2.5):
+        with pytest.raises(ValueError, match="opus_complexity"):
+            RenderParams(opus_complexity=bad)
 
 
 def test_mp3_when_asked_or_without_opus(tmp_path, candidates):
