@@ -13,11 +13,11 @@ excerpt starts or stops with a click, and pydub exports it to a format every bro
 when the ffmpeg at hand has no Opus encoder. Memory: the excerpt's 30 s at 48 kHz stereo (11 MB), beside the
 movement's 16 kHz mono array.
 
-**Encoder effort.** Encoding is most of an excerpt's cost (a 30-s mono excerpt at 96 kb/s: ~0.19 s of CPU at
-libopus's default complexity 10, ~0.11 s at 0, against ~0.05 s for ffmpeg to start and read the WAV).
-``opus_complexity`` is 0: at 96 kb/s, 48 kHz, for judging energy and mood side by side, the lower effort costs
-about 2 dB of waveform SNR (a synthetic 30-s excerpt: 29.5 dB at 10, 27.7 dB at 0), far below what such a
-judgement hears, and it makes the build ~0.08 s of CPU cheaper per movement.
+**Encoder effort.** Encoding is most of an excerpt's cost (a 30-s mono excerpt at 96 kb/s, CPU: ~140 ms at
+libopus's complexity 0, ~230 ms at its default 10, of which ~60 ms is Debian's ffmpeg starting and ~10 ms reading
+the WAV). ``opus_complexity`` is 0: at 96 kb/s, 48 kHz, for judging energy and mood side by side, the lower effort
+costs about 2 dB of waveform SNR (a 30-s 440 Hz tone with noise: 29.5 dB at 10, 27.7 dB at 0; no listening test was
+made), and it saves ~90 ms of CPU per movement.
 
 Which excerpt: ``excerpt_s`` (30 s, as MusAV) from the middle of the movement's segment, the whole movement
 when it is not longer, none under ``min_duration_s`` (:func:`excerpt_window`). The annotate stage decides which
