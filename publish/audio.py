@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -23,8 +24,8 @@ from datasets import Audio, Features, Value
 
 from earsense_m2t.publish.rows import CONFIGS, ConfigSpec, Inputs, Plan, row_hash
 from earsense_m2t.publish.writer import ParquetFileWriter
-from earsense_m2t.schemas import Clip, Media, RecordError
-from earsense_m2t.schemas.published import AUDIO, AUDIO_CONFIG
+from earsense_m2t.schemas import Media, RecordError
+from earsense_m2t.schemas.published import AUDIO, AUDIO_CONFIG, DEFAULT_CONFIG
 from earsense_m2t.schemas.validate import Problem
 
 #: the normalised licences whose audio may be pushed with ``--push-audio`` (nothing else ever is)
@@ -83,14 +84,15 @@ def audio_features(_inputs: Inputs | None = None) -> Features:
 def audio_plan(inputs: Inputs, features: Features) -> Plan:
     """One row per clip with audio, in work and movement order; the file is checked against the sha256 the
     features stage recorded (a file changed since is left out with a problem) and read again only to be written.
-    Rows of works carried from the live version are not carried into this config (local, and re-made by a build)."""
+    Rows of works carried from the live version (their page could not be had this time) are kept as they were,
+    their audio read from the live version's files and checked against its recorded sha256."""
     bundle = inputs.bundle
     numbers = {m.id: (m.work_id, m.number) for m in bundle.movements}
     segments = {s.movement_id: s for s in bundle.segments}
     media = {(m.source_id, m.sha256): m for m in bundle.media}
     clips = sorted((c for c in bundle.clips if c.audio_path and c.movement_id in numbers),
                    key=lambda c: numbers[c.movement_id])
-    rows: list[tuple[Clip, dict[str, object]]] = []
+    rows: list[_AudioRow] = []
     for clip in clips:
         path = Path(clip.audio_path or "")
         digest = _sha256(path)
@@ -106,29 +108,48 @@ def audio_plan(inputs: Inputs, features: Features) -> Plan:
                                    "audio_sha256": digest, "sample_rate_hz": _rate(path),
                                    "duration_s": clip.duration_s, "media_license": text,
                                    "license": normalize_license(text)}
-        rows.append((clip, meta))
-    if inputs.previous is not None and inputs.carried_works:
-        carried = inputs.previous.rows_of_works(AUDIO_CONFIG, inputs.carried_works)
-        if not carried.is_empty():
-            inputs.uncarried[AUDIO_CONFIG] = sorted(carried["id"].to_list())
+        rows.append(_AudioRow(meta, row_hash(meta), numbers[clip.movement_id], path, _size(path)))
+    carried = _carried_audio_rows(inputs, features)
+    rows = sorted(rows + carried, key=lambda r: r.order)
     spec = CONFIGS[AUDIO_CONFIG]
     schema = features.arrow_schema
+    previous = inputs.previous
 
     def table_of(batch: Sequence[tuple[dict[str, object], bytes, str]]) -> pa.Table:
         columns = {name: [meta[name] for meta, _, _ in batch] for name in schema.names if name != AUDIO}
         columns[AUDIO] = [{"bytes": data, "path": name} for _, data, name in batch]
         return pa.Table.from_pydict(columns, schema=schema)
 
+    def carried_audio(ids: Sequence[str]) -> dict[str, tuple[bytes, str]]:
+        if not ids or previous is None:
+            return {}
+        stored = previous.read(AUDIO_CONFIG, ["id", AUDIO], ids=ids)
+        found = {} if stored is None else {r["id"]: (r[AUDIO]["bytes"], r[AUDIO]["path"])
+                                           for r in stored.iter_rows(named=True)}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise RecordError([Problem(i, f"carried forward from v{previous.version} but not in its audio config")
+                               for i in missing])
+        return found
+
     def write(indices: Sequence[int], writer: ParquetFileWriter) -> None:
         batch: list[tuple[dict[str, object], bytes, str]] = []
         size = 0
+        old = carried_audio([str(rows[i].meta["id"]) for i in indices if rows[i].path is None])
         for i in indices:
-            clip, meta = rows[i]
-            path = Path(clip.audio_path or "")
-            data = path.read_bytes()
-            if hashlib.sha256(data).hexdigest() != meta["audio_sha256"]:
-                raise RecordError([Problem(clip.id, f"audio {path}: changed while this publish ran; publish again")])
-            batch.append((meta, data, path.name))
+            row = rows[i]
+            if row.path is not None:
+                data, name = row.path.read_bytes(), row.path.name
+                if hashlib.sha256(data).hexdigest() != row.meta["audio_sha256"]:
+                    raise RecordError([Problem(str(row.meta["id"]), f"audio {row.path}: changed while this publish "
+                                                                    "ran; publish again")])
+            else:
+                data, name = old[str(row.meta["id"])]
+                if hashlib.sha256(data).hexdigest() != row.meta["audio_sha256"]:
+                    version = previous.version if previous is not None else "?"
+                    raise RecordError([Problem(str(row.meta["id"]), f"carried forward from v{version}: its audio no "
+                                                                    "longer matches its sha256")])
+            batch.append((row.meta, data, name))
             size += len(data)
             if len(batch) >= spec.row_group_rows or size >= spec.row_group_bytes:
                 writer.write(table_of(batch))
@@ -136,8 +157,48 @@ def audio_plan(inputs: Inputs, features: Features) -> Plan:
         if batch:
             writer.write(table_of(batch))
 
-    return Plan([c.id for c, _ in rows], [row_hash(meta) for _, meta in rows], [str(m["work_id"]) for _, m in rows],
-                sum(_size(c) for c, _ in rows), write)
+    return Plan([str(r.meta["id"]) for r in rows], [r.hash for r in rows], [str(r.meta["work_id"]) for r in rows],
+                sum(r.size for r in rows), write, carried=[str(r.meta["id"]) for r in carried])
+
+
+@dataclass(frozen=True)
+class _AudioRow:
+    """One row of the config: its columns but the audio, and where its audio comes from (a file of this build, or
+    the live version's row when ``path`` is None)."""
+
+    meta: dict[str, object]
+    hash: str
+    order: tuple[str, int]  # (work, movement number)
+    path: Path | None
+    size: int
+
+
+def _carried_audio_rows(inputs: Inputs, features: Features) -> list[_AudioRow]:
+    """The live version's rows of the carried works, columns but the audio; none when the config's columns changed
+    (then the changelog says the rows were not kept)."""
+    previous = inputs.previous
+    if previous is None or not inputs.carried_works:
+        return []
+    kept = previous.rows_of_works(AUDIO_CONFIG, inputs.carried_works)
+    if kept.is_empty():
+        return []
+    if inputs.features_changed.get(AUDIO_CONFIG):
+        inputs.uncarried[AUDIO_CONFIG] = sorted(kept["id"].to_list())
+        return []
+    ids = kept["id"].to_list()
+    columns = [name for name in features if name != AUDIO]
+    stored = previous.read(AUDIO_CONFIG, columns, ids=ids)
+    numbers = previous.read(DEFAULT_CONFIG, ["id", "movement_number"], ids=ids)
+    if stored is None:
+        return []
+    number = {} if numbers is None else dict(zip(numbers["id"].to_list(), numbers["movement_number"].to_list(),
+                                                 strict=True))
+    hashes = dict(zip(kept["id"].to_list(), kept["hash"].to_list(), strict=True))
+    sizes = previous.read(AUDIO_CONFIG, ["id", AUDIO], ids=ids)
+    size = {} if sizes is None else {r["id"]: len(r[AUDIO]["bytes"] or b"") for r in sizes.iter_rows(named=True)}
+    return [_AudioRow(meta, hashes[meta["id"]], (str(meta["work_id"]), int(number.get(meta["id"]) or 0)), None,
+                      size.get(meta["id"], 0))
+            for meta in stored.iter_rows(named=True)]
 
 
 def _sha256(path: Path) -> str | None:
@@ -160,9 +221,9 @@ def _rate(path: Path) -> int | None:
         return None
 
 
-def _size(clip: Clip) -> int:
+def _size(path: Path) -> int:
     try:
-        return Path(clip.audio_path or "").stat().st_size
+        return path.stat().st_size
     except OSError:
         return 0
 

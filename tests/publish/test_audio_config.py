@@ -126,3 +126,60 @@ def test_the_audio_decodes_with_the_audio_extra(publish, dataset_dir, audio_buil
         assert samples.sample_rate == 16000 and tuple(samples.data.shape) == (1, 8000)
         written, _ = soundfile.read(by_id[row["id"]].audio_path, dtype="float32")
         np.testing.assert_allclose(samples.data[0].numpy(), written, atol=1e-4)
+
+
+def test_a_work_whose_page_failed_keeps_its_audio_rows(publish, dataset_dir, audio_build):
+    """A carried work keeps its rows in the audio config as in every other config: the same bytes, read from the live
+    version and checked against its sha256; a carried row whose audio no longer matches is refused by name."""
+    from earsense_m2t.schemas import Failure
+    from tests.publish._bundle import NOW
+    from tests.publish.test_incremental import drop_work
+
+    build, clips = audio_build
+    publish(build)
+
+    def audio_rows():
+        rows = datasets.load_dataset(str(dataset_dir), "audio", split="train")
+        return {r["id"]: r for r in rows.cast_column("audio", datasets.Audio(decode=False))}
+
+    before = audio_rows()
+    work = clips[0].movement_id.split("#")[0]
+    kept = sorted(i for i in before if i.startswith(f"{work}#"))
+    assert kept and len(kept) < len(before)
+    drop_work(build, work, Failure(stage="crawl", item_id=f"https://www.earsense.org/chamber-music/{work}/",
+                                   code="http_error", reason="HTTP 503"))
+    result = publish(build, gone=[], now=NOW.replace(month=2))
+    assert result.carried == [work] and result.removed.get("audio") == []
+    after = audio_rows()
+    assert after.keys() == before.keys() and all(after[i] == before[i] for i in kept)  # every column, the bytes too
+    changelog = (dataset_dir / "CHANGELOG.md").read_text().split("\n## ")[1]
+    assert "Not kept in `audio`" not in changelog
+
+
+def test_a_carried_audio_row_that_no_longer_matches_its_checksum_is_refused(audio_build, dataset_dir):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from earsense_m2t.publish import publish_dataset
+    from earsense_m2t.schemas import Failure, RecordError
+    from tests.publish._bundle import NOW
+    from tests.publish.conftest import CARD_CONTEXT
+    from tests.publish.test_incremental import drop_work
+
+    build, clips = audio_build
+    publish_dataset(build, dataset_dir, card_context=CARD_CONTEXT, now=NOW)
+    work = clips[0].movement_id.split("#")[0]
+    victim = next(iter(sorted((dataset_dir / "data" / "audio").glob("*.parquet"))))
+    table = pq.read_table(victim)
+    audio = table.column("audio").to_pylist()
+    ids = table.column("id").to_pylist()
+    audio = [{**a, "bytes": a["bytes"][:-8] + b"tampered" if i.startswith(f"{work}#") else a["bytes"]}
+             for a, i in zip(audio, ids, strict=True)]
+    table = table.set_column(table.schema.get_field_index("audio"), "audio", pa.array(audio, table.schema.field("audio").type))
+    real = victim.resolve()
+    os.chmod(real, 0o644)
+    pq.write_table(table, real)
+    drop_work(build, work, Failure(stage="crawl", item_id=f"https://www.earsense.org/chamber-music/{work}/",
+                                   code="http_error", reason="HTTP 503"))
+    with pytest.raises(RecordError, match=f"{work}#1.*carried forward from v1.0.0: its audio no longer matches"):
+        publish_dataset(build, dataset_dir, card_context=CARD_CONTEXT, now=NOW.replace(month=2), gone=[])
