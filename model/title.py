@@ -69,6 +69,8 @@ NOT_STATED = "not stated"
 
 #: how the pooled image feature is normalized (:attr:`TitleConfig.feature_norm`)
 FEATURE_NORMS = ("batch", "none")
+#: how the image feature reaches the LSTM (:attr:`TitleConfig.inject`)
+INJECTS = ("init", "par")
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,10 @@ class TitleConfig:
     #: differ between movements at first, the LSTM learns to write the commonest title, and the captioning loss
     #: then gives the CNN almost no gradient: every movement gets one title
     feature_norm: str = "batch"
+    #: "init": the image feature sets the LSTM's initial state only (Show and Tell); "par": it also goes beside every
+    #: input word, so each word is chosen seeing the music, not only the first (the LSTM otherwise forgets it once
+    #: the tempo word is out and writes that class's commonest rest of a title)
+    inject: str = "init"
     feature_dim: int = 512  # the image feature that initialises the LSTM
     embed_dim: int = 512  # WordPiece embedding
     hidden: int = 512  # LSTM state
@@ -103,6 +109,8 @@ class TitleConfig:
     label_smoothing: float = 0.0
 
     def __post_init__(self) -> None:
+        if self.inject not in INJECTS:
+            raise ValueError(f"TitleConfig {self.name}: inject {self.inject!r}; known: {', '.join(INJECTS)}")
         if self.feature_norm not in FEATURE_NORMS:
             raise ValueError(f"TitleConfig {self.name}: feature_norm {self.feature_norm!r}; known: "
                              f"{', '.join(FEATURE_NORMS)}")
@@ -154,6 +162,7 @@ PAPER_VALUES: dict[str, str] = {
     "kernel": NOT_STATED,
     "freq_bands": NOT_STATED,
     "feature_norm": NOT_STATED,
+    "inject": NOT_STATED,
     "feature_dim": NOT_STATED,
     "embed_dim": NOT_STATED,
     "hidden": NOT_STATED,
@@ -181,6 +190,8 @@ DIFFERENCES: dict[str, str] = {
     "feature_norm": "a pretrained image network's feature already differs between images; a CNN trained from scratch "
                     "on spectrograms gives nearly the same feature to every movement at first, and without batch "
                     "normalization of the pooled feature the title model wrote one title for every movement",
+    "inject": "the image feature initialises the LSTM, as Show and Tell does (\"init\"); \"par\", the feature beside "
+              "every input word as well, is the other common captioning design",
     "feature_dim": "512, Show-and-Tell's image embedding size, for the common captioning shape",
     "embed_dim": "512 to match the feature and state sizes, as Show-and-Tell does",
     "hidden": "512 LSTM units as in Show-and-Tell; titles are short, so no larger state is needed",
@@ -255,7 +266,8 @@ class TitleModel(nn.Module):
         self.project = nn.Linear(pooled, cfg.feature_dim)
         self.init_state = nn.Linear(cfg.feature_dim, 2 * cfg.layers * cfg.hidden)
         self.embed = nn.Embedding(vocab_size, cfg.embed_dim, padding_idx=PAD_ID)
-        self.lstm = nn.LSTM(cfg.embed_dim, cfg.hidden, cfg.layers, batch_first=True,
+        extra = cfg.feature_dim if cfg.inject == "par" else 0
+        self.lstm = nn.LSTM(cfg.embed_dim + extra, cfg.hidden, cfg.layers, batch_first=True,
                             dropout=cfg.dropout if cfg.layers > 1 else 0.0)
         self.drop = nn.Dropout(cfg.dropout)
         self.out = nn.Linear(cfg.hidden, vocab_size)
@@ -303,9 +315,15 @@ class TitleModel(nn.Module):
         """(B, L - 1, vocab) teacher-forced logits of tokens[:, 1:] given tokens[:, :-1] (L ≥ 2)."""
         if tokens.dim() != 2 or tokens.shape[0] != spec.shape[0] or tokens.shape[1] < 2:
             raise ValueError(f"TitleModel: tokens {tuple(tokens.shape)} must be (B={spec.shape[0]}, L ≥ 2)")
-        state = self.initial_state(self.encode(spec, frames))
-        output, _ = self.lstm(self.drop(self.embed(tokens[:, :-1])), state)
+        feature = self.encode(spec, frames)
+        output, _ = self.lstm(self._inputs(self.drop(self.embed(tokens[:, :-1])), feature), self.initial_state(feature))
         return self.out(self.drop(output))
+
+    def _inputs(self, embedded: Tensor, feature: Tensor) -> Tensor:
+        """(B, L, embed [+ feature]) LSTM inputs: the words, with ``inject="par"`` each beside the image feature."""
+        if self.cfg.inject != "par":
+            return embedded
+        return torch.cat([embedded, feature[:, None].expand(-1, embedded.shape[1], -1)], dim=2)
 
     def loss(self, spec: Tensor, frames: Tensor, tokens: Tensor) -> Tensor:
         """Mean cross-entropy over the real (non-[PAD]) tokens after [CLS]; padding after [SEP] never counts."""
@@ -313,20 +331,23 @@ class TitleModel(nn.Module):
         return F.cross_entropy(logits.reshape(-1, self.vocab_size), tokens[:, 1:].reshape(-1), ignore_index=PAD_ID,
                                label_smoothing=self.cfg.label_smoothing)
 
-    def _next_logprobs(self, last: Tensor, state: tuple[Tensor, Tensor]) -> tuple[Tensor, tuple[Tensor, Tensor]]:
-        """(n, vocab) log-probabilities after feeding ``last`` (n,) ids, [PAD] and [CLS] at -inf; the new state."""
-        output, state = self.lstm(self.embed(last)[:, None], state)
+    def _next_logprobs(self, last: Tensor, state: tuple[Tensor, Tensor], feature: Tensor
+                       ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+        """(n, vocab) log-probabilities after feeding ``last`` (n,) ids, [PAD] and [CLS] at -inf; the new state.
+        ``feature``: (1, feature_dim), the movement's image feature."""
+        output, state = self.lstm(self._inputs(self.embed(last)[:, None], feature.expand(last.shape[0], -1)), state)
         logits = self.out(output[:, 0]).float()
         logits[:, sorted({PAD_ID, self.cls_id} - {self.sep_id})] = float("-inf")
         return torch.log_softmax(logits, dim=-1), state
 
-    def _beam_one(self, state: tuple[Tensor, Tensor], beam: int, steps: int) -> list[int]:
-        """The best title of one movement from its initial LSTM state (each (layers, 1, hidden))."""
+    def _beam_one(self, state: tuple[Tensor, Tensor], beam: int, steps: int, feature: Tensor) -> list[int]:
+        """The best title of one movement from its initial LSTM state (each (layers, 1, hidden)) and its image
+        feature (1, feature_dim)."""
         live = [Hypothesis((), 0.0, 0)]
         finished: list[Hypothesis] = []
         last = torch.tensor([self.cls_id], device=state[0].device)
         for _ in range(steps):
-            logp, (h, c) = self._next_logprobs(last, state)
+            logp, (h, c) = self._next_logprobs(last, state, feature)
             totals = torch.tensor([hyp.logprob for hyp in live], device=logp.device)[:, None] + logp
             values, flat = totals.flatten().topk(min(2 * beam, totals.numel()))
             survivors: list[Hypothesis] = []
@@ -363,8 +384,10 @@ class TitleModel(nn.Module):
         was_training = self.training
         self.eval()
         try:
-            h, c = self.initial_state(self.encode(spec, frames))
-            return [self._beam_one((h[:, b : b + 1], c[:, b : b + 1]), beam, max_tokens) for b in range(spec.shape[0])]
+            feature = self.encode(spec, frames)
+            h, c = self.initial_state(feature)
+            return [self._beam_one((h[:, b : b + 1], c[:, b : b + 1]), beam, max_tokens, feature[b : b + 1])
+                    for b in range(spec.shape[0])]
         finally:
             self.train(was_training)
 

@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--epochs", type=int, help="development: this many epochs")
     ap.add_argument("--folds", help="development: comma-separated test folds")
     ap.add_argument("--systems", help="development: comma-separated systems")
-    ap.add_argument("--titles", help="development: how the release titles movements (marking | metronome)")
+    ap.add_argument("--titles", help="development: how the release titles movements (marking | metronome | metronome_key)")
     ap.add_argument("--jobs", type=int, default=1,
                     help="train the neural systems in this many processes of one thread (one per core); "
                          "the results do not depend on it")

@@ -68,10 +68,12 @@ def test_a_title_is_the_tempo_word_and_with_metronome_marks_the_synths_tempo_too
     for m in corpus:
         marking, metronome = movement_title(m, "marking"), movement_title(m, "metronome")
         assert marking == m.tempo_word.capitalize() == movement_spec(m).title  # what the synth reads is unchanged
-        assert metronome == f"{marking} (M.M. {round(m.bpm)})"
-        assert tag_tempo(metronome).tag == tag_tempo(marking).tag == m.tempo_tag
+        keyed = movement_title(m, "metronome_key")
+        assert metronome == f"{marking} (M.M. {round(m.bpm)})" and keyed == f"{metronome} in {m.key} {m.mode}"
+        assert tag_tempo(keyed).tag == tag_tempo(metronome).tag == tag_tempo(marking).tag == m.tempo_tag
     assert len({movement_title(m, "metronome") for m in corpus}) > 3 * len({movement_title(m, "marking") for m in corpus})
-    with pytest.raises(ValueError, match="title style 'roman'; known: marking, metronome"):
+    assert len({movement_title(m, "metronome_key") for m in corpus}) > len({movement_title(m, "metronome") for m in corpus})
+    with pytest.raises(ValueError, match="title style 'roman'; known: marking, metronome, metronome_key"):
         movement_title(corpus[0], "roman")
 
 
@@ -85,7 +87,7 @@ def test_an_experiment_with_an_unknown_title_style_is_refused_by_name(tmp_path, 
     settings.write_text('[experiment.x]\nepochs = 1\nfolds = [0]\nsystems = ["title"]\ntitles = "roman"\n')
     with pytest.raises(SystemExit):
         script.main(["--settings", str(settings), "--experiment", "x", "--out", str(tmp_path / "out")])
-    assert "experiment x: titles 'roman'; known: marking, metronome" in capsys.readouterr().err
+    assert "experiment x: titles 'roman'; known: marking, metronome, metronome_key" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()  # refused before any corpus is made
 
 

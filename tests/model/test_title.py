@@ -218,3 +218,35 @@ def test_batch_normalization_spreads_the_movements_features_before_training():
         m.train()
         spread[norm] = float(m.encode(spec, frames).detach().std(dim=0).mean())
     assert spread["batch"] > 5 * spread["none"], spread
+
+
+def test_an_unknown_inject_is_refused_by_name():
+    with pytest.raises(ValueError, match="inject 'merge'; known: init, par"):
+        TitleConfig.tiny().with_(inject="merge")
+
+
+def test_with_par_inject_every_word_sees_the_music_and_greedy_search_is_still_the_argmax_rollout():
+    """``inject="par"``: the image feature goes beside every input word, so the logits after the first word depend
+    on the music even with the LSTM's initial state held fixed; generation feeds it the same way as training."""
+    torch.manual_seed(4)
+    m = TitleModel(TitleConfig.tiny().with_(inject="par"), SMALL_VOCAB)
+    m.eval()
+    assert m.lstm.input_size == m.cfg.embed_dim + m.cfg.feature_dim
+    spec, frames = music([64, 64], 64, seed=5)
+    feature = m.encode(spec, frames)
+    state = m.initial_state(feature[:1].expand(2, -1))  # both from movement 0's initial state ...
+    embedded = m.embed(TOKENS[:1, :-1].expand(2, -1))
+    with torch.no_grad():
+        output, _ = m.lstm(m._inputs(embedded, feature), (state[0].contiguous(), state[1].contiguous()))
+    assert not torch.allclose(output[0, 1:], output[1, 1:])  # ... yet each word sees its own movement's feature
+    [greedy] = m.generate(spec[:1], frames[:1], beam=1, max_tokens=8)
+    prefix = [CLS]
+    with torch.no_grad():
+        for _ in range(8):
+            logits = m(spec[:1], frames[:1], torch.tensor([[*prefix, PAD_ID]]))[0, -1]
+            logits[[PAD_ID, CLS]] = -math.inf
+            token = int(logits.argmax())
+            if token == SEP:
+                break
+            prefix.append(token)
+    assert greedy == prefix[1:]
