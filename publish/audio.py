@@ -22,7 +22,7 @@ from pathlib import Path
 import pyarrow as pa
 from datasets import Audio, Features, Value
 
-from earsense_m2t.publish.rows import CONFIGS, ConfigSpec, Inputs, Plan, row_hash
+from earsense_m2t.publish.rows import CONFIGS, ConfigSpec, Inputs, Plan, carried_row_meta, row_hash
 from earsense_m2t.publish.writer import ParquetFileWriter
 from earsense_m2t.schemas import Media, RecordError
 from earsense_m2t.schemas.published import AUDIO, AUDIO_CONFIG, DEFAULT_CONFIG
@@ -176,14 +176,9 @@ class _AudioRow:
 def _carried_audio_rows(inputs: Inputs, features: Features) -> list[_AudioRow]:
     """The live version's rows of the carried works, columns but the audio; none when the config's columns changed
     (then the changelog says the rows were not kept)."""
+    kept = carried_row_meta(inputs, AUDIO_CONFIG)
     previous = inputs.previous
-    if previous is None or not inputs.carried_works:
-        return []
-    kept = previous.rows_of_works(AUDIO_CONFIG, inputs.carried_works)
-    if kept.is_empty():
-        return []
-    if inputs.features_changed.get(AUDIO_CONFIG):
-        inputs.uncarried[AUDIO_CONFIG] = sorted(kept["id"].to_list())
+    if kept is None or previous is None:
         return []
     ids = kept["id"].to_list()
     columns = [name for name in features if name != AUDIO]

@@ -476,17 +476,27 @@ def _decode_labels(df: pl.DataFrame, features: Features) -> pl.DataFrame:
         for name, feature in features.items() if isinstance(feature, ClassLabel) and name in df.columns])
 
 
-def _carried_table_rows(inputs: Inputs, name: str, features: Features, schema: pl.Schema) -> pl.DataFrame | None:
-    """The live version's rows of the carried works, decoded like a fresh frame, with their hash as ``__hash``."""
+def carried_row_meta(inputs: Inputs, config: str) -> pl.DataFrame | None:
+    """The live version's row meta (:meth:`Previous.rows_of_works`) of the works carried into ``config``; None when
+    there are none, or when the config's columns changed (its old rows do not fit: ``inputs.uncarried`` says so)."""
     previous = inputs.previous
     if previous is None or not inputs.carried_works:
         return None
-    meta = previous.rows_of_works(name, inputs.carried_works)
+    meta = previous.rows_of_works(config, inputs.carried_works)
     if meta.is_empty():
         return None
-    if inputs.features_changed.get(name):
-        inputs.uncarried[name] = sorted(meta["id"].to_list())
+    if inputs.features_changed.get(config):
+        inputs.uncarried[config] = sorted(meta["id"].to_list())
         return None
+    return meta
+
+
+def _carried_table_rows(inputs: Inputs, name: str, features: Features, schema: pl.Schema) -> pl.DataFrame | None:
+    """The live version's rows of the carried works, decoded like a fresh frame, with their hash as ``__hash``."""
+    meta = carried_row_meta(inputs, name)
+    if meta is None or inputs.previous is None:
+        return None
+    previous = inputs.previous
     old = previous.read(name, ids=meta["id"].to_list())
     if old is None:
         return None
@@ -675,14 +685,9 @@ def read_carried_spectrograms(previous: Previous, file: str, rows: Sequence[Spec
 
 
 def _carried_spectrogram_rows(inputs: Inputs) -> list[SpectrogramRow]:
+    meta = carried_row_meta(inputs, SPECTROGRAMS_CONFIG)
     previous = inputs.previous
-    if previous is None or not inputs.carried_works:
-        return []
-    meta = previous.rows_of_works(SPECTROGRAMS_CONFIG, inputs.carried_works)
-    if meta.is_empty():
-        return []
-    if inputs.features_changed.get(SPECTROGRAMS_CONFIG):
-        inputs.uncarried[SPECTROGRAMS_CONFIG] = sorted(meta["id"].to_list())
+    if meta is None or previous is None:
         return []
     ids = meta["id"].to_list()
     stored = previous.read(SPECTROGRAMS_CONFIG, ["id", SPECTROGRAM_FRAMES, SPECTROGRAM_SHA256], ids=ids, with_file=True)
@@ -834,5 +839,5 @@ CONFIGS: dict[str, ConfigSpec] = {
 }
 
 
-__all__ = ["Bundle", "CONFIGS", "ConfigSpec", "Inputs", "Plan", "Previous", "default_frame", "encode_table",
+__all__ = ["Bundle", "CONFIGS", "ConfigSpec", "Inputs", "Plan", "Previous", "carried_row_meta", "default_frame", "encode_table",
            "load_bundle", "row_hash", "works_frame"]

@@ -52,6 +52,20 @@ def token_batch(rows: list[list[int]], length: int | None = None):
     return out
 
 
+def argmax_rollout(m: TitleModel, spec, frames, steps: int) -> list[int]:
+    """Title ids of one movement by the teacher-forced model's argmax at each step ([PAD] and [CLS] excluded)."""
+    prefix = [CLS]
+    with torch.no_grad():
+        for _ in range(steps):
+            logits = m(spec, frames, torch.tensor([[*prefix, PAD_ID]]))[0, -1]
+            logits[[PAD_ID, CLS]] = -math.inf
+            token = int(logits.argmax())
+            if token == SEP:
+                break
+            prefix.append(token)
+    return prefix[1:]
+
+
 TOKENS = token_batch([[CLS, 150, 151, 152, SEP], [CLS, 160, SEP]])
 
 
@@ -124,16 +138,7 @@ def test_greedy_search_is_the_argmax_rollout_of_the_teacher_forced_model():
     m.eval()
     spec, frames = music([64], 64, seed=5)
     [greedy] = m.generate(spec, frames, beam=1, max_tokens=8)
-    prefix = [CLS]
-    with torch.no_grad():
-        for _ in range(8):
-            logits = m(spec, frames, torch.tensor([[*prefix, PAD_ID]]))[0, -1]
-            logits[[PAD_ID, CLS]] = -math.inf
-            token = int(logits.argmax())
-            if token == SEP:
-                break
-            prefix.append(token)
-    assert greedy == prefix[1:]
+    assert greedy == argmax_rollout(m, spec, frames, steps=8)
 
 
 def test_title_metrics_on_a_hand_computed_example():
@@ -240,13 +245,4 @@ def test_with_par_inject_every_word_sees_the_music_and_greedy_search_is_still_th
         output, _ = m.lstm(m._inputs(embedded, feature), (state[0].contiguous(), state[1].contiguous()))
     assert not torch.allclose(output[0, 1:], output[1, 1:])  # ... yet each word sees its own movement's feature
     [greedy] = m.generate(spec[:1], frames[:1], beam=1, max_tokens=8)
-    prefix = [CLS]
-    with torch.no_grad():
-        for _ in range(8):
-            logits = m(spec[:1], frames[:1], torch.tensor([[*prefix, PAD_ID]]))[0, -1]
-            logits[[PAD_ID, CLS]] = -math.inf
-            token = int(logits.argmax())
-            if token == SEP:
-                break
-            prefix.append(token)
-    assert greedy == prefix[1:]
+    assert greedy == argmax_rollout(m, spec[:1], frames[:1], steps=8)
