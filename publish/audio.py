@@ -181,19 +181,22 @@ def _carried_audio_rows(inputs: Inputs, features: Features) -> list[_AudioRow]:
     if kept is None or previous is None:
         return []
     ids = kept["id"].to_list()
-    columns = [name for name in features if name != AUDIO]
-    stored = previous.read(AUDIO_CONFIG, columns, ids=ids)
+    stored = previous.read(AUDIO_CONFIG, list(features), ids=ids)  # one read: the columns, and the sizes of the audio
+    found = set() if stored is None else set(stored["id"].to_list())
+    missing = [i for i in ids if i not in found]
+    if stored is None or missing:
+        raise RecordError([Problem(i, f"carried forward from v{previous.version} but not in its audio config")
+                           for i in missing])
     numbers = previous.read(DEFAULT_CONFIG, ["id", "movement_number"], ids=ids)
-    if stored is None:
-        return []
     number = {} if numbers is None else dict(zip(numbers["id"].to_list(), numbers["movement_number"].to_list(),
                                                  strict=True))
     hashes = dict(zip(kept["id"].to_list(), kept["hash"].to_list(), strict=True))
-    sizes = previous.read(AUDIO_CONFIG, ["id", AUDIO], ids=ids)
-    size = {} if sizes is None else {r["id"]: len(r[AUDIO]["bytes"] or b"") for r in sizes.iter_rows(named=True)}
-    return [_AudioRow(meta, hashes[meta["id"]], (str(meta["work_id"]), int(number.get(meta["id"]) or 0)), None,
-                      size.get(meta["id"], 0))
-            for meta in stored.iter_rows(named=True)]
+    rows = []
+    for row in stored.iter_rows(named=True):
+        audio = row.pop(AUDIO)
+        rows.append(_AudioRow(row, hashes[row["id"]], (str(row["work_id"]), int(number.get(row["id"]) or 0)), None,
+                              len((audio or {}).get("bytes") or b"")))
+    return rows
 
 
 def _sha256(path: Path) -> str | None:
