@@ -38,7 +38,6 @@ import logging
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 import threading
 import time
@@ -64,6 +63,7 @@ from earsense_m2t.acquire.limits import Limits
 from earsense_m2t.config import USER_AGENT
 from earsense_m2t.egress import EgressPolicy, EgressRefused, redact
 from earsense_m2t.media.identity import GENERIC, source_identity
+from earsense_m2t.media.probe import ProbeError, probe_media
 from earsense_m2t.schemas import Media
 from earsense_m2t.schemas.io import atomic_write_text, sha256_file
 
@@ -573,22 +573,14 @@ def _forget_in_archive(cache_dir: Path, identity: str) -> bool:
 # ---- probing and records --------------------------------------------------------------------------
 
 def probe_audio(path: Path, timeout_s: float = Limits().probe_timeout_s) -> float:
-    """Duration of the first audio stream (ffprobe, no decoding); raises naming the file when there is none."""
+    """Duration of the file's audio (FFmpeg's demuxer in a child process, no decoding: :mod:`earsense_m2t.media.probe`);
+    raises naming the file when it has none, cannot be read, or takes over ``timeout_s`` to read."""
     try:
-        proc = subprocess.run(
-            ["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries", "stream=codec_type:format=duration",
-             "-of", "json", str(path)], capture_output=True, text=True, timeout=timeout_s)
-    except subprocess.TimeoutExpired as exc:
-        raise DownloadError(f"{path.name}: ffprobe took over {timeout_s:g} s (probe limit)", "timed_out") from exc
-    if proc.returncode != 0:
-        raise DownloadError(f"{path.name}: not readable media ({proc.stderr.strip().splitlines()[-1:] or 'ffprobe failed'})")
-    data = json.loads(proc.stdout or "{}")
-    if not data.get("streams"):
-        raise DownloadError(f"{path.name}: no audio stream")
-    duration = float(data.get("format", {}).get("duration") or 0.0)
-    if duration <= 0:
-        raise DownloadError(f"{path.name}: zero-length audio")
-    return duration
+        return probe_media(path, timeout_s).duration_s
+    except ProbeError as exc:
+        if exc.code == "timed_out":
+            raise DownloadError(str(exc), "timed_out") from exc
+        raise DownloadError(str(exc)) from exc
 
 
 def _media_record(source_id: str, url: str, final_dir: Path, media_file: Path, info: dict[str, Any],

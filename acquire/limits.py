@@ -7,8 +7,8 @@ limit is enforced where it can be, not where it is convenient:
 - ``max_bytes`` while the bytes stream in (a response without Content-Length is counted too), and up
   front when a Content-Length or the host's metadata already says more;
 - ``max_duration_s`` on the host's metadata before any media byte, and on the downloaded file's audio
-  stream (ffprobe) before the file is accepted: direct media carry no metadata, so only the probe
-  can refuse a 10-hour file, and nothing later ever decodes one;
+  stream (the probe, :mod:`earsense_m2t.media.probe`) before the file is accepted: direct media carry no
+  metadata, so only the probe can refuse a 10-hour file, and nothing later ever decodes one;
 - ``read_timeout_s`` on every connect and every read (yt-dlp's ``socket_timeout``);
 - ``deadline_s`` on the wall clock of the whole download, retries included: a server that sends a
   byte just inside the read timeout never trips that one.
@@ -33,8 +33,8 @@ class Limits:
     #: wall-clock seconds for one download, retries included: ``max_bytes`` at 0.6 MB/s (1 GiB in 30 min).
     #: Nothing we want arrives slower than that.
     deadline_s: float = 30 * 60
-    #: seconds ffprobe may take to read a downloaded file's streams and duration (a local file: it needs
-    #: a second; the bound is for a file built to make it hang).
+    #: seconds the probe may take to read a downloaded file's streams and duration (a local file: it needs
+    #: a few milliseconds; the bound is for a file built to make it hang).
     probe_timeout_s: float = 60.0
 
     def __post_init__(self) -> None:

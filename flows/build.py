@@ -129,7 +129,7 @@ def pause_point(point: Stage, paths: OutputLayout) -> None:
 class _ThreadTimeoutNotice(logging.Filter):
     """Drops Prefect's notice, on every acquire task, that a timeout in a worker thread cannot interrupt a
     blocking call. It holds here: yt-dlp reads in 64 KiB chunks in Python (the timeout lands between two),
-    ffprobe has its own timeout, and a stalled read is ended by ``Limits.read_timeout_s`` first."""
+    the probe has its own timeout, and a stalled read is ended by ``Limits.read_timeout_s`` first."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not str(record.msg).startswith("Timeout of %s seconds configured for this task, but the task is "
@@ -534,7 +534,7 @@ def build_dataset(site_url: str = DEFAULT_SITE, output_root: str | None = None, 
         max_duration_s: seconds of audio one recording may last.
         read_timeout_s: seconds a connect or read may wait for the next byte.
         download_deadline_s: wall-clock seconds for one download, retries included.
-        probe_timeout_s: seconds ffprobe may take to read a downloaded file.
+        probe_timeout_s: seconds the probe may take to read a downloaded file.
         train_deployment: the FLOW/DEPLOYMENT a new version starts, with the version as its 'dataset_version'
             parameter and this run's output root as its 'output_root'; '' starts nothing.
         workers: per-work segment and features tasks that run at once: threads here, or with dask='local'
