@@ -78,7 +78,12 @@ class TitleConfig:
     """Every size, rate and decoding choice of one title model; ``paper()`` and ``tiny()`` are the named sets."""
 
     name: str
-    channels: tuple[int, ...] = (32, 64, 128, 256, 256)  # one conv block each; time and frequency halve per block
+    channels: tuple[int, ...] = (32, 64, 128, 256, 256)  # one conv block each; time halves per block
+    #: how many of the blocks, the first ones, also halve frequency (None: all of them, as an image CNN does). A
+    #: block that keeps it costs nothing more itself but leaves the next block a map twice as tall; the bands the
+    #: last map is pooled to (``freq_bands``) can then be finer than the 8-fold pooled bins (a key is told by where
+    #: the partials lie: 256 linear bins of 31 Hz pooled 8-fold are 250-Hz bands)
+    freq_pools: int | None = None
     kernel: int = 3  # square convolution kernel, "same" padding
     #: the last map is pooled over time only, then to this many frequency bands: pooling frequency away too would
     #: give a spectrum shifted up or down (another register, another timbre) the very same feature
@@ -116,6 +121,9 @@ class TitleConfig:
                              f"{', '.join(FEATURE_NORMS)}")
         if not self.channels or any(c < 1 for c in self.channels):
             raise ValueError(f"TitleConfig {self.name}: channels {self.channels} must be one or more positive widths")
+        if self.freq_pools is not None and not 0 <= self.freq_pools <= len(self.channels):
+            raise ValueError(f"TitleConfig {self.name}: freq_pools {self.freq_pools} must lie in 0..{len(self.channels)} "
+                             "(the conv blocks) or be None (all)")
         if self.kernel < 1 or self.kernel % 2 == 0:
             raise ValueError(f"TitleConfig {self.name}: kernel {self.kernel} must be odd (\"same\" padding)")
         if min(self.freq_bands, self.feature_dim, self.embed_dim, self.hidden, self.layers) < 1:
@@ -160,6 +168,7 @@ TITLE_CONFIGS = {"paper": TitleConfig.paper, "tiny": TitleConfig.tiny}
 PAPER_VALUES: dict[str, str] = {
     "channels": NOT_STATED,
     "kernel": NOT_STATED,
+    "freq_pools": NOT_STATED,
     "freq_bands": NOT_STATED,
     "feature_norm": NOT_STATED,
     "inject": NOT_STATED,
@@ -185,6 +194,8 @@ DIFFERENCES: dict[str, str] = {
     "channels": "the paper's CNN is a pretrained image-captioning network's (no weights offline): a small VGG-like "
                 "stack trained from scratch, deep enough to pool 30 s to a few steps",
     "kernel": "3 × 3, the usual image-CNN kernel; unknown for the paper's network",
+    "freq_pools": "an image CNN halves both axes in every block (None, the default); a spectrogram's frequency axis "
+                  "holds the pitches a key is told by, so a config can keep it finer in the last blocks",
     "freq_bands": "an image CNN pools both axes away; on a spectrogram the frequency axis is register and timbre, so "
                   "4 bands of it are kept (time, the axis padding varies, is pooled away)",
     "feature_norm": "a pretrained image network's feature already differs between images; a CNN trained from scratch "
@@ -259,7 +270,9 @@ class TitleModel(nn.Module):
             width = channels
         self.convs = nn.ModuleList(blocks)
         # ceil_mode: an odd number of frequency bins keeps its last bin (time is padded to a multiple first)
-        self.pool = nn.MaxPool2d(2, ceil_mode=True)
+        halving = len(cfg.channels) if cfg.freq_pools is None else cfg.freq_pools
+        self.pools = nn.ModuleList(nn.MaxPool2d((2 if i < halving else 1, 2), ceil_mode=True)
+                                   for i in range(len(cfg.channels)))
         pooled = 2 * width * cfg.freq_bands  # mean and max per channel and band
         # after pooling over the real steps only: padding never reaches its statistics
         self.feature_norm = nn.BatchNorm1d(pooled) if cfg.feature_norm == "batch" else None
@@ -288,9 +301,9 @@ class TitleModel(nn.Module):
         factor = self.cfg.time_factor
         x = F.pad(spec, (0, (-spec.shape[2]) % factor))[:, None]  # (B, 1, bins, T')
         steps = frames.to(spec.device)
-        for conv in self.convs:
+        for conv, pool in zip(self.convs, self.pools, strict=True):
             x = torch.relu(conv(x * _time_mask(steps, x.shape[3])))
-            x = self.pool(x * _time_mask(steps, x.shape[3]))
+            x = pool(x * _time_mask(steps, x.shape[3]))
             steps = torch.div(steps + 1, 2, rounding_mode="floor")  # ceil(steps / 2)
         mask = _time_mask(steps, x.shape[3])
         x = x * mask

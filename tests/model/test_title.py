@@ -246,3 +246,25 @@ def test_with_par_inject_every_word_sees_the_music_and_greedy_search_is_still_th
     assert not torch.allclose(output[0, 1:], output[1, 1:])  # ... yet each word sees its own movement's feature
     [greedy] = m.generate(spec[:1], frames[:1], beam=1, max_tokens=8)
     assert greedy == argmax_rollout(m, spec[:1], frames[:1], steps=8)
+
+
+@pytest.mark.parametrize(("freq_pools", "rows"), [(None, BINS // 8), (3, BINS // 8), (1, BINS // 2), (0, BINS)])
+def test_freq_pools_sets_how_many_blocks_halve_frequency_and_padding_still_changes_nothing(freq_pools, rows):
+    """Time halves in every block; frequency only in the first ``freq_pools`` (None: all), so the last map keeps
+    ``bins / 2 ** freq_pools`` rows for the bands; a movement's feature is the same in a wider, garbage-padded batch."""
+    torch.manual_seed(0)
+    m = TitleModel(TitleConfig.tiny().with_(freq_pools=freq_pools, freq_bands=rows), SMALL_VOCAB)
+    m.eval()
+    maps: list[tuple[int, ...]] = []
+    m.pools[-1].register_forward_hook(lambda _module, _inputs, out: maps.append(tuple(out.shape)))
+    tight, frames = music([70, 41], 72)
+    wide, _ = music([70, 41], 200, pad_value=7.5)
+    torch.testing.assert_close(m.encode(tight, frames), m.encode(wide, frames), atol=1e-5, rtol=1e-5)
+    assert maps[0] == (2, m.cfg.channels[-1], rows, 72 // 8)
+
+
+def test_a_freq_pools_beyond_the_blocks_is_refused_by_name():
+    with pytest.raises(ValueError, match=r"TitleConfig tiny: freq_pools 4 must lie in 0..3"):
+        TitleConfig.tiny().with_(freq_pools=4)
+    with pytest.raises(ValueError, match="freq_pools -1"):
+        TitleConfig.tiny().with_(freq_pools=-1)
