@@ -3,6 +3,7 @@ verified; the features stage's one decode writes the same excerpt as a decode fo
 
 import json
 import os
+import subprocess
 
 import numpy as np
 import pytest
@@ -107,6 +108,27 @@ def test_the_opus_effort_is_part_of_the_key_and_checked_by_name(tmp_path, candid
     for bad in (11, -1, 2.5):
         with pytest.raises(ValueError, match="opus_complexity"):
             RenderParams(opus_complexity=bad)
+
+
+def _packet_durations_ms(path) -> set[float]:
+    out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries", "packet=duration_time",
+                          "-of", "csv=p=0", str(path)], capture_output=True, text=True, check=True).stdout
+    return {round(float(v.strip(",")) * 1000, 1) for v in out.split() if v.strip(",")}
+
+
+def test_opus_packets_of_60_ms_decode_to_the_same_samples_as_20_ms_packets(tmp_path, candidates):
+    """At this bitrate libopus codes 20-ms CELT frames whatever a packet holds: three to a packet cost less to encode
+    and decode to the very same samples, in another file (the packet duration is part of the key)."""
+    long = render_excerpt(candidates[0], tmp_path, FAST)
+    short = render_excerpt(candidates[0], tmp_path, RenderParams(excerpt_s=4.0, opus_frame_ms=20))
+    assert FAST.opus_frame_ms == 60 and long.file != short.file and long.sha256 != short.sha256
+    assert max(_packet_durations_ms(tmp_path / long.file)) == 60.0
+    assert max(_packet_durations_ms(tmp_path / short.file)) == 20.0
+    (_, a), (_, b) = decoded(tmp_path / long.file), decoded(tmp_path / short.file)
+    assert a.size == b.size and np.array_equal(a, b)
+    for bad in (30, 0, 2.4):
+        with pytest.raises(ValueError, match="opus_frame_ms must be one of 2.5, 5, 10, 20, 40, 60, 80, 100, 120"):
+            RenderParams(opus_frame_ms=bad)
 
 
 def test_mp3_when_asked_or_without_opus(tmp_path, candidates):
