@@ -114,10 +114,8 @@ def _wait_for_child(helper: psutil.Process) -> psutil.Process:
     raise AssertionError("the helper never forked a probe")
 
 
-def test_a_probe_that_crashes_is_an_unreadable_file_and_the_helper_lives_on(tmp_path, media):
-    probe_media(media["wav"], 10)  # the helper is up
-    helper = _helper_process()
-    fifo = tmp_path / "crash.ogg"
+def _probe_a_fifo_in_a_thread(fifo: Path) -> tuple[threading.Thread, dict[str, BaseException]]:
+    """A probe (30-s timeout) of a FIFO nobody writes, blocked in the helper's child until the test acts."""
     os.mkfifo(fifo)
     outcome: dict[str, BaseException] = {}
 
@@ -129,6 +127,13 @@ def test_a_probe_that_crashes_is_an_unreadable_file_and_the_helper_lives_on(tmp_
 
     thread = threading.Thread(target=probe)
     thread.start()
+    return thread, outcome
+
+
+def test_a_probe_that_crashes_is_an_unreadable_file_and_the_helper_lives_on(tmp_path, media):
+    probe_media(media["wav"], 10)  # the helper is up
+    helper = _helper_process()
+    thread, outcome = _probe_a_fifo_in_a_thread(tmp_path / "crash.ogg")
     os.kill(_wait_for_child(helper).pid, signal.SIGSEGV)  # what a demuxer bug on a crafted file does
     thread.join(10)
     error = outcome["error"]
@@ -140,18 +145,7 @@ def test_a_probe_that_crashes_is_an_unreadable_file_and_the_helper_lives_on(tmp_
 def test_a_helper_that_dies_fails_the_probe_in_flight_and_is_started_again(tmp_path, media):
     probe_media(media["wav"], 10)
     first = _helper_process()
-    fifo = tmp_path / "in-flight.webm"
-    os.mkfifo(fifo)
-    outcome: dict[str, BaseException] = {}
-
-    def probe() -> None:
-        try:
-            probe_media(fifo, 30)
-        except ProbeError as exc:
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=probe)
-    thread.start()
+    thread, outcome = _probe_a_fifo_in_a_thread(tmp_path / "in-flight.webm")
     orphan = _wait_for_child(first)
     first.kill()
     thread.join(10)
