@@ -25,6 +25,10 @@ ffmpeg children, sampled every 5 ms (``psutil``). The max RSS of each is printed
 child started after the worker's peak (pydub's export) inherits that peak as its own max RSS at exec, so the sum
 counted the worker twice.
 
+Movements longer than ``earsense_m2t.features.features.IN_MEMORY_MAX_S`` (15 minutes) are decoded to a file and read
+back by slices instead of held in memory: the long file's runs take that path, the 10-minute runs do not; the CPU of
+both is printed.
+
 ``--compare-ref REF`` also runs (c) with REF's code (``git archive``, wheel layout, first on ``PYTHONPATH``) on
 the long file and prints its peak memory beside (d)'s: issue 25's "peak memory on 60 minutes not above today's".
 

@@ -11,7 +11,10 @@ excerpt's span at 48 kHz (mono or stereo as the source) for :mod:`.excerpt` to r
 given ``excerpts_dir``; it is measured on its span of the 16 kHz samples), and, with ``audio``
 (``build --audio``) at a rate other than 16 kHz, the movement at that rate. The exported audio at 16 kHz is
 written from the samples already in memory (gain applied in place). Peak memory stays one 16 kHz mono copy of
-the movement plus the excerpt's 30 s.
+the movement plus the excerpt's 30 s, and that copy is bounded: a movement longer than :data:`IN_MEMORY_MAX_S` is
+decoded to a raw file beside its outputs (``spill``, :class:`earsense_m2t.media.decode.SampleFile`) that every
+measurement and the spectrogram read a slice at a time, in the same order and with the same arithmetic, so the files
+are the same either way; the file is removed when the clip is done.
 
 The key is ``content_key(media sha256, start, end, parameters, PROCESSING_VERSION)``, so the same input
 with the same code and parameters always lands on the same files. The sidecar is written last and is
@@ -53,7 +56,7 @@ from earsense_m2t.features.loudness import Loudness, NonFiniteAudio, apply_gain,
 from earsense_m2t.features.params import PROCESSING_VERSION, AudioExport, AudioParams
 from earsense_m2t.features.quality import ClipMeasurements, clipped_fraction, quality_flags
 from earsense_m2t.features.spectrogram import DTYPE, n_frames, output_bins, write_spectrogram
-from earsense_m2t.media.decode import DecodeError, Tap, decode_mono
+from earsense_m2t.media.decode import DecodeError, SampleFile, Samples, Tap, decode_mono
 from earsense_m2t.schemas import Clip, Deadline, Excerpt, Failure, Media, Movement, Segment, StageResult
 from earsense_m2t.schemas.io import (
     DiskFull,
@@ -62,6 +65,7 @@ from earsense_m2t.schemas.io import (
     content_key,
     describe_file,
     disk_full,
+    free_bytes,
     verify_file,
 )
 from earsense_m2t.schemas.results import FLAG_NOTE_PREFIX
@@ -74,6 +78,10 @@ STAGE = Stage.FEATURES
 CLIP_ERRORS: tuple[type[Exception], ...] = (DecodeError, RenderError, OSError, ValueError, soundfile.LibsndfileError)
 #: samples per block when the gain is applied to an exported file at another rate (bounded memory)
 AUDIO_BLOCK = 1 << 18
+#: seconds of a movement whose 16 kHz samples a worker holds in memory (15 minutes: 58 MB); a longer movement is
+#: decoded to a raw file beside its outputs and read back a slice at a time, so no movement costs a worker more (a
+#: 60-minute one would be 230 MB); shorter ones, most movements, skip the file's writes and reads
+IN_MEMORY_MAX_S = 15 * 60.0
 
 
 @dataclass(frozen=True)
@@ -219,9 +227,11 @@ def _compute(segment: Segment, media: Media, files: ClipFiles, params: AudioPara
                         sample_format="flt")
         audio_tap.path.parent.mkdir(parents=True, exist_ok=True)
         taps.append(audio_tap)
+    spill = _spill_path(files, segment.end_s - segment.start_s, rate)
+    samples: Samples | None = None
     try:
         samples = decode_mono(media.path, rate, start_s=segment.start_s, duration_s=segment.end_s - segment.start_s,
-                              shortfall_tolerance_s=params.decode_shortfall_tolerance_s, taps=taps)
+                              shortfall_tolerance_s=params.decode_shortfall_tolerance_s, taps=taps, spill=spill)
         check_finite(samples, f"{media.path} ({segment.start_s:g}-{segment.end_s:g} s)")
         # the excerpt is measured on its span of these samples (before any gain), not on a resampled copy of the tap
         measure = excerpt_samples(plan, samples, rate) if plan is not None else None
@@ -233,19 +243,27 @@ def _compute(segment: Segment, media: Media, files: ClipFiles, params: AudioPara
         spectrogram = describe_file(files.spectrogram, (frames, bins))
         n_samples = int(samples.shape[0])
         described = None
-        if audio is not None and audio_tap is None:
+        if audio is not None and audio_tap is None and isinstance(samples, SampleFile):
+            described = _write_gained(samples, files.audio, rate, audio, loudness.gain_db)
+        elif audio is not None and audio_tap is None and isinstance(samples, np.ndarray):
             apply_gain(samples, loudness.gain_db)  # in place: the raw samples are not needed any more
             with atomic_path(files.audio, needed=samples.shape[0] * 2) as tmp:
                 soundfile.write(tmp, samples, rate, format=audio.format.upper(), subtype="PCM_16")
             described = describe_file(files.audio, samples.shape)
         # the movement's samples go before the excerpt and the exported audio are rendered, so the peak is the
-        # larger of the two phases, not their sum (a 60-minute movement is 230 MB at 16 kHz)
-        del samples
+        # larger of the two phases, not their sum (a 15-minute movement is 58 MB at 16 kHz)
+        if isinstance(samples, SampleFile):
+            samples.close()
+        samples = None
         rendered = (render_from_wav(plan, excerpt_tap.path, measure, rate, render)
                     if plan is not None and excerpt_tap is not None and measure is not None else None)
         if audio is not None and audio_tap is not None:
             described = _write_scaled(audio_tap.path, files.audio, audio, loudness.gain_db)
     finally:
+        if isinstance(samples, SampleFile):
+            samples.close()
+        if spill is not None:
+            spill.unlink(missing_ok=True)
         for tap in taps:
             tap.path.unlink(missing_ok=True)
     sidecar = {
@@ -268,6 +286,34 @@ def _compute(segment: Segment, media: Media, files: ClipFiles, params: AudioPara
     }
     atomic_write_text(files.sidecar, json.dumps(sidecar, indent=1, sort_keys=True))  # last: completion marker
     return sidecar, rendered
+
+
+def _spill_path(files: ClipFiles, span_s: float, rate: int) -> Path | None:
+    """Where a movement longer than :data:`IN_MEMORY_MAX_S` is decoded to (None: it stays in memory); a disk without
+    room for it is a :class:`DiskFull` before ffmpeg starts."""
+    if span_s <= IN_MEMORY_MAX_S:
+        return None
+    spill = files.spectrogram.with_name(f".{files.spectrogram.stem}.samples.f32")
+    needed = int(span_s * rate + rate) * 4
+    spill.parent.mkdir(parents=True, exist_ok=True)
+    free = free_bytes(spill.parent)
+    if free is not None and free < needed:
+        raise DiskFull(spill, needed)
+    return spill
+
+
+def _write_gained(samples: SampleFile, target: Path, rate: int, audio: AudioExport, gain_db: float) -> dict[str, Any]:
+    """A spilled movement times the gain, as 16-bit ``audio.format``, block by block (what :func:`apply_gain` and one
+    write do to samples in memory)."""
+    gain = np.float32(10.0 ** (gain_db / 20.0))
+    with atomic_path(target, needed=samples.size * 2) as tmp, soundfile.SoundFile(
+            tmp, "w", samplerate=rate, channels=1, format=audio.format.upper(), subtype="PCM_16") as dst:
+        for b0 in range(0, samples.size, AUDIO_BLOCK):
+            block = samples[b0:b0 + AUDIO_BLOCK]
+            if gain_db != 0.0:
+                block *= gain
+            dst.write(block)
+    return describe_file(target, samples.shape)
 
 
 def _write_scaled(source: Path, target: Path, audio: AudioExport, gain_db: float) -> dict[str, Any]:

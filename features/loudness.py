@@ -38,7 +38,7 @@ import numpy as np
 from earsense_m2t.features.params import AudioParams
 
 if TYPE_CHECKING:
-    pass
+    from earsense_m2t.media.decode import Samples
 
 CHUNK_SAMPLES = 1 << 18  # 2 MB of float64: stays in cache between filtering, squaring and summing
 PEAK_BLOCK_SAMPLES = 512
@@ -52,7 +52,7 @@ class NonFiniteAudio(ValueError):
     code = "non_finite_audio"
 
 
-def check_finite(samples: np.ndarray, where: str) -> None:
+def check_finite(samples: Samples, where: str) -> None:
     """Raise :class:`NonFiniteAudio` naming ``where`` and the count when any sample is NaN or ±inf (chunked:
     no full-length temporary)."""
     bad = 0
@@ -99,7 +99,7 @@ def k_weighting_sos(rate: int) -> np.ndarray:
     return np.array(sections, dtype=np.float64)
 
 
-def integrated_loudness(samples: np.ndarray, rate: int) -> float:
+def integrated_loudness(samples: Samples, rate: int) -> float:
     """Integrated loudness of mono ``samples`` in LUFS; ``-inf`` when no block passes the gates.
 
     Same result as ``pyloudnorm.Meter(rate).integrated_loudness(samples)``, in one pass over chunks.
@@ -108,7 +108,7 @@ def integrated_loudness(samples: np.ndarray, rate: int) -> float:
     return gated_loudness(samples, rate)[0]
 
 
-def gated_loudness(samples: np.ndarray, rate: int) -> tuple[float, float]:
+def gated_loudness(samples: Samples, rate: int) -> tuple[float, float]:
     """(integrated loudness in LUFS as :func:`integrated_loudness`, share of the blocks that pass both gates)."""
     import pyloudnorm
     import scipy.signal
@@ -176,7 +176,7 @@ def interpolation_filter(oversampling: int, taps_per_phase: int) -> tuple[np.nda
     return h.astype(np.float32), np.array(rows, dtype=np.float64)
 
 
-def true_peak(samples: np.ndarray, oversampling: int = 4, taps_per_phase: int = 12) -> float:
+def true_peak(samples: Samples, oversampling: int = 4, taps_per_phase: int = 12) -> float:
     """Largest magnitude of ``resample_poly(samples, oversampling, 1, window=filter)``, linear.
 
     Exact, but only the blocks whose bound could beat the best peak found so far are oversampled, in
@@ -187,7 +187,7 @@ def true_peak(samples: np.ndarray, oversampling: int = 4, taps_per_phase: int = 
     if n == 0:
         return 0.0
     if oversampling == 1:
-        return float(max(samples.max(), -samples.min()))
+        return max(float(np.abs(samples[c0:c0 + CHUNK_SAMPLES]).max()) for c0 in range(0, n, CHUNK_SAMPLES))
     h, phase_bounds = interpolation_filter(oversampling, taps_per_phase)
     margin = taps_per_phase + 2  # input samples either side that reach an output inside a run
     block = PEAK_BLOCK_SAMPLES
@@ -251,7 +251,7 @@ def to_db(value: float) -> float | None:
     return 20.0 * math.log10(value) if value > 0 else None
 
 
-def measure_loudness(samples: np.ndarray, params: AudioParams = AudioParams()) -> Loudness:
+def measure_loudness(samples: Samples, params: AudioParams = AudioParams()) -> Loudness:
     """Measure ``samples`` and choose the normalization gain (the samples are not changed)."""
     rate = params.sample_rate_hz
     peak_db = to_db(true_peak(samples, params.true_peak_oversampling, params.true_peak_taps_per_phase))

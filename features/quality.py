@@ -13,10 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from earsense_m2t.features.params import AudioParams
+
+if TYPE_CHECKING:
+    from earsense_m2t.media.decode import Samples
 
 CHUNK_SAMPLES = 1 << 20
 
@@ -125,7 +129,7 @@ def describe_quality_rules(params: AudioParams = AudioParams()) -> list[dict[str
     return [{"flag": flag, "rule": text, "thresholds": thresholds.get(flag, {})} for flag, _, text in QUALITY_RULES]
 
 
-def clipped_fraction(samples: np.ndarray, level: float) -> float:
+def clipped_fraction(samples: Samples, level: float) -> float:
     """Fraction of samples with magnitude at or above ``level``, counted chunk by chunk."""
     n = samples.shape[0]
     if n == 0:

@@ -12,7 +12,8 @@ Layout and scale, the way the dataset card states them (:func:`spectrogram_param
 * stored as float16 ``(frames, bins)``: dB values between -100 and about +6 keep ~0.03 dB precision.
 
 The STFT runs over strided views of the signal (no frame matrix of the whole clip), 512 frames at a
-time, in float32 with ``scipy.fft``; the loudness gain is folded into the window, so the normalized
+time, each view over its own slice of the samples (so a spilled decode, :class:`earsense_m2t.media.decode.SampleFile`,
+is read a slice at a time), in float32 with ``scipy.fft``; the loudness gain is folded into the window, so the normalized
 signal never has to exist, and chunks can be written straight into the ``.npy`` file.
 """
 
@@ -21,12 +22,15 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from functools import lru_cache
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 import scipy.fft
 
 from earsense_m2t.features.params import AudioParams
+
+if TYPE_CHECKING:
+    from earsense_m2t.media.decode import Samples
 
 CHUNK_FRAMES = 512  # a 1 MB frame matrix stays in cache through window, FFT and log
 DTYPE = np.dtype("<f2")
@@ -80,7 +84,7 @@ def output_bins(params: AudioParams, kind: str | None = None) -> int:
     return params.n_mels if kind == "mel" else params.n_bins
 
 
-def iter_log_spectrogram(samples: np.ndarray, params: AudioParams = AudioParams(), *, gain: float = 1.0,
+def iter_log_spectrogram(samples: Samples, params: AudioParams = AudioParams(), *, gain: float = 1.0,
                          kind: str | None = None, chunk_frames: int = CHUNK_FRAMES) -> Iterator[np.ndarray]:
     """Yield float16 ``(frames, bins)`` pieces of the log spectrogram of ``gain * samples``, in order."""
     kind = kind or params.spectrogram_kind
@@ -92,14 +96,16 @@ def iter_log_spectrogram(samples: np.ndarray, params: AudioParams = AudioParams(
     total = n_frames(samples.shape[0], n_fft, hop)
     if total == 0:
         return
-    signal = samples if samples.dtype == np.float32 else samples.astype(np.float32)
-    frames = np.lib.stride_tricks.sliding_window_view(signal, n_fft)[::hop]  # a view: no copy
     window = analysis_window(n_fft) * np.float32(gain)
     bank = (mel_filterbank(params.sample_rate_hz, n_fft, params.n_mels, params.mel_fmin_hz, params.mel_fmax_hz)
             if kind == "mel" else None)
     floor_db = params.log_floor_db
     for f0 in range(0, total, chunk_frames):
-        block = frames[f0:f0 + chunk_frames] * window  # the one (chunk, n_fft) float32 temporary
+        count = min(chunk_frames, total - f0)
+        span = samples[f0 * hop:(f0 + count - 1) * hop + n_fft]  # the chunk's frames' samples (a view of an array)
+        signal = span if span.dtype == np.float32 else span.astype(np.float32)
+        frames = np.lib.stride_tricks.sliding_window_view(signal, n_fft)[::hop]  # a view: no copy
+        block = frames * window  # the one (chunk, n_fft) float32 temporary
         spec = scipy.fft.rfft(block, axis=1, overwrite_x=True)
         if bank is None:
             values = np.abs(spec)
@@ -116,7 +122,7 @@ def iter_log_spectrogram(samples: np.ndarray, params: AudioParams = AudioParams(
         yield values.astype(DTYPE)
 
 
-def log_spectrogram(samples: np.ndarray, params: AudioParams = AudioParams(), *, gain: float = 1.0,
+def log_spectrogram(samples: Samples, params: AudioParams = AudioParams(), *, gain: float = 1.0,
                     kind: str | None = None) -> np.ndarray:
     """The whole log spectrogram as one float16 ``(frames, bins)`` array."""
     total = n_frames(samples.shape[0], params.n_fft, params.hop_length)
@@ -128,7 +134,7 @@ def log_spectrogram(samples: np.ndarray, params: AudioParams = AudioParams(), *,
     return out
 
 
-def write_spectrogram(samples: np.ndarray, fh: BinaryIO | io.BufferedWriter, params: AudioParams = AudioParams(), *,
+def write_spectrogram(samples: Samples, fh: BinaryIO | io.BufferedWriter, params: AudioParams = AudioParams(), *,
                       gain: float = 1.0, kind: str | None = None) -> tuple[int, int]:
     """Write the spectrogram as a ``.npy`` to an open binary file, piece by piece; returns its shape.
 

@@ -18,6 +18,12 @@ truncated file we get without probing it). The message names the file and ffmpeg
 resampler). The features stage uses one for the 48 kHz listening excerpt (up to stereo, 16-bit WAV) and one
 for the exported audio at a rate other than the spectrogram's, so a movement is decoded once however many
 files come out of it; the mono stream on stdout is byte for byte what it is without taps.
+
+**Spilling** (``spill``): for a long movement ffmpeg writes the mono samples to a raw float32 file instead of the
+pipe, and the caller gets a :class:`SampleFile`, which answers slices by reading that part of the file. The samples
+then sit in the page cache (which the kernel may write out or drop), not in the process: every consumer of a
+movement's samples already works chunk by chunk through slices, so the same code runs on either, gives the same
+numbers, and holds a few MB at a time instead of 230 MB for 60 minutes.
 """
 
 from __future__ import annotations
@@ -85,9 +91,64 @@ class Tap:
     sample_format: Literal["s16", "flt"] = "s16"
 
 
+class SampleFile:
+    """Mono float32 samples in a raw little-endian file, read by slices (what a spilled decode returns).
+
+    Quacks like the 1-D float32 array it stands for as far as the features stage uses one: ``shape``, ``size``,
+    ``ndim``, ``dtype`` and ``[start:stop]``, which returns a new array read from the file. Closing it removes
+    the file.
+    """
+
+    dtype = np.dtype(np.float32)
+    ndim = 1
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._fd = os.open(self.path, os.O_RDONLY)
+        self.size = os.fstat(self._fd).st_size // _BYTES_PER_SAMPLE
+        self.shape = (self.size,)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, key: slice) -> np.ndarray:
+        if not isinstance(key, slice) or key.step not in (None, 1):
+            raise TypeError(f"{self.path}: a SampleFile is read by contiguous slices, not {key!r}")
+        start, stop, _ = key.indices(self.size)
+        out = np.empty(max(stop - start, 0), dtype=self.dtype)
+        view, done = out.data.cast("B"), 0
+        try:
+            while done < out.nbytes:
+                n = os.preadv(self._fd, [view[done:]], start * _BYTES_PER_SAMPLE + done)
+                if n == 0:
+                    raise DecodeError(self.path, f"the spilled samples ended early (read {done} of {out.nbytes} bytes)")
+                done += n
+        finally:
+            view.release()
+        return out
+
+    def close(self) -> None:
+        """Close and remove the file (idempotent)."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+        self.path.unlink(missing_ok=True)
+
+    def __enter__(self) -> SampleFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+#: what the features stage's measurements and spectrogram accept: the samples in memory or a spilled file
+Samples = np.ndarray | SampleFile
+
+
 def decode_command(path: str | os.PathLike[str], sample_rate_hz: int, *, start_s: float = 0.0,
-                   duration_s: float | None = None, taps: Sequence[Tap] = ()) -> list[str]:
-    """The ffmpeg argument list (never a shell string: file names may hold anything)."""
+                   duration_s: float | None = None, taps: Sequence[Tap] = (), spill: Path | None = None) -> list[str]:
+    """The ffmpeg argument list (never a shell string: file names may hold anything); ``spill``: the raw mono
+    samples go to that file instead of stdout."""
     input_kwargs: dict[str, str] = {}
     if start_s > 0:
         input_kwargs["ss"] = f"{start_s:.6f}"  # input option: fast seek, then sample-accurate trim
@@ -102,9 +163,10 @@ def decode_command(path: str | os.PathLike[str], sample_rate_hz: int, *, start_s
     # the mono stream is converted by an explicit resampler, with or without taps, so its samples do not
     # depend on the taps (in a filter graph an output's resampler options would not reach the conversion
     # ffmpeg inserts: rematrix_maxval would be lost)
-    out = _mono(main, sample_rate_hz).output("pipe:", format="f32le", flush_packets=0)
+    target = "pipe:" if spill is None else f"file:{Path(spill).resolve()}"
+    out = _mono(main, sample_rate_hz).output(target, format="f32le", flush_packets=0)
     if branches is None:
-        return out.compile(cmd=[ffmpeg_binary(), *_GLOBAL_ARGS])
+        return out.compile(cmd=[ffmpeg_binary(), *_GLOBAL_ARGS, *(() if spill is None else ("-y",))])
     outputs = [out]
     for i, tap in enumerate(taps, 1):
         stream = branches[i]
@@ -135,10 +197,11 @@ def _mono(stream: ffmpeg.nodes.FilterableStream, sample_rate_hz: int, sample_for
 
 def decode_mono(path: str | os.PathLike[str], sample_rate_hz: int, *, start_s: float = 0.0,
                 duration_s: float | None = None, shortfall_tolerance_s: float = 2.0,
-                taps: Sequence[Tap] = ()) -> np.ndarray:
+                taps: Sequence[Tap] = (), spill: Path | None = None) -> Samples:
     """Decode ``[start_s, start_s + duration_s)`` of ``path`` to mono float32 at ``sample_rate_hz``.
 
-    Returns a 1-D float32 array (a view of the one buffer the samples were read into). Samples are not
+    Returns a 1-D float32 array (a view of the one buffer the samples were read into), or with ``spill`` a
+    :class:`SampleFile` of that path (the caller closes it; a failed decode removes it). Samples are not
     clipped: ffmpeg's float output keeps overs above 1.0, which the clipping check needs to see.
     ``taps``: other cuts of the same decode, written to their files by the same ffmpeg process
     (:class:`Tap`); a caller removes them when the decode fails.
@@ -150,15 +213,34 @@ def decode_mono(path: str | os.PathLike[str], sample_rate_hz: int, *, start_s: f
         raise DecodeError(path, f"empty or negative span: start {start_s} s, duration {duration_s} s")
     if path.stat().st_size == 0:
         raise DecodeError(path, "file is empty (0 bytes)")
-    cmd = decode_command(path, sample_rate_hz, start_s=start_s, duration_s=duration_s, taps=taps)
+    cmd = decode_command(path, sample_rate_hz, start_s=start_s, duration_s=duration_s, taps=taps, spill=spill)
     expected = None if duration_s is None else math.ceil(duration_s * sample_rate_hz)
+    try:
+        samples, returncode, stderr_lines = _run(cmd, path, spill, initial=(expected + sample_rate_hz) if expected
+                                                 else 60 * sample_rate_hz)
+    except BaseException:
+        if spill is not None:
+            Path(spill).unlink(missing_ok=True)
+        raise
+    try:
+        _verdict(path, samples, sample_rate_hz, returncode, stderr_lines, start_s, duration_s, shortfall_tolerance_s)
+    except DecodeError:
+        if isinstance(samples, SampleFile):
+            samples.close()
+        raise
+    return samples
+
+
+def _run(cmd: list[str], path: Path, spill: Path | None, *, initial: int) -> tuple[Samples, int, list[str]]:
+    """Run ffmpeg; the samples (read from its stdout, or the spill file once it exits), its status, its stderr."""
     with tempfile.TemporaryFile() as err:  # a file, not a pipe: a chatty ffmpeg can never block on it
         try:
-            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL, bufsize=0)
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE if spill is None else subprocess.DEVNULL, stderr=err,
+                                    stdin=subprocess.DEVNULL, bufsize=0)
         except OSError as exc:
             raise DecodeError(path, f"could not start ffmpeg: {exc}") from exc
         try:
-            samples = _read_all(proc, initial=(expected + sample_rate_hz) if expected else 60 * sample_rate_hz)
+            read = _read_all(proc, initial=initial) if spill is None else None
         except BaseException:
             proc.kill()  # interrupted or out of memory: do not leave ffmpeg behind
             raise
@@ -168,10 +250,21 @@ def decode_mono(path: str | os.PathLike[str], sample_rate_hz: int, *, start_s: f
             proc.wait()  # after EOF ffmpeg may still be finishing: its exit status is the verdict
         err.seek(0)
         stderr_lines = [ln.strip() for ln in err.read().decode("utf-8", "replace").splitlines() if ln.strip()]
+    if spill is not None:
+        Path(spill).touch(exist_ok=True)  # an ffmpeg that failed before opening its output wrote nothing
+        return SampleFile(spill), proc.returncode, stderr_lines
+    if read is None:
+        raise ValueError("ffmpeg's samples were neither read nor spilled")
+    return read, proc.returncode, stderr_lines
+
+
+def _verdict(path: Path, samples: Samples, sample_rate_hz: int, returncode: int, stderr_lines: list[str],
+             start_s: float, duration_s: float | None, shortfall_tolerance_s: float) -> None:
+    """Raise :class:`DecodeError` unless the decode gave the span it was asked for."""
     last = stderr_lines[-1] if stderr_lines else None
     where = _span_text(start_s, duration_s)
-    if proc.returncode != 0:
-        raise DecodeError(path, f"ffmpeg exited with status {proc.returncode} decoding {where}", last)
+    if returncode != 0:
+        raise DecodeError(path, f"ffmpeg exited with status {returncode} decoding {where}", last)
     if samples.size == 0:
         raise DecodeError(path, f"no audio samples decoded from {where}", last)
     got_s = samples.size / sample_rate_hz
@@ -184,7 +277,6 @@ def decode_mono(path: str | os.PathLike[str], sample_rate_hz: int, *, start_s: f
     if stderr_lines:
         log.warning("%s: ffmpeg reported %d problem(s) but the span decoded in full; last: %s",
                     path, len(stderr_lines), last)
-    return samples
 
 
 def _read_all(proc: subprocess.Popen[bytes], *, initial: int) -> np.ndarray:
@@ -217,4 +309,4 @@ def _span_text(start_s: float, duration_s: float | None) -> str:
     return f"{start_s:.3f}-{start_s + duration_s:.3f} s"
 
 
-__all__ = ["DecodeError", "Tap", "decode_command", "decode_mono", "ffmpeg_binary"]
+__all__ = ["DecodeError", "SampleFile", "Samples", "Tap", "decode_command", "decode_mono", "ffmpeg_binary"]
