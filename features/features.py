@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import tempfile
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -293,13 +294,16 @@ def _spill_path(files: ClipFiles, span_s: float, rate: int) -> Path | None:
     room for it is a :class:`DiskFull` before ffmpeg starts."""
     if span_s <= IN_MEMORY_MAX_S:
         return None
-    spill = files.spectrogram.with_name(f".{files.spectrogram.stem}.samples.f32")
+    folder = files.spectrogram.parent
     needed = int(span_s * rate + rate) * 4
-    spill.parent.mkdir(parents=True, exist_ok=True)
-    free = free_bytes(spill.parent)
+    folder.mkdir(parents=True, exist_ok=True)
+    free = free_bytes(folder)
     if free is not None and free < needed:
-        raise DiskFull(spill, needed)
-    return spill
+        raise DiskFull(folder / f".{files.spectrogram.stem}.samples.f32", needed)
+    # a name of its own: two builds computing the same clip at once must not share one
+    fd, name = tempfile.mkstemp(prefix=f".{files.spectrogram.stem}.", suffix=".samples.f32", dir=folder)
+    os.close(fd)
+    return Path(name)
 
 
 def _write_gained(samples: SampleFile, target: Path, rate: int, audio: AudioExport, gain_db: float) -> dict[str, Any]:
