@@ -58,15 +58,17 @@ from earsense_m2t.schemas.io import atomic_path, atomic_write_text, content_key,
 log = logging.getLogger(__name__)
 
 #: bump when the same inputs and parameters would give another file (it is part of the cache key)
+#: 6: measured on float samples (PROCESSING_VERSION 3: the tap had cut the measured samples to 16 bits)
 #: 5: Opus in 60-ms packets (the same decoded samples; another file); the onset rate's FFT by scipy (~1e-6 apart)
 #: 4: measured on the decode's 16 kHz mono samples (was: resampled to 22.05 kHz from the tap), Opus complexity 0
 #: 3: cut from the features stage's decode of the whole segment (a tap), in the features stage
 #: 2: loaded by input seek at the render rate (was: pydub's output seek)
-RENDER_VERSION = 5
+RENDER_VERSION = 6
 #: what publish's changelog says when a version's excerpts changed because of this rule (publish.RULES)
 EXCERPT_RULE = (str(RENDER_VERSION), "annotation excerpts are cut from the features stage's one decode of each "
                                      "movement (48 kHz, up to stereo, as before), measured on that decode's 16 kHz "
-                                     "mono samples and encoded at Opus complexity 0 in 60-ms packets: their content "
+                                     "mono float samples (no longer cut to 16 bits by the excerpt's own conversion) "
+                                     "and encoded at Opus complexity 0 in 60-ms packets: their content "
                                      "keys changed, so every `excerpt_file` and `excerpt_sha256` changed (and the excerpts' "
                                      "loudness, RMS and onset figures moved slightly); the default config names "
                                      "each row's excerpt (`excerpt_path`)")

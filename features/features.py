@@ -10,11 +10,14 @@ samples also writes, through taps of its filter graph (:class:`earsense_m2t.medi
 excerpt's span at 48 kHz (mono or stereo as the source) for :mod:`.excerpt` to render (an ``Excerpt`` record,
 given ``excerpts_dir``; it is measured on its span of the 16 kHz samples), and, with ``audio``
 (``build --audio``) at a rate other than 16 kHz, the movement at that rate. The exported audio at 16 kHz is
-written from the samples already in memory (gain applied in place). Peak memory stays one 16 kHz mono copy of
-the movement plus the excerpt's 30 s, and that copy is bounded: a movement longer than :data:`IN_MEMORY_MAX_S` is
-decoded to a raw file beside its outputs (``spill``, :class:`earsense_m2t.media.decode.SampleFile`) that every
-measurement and the spectrogram read a slice at a time, in the same order and with the same arithmetic, so the files
-are the same either way; the file is removed when the clip is done.
+written from the decoded samples, block by block with the gain.
+
+**Where the samples live.** ffmpeg writes the 16 kHz mono samples to a raw float32 file beside the clip's outputs
+(``spill``, :class:`earsense_m2t.media.decode.SampleFile`), removed when the clip is done or fails. A movement up to
+:data:`MAPPED_MAX_S` is mapped whole, which costs no copy (reading them from a pipe into an array cost a copy and the
+array's page faults); a longer one is read a slice at a time by every measurement and the spectrogram, in the same
+order and with the same arithmetic, so its files are the same as if it had been mapped while the worker holds a few
+MB of it, not 230 MB for 60 minutes. Peak memory is at most :data:`MAPPED_MAX_S` of samples plus the excerpt's 30 s.
 
 The key is ``content_key(media sha256, start, end, parameters, PROCESSING_VERSION)``, so the same input
 with the same code and parameters always lands on the same files. The sidecar is written last and is
@@ -53,7 +56,7 @@ from earsense_m2t.features.excerpt import (
     plan_excerpt,
     render_from_wav,
 )
-from earsense_m2t.features.loudness import Loudness, NonFiniteAudio, apply_gain, check_finite, measure_loudness
+from earsense_m2t.features.loudness import Loudness, NonFiniteAudio, check_finite, measure_loudness
 from earsense_m2t.features.params import PROCESSING_VERSION, AudioExport, AudioParams
 from earsense_m2t.features.quality import ClipMeasurements, clipped_fraction, quality_flags
 from earsense_m2t.features.spectrogram import DTYPE, n_frames, output_bins, write_spectrogram
@@ -79,10 +82,10 @@ STAGE = Stage.FEATURES
 CLIP_ERRORS: tuple[type[Exception], ...] = (DecodeError, RenderError, OSError, ValueError, soundfile.LibsndfileError)
 #: samples per block when the gain is applied to an exported file at another rate (bounded memory)
 AUDIO_BLOCK = 1 << 18
-#: seconds of a movement whose 16 kHz samples a worker holds in memory (15 minutes: 58 MB); a longer movement is
-#: decoded to a raw file beside its outputs and read back a slice at a time, so no movement costs a worker more (a
-#: 60-minute one would be 230 MB); shorter ones, most movements, skip the file's writes and reads
-IN_MEMORY_MAX_S = 15 * 60.0
+#: seconds of a movement whose decoded 16 kHz samples are mapped whole (15 minutes: 58 MB resident); a longer
+#: movement's are read back a slice at a time, so no movement costs a worker more (a 60-minute one would be 230 MB);
+#: mapping saves the slices' copies, which most movements, shorter than this, do not need to pay
+MAPPED_MAX_S = 15 * 60.0
 
 
 @dataclass(frozen=True)
@@ -229,10 +232,11 @@ def _compute(segment: Segment, media: Media, files: ClipFiles, params: AudioPara
         audio_tap.path.parent.mkdir(parents=True, exist_ok=True)
         taps.append(audio_tap)
     spill = _spill_path(files, segment.end_s - segment.start_s, rate)
-    samples: Samples | None = None
+    decoded: SampleFile | None = None
     try:
-        samples = decode_mono(media.path, rate, start_s=segment.start_s, duration_s=segment.end_s - segment.start_s,
+        decoded = decode_mono(media.path, rate, start_s=segment.start_s, duration_s=segment.end_s - segment.start_s,
                               shortfall_tolerance_s=params.decode_shortfall_tolerance_s, taps=taps, spill=spill)
+        samples: Samples = decoded.mapped() if decoded.size <= MAPPED_MAX_S * rate else decoded
         check_finite(samples, f"{media.path} ({segment.start_s:g}-{segment.end_s:g} s)")
         # the excerpt is measured on its span of these samples (before any gain), not on a resampled copy of the tap
         measure = excerpt_samples(plan, samples, rate) if plan is not None else None
@@ -244,27 +248,20 @@ def _compute(segment: Segment, media: Media, files: ClipFiles, params: AudioPara
         spectrogram = describe_file(files.spectrogram, (frames, bins))
         n_samples = int(samples.shape[0])
         described = None
-        if audio is not None and audio_tap is None and isinstance(samples, SampleFile):
+        if audio is not None and audio_tap is None:
             described = _write_gained(samples, files.audio, rate, audio, loudness.gain_db)
-        elif audio is not None and audio_tap is None and isinstance(samples, np.ndarray):
-            apply_gain(samples, loudness.gain_db)  # in place: the raw samples are not needed any more
-            with atomic_path(files.audio, needed=samples.shape[0] * 2) as tmp:
-                soundfile.write(tmp, samples, rate, format=audio.format.upper(), subtype="PCM_16")
-            described = describe_file(files.audio, samples.shape)
         # the movement's samples go before the excerpt and the exported audio are rendered, so the peak is the
-        # larger of the two phases, not their sum (a 15-minute movement is 58 MB at 16 kHz)
-        if isinstance(samples, SampleFile):
-            samples.close()
-        samples = None
+        # larger of the two phases, not their sum
+        del samples
+        decoded.close()
         rendered = (render_from_wav(plan, excerpt_tap.path, measure, rate, render)
                     if plan is not None and excerpt_tap is not None and measure is not None else None)
         if audio is not None and audio_tap is not None:
             described = _write_scaled(audio_tap.path, files.audio, audio, loudness.gain_db)
     finally:
-        if isinstance(samples, SampleFile):
-            samples.close()
-        if spill is not None:
-            spill.unlink(missing_ok=True)
+        if decoded is not None:
+            decoded.close()
+        spill.unlink(missing_ok=True)
         for tap in taps:
             tap.path.unlink(missing_ok=True)
     sidecar = {
@@ -289,11 +286,9 @@ def _compute(segment: Segment, media: Media, files: ClipFiles, params: AudioPara
     return sidecar, rendered
 
 
-def _spill_path(files: ClipFiles, span_s: float, rate: int) -> Path | None:
-    """Where a movement longer than :data:`IN_MEMORY_MAX_S` is decoded to (None: it stays in memory); a disk without
-    room for it is a :class:`DiskFull` before ffmpeg starts."""
-    if span_s <= IN_MEMORY_MAX_S:
-        return None
+def _spill_path(files: ClipFiles, span_s: float, rate: int) -> Path:
+    """A new file beside the clip's outputs for its decoded samples; a disk without room for them is a
+    :class:`DiskFull` before ffmpeg starts."""
     folder = files.spectrogram.parent
     needed = int(span_s * rate + rate) * 4
     folder.mkdir(parents=True, exist_ok=True)
@@ -306,18 +301,16 @@ def _spill_path(files: ClipFiles, span_s: float, rate: int) -> Path | None:
     return Path(name)
 
 
-def _write_gained(samples: SampleFile, target: Path, rate: int, audio: AudioExport, gain_db: float) -> dict[str, Any]:
-    """A spilled movement times the gain, as 16-bit ``audio.format``, block by block (what :func:`apply_gain` and one
-    write do to samples in memory)."""
+def _write_gained(samples: Samples, target: Path, rate: int, audio: AudioExport, gain_db: float) -> dict[str, Any]:
+    """The movement times the gain, as 16-bit ``audio.format``, block by block (the mapped samples are read-only,
+    and a block at a time bounds what a long movement costs)."""
     gain = np.float32(10.0 ** (gain_db / 20.0))
-    with atomic_path(target, needed=samples.size * 2) as tmp, soundfile.SoundFile(
+    with atomic_path(target, needed=samples.shape[0] * 2) as tmp, soundfile.SoundFile(
             tmp, "w", samplerate=rate, channels=1, format=audio.format.upper(), subtype="PCM_16") as dst:
-        for b0 in range(0, samples.size, AUDIO_BLOCK):
+        for b0 in range(0, samples.shape[0], AUDIO_BLOCK):
             block = samples[b0:b0 + AUDIO_BLOCK]
-            if gain_db != 0.0:
-                block *= gain
-            dst.write(block)
-    return describe_file(target, samples.shape)
+            dst.write(block * gain if gain_db != 0.0 else block)
+    return describe_file(target, (samples.shape[0],))
 
 
 def _write_scaled(source: Path, target: Path, audio: AudioExport, gain_db: float) -> dict[str, Any]:

@@ -24,7 +24,15 @@ from typing import Any, Literal
 #:   2: one ffmpeg filter graph decodes a movement for the spectrogram and its taps (the excerpt, the exported
 #:      audio): the mono stream is converted by an explicit resampler (for a lossy source up to ~1e-5 apart from
 #:      version 1's samples)
-PROCESSING_VERSION = 2
+#:   3: a tap's 16-bit, mono-or-stereo conversion is its own resampler's: in version 2 it reached back through the
+#:      split, so every movement cut with an excerpt tap was measured and analysed from 16-bit samples (about 1.5e-5
+#:      apart, overs clipped at full scale, a 5.1 source folded to stereo before the mean)
+PROCESSING_VERSION = 3
+#: what publish's changelog says when a version's spectrograms changed because of this version (publish.RULES)
+SPECTROGRAM_RULE = (str(PROCESSING_VERSION), "spectrograms and loudness figures are computed from the full-precision "
+                                             "float decode of each movement: with an annotation excerpt cut from the "
+                                             "same decode they had been computed from 16-bit samples (overs clipped), "
+                                             "so their files, checksums and loudness values moved slightly")
 
 SpectrogramKind = Literal["linear", "mel"]
 SPECTROGRAM_KINDS: tuple[str, ...] = ("linear", "mel")
@@ -148,4 +156,5 @@ class AudioExport:
         return f"-{self.sample_rate_hz}.{self.format}"
 
 
-__all__ = ["AUDIO_FORMATS", "PROCESSING_VERSION", "SPECTROGRAM_KINDS", "AudioExport", "AudioParams", "SpectrogramKind"]
+__all__ = ["AUDIO_FORMATS", "PROCESSING_VERSION", "SPECTROGRAM_KINDS", "SPECTROGRAM_RULE", "AudioExport", "AudioParams",
+           "SpectrogramKind"]

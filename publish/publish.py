@@ -51,6 +51,7 @@ import polars as pl
 from datasets import Features
 
 from earsense_m2t.features.excerpt import EXCERPT_RULE
+from earsense_m2t.features.params import SPECTROGRAM_RULE
 from earsense_m2t.media.identity import SOURCE_IDENTITY_RULE
 from earsense_m2t.movements.align import TEXT_ALIGNMENT_RULE
 from earsense_m2t.publish.annotations import annotation_context
@@ -103,7 +104,7 @@ META_DIR = "meta"
 ROW_HASHES = f"{META_DIR}/row_hashes.parquet"
 #: versions of rules in earlier stages that shape row values; a change is named in the changelog
 RULES: Mapping[str, tuple[str, str]] = {"source_identity": SOURCE_IDENTITY_RULE, "text_alignment": TEXT_ALIGNMENT_RULE,
-                                        "excerpts": EXCERPT_RULE}
+                                        "excerpts": EXCERPT_RULE, "spectrograms": SPECTROGRAM_RULE}
 PUBLISH_JSON = f"{META_DIR}/publish.json"
 #: the durable record of published versions, in the version store (its path: VersionStore.record)
 PUBLISHED = PUBLISHED_RECORD

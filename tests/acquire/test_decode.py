@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from earsense_m2t.media.decode import DecodeError, decode_command, decode_mono
+from earsense_m2t.media.decode import DecodeError, Tap, decode_command, decode_mono
 
 SR = 16000
 
@@ -79,6 +79,24 @@ def test_overs_are_kept(tmp_path):
     path = tmp_path / "hot.wav"
     soundfile.write(path, _tone(0.5, SR, 100, amp=1.5, channels=1), SR, subtype="FLOAT")
     assert decode_mono(path, SR).max() > 1.4
+
+
+@pytest.mark.parametrize("channels", [1, 2, 6])
+def test_the_mono_stream_is_the_same_with_taps_and_keeps_its_overs(tmp_path, channels):
+    """A tap's 16-bit, mono-or-stereo conversion is its own: it must not reach back through the split into the mono
+    stream (which then came out 16-bit, clipped at full scale, and for 5.1 folded to stereo first)."""
+    path = tmp_path / f"hot-{channels}.wav"
+    rng = np.random.default_rng(channels)
+    hot = _tone(1.0, 48000, 220, amp=2.0, channels=channels) * rng.uniform(0.7, 1.0, channels).astype(np.float32)
+    soundfile.write(path, hot, 48000, subtype="FLOAT")
+    alone = decode_mono(path, SR, start_s=0.1, duration_s=0.8)
+    taps = [Tap(tmp_path / "excerpt.wav", 48000, start_s=0.2, duration_s=0.5),
+            Tap(tmp_path / "audio.wav", 22050, channels=1, sample_format="flt")]
+    tapped = decode_mono(path, SR, start_s=0.1, duration_s=0.8, taps=taps)
+    assert np.array_equal(tapped, alone)
+    assert tapped.max() > 1.0  # not clipped by the 16-bit tap
+    excerpt, rate = soundfile.read(taps[0].path, dtype="int16", always_2d=True)
+    assert rate == 48000 and excerpt.shape == (24000, min(channels, 2)) and excerpt.max() == 32767  # its own clip
 
 
 def test_missing_file(tmp_path):

@@ -4,6 +4,7 @@ verified; the features stage's one decode writes the same excerpt as a decode fo
 import json
 import os
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -199,17 +200,27 @@ def test_the_movements_samples_are_freed_before_the_excerpt_is_rendered(tmp_path
     source = tmp_path / "source.flac"
     sf.write(source, 0.3 * np.sin(2 * np.pi * 440 * np.arange(16 * rate) / rate), rate, subtype="PCM_16")
     decoded_arrays: list[weakref.ref] = []
+    decoded_files: list[Path] = []
     alive_at_render: list[bool] = []
     real_decode, real_render = stage.decode_mono, stage.render_from_wav
 
     def decode(*args, **kwargs):
-        samples = real_decode(*args, **kwargs)
-        decoded_arrays.append(weakref.ref(samples))
-        return samples
+        decoded = real_decode(*args, **kwargs)  # the samples' file: its array is what a worker holds
+        real_mapped = decoded.mapped
+
+        def mapped():
+            array = real_mapped()
+            decoded_arrays.append(weakref.ref(array))
+            return array
+
+        decoded.mapped = mapped
+        decoded_files.append(decoded.path)
+        return decoded
 
     def render(*args, **kwargs):
         gc.collect()
-        alive_at_render.append(any(ref() is not None for ref in decoded_arrays))
+        alive_at_render.append(any(ref() is not None for ref in decoded_arrays)
+                               or any(path.exists() for path in decoded_files))
         return real_render(*args, **kwargs)
 
     monkeypatch.setattr(stage, "decode_mono", decode)

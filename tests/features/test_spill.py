@@ -1,7 +1,9 @@
-"""A long movement's samples are decoded to a file and read back by slices: the same files, less memory."""
+"""The features stage decodes to a file: mapped whole for most movements, read by slices for long ones; the same
+files either way, and the same as from the samples piped into memory."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -10,7 +12,9 @@ import pytest
 
 import earsense_m2t.features.features as features
 from earsense_m2t.features.features import prepare_clips
-from earsense_m2t.features.params import AudioExport
+from earsense_m2t.features.loudness import measure_loudness
+from earsense_m2t.features.params import AudioExport, AudioParams
+from earsense_m2t.features.spectrogram import write_spectrogram
 from earsense_m2t.media.decode import DecodeError, SampleFile, decode_mono
 from earsense_m2t.schemas import Excerpt
 from earsense_m2t.schemas.io import DiskFull
@@ -34,16 +38,9 @@ def _outputs(result) -> dict[str, bytes]:
             "excerpt": Path(excerpt.path).read_bytes(), "sidecar": json.dumps(sidecar, sort_keys=True).encode()}
 
 
-def test_a_spilled_movement_gives_byte_for_byte_the_files_of_one_in_memory(long_media, tmp_path, monkeypatch):
+def test_mapped_and_sliced_movements_give_byte_for_byte_the_files_of_samples_in_memory(long_media, tmp_path,
+                                                                                     monkeypatch):
     segment = _segment(long_media, 1, 2.0, 39.0)
-
-    def run(where: Path):
-        result = prepare_clips([segment], [long_media], derived_dir=where / "derived", excerpts_dir=where / "ex",
-                               audio=AudioExport())
-        assert not result.failures, result.failures
-        return result
-
-    in_memory = _outputs(run(tmp_path / "memory"))
     decodes: list[object] = []
     real_decode = features.decode_mono
 
@@ -52,15 +49,28 @@ def test_a_spilled_movement_gives_byte_for_byte_the_files_of_one_in_memory(long_
         decodes.append(samples)
         return samples
 
-    monkeypatch.setattr(features, "IN_MEMORY_MAX_S", 30.0)  # this 37-s movement is now a long one
     monkeypatch.setattr(features, "decode_mono", spying_decode)
-    spilled = _outputs(run(tmp_path / "spilled"))
-    assert len(decodes) == 1 and isinstance(decodes[0], SampleFile)
-    assert spilled == in_memory
-    assert not list((tmp_path / "spilled").rglob("*.f32")), "the spill file outlived its clip"
+
+    def run(where: Path):
+        result = prepare_clips([segment], [long_media], derived_dir=where / "derived", excerpts_dir=where / "ex",
+                               audio=AudioExport())
+        assert not result.failures, result.failures
+        assert not list(where.rglob("*.f32")), "the decoded samples' file outlived its clip"
+        return result
+
+    mapped = run(tmp_path / "mapped")
+    monkeypatch.setattr(features, "MAPPED_MAX_S", 30.0)  # this 37-s movement is now a long one: read by slices
+    sliced = run(tmp_path / "sliced")
+    assert [type(d) for d in decodes] == [SampleFile, SampleFile]
+    assert _outputs(sliced) == _outputs(mapped)
+    # and the spectrogram is the one the samples piped into memory give (decode_mono without a file)
+    piped = decode_mono(long_media.path, SR, start_s=2.0, duration_s=37.0)
+    expected = io.BytesIO()
+    write_spectrogram(piped, expected, AudioParams(), gain=measure_loudness(piped).gain)
+    assert _outputs(mapped)["spectrogram"] == expected.getvalue()
 
 
-def test_a_sample_file_answers_slices_as_the_array_would(long_media, tmp_path):
+def test_a_sample_file_answers_slices_and_maps_as_the_array_would(long_media, tmp_path):
     in_memory = decode_mono(long_media.path, SR, start_s=1.0, duration_s=20.0)
     spill = tmp_path / "s.f32"
     with decode_mono(long_media.path, SR, start_s=1.0, duration_s=20.0, spill=spill) as samples:
@@ -71,6 +81,9 @@ def test_a_sample_file_answers_slices_as_the_array_would(long_media, tmp_path):
             assert got.dtype == np.float32 and np.array_equal(got, in_memory[part])
         with pytest.raises(TypeError, match="contiguous slices"):
             samples[::2]
+        whole = samples.mapped()
+        assert np.array_equal(whole, in_memory) and not whole.flags.writeable
+        del whole
     assert not spill.exists()
 
 
@@ -87,7 +100,6 @@ def test_a_failed_spilled_decode_leaves_no_file(long_media, tmp_path):
 
 
 def test_no_room_for_the_spill_stops_the_stage_before_ffmpeg_runs(long_media, tmp_path, monkeypatch):
-    monkeypatch.setattr(features, "IN_MEMORY_MAX_S", 30.0)
     monkeypatch.setattr(features, "free_bytes", lambda path: 1000)
     monkeypatch.setattr(features, "decode_mono", lambda *a, **k: pytest.fail("decoded without room for the spill"))
     with pytest.raises(DiskFull, match=r"features: the disk is full writing .*\.samples\.f32 \(it needs about"):
