@@ -100,15 +100,19 @@ def iter_log_spectrogram(samples: Samples, params: AudioParams = AudioParams(), 
     bank = (mel_filterbank(params.sample_rate_hz, n_fft, params.n_mels, params.mel_fmin_hz, params.mel_fmax_hz)
             if kind == "mel" else None)
     floor_db = params.log_floor_db
+    # the windowed frames and the magnitudes go into buffers kept across chunks: a new ~1 MB temporary per chunk
+    # costs fresh pages (the allocator hands such sizes back to the kernel) on top of the arithmetic
+    windowed = np.empty((min(chunk_frames, total), n_fft), dtype=np.float32)
+    magnitudes = np.empty((min(chunk_frames, total), n_fft // 2 + 1), dtype=np.float32)
     for f0 in range(0, total, chunk_frames):
         count = min(chunk_frames, total - f0)
         span = samples[f0 * hop:(f0 + count - 1) * hop + n_fft]  # the chunk's frames' samples (a view of an array)
         signal = span if span.dtype == np.float32 else span.astype(np.float32)
         frames = np.lib.stride_tricks.sliding_window_view(signal, n_fft)[::hop]  # a view: no copy
-        block = frames * window  # the one (chunk, n_fft) float32 temporary
-        spec = scipy.fft.rfft(block, axis=1, overwrite_x=True)
+        block = np.multiply(frames, window, out=windowed[:count])
+        spec = scipy.fft.rfft(block, axis=1)
         if bank is None:
-            values = np.abs(spec)
+            values = np.abs(spec, out=magnitudes[:count])
             np.maximum(values, np.float32(10.0 ** (floor_db / 20.0)), out=values)
             np.log10(values, out=values)
             values *= np.float32(20.0)
