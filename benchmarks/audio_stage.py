@@ -265,10 +265,18 @@ SAMPLE_EVERY_S = 0.005
 
 
 def _sample_tree_peak(root: object, proc: subprocess.Popen[str]) -> int:
-    """The largest sum of RSS over ``root`` and its descendants until ``proc`` ends (bytes)."""
+    """The largest sum of RSS over ``root`` and its descendants until ``proc`` ends (bytes).
+
+    A child that has not exec'd yet (``subprocess`` forks or vforks the worker, then execs ffmpeg) still runs the
+    worker's own image and shares its pages, so its RSS is the worker's counted a second time: such a child (its
+    command line is the worker's) is left out; after exec it counts with its own pages."""
     import psutil
 
     peak = 0
+    try:
+        own = root.cmdline()  # type: ignore[attr-defined]
+    except psutil.Error:
+        return 0
     while proc.poll() is None:
         total = 0
         try:
@@ -277,6 +285,8 @@ def _sample_tree_peak(root: object, proc: subprocess.Popen[str]) -> int:
             break
         for member in members:
             try:
+                if member is not root and member.cmdline() == own:
+                    continue
                 total += member.memory_info().rss
             except psutil.Error:
                 pass
