@@ -37,7 +37,7 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -249,7 +249,7 @@ def _compute(segment: Segment, media: Media, files: ClipFiles, params: AudioPara
         n_samples = int(samples.shape[0])
         described = None
         if audio is not None and audio_tap is None:
-            described = _write_gained(samples, files.audio, rate, audio, loudness.gain_db)
+            described = _write_gained(_blocks(samples), samples.shape[0], rate, files.audio, audio, loudness.gain_db)
         # the movement's samples go before the excerpt and the exported audio are rendered, so the peak is the
         # larger of the two phases, not their sum
         del samples
@@ -257,7 +257,7 @@ def _compute(segment: Segment, media: Media, files: ClipFiles, params: AudioPara
         rendered = (render_from_wav(plan, excerpt_tap.path, measure, rate, render)
                     if plan is not None and excerpt_tap is not None and measure is not None else None)
         if audio is not None and audio_tap is not None:
-            described = _write_scaled(audio_tap.path, files.audio, audio, loudness.gain_db)
+            described = _write_tap_gained(audio_tap.path, files.audio, audio, loudness.gain_db)
     finally:
         if decoded is not None:
             decoded.close()
@@ -301,29 +301,28 @@ def _spill_path(files: ClipFiles, span_s: float, rate: int) -> Path:
     return Path(name)
 
 
-def _write_gained(samples: Samples, target: Path, rate: int, audio: AudioExport, gain_db: float) -> dict[str, Any]:
-    """The movement times the gain, as 16-bit ``audio.format``, block by block (the mapped samples are read-only,
-    and a block at a time bounds what a long movement costs)."""
+def _write_gained(blocks: Iterable[np.ndarray], frames: int, rate: int, target: Path, audio: AudioExport,
+                  gain_db: float) -> dict[str, Any]:
+    """``frames`` mono samples, given block by block, times the gain, as a 16-bit ``audio.format`` file (a block at a
+    time bounds what a long movement costs, and the mapped samples are read-only)."""
     gain = np.float32(10.0 ** (gain_db / 20.0))
-    with atomic_path(target, needed=samples.shape[0] * 2) as tmp, soundfile.SoundFile(
+    with atomic_path(target, needed=frames * 2) as tmp, soundfile.SoundFile(
             tmp, "w", samplerate=rate, channels=1, format=audio.format.upper(), subtype="PCM_16") as dst:
-        for b0 in range(0, samples.shape[0], AUDIO_BLOCK):
-            block = samples[b0:b0 + AUDIO_BLOCK]
+        for block in blocks:
             dst.write(block * gain if gain_db != 0.0 else block)
-    return describe_file(target, (samples.shape[0],))
-
-
-def _write_scaled(source: Path, target: Path, audio: AudioExport, gain_db: float) -> dict[str, Any]:
-    """``source`` (a float WAV tap) times the gain, as 16-bit ``audio.format``, block by block."""
-    gain = np.float32(10.0 ** (gain_db / 20.0))
-    with soundfile.SoundFile(source) as src:
-        frames = src.frames
-        with atomic_path(target, needed=frames * 2) as tmp, soundfile.SoundFile(
-                tmp, "w", samplerate=src.samplerate, channels=1, format=audio.format.upper(), subtype="PCM_16") as dst:
-            for block in src.blocks(blocksize=AUDIO_BLOCK, dtype="float32"):
-                block *= gain
-                dst.write(block)
     return describe_file(target, (frames,))
+
+
+def _blocks(samples: Samples) -> Iterator[np.ndarray]:
+    for b0 in range(0, samples.shape[0], AUDIO_BLOCK):
+        yield samples[b0:b0 + AUDIO_BLOCK]
+
+
+def _write_tap_gained(source: Path, target: Path, audio: AudioExport, gain_db: float) -> dict[str, Any]:
+    """``source`` (a float WAV tap at the export's rate) times the gain, as :func:`_write_gained` writes it."""
+    with soundfile.SoundFile(source) as src:
+        return _write_gained(src.blocks(blocksize=AUDIO_BLOCK, dtype="float32"), src.frames, src.samplerate, target,
+                             audio, gain_db)
 
 
 def _read_sidecar(files: ClipFiles, audio: AudioExport | None) -> dict[str, Any] | None:

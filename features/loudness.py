@@ -286,16 +286,9 @@ def measure_loudness(samples: Samples, params: AudioParams = AudioParams()) -> L
                     true_peak_before_dbtp=_r(peak_db), gated_fraction=round(gated_fraction, 6))
 
 
-def apply_gain(samples: np.ndarray, gain_db: float) -> np.ndarray:
-    """Scale ``samples`` in place (no second copy of a long movement) and return them."""
-    if gain_db != 0.0:
-        samples *= np.float32(10.0 ** (gain_db / 20.0))
-    return samples
-
-
 def _r(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
-__all__ = ["Loudness", "NonFiniteAudio", "apply_gain", "check_finite", "gated_loudness", "integrated_loudness",
+__all__ = ["Loudness", "NonFiniteAudio", "check_finite", "gated_loudness", "integrated_loudness",
            "interpolation_filter", "k_weighting_sos", "measure_loudness", "true_peak"]
