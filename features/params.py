@@ -138,7 +138,7 @@ class AudioExport:
     """``build --audio``: each movement's loudness-normalized audio as a file (the ``audio`` config's rows).
 
     Mono, 16-bit, at ``sample_rate_hz`` (16 kHz: the rate the spectrograms are computed at, written from the
-    samples already in memory; any other rate is a tap of the same decode, its gain applied in blocks).
+    decoded samples; any other rate is a tap of the same decode); the gain is applied block by block.
     """
 
     sample_rate_hz: int = 16000

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile
 
 import earsense_m2t.features.features as features
 from earsense_m2t.features.features import prepare_clips
@@ -104,3 +105,20 @@ def test_no_room_for_the_spill_stops_the_stage_before_ffmpeg_runs(long_media, tm
     monkeypatch.setattr(features, "decode_mono", lambda *a, **k: pytest.fail("decoded without room for the spill"))
     with pytest.raises(DiskFull, match=r"features: the disk is full writing .*\.samples\.f32 \(it needs about"):
         prepare_clips([_segment(long_media, 1, 2.0, 39.0)], [long_media], derived_dir=tmp_path / "derived")
+
+
+def test_audio_at_another_rate_is_the_same_movement_at_the_same_level(long_media, tmp_path):
+    """``build --audio`` at a rate other than the spectrograms' comes from a tap of the same decode, with the same gain."""
+    segment = _segment(long_media, 1, 2.0, 39.0)
+    levels = {}
+    for rate in (16000, 22050):
+        result = prepare_clips([segment], [long_media], derived_dir=tmp_path / str(rate), audio=AudioExport(sample_rate_hz=rate))
+        assert not result.failures, result.failures
+        [clip] = result.records
+        audio, got_rate = soundfile.read(str(clip.audio_path), dtype="float32")
+        info = soundfile.info(str(clip.audio_path))
+        assert got_rate == rate and info.channels == 1 and info.subtype == "PCM_16"
+        assert audio.shape[0] == pytest.approx(37.0 * rate, abs=2)
+        levels[rate] = 20 * np.log10(np.sqrt(np.mean(np.square(audio, dtype=np.float64))))
+        assert not list((tmp_path / str(rate)).rglob(".tap-*")), "the tap outlived its clip"
+    assert levels[22050] == pytest.approx(levels[16000], abs=0.1)
