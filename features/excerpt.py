@@ -40,7 +40,9 @@ import functools
 import json
 import logging
 import math
+import os
 import subprocess
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -51,7 +53,7 @@ from pydub import AudioSegment
 from pydub.exceptions import CouldntDecodeError, CouldntEncodeError
 
 from earsense_m2t.features.loudness import integrated_loudness
-from earsense_m2t.media.decode import Tap, decode_mono, ffmpeg_binary
+from earsense_m2t.media.decode import Samples, Tap, decode_mono, ffmpeg_binary
 from earsense_m2t.schemas import Excerpt, Media, Segment
 from earsense_m2t.schemas.io import atomic_path, atomic_write_text, content_key, sha256_file
 
@@ -280,7 +282,7 @@ def render_from_wav(plan: ExcerptPlan, wav: Path, measure: np.ndarray, measure_r
     return rendered
 
 
-def excerpt_samples(plan: ExcerptPlan, samples: np.ndarray, rate: int) -> np.ndarray:
+def excerpt_samples(plan: ExcerptPlan, samples: Samples, rate: int) -> np.ndarray:
     """A copy of the excerpt's span of the movement's decoded samples (``samples`` starts at the segment's start),
     so the movement's array can be freed before the excerpt is rendered."""
     first = int(round(plan.start_s * rate))
@@ -299,15 +301,20 @@ def prepare_excerpt(segment: Segment, media: Media, excerpts_dir: Path,
     if rendered is None:
         tap = plan.tap()
         plan.target.parent.mkdir(parents=True, exist_ok=True)
+        # the movement's samples go to a file and only the excerpt's span is read back: an hour-long segment
+        # never sits in memory (230 MB at 16 kHz)
+        fd, name = tempfile.mkstemp(prefix=f".{plan.target.stem}.", suffix=".samples.f32", dir=plan.target.parent)
+        os.close(fd)
+        spill = Path(name)
         try:
-            samples = decode_mono(media.path, measure_rate_hz, start_s=segment.start_s,
-                                  duration_s=segment.end_s - segment.start_s, taps=[tap])
-            measure = excerpt_samples(plan, samples, measure_rate_hz)
-            del samples
+            with decode_mono(media.path, measure_rate_hz, start_s=segment.start_s,
+                             duration_s=segment.end_s - segment.start_s, taps=[tap], spill=spill) as decoded:
+                measure = excerpt_samples(plan, decoded, measure_rate_hz)
             rendered = render_from_wav(plan, tap.path, measure, measure_rate_hz, params)
         except RuntimeError as exc:  # DecodeError, RenderError
             raise RenderError(f"{segment.movement_id}: {exc}") from exc
         finally:
+            spill.unlink(missing_ok=True)
             tap.path.unlink(missing_ok=True)
     return plan.record(rendered)
 

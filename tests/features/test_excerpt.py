@@ -180,6 +180,8 @@ def test_the_features_stage_cuts_the_excerpt_from_its_one_decode(tmp_path, chann
     assert not list((tmp_path / "ex").glob(".tap-*"))  # the decode's WAV is gone
     alone = prepare_excerpt(segment, media, tmp_path / "alone", params)
     assert alone is not None and alone.sha256 == excerpt.sha256 == sha256_file(excerpt.path)
+    left = sorted(p.name for p in (tmp_path / "alone").rglob("*") if p.is_file())
+    assert Path(alone.path).name in left and not [n for n in left if n.startswith(".")]  # no spilled samples, no tap
     again = prepare_clips([segment], [media], derived_dir=tmp_path / "derived", excerpts_dir=tmp_path / "ex",
                           render=params)
     assert again.counts["reused"] == 1 and again.of(Excerpt) == [excerpt]
@@ -233,3 +235,35 @@ def test_the_movements_samples_are_freed_before_the_excerpt_is_rendered(tmp_path
                            render=RenderParams(excerpt_s=4.0))
     assert result.failures == [] and len(result.of(Excerpt)) == 1
     assert decoded_arrays and alive_at_render == [False]
+
+
+def test_an_excerpt_on_its_own_reads_back_only_its_span_of_the_movement(tmp_path):
+    """prepare_excerpt decodes the whole segment (as the features stage does, so the two excerpts are the same
+    bytes) to a file and reads back only the excerpt's span: a long segment never sits in memory."""
+    import tracemalloc
+
+    import soundfile as sf
+
+    from earsense_m2t.schemas import Media, Segment
+
+    rate, seconds = 16000, 240
+    t = np.arange(rate * seconds) / rate
+    source = tmp_path / "long.flac"
+    sf.write(source, (0.3 * np.sin(2 * np.pi * 440 * t) * (1 + 0.5 * np.sin(2 * np.pi * t / 7))).astype(np.float32),
+             rate, subtype="PCM_16")
+    media = Media(source_id="s", source_url="http://127.0.0.1/s", path=str(source), sha256="cd" * 32,
+                  downloaded_at="2026-01-01T00:00:00+00:00")
+    segment = Segment(id="L#1", movement_id="L#1", source_id="s", media_sha256="cd" * 32, start_s=0.0,
+                      end_s=float(seconds), method="chapters", confidence=1.0)
+    short = Segment(id="S#1", movement_id="S#1", source_id="s", media_sha256="cd" * 32, start_s=0.0, end_s=12.0,
+                    method="chapters", confidence=1.0)
+    assert prepare_excerpt(short, media, tmp_path / "warm", RenderParams(excerpt_s=4.0)) is not None  # imports done
+    tracemalloc.start()
+    try:
+        excerpt = prepare_excerpt(segment, media, tmp_path / "ex", RenderParams(excerpt_s=4.0))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert excerpt is not None and excerpt.duration_s == 4.0
+    assert peak < 0.25 * rate * seconds * 4  # the movement in memory would be 15.4 MB (float32)
+    assert not [p for p in (tmp_path / "ex").rglob(".*")]
