@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import math
 import os
 import select
 import signal
@@ -78,10 +79,23 @@ def _result(path: str | os.PathLike[str], answer: dict[str, Any], timeout_s: flo
             raise ProbeError(path, f"the probe took over {timeout_s:g} s (probe limit)", "timed_out")
         raise ProbeError(path, str(answer["error"]), code)
     duration = answer.get("duration_s")
-    if not duration or duration <= 0:
+    if duration is not None and not _is_number(duration):
+        raise ProbeError(path, f"the probe read a duration of {duration!r}", "unreadable")
+    if not duration or not 0 < duration < math.inf:
         raise ProbeError(path, "zero-length audio", "zero_length")
-    return MediaProbe(duration_s=float(duration), codec=str(answer["codec"]),
-                      sample_rate_hz=int(answer["sample_rate_hz"]), channels=int(answer["channels"]))
+    codec, rate, channels = answer.get("codec"), answer.get("sample_rate_hz"), answer.get("channels")
+    # the helper's answer comes from a file's headers: a stream that names no codec, rate or channel count is a
+    # file the decode could not use either (and a malformed answer must not become a traceback)
+    if not isinstance(codec, str) or not codec:
+        raise ProbeError(path, "the audio stream names no codec", "unreadable")
+    for name, value in (("sample rate", rate), ("channel count", channels)):
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ProbeError(path, f"the audio stream's {name} is {value!r}", "unreadable")
+    return MediaProbe(duration_s=float(duration), codec=codec, sample_rate_hz=int(rate), channels=int(channels))
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 # ---- the build process's side ---------------------------------------------------------------------------

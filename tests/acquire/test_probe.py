@@ -177,3 +177,19 @@ def test_the_acquire_stage_reports_a_probe_failure_as_a_download_error(tmp_path,
         probe_audio(fifo, 0.5)
     assert err.value.code == "timed_out" and "probe limit" in str(err.value)
     assert probe_audio(media["webm"], 10) == pytest.approx(3.25, abs=0.03)
+
+
+@pytest.mark.parametrize(("answer", "code", "words"), [
+    ({"duration_s": 3.0, "codec": None, "sample_rate_hz": 48000, "channels": 2}, "unreadable", "names no codec"),
+    ({"duration_s": 3.0, "codec": "opus", "sample_rate_hz": 0, "channels": 2}, "unreadable", "sample rate is 0"),
+    ({"duration_s": 3.0, "codec": "opus", "sample_rate_hz": 48000}, "unreadable", "channel count is None"),
+    ({"duration_s": "3", "codec": "opus", "sample_rate_hz": 48000, "channels": 2}, "unreadable", "duration of '3'"),
+    ({"duration_s": float("nan"), "codec": "opus", "sample_rate_hz": 48000, "channels": 2}, "zero_length", "zero-length"),
+    ({"codec": "opus", "sample_rate_hz": 48000, "channels": 2}, "zero_length", "zero-length"),
+])
+def test_an_answer_without_a_usable_stream_is_a_probe_error_naming_the_file(answer, code, words):
+    with pytest.raises(ProbeError, match=words) as info:
+        probe_module._result("/srv/media/x.webm", answer, 10.0)
+    assert info.value.code == code and info.value.path == "/srv/media/x.webm" and str(info.value).startswith("x.webm: ")
+    whole = {**answer, "duration_s": 3.0, "codec": "opus", "sample_rate_hz": 48000, "channels": 2}
+    assert probe_module._result("/srv/media/x.webm", whole, 10.0) == MediaProbe(3.0, "opus", 48000, 2)
