@@ -88,10 +88,15 @@ def _result(path: str | os.PathLike[str], answer: dict[str, Any], timeout_s: flo
     # file the decode could not use either (and a malformed answer must not become a traceback)
     if not isinstance(codec, str) or not codec:
         raise ProbeError(path, "the audio stream names no codec", "unreadable")
-    for name, value in (("sample rate", rate), ("channel count", channels)):
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise ProbeError(path, f"the audio stream's {name} is {value!r}", "unreadable")
-    return MediaProbe(duration_s=float(duration), codec=codec, sample_rate_hz=int(rate), channels=int(channels))
+    return MediaProbe(duration_s=float(duration), codec=codec, sample_rate_hz=_count(path, "sample rate", rate),
+                      channels=_count(path, "channel count", channels))
+
+
+def _count(path: str | os.PathLike[str], name: str, value: object) -> int:
+    """``value`` if it is a positive integer, else the :class:`ProbeError` that names it."""
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ProbeError(path, f"the audio stream's {name} is {value!r}", "unreadable")
+    return value
 
 
 def _is_number(value: object) -> bool:
