@@ -4,10 +4,12 @@ Each is trained and evaluated on exactly the data path of the Table 1 systems (:
 by version, the fold's work-grouped split (training rows, validation works carved from the training folds, the
 test fold), the spectrograms standardized with the statistics of the fold's training rows (the stage's one
 standardizer per fold), the project's WordPiece vocabulary (fixed, so nothing of a test fold shapes it), the
-run's seeds, and the best epoch chosen on the validation works' loss (:func:`earsense_m2t.model.train.train_module`,
-with keyed, resumable checkpoints under ``checkpoints/<system>/seed<S>/fold<F>/``). Each model's sizes come from
-its own module's config of the run's config name (``tiny`` or ``paper``): :mod:`.muscaps`, :mod:`.muscall`,
-:mod:`.title`, where the paper's values stand beside ours with the reasons. The run's epochs apply to every
+run's seeds, and the best epoch chosen on the validation works (:func:`earsense_m2t.model.train.train_module`,
+with keyed, resumable checkpoints under ``checkpoints/<system>/seed<S>/fold<F>/``): on their loss, except the title
+system's, chosen by default on the BLEU of the titles it writes greedily for them
+(:attr:`.title.TitleConfig.select_by`). Each model's sizes come from its own module's config of the run's config
+name (``tiny`` or ``paper``): :mod:`.muscaps`, :mod:`.muscall`, :mod:`.title`, where the paper's values stand
+beside ours with the reasons. The run's epochs apply to every
 system, as they do to Table 1's.
 
 What each gives the stage:
@@ -141,17 +143,17 @@ def _weighted_mean(pairs: Sequence[tuple[float, int]]) -> float:
 def _captioner_training(model_factory: Callable[[], torch.nn.Module], loss: Callable[[Any, Batch], Tensor],
                         train: MovementDataset, validation: MovementDataset, time_factor: int, batch_size: int,
                         optimizer: Callable[[torch.nn.Module], torch.optim.Optimizer], grad_clip: float | None,
-                        device: torch.device) -> ModuleTraining:
+                        device: torch.device, validate: Callable[[Any], float] | None = None) -> ModuleTraining:
     """A text generator (MusCaps, the title model): teacher-forced cross-entropy; validation is its token-weighted
-    mean over the validation works."""
-    def validate(model: torch.nn.Module) -> float:
+    mean over the validation works, unless ``validate`` gives another figure (lower is better)."""
+    def validation_loss(model: torch.nn.Module) -> float:
         return _weighted_mean([(float(loss(model, b)), int((b.tokens[:, 1:] != 0).sum()))
                                for b in batches_of(validation, time_factor, device=device)])
 
     return ModuleTraining(
         build=lambda: model_factory().to(device), optimizer=optimizer,
         batch=lambda indices: collate([train[i] for i in indices], time_factor).to(device),
-        loss=lambda model, batch, _: loss(model, batch), validate=validate, n_train=len(train),
+        loss=lambda model, batch, _: loss(model, batch), validate=validate or validation_loss, n_train=len(train),
         batch_size=batch_size, grad_clip=grad_clip)
 
 
@@ -187,7 +189,8 @@ def train_field_system(release: Release, split: Split, standardizer: Standardize
         task = _captioner_training(lambda: TitleModel(cfg, VOCAB_SIZE), lambda m, b: m.loss(b.spec, b.frames, b.tokens),
                                    train, val, cfg.time_factor, cfg.batch_size,
                                    lambda m: torch.optim.Adam(m.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay),
-                                   cfg.grad_clip, on)
+                                   cfg.grad_clip, on,
+                                   validate=title_validation(val, val_rows, cfg) if cfg.select_by == "bleu" else None)
     elif system == "muscall":
         task = _muscall_training(release, split, standardizer, cfg, sentence_model_dir, label, log, on)
     else:
@@ -196,6 +199,23 @@ def train_field_system(release: Release, split: Split, standardizer: Standardize
                        label=label, log=log)
     return run.model, cfg, {"history": run.history, "best_epoch": run.best_epoch, "samples_per_s": run.samples_per_s,
                             "resumed_from": run.resumed_from}
+
+
+def title_validation(validation: MovementDataset, rows: Sequence[Example], cfg: Any) -> Callable[[Any], float]:
+    """The title system's selection figure: minus the corpus title BLEU of the validation works' greedy titles
+    (lower is better, as for a loss; NaN without a titled validation row)."""
+    from earsense_m2t.model.title import title_metrics
+
+    references = [str(e.title) for e in rows]
+
+    def validate(model: Any) -> float:
+        if not references:
+            return math.nan
+        texts = caption_test_fold(model, validation, cfg.time_factor, 1, cfg.max_title_tokens,
+                                  lambda m, b, k, n: m.generate(b.spec, b.frames, beam=k, max_tokens=n))
+        return -title_metrics([texts[e.id] for e in rows], references)["bleu"]
+
+    return validate
 
 
 def _muscall_training(release: Release, split: Split, standardizer: Standardizer, cfg: Any,

@@ -32,6 +32,12 @@ hypothesis, ranking by log-probability / length ** ``length_penalty``, [PAD] and
 greedy), but steps the LSTM with its state instead of re-reading the prefix: that search drives the GTP model's
 transformer decoder, which has no state to carry.
 
+**Selection** (:attr:`TitleConfig.select_by`). The epoch whose model is kept is the one whose greedy titles for
+the validation works score the highest corpus BLEU (:func:`earsense_m2t.model.field.title_validation`). The other
+choice, the validation works' teacher-forced loss, bottomed out well before the last epoch on the development
+corpus while the titles written from later epochs scored higher and differed more: a lower loss rewards hedging
+over the metronome marks, greedy decoding does not.
+
 **Metrics** (:func:`title_metrics`, :func:`tempo_agreement`). Titles are scored under the project's one case rule
 (:func:`earsense_m2t.model.metrics.normalize_text`: the uncased WordPiece round trip) with sacrebleu's corpus BLEU
 (BLEU-4, 13a tokenisation, sacrebleu's default exponential smoothing; 0-100) as the headline, as every other
@@ -71,6 +77,8 @@ NOT_STATED = "not stated"
 FEATURE_NORMS = ("batch", "none")
 #: how the image feature reaches the LSTM (:attr:`TitleConfig.inject`)
 INJECTS = ("init", "par")
+#: what picks the best epoch on the validation works (:attr:`TitleConfig.select_by`)
+SELECTIONS = ("bleu", "loss")
 
 
 @dataclass(frozen=True)
@@ -112,10 +120,16 @@ class TitleConfig:
     epochs: int = 40
     grad_clip: float = 5.0  # max gradient norm
     label_smoothing: float = 0.0
+    #: what picks the epoch whose model is kept: "bleu", the corpus BLEU of the validation works' greedy titles
+    #: (what the system is judged by; the teacher-forced loss bottoms out while the titles written greedily still
+    #: get better and more varied), or "loss", the validation works' teacher-forced cross-entropy
+    select_by: str = "bleu"
 
     def __post_init__(self) -> None:
         if self.inject not in INJECTS:
             raise ValueError(f"TitleConfig {self.name}: inject {self.inject!r}; known: {', '.join(INJECTS)}")
+        if self.select_by not in SELECTIONS:
+            raise ValueError(f"TitleConfig {self.name}: select_by {self.select_by!r}; known: {', '.join(SELECTIONS)}")
         if self.feature_norm not in FEATURE_NORMS:
             raise ValueError(f"TitleConfig {self.name}: feature_norm {self.feature_norm!r}; known: "
                              f"{', '.join(FEATURE_NORMS)}")
@@ -153,9 +167,16 @@ class TitleConfig:
 
     @classmethod
     def tiny(cls) -> TitleConfig:
-        """Small widths for 2 CPU cores; the CNN hears the first 8.2 s (512 frames), where the tempo is plain."""
-        return cls(name="tiny", channels=(8, 16, 32), feature_dim=32, embed_dim=32, hidden=64, dropout=0.0,
-                   max_frames=512, max_title_tokens=24, lr=3e-3, batch_size=8, epochs=30)
+        """Small widths for 2 CPU cores; the CNN hears the first 8.2 s (512 frames), where the tempo is plain.
+
+        Chosen on the development corpus (README, "song-title prediction"): the feature beside every word
+        (``inject="par"``), the frequency axis halved by the first two blocks only and kept in 64 bands (a key is
+        told by where the partials lie), a 128-wide feature and LSTM, and the epoch picked by the validation titles'
+        BLEU (the default): 105 of 123 test titles distinct there, against 7 as this config was.
+        """
+        return cls(name="tiny", channels=(8, 16, 32), freq_pools=2, freq_bands=64, inject="par", feature_dim=128,
+                   embed_dim=32, hidden=128, dropout=0.0, max_frames=512, max_title_tokens=24, lr=3e-3, batch_size=8,
+                   epochs=30)
 
     def with_(self, **changes: object) -> TitleConfig:
         """A copy with some values changed (validated again)."""
@@ -187,6 +208,7 @@ PAPER_VALUES: dict[str, str] = {
     "epochs": NOT_STATED,
     "grad_clip": NOT_STATED,
     "label_smoothing": NOT_STATED,
+    "select_by": NOT_STATED,
 }
 
 #: each hyper-parameter → why ours is what it is (the paper's is unknown or cannot apply)
@@ -219,6 +241,9 @@ DIFFERENCES: dict[str, str] = {
     "epochs": "40 passes over a few thousand movements; selection on validation picks the epoch",
     "grad_clip": "norm 5, the usual guard against exploding LSTM gradients",
     "label_smoothing": "none: plain cross-entropy, as captioning models of the paper's time used",
+    "select_by": "the validation titles' BLEU, the figure the paper reports, as captioning models are commonly "
+                 "selected by a caption metric on held-out data; the teacher-forced loss reached its lowest many "
+                 "epochs before the greedy titles stopped improving on the development corpus",
 }
 
 #: what the paper did that this module does not, and why (for results.md)
@@ -462,5 +487,5 @@ def tempo_agreement(predicted_titles: Sequence[str], reference_tempo_tags: Seque
 
 
 __all__ = ["CITATION", "DIFFERENCES", "FEATURE_NORMS", "NOT_REPRODUCED", "NOT_STATED", "PAPER_BLEU", "PAPER_VALUES",
-           "TITLE_CONFIGS", "TitleConfig", "TitleModel", "get_title_config", "hyperparameters", "tempo_agreement",
+           "SELECTIONS", "TITLE_CONFIGS", "TitleConfig", "TitleModel", "get_title_config", "hyperparameters", "tempo_agreement",
            "title_metrics"]

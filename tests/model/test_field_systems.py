@@ -67,6 +67,38 @@ def test_the_release_gives_each_row_its_title_or_none(field_run):
     assert titles["w0#1"] == "Adagio" and titles["w2#1"] is None and titles["w0#2"] == "Allegro"
 
 
+def test_the_title_systems_validation_figure_is_minus_the_bleu_of_its_greedy_validation_titles(field_run):
+    import math
+
+    import torch
+
+    from earsense_m2t.model.batch import MovementDataset
+    from earsense_m2t.model.data import fit_standardizer, fold_split, load_release
+    from earsense_m2t.model.field import caption_test_fold, title_validation, titled
+    from earsense_m2t.model.title import TitleConfig, TitleModel, title_metrics
+    from earsense_m2t.model.tokenizer import VOCAB_SIZE, wordpiece
+
+    run_dir, _, _ = field_run
+    run = json.loads((run_dir / "run.json").read_text())
+    release = load_release(run["dataset_path"], n_folds=2, count_pieces=wordpiece().pieces,
+                           cache_dir=run_dir.parent / ".cache" / "datasets")
+    split = fold_split(release.examples, 0, validation_works=0.5)
+    cfg = TitleConfig.tiny()
+    assert cfg.select_by == "bleu"
+    rows = titled(split.validation)
+    data = MovementDataset(release, rows, fit_standardizer(release, split.train, 80), wordpiece(), cfg.max_frames,
+                           cfg.max_title_tokens)
+    torch.manual_seed(0)
+    model = TitleModel(cfg, VOCAB_SIZE)
+    texts = caption_test_fold(model, data, cfg.time_factor, 1, cfg.max_title_tokens,
+                              lambda m, b, k, n: m.generate(b.spec, b.frames, beam=k, max_tokens=n))
+    expected = -title_metrics([texts[e.id] for e in rows], [str(e.title) for e in rows])["bleu"]
+    assert rows and title_validation(data, rows, cfg)(model) == expected
+    assert math.isnan(title_validation(data, [], cfg)(model))  # no titled validation row: no figure
+    with pytest.raises(ValueError, match="select_by 'cider'; known: bleu, loss"):
+        cfg.with_(select_by="cider")
+
+
 def test_every_field_system_lands_in_its_table(field_run):
     run_dir, result, lines = field_run
     assert not result.failures, result.failures
@@ -90,6 +122,7 @@ def test_every_field_system_lands_in_its_table(field_run):
     # the title system: its own table, scored on the titled test rows only
     unit = json.loads((run_dir / "units" / "title" / "seed0" / "fold0.json").read_text())
     assert unit["metrics"]["n"] == 4 and unit["untitled_test_rows"] == 2 and unit["best_epoch"] == 1
+    assert -100.0 <= unit["history"][0]["validation"] <= 0.0  # the epoch is chosen on minus the validation titles' BLEU
     assert {g["id"] for g in unit["generations"]} == {"w0#1", "w0#2", "w2#2", "w4#1"}  # w2#1, w4#2: no title
     assert set(results["title"]) == {"title"} and results["title"]["title"]["exact_match"]["n"] == 1
     assert "## Song-title prediction" in md and "| Song-title prediction (Bleiweiss) |" in md
@@ -166,6 +199,18 @@ def test_the_metronome_field_experiment_is_frozen_on_an_unscored_corpus():
     assert field.corpus_seed == 6 and field.folds == (0,) and field.epochs == 40 and field.config == "tiny"
     others = {e.corpus_seed for name, e in experiments.items() if name != "field_systems_metronome"}
     assert field.corpus_seed not in others and None in others  # None: the settings file's seed 0
+
+
+def test_the_metronome_key_field_experiment_is_frozen_on_an_unscored_corpus():
+    from earsense_m2t.model.learnability import load_settings
+    from tests.model.test_learnability import REPO
+
+    experiments = load_settings(REPO / "scripts" / "learnability.toml").experiments
+    field = experiments["field_systems_metronome_key"]
+    assert field.systems == ("muscaps", "muscall", "title") and field.titles == "metronome_key" and field.beam == 1
+    assert field.corpus_seed == 7 and field.folds == (0,) and field.epochs == 80 and field.config == "tiny"
+    others = {e.corpus_seed for name, e in experiments.items() if name != "field_systems_metronome_key"}
+    assert field.corpus_seed not in others and field.corpus_seed != 1  # 1: the development corpus the config was chosen on
 
 
 def test_the_learnability_report_scores_the_field_systems_from_their_units_and_shows_retrieval():
