@@ -388,7 +388,9 @@ def field_lines(results: Mapping[str, Any]) -> list[str]:
                   "has a title. Title BLEU: sacrebleu corpus BLEU-4 (and BLEU-1) under the scoring rule above; exact "
                   "match, distinct titles per test movement, and the tempo class of the generated title (the "
                   "release's own tempo rules) against the release's tempo tag, beside the majority class; BLEU × 100, "
-                  "the rest in %. Cells: mean ± std over folds.", "",
+                  "the rest in %. The epoch kept is chosen on the validation works by the title config's `select_by` "
+                  "(the tiny and paper configs: the highest BLEU of the titles it writes greedily for them). Cells: "
+                  "mean ± std over folds.", "",
                   "| system | " + " | ".join(TITLE_METRICS.values()) + " |", "|---|" + "---:|" * len(TITLE_METRICS)]
         for name, stats in title.items():
             cells = [_plain_cell(stats.get(m)) if m in ("bleu", "bleu_1") else _pct_cell(stats.get(m))
