@@ -189,28 +189,21 @@ def test_the_committed_field_experiment_is_on_an_unscored_corpus():
     assert field.corpus_seed not in {e.corpus_seed for name, e in experiments.items() if name != "field_systems"}
 
 
-def test_the_metronome_field_experiment_is_frozen_on_an_unscored_corpus():
+@pytest.mark.parametrize(("name", "titles", "seed", "epochs"), [
+    ("field_systems_metronome", "metronome", 6, 40),
+    ("field_systems_metronome_key", "metronome_key", 7, 80),
+])
+def test_the_metronome_field_experiments_are_frozen_on_unscored_corpora(name, titles, seed, epochs):
     from earsense_m2t.model.learnability import load_settings
     from tests.model.test_learnability import REPO
 
     experiments = load_settings(REPO / "scripts" / "learnability.toml").experiments
-    field = experiments["field_systems_metronome"]
-    assert field.systems == ("muscaps", "muscall", "title") and field.titles == "metronome" and field.beam == 1
-    assert field.corpus_seed == 6 and field.folds == (0,) and field.epochs == 40 and field.config == "tiny"
-    others = {e.corpus_seed for name, e in experiments.items() if name != "field_systems_metronome"}
-    assert field.corpus_seed not in others and None in others  # None: the settings file's seed 0
-
-
-def test_the_metronome_key_field_experiment_is_frozen_on_an_unscored_corpus():
-    from earsense_m2t.model.learnability import load_settings
-    from tests.model.test_learnability import REPO
-
-    experiments = load_settings(REPO / "scripts" / "learnability.toml").experiments
-    field = experiments["field_systems_metronome_key"]
-    assert field.systems == ("muscaps", "muscall", "title") and field.titles == "metronome_key" and field.beam == 1
-    assert field.corpus_seed == 7 and field.folds == (0,) and field.epochs == 80 and field.config == "tiny"
-    others = {e.corpus_seed for name, e in experiments.items() if name != "field_systems_metronome_key"}
-    assert field.corpus_seed not in others and field.corpus_seed != 1  # 1: the development corpus the config was chosen on
+    field = experiments[name]
+    assert field.systems == ("muscaps", "muscall", "title") and field.titles == titles and field.beam == 1
+    assert field.corpus_seed == seed and field.folds == (0,) and field.epochs == epochs and field.config == "tiny"
+    others = {e.corpus_seed for other, e in experiments.items() if other != name}
+    # None: the settings file's seed 0; 1: the development corpus the configs were chosen on (never frozen)
+    assert field.corpus_seed not in others and None in others and field.corpus_seed != 1
 
 
 def test_the_learnability_report_scores_the_field_systems_from_their_units_and_shows_retrieval():
