@@ -9,8 +9,7 @@ with keyed, resumable checkpoints under ``checkpoints/<system>/seed<S>/fold<F>/`
 system's, chosen by default on the BLEU of the titles it writes greedily for them
 (:attr:`.title.TitleConfig.select_by`). Each model's sizes come from its own module's config of the run's config
 name (``tiny`` or ``paper``): :mod:`.muscaps`, :mod:`.muscall`, :mod:`.title`, where the paper's values stand
-beside ours with the reasons. The run's epochs apply to every
-system, as they do to Table 1's.
+beside ours with the reasons. The run's epochs apply to every system, as they do to Table 1's.
 
 What each gives the stage:
 
