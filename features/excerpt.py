@@ -40,9 +40,7 @@ import functools
 import json
 import logging
 import math
-import os
 import subprocess
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -53,7 +51,7 @@ from pydub import AudioSegment
 from pydub.exceptions import CouldntDecodeError, CouldntEncodeError
 
 from earsense_m2t.features.loudness import integrated_loudness
-from earsense_m2t.media.decode import Samples, Tap, decode_mono, ffmpeg_binary
+from earsense_m2t.media.decode import Samples, Tap, decode_mono, ffmpeg_binary, spill_path
 from earsense_m2t.schemas import Excerpt, Media, Segment
 from earsense_m2t.schemas.io import atomic_path, atomic_write_text, content_key, sha256_file
 
@@ -303,9 +301,7 @@ def prepare_excerpt(segment: Segment, media: Media, excerpts_dir: Path,
         plan.target.parent.mkdir(parents=True, exist_ok=True)
         # the movement's samples go to a file and only the excerpt's span is read back: an hour-long segment
         # never sits in memory (230 MB at 16 kHz)
-        fd, name = tempfile.mkstemp(prefix=f".{plan.target.stem}.", suffix=".samples.f32", dir=plan.target.parent)
-        os.close(fd)
-        spill = Path(name)
+        spill = spill_path(plan.target.parent, plan.target.stem, segment.end_s - segment.start_s, measure_rate_hz)
         try:
             with decode_mono(media.path, measure_rate_hz, start_s=segment.start_s,
                              duration_s=segment.end_s - segment.start_s, taps=[tap], spill=spill) as decoded:

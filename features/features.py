@@ -36,7 +36,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -60,7 +59,7 @@ from earsense_m2t.features.loudness import Loudness, NonFiniteAudio, check_finit
 from earsense_m2t.features.params import PROCESSING_VERSION, AudioExport, AudioParams
 from earsense_m2t.features.quality import ClipMeasurements, clipped_fraction, quality_flags
 from earsense_m2t.features.spectrogram import DTYPE, n_frames, output_bins, write_spectrogram
-from earsense_m2t.media.decode import DecodeError, SampleFile, Samples, Tap, decode_mono
+from earsense_m2t.media.decode import DecodeError, SampleFile, Samples, Tap, decode_mono, spill_path
 from earsense_m2t.schemas import Clip, Deadline, Excerpt, Failure, Media, Movement, Segment, StageResult
 from earsense_m2t.schemas.io import (
     DiskFull,
@@ -69,7 +68,6 @@ from earsense_m2t.schemas.io import (
     content_key,
     describe_file,
     disk_full,
-    free_bytes,
     verify_file,
 )
 from earsense_m2t.schemas.results import FLAG_NOTE_PREFIX
@@ -231,7 +229,7 @@ def _compute(segment: Segment, media: Media, files: ClipFiles, params: AudioPara
                         sample_format="flt")
         audio_tap.path.parent.mkdir(parents=True, exist_ok=True)
         taps.append(audio_tap)
-    spill = _spill_path(files, segment.end_s - segment.start_s, rate)
+    spill = spill_path(files.spectrogram.parent, files.spectrogram.stem, segment.end_s - segment.start_s, rate)
     decoded: SampleFile | None = None
     try:
         decoded = decode_mono(media.path, rate, start_s=segment.start_s, duration_s=segment.end_s - segment.start_s,
@@ -284,21 +282,6 @@ def _compute(segment: Segment, media: Media, files: ClipFiles, params: AudioPara
     }
     atomic_write_text(files.sidecar, json.dumps(sidecar, indent=1, sort_keys=True))  # last: completion marker
     return sidecar, rendered
-
-
-def _spill_path(files: ClipFiles, span_s: float, rate: int) -> Path:
-    """A new file beside the clip's outputs for its decoded samples; a disk without room for them is a
-    :class:`DiskFull` before ffmpeg starts."""
-    folder = files.spectrogram.parent
-    needed = int(span_s * rate + rate) * 4
-    folder.mkdir(parents=True, exist_ok=True)
-    free = free_bytes(folder)
-    if free is not None and free < needed:
-        raise DiskFull(folder / f".{files.spectrogram.stem}.samples.f32", needed)
-    # a name of its own: two builds computing the same clip at once must not share one
-    fd, name = tempfile.mkstemp(prefix=f".{files.spectrogram.stem}.", suffix=".samples.f32", dir=folder)
-    os.close(fd)
-    return Path(name)
 
 
 def _write_gained(blocks: Iterable[np.ndarray], frames: int, rate: int, target: Path, audio: AudioExport,

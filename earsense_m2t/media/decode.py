@@ -45,6 +45,8 @@ from typing import Literal, overload
 import ffmpeg
 import numpy as np
 
+from earsense_m2t.schemas.io import DiskFull, free_bytes
+
 log = logging.getLogger(__name__)
 
 READ_CHUNK_BYTES = 1 << 20
@@ -145,6 +147,20 @@ class SampleFile:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def spill_path(folder: Path, stem: str, span_s: float, sample_rate_hz: int) -> Path:
+    """A new, empty file in ``folder`` for the mono float32 samples of ``span_s`` seconds (``decode_mono``'s
+    ``spill``); a disk without room for them is a :class:`DiskFull` before ffmpeg starts. The name is its own
+    (mkstemp): two builds decoding the same clip at once must not share one."""
+    needed = int(span_s * sample_rate_hz + sample_rate_hz) * 4
+    folder.mkdir(parents=True, exist_ok=True)
+    free = free_bytes(folder)
+    if free is not None and free < needed:
+        raise DiskFull(folder / f".{stem}.samples.f32", needed)
+    fd, name = tempfile.mkstemp(prefix=f".{stem}.", suffix=".samples.f32", dir=folder)
+    os.close(fd)
+    return Path(name)
 
 
 #: what the features stage's measurements and spectrogram accept: the samples in memory or a spilled file
@@ -331,4 +347,4 @@ def _span_text(start_s: float, duration_s: float | None) -> str:
     return f"{start_s:.3f}-{start_s + duration_s:.3f} s"
 
 
-__all__ = ["DecodeError", "SampleFile", "Samples", "Tap", "decode_command", "decode_mono", "ffmpeg_binary"]
+__all__ = ["DecodeError", "SampleFile", "Samples", "Tap", "decode_command", "decode_mono", "ffmpeg_binary", "spill_path"]

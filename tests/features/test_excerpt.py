@@ -267,3 +267,24 @@ def test_an_excerpt_on_its_own_reads_back_only_its_span_of_the_movement(tmp_path
     assert excerpt is not None and excerpt.duration_s == 4.0
     assert peak < 0.25 * rate * seconds * 4  # the movement in memory would be 15.4 MB (float32)
     assert not [p for p in (tmp_path / "ex").rglob(".*")]
+
+
+def test_an_excerpt_on_its_own_without_room_for_the_samples_stops_before_ffmpeg(tmp_path, monkeypatch):
+    import soundfile as sf
+
+    from earsense_m2t.features import excerpt as module
+    from earsense_m2t.media import decode
+    from earsense_m2t.schemas import Media, Segment
+    from earsense_m2t.schemas.io import DiskFull
+
+    source = tmp_path / "s.flac"
+    sf.write(source, np.zeros(16000 * 20, dtype=np.float32), 16000, subtype="PCM_16")
+    media = Media(source_id="s", source_url="http://127.0.0.1/s", path=str(source), sha256="ef" * 32,
+                  downloaded_at="2026-01-01T00:00:00+00:00")
+    segment = Segment(id="D#1", movement_id="D#1", source_id="s", media_sha256="ef" * 32, start_s=0.0, end_s=20.0,
+                      method="chapters", confidence=1.0)
+    monkeypatch.setattr(decode, "free_bytes", lambda path: 1000)
+    monkeypatch.setattr(module, "decode_mono", lambda *a, **k: pytest.fail("decoded without room for the samples"))
+    with pytest.raises(DiskFull, match=r"the disk is full writing .*\.samples\.f32 \(it needs about"):
+        prepare_excerpt(segment, media, tmp_path / "ex", RenderParams(excerpt_s=4.0))
+    assert not [p for p in (tmp_path / "ex").rglob("*") if p.is_file()]

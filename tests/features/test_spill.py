@@ -101,7 +101,9 @@ def test_a_failed_spilled_decode_leaves_no_file(long_media, tmp_path):
 
 
 def test_no_room_for_the_spill_stops_the_stage_before_ffmpeg_runs(long_media, tmp_path, monkeypatch):
-    monkeypatch.setattr(features, "free_bytes", lambda path: 1000)
+    from earsense_m2t.media import decode
+
+    monkeypatch.setattr(decode, "free_bytes", lambda path: 1000)
     monkeypatch.setattr(features, "decode_mono", lambda *a, **k: pytest.fail("decoded without room for the spill"))
     with pytest.raises(DiskFull, match=r"features: the disk is full writing .*\.samples\.f32 \(it needs about"):
         prepare_clips([_segment(long_media, 1, 2.0, 39.0)], [long_media], derived_dir=tmp_path / "derived")
